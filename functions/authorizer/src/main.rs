@@ -1,0 +1,14 @@
+//! API Gateway Lambda authorizer.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use paynectra::Store;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    paynectra::telemetry::init();
+    let store: &'static Store = Box::leak(Box::new(Store::from_env().await?));
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<authorizer::Event>| async move { authorizer::handler(store, event.payload).await },
+    ))
+    .await
+}

@@ -1,0 +1,21 @@
+//! GET /v1/customers/{id}
+
+use lambda_http::{Body, Error, Request, Response};
+use paynectra::{
+    domain::CustomerId,
+    http::{path_id, serve, wire::CustomerObject, ApiError, Reply},
+    App,
+};
+
+pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    serve(req, |ctx, req| async move {
+        let id: CustomerId = path_id(&req)?;
+        let customer = app
+            .store
+            .get_customer(&ctx.tenant, &id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("customer", id.as_str()))?;
+        Reply::ok(&CustomerObject::from(&customer))
+    })
+    .await
+}

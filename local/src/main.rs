@@ -1,0 +1,78 @@
+//! `paynectra-local`: serves the whole API locally, routes taken from
+//! `template.yaml`. `make run` starts it with DynamoDB Local; see README.
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
+
+use clap::Parser;
+use paynectra::App;
+use paynectra_local::{serve, LocalApi, Template};
+
+#[derive(Parser)]
+#[command(name = "paynectra-local", version, about)]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "PAYNECTRA_HOST", default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Port to listen on.
+    #[arg(long, env = "PAYNECTRA_PORT", default_value_t = 3000)]
+    port: u16,
+    /// The SAM template to take routes, authorizer and gateway responses from.
+    #[arg(long, default_value = "template.yaml")]
+    template: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    paynectra::telemetry::init();
+    let cli = Cli::parse();
+    let template = match Template::load(&cli.template) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("paynectra-local: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let app: &'static App = match App::from_env().await {
+        Ok(app) => Box::leak(Box::new(app)),
+        Err(e) => {
+            eprintln!("paynectra-local: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let api = match LocalApi::new(template, app) {
+        Ok(api) => Arc::new(api),
+        Err(e) => {
+            eprintln!("paynectra-local: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = SocketAddr::new(cli.host, cli.port);
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("paynectra-local: cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!("Paynectra API listening on http://{addr} ({} routes from {}):", api.routes().len(), cli.template.display());
+    for r in api.routes() {
+        eprintln!("  {:<6} {}  ->  {}", r.method, r.path, r.function);
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    serve(listener, api, async {
+        tokio::select! {
+            () = shutdown => {},
+            () = terminate => {},
+        }
+    })
+    .await;
+    eprintln!("paynectra-local: stopped");
+    ExitCode::SUCCESS
+}

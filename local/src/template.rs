@@ -1,0 +1,249 @@
+//! What the local stack reads from `template.yaml`: the routes and the
+//! function behind each, the authorizer, and the gateway responses. The
+//! template is the one source of truth for both AWS and the local stack.
+
+use std::{collections::HashMap, path::Path};
+
+use http::Method;
+use serde_yaml_ng::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("template.yaml is not valid YAML: {0}")]
+    Yaml(#[from] serde_yaml_ng::Error),
+    #[error("template.yaml: {0}")]
+    Shape(String),
+}
+
+/// One API route: `POST /v1/payments` served by the `create_payment` binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: Method,
+    /// As in the template, with `{name}` path parameters.
+    pub path: String,
+    /// The function's binary (its `BuildProperties.Binary`).
+    pub function: String,
+    /// False for routes that set `Auth: { Authorizer: NONE }`.
+    pub authorized: bool,
+}
+
+impl Route {
+    /// The path parameters if `path` matches this route.
+    pub fn matches(&self, path: &str) -> Option<HashMap<String, String>> {
+        let want: Vec<&str> = self.path.trim_matches('/').split('/').collect();
+        let got: Vec<&str> = path.trim_matches('/').split('/').collect();
+        if want.len() != got.len() {
+            return None;
+        }
+        let mut params = HashMap::new();
+        for (w, g) in want.iter().zip(&got) {
+            if let Some(name) = w.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+                if g.is_empty() {
+                    return None;
+                }
+                params.insert(name.to_owned(), (*g).to_owned());
+            } else if w != g {
+                return None;
+            }
+        }
+        Some(params)
+    }
+}
+
+/// A gateway response: what API Gateway itself answers for a response type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayResponse {
+    pub status: Option<u16>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub routes: Vec<Route>,
+    /// The authorizer function's binary.
+    pub authorizer: Option<String>,
+    pub gateway_responses: HashMap<String, GatewayResponse>,
+}
+
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.as_mapping()?.get(key)
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `!GetAtt Name.Arn` (or `Fn::GetAtt: [Name, Arn]`) to `Name`.
+fn get_att_target(v: &Value) -> Option<String> {
+    match v {
+        Value::Tagged(t) if t.tag == "GetAtt" => text(&t.value)?.split('.').next().map(str::to_owned),
+        Value::Mapping(_) => {
+            let att = get(v, "Fn::GetAtt")?;
+            match att {
+                Value::Sequence(parts) => parts.first().and_then(text),
+                other => text(other)?.split('.').next().map(str::to_owned),
+            }
+        }
+        _ => None,
+    }
+}
+
+impl Template {
+    pub fn load(path: &Path) -> Result<Self, TemplateError> {
+        let raw = std::fs::read_to_string(path).map_err(|e| TemplateError::Read(path.display().to_string(), e))?;
+        Self::parse(&raw)
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, TemplateError> {
+        let doc: Value = serde_yaml_ng::from_str(raw)?;
+        let resources = get(&doc, "Resources")
+            .and_then(Value::as_mapping)
+            .ok_or_else(|| TemplateError::Shape("no Resources".into()))?;
+        let shape = |m: String| TemplateError::Shape(m);
+
+        let mut binaries = HashMap::new();
+        let mut routes = Vec::new();
+        let mut authorizer_ref = None;
+        let mut gateway_responses = HashMap::new();
+        for (name, res) in resources {
+            let name = text(name).ok_or_else(|| shape("a resource name is not a string".into()))?;
+            let kind = get(res, "Type").and_then(text).unwrap_or_default();
+            let props = get(res, "Properties");
+            match kind.as_str() {
+                "AWS::Serverless::Function" => {
+                    let binary = get(res, "Metadata")
+                        .and_then(|m| get(m, "BuildProperties"))
+                        .and_then(|b| get(b, "Binary"))
+                        .and_then(text)
+                        .ok_or_else(|| shape(format!("{name} has no Metadata.BuildProperties.Binary")))?;
+                    binaries.insert(name.clone(), binary.clone());
+                    let events = props.and_then(|p| get(p, "Events")).and_then(Value::as_mapping);
+                    for (_, event) in events.into_iter().flatten() {
+                        if get(event, "Type").and_then(text).as_deref() != Some("Api") {
+                            continue;
+                        }
+                        let p = get(event, "Properties").ok_or_else(|| shape(format!("{name}: an Api event has no Properties")))?;
+                        let path = get(p, "Path").and_then(text).ok_or_else(|| shape(format!("{name}: an Api event has no Path")))?;
+                        let method = get(p, "Method").and_then(text).ok_or_else(|| shape(format!("{name}: an Api event has no Method")))?;
+                        let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                            .map_err(|_| shape(format!("{name}: bad Method {method}")))?;
+                        let authorized = get(p, "Auth")
+                            .and_then(|a| get(a, "Authorizer"))
+                            .and_then(text)
+                            .is_none_or(|a| a != "NONE");
+                        routes.push(Route {
+                            method,
+                            path,
+                            function: binary.clone(),
+                            authorized,
+                        });
+                    }
+                }
+                "AWS::Serverless::Api" => {
+                    let Some(p) = props else { continue };
+                    if let Some(auth) = get(p, "Auth") {
+                        if let Some(default) = get(auth, "DefaultAuthorizer").and_then(text) {
+                            let arn = get(auth, "Authorizers")
+                                .and_then(|a| get(a, &default))
+                                .and_then(|a| get(a, "FunctionArn"))
+                                .ok_or_else(|| shape(format!("authorizer {default} has no FunctionArn")))?;
+                            authorizer_ref = Some(
+                                get_att_target(arn)
+                                    .ok_or_else(|| shape(format!("authorizer {default}: FunctionArn must be !GetAtt Function.Arn")))?,
+                            );
+                        }
+                    }
+                    for (kind, r) in get(p, "GatewayResponses").and_then(Value::as_mapping).into_iter().flatten() {
+                        let kind = text(kind).unwrap_or_default();
+                        let status = get(r, "StatusCode").and_then(text).and_then(|s| s.parse().ok());
+                        let body = get(r, "ResponseTemplates")
+                            .and_then(|t| get(t, "application/json"))
+                            .and_then(text)
+                            .unwrap_or_default();
+                        gateway_responses.insert(kind, GatewayResponse { status, body });
+                    }
+                }
+                _ => {}
+            }
+        }
+        let authorizer = authorizer_ref
+            .map(|r| binaries.get(&r).cloned().ok_or_else(|| shape(format!("the authorizer function {r} is not in the template"))))
+            .transpose()?;
+        routes.sort_by(|a, b| (&a.path, a.method.as_str()).cmp(&(&b.path, b.method.as_str())));
+        Ok(Self {
+            routes,
+            authorizer,
+            gateway_responses,
+        })
+    }
+
+    /// The route for a request, and its path parameters. Literal segments
+    /// win over parameters, as in API Gateway.
+    pub fn route(&self, method: &Method, path: &str) -> Option<(&Route, HashMap<String, String>)> {
+        let mut best: Option<(&Route, HashMap<String, String>)> = None;
+        for r in self.routes.iter().filter(|r| &r.method == method) {
+            if let Some(params) = r.matches(path) {
+                if best.as_ref().is_none_or(|(_, p)| params.len() < p.len()) {
+                    best = Some((r, params));
+                }
+            }
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &str = r#"
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      Auth:
+        DefaultAuthorizer: Keys
+        Authorizers:
+          Keys:
+            FunctionArn: !GetAtt AuthFn.Arn
+      GatewayResponses:
+        ACCESS_DENIED:
+          StatusCode: "401"
+          ResponseTemplates:
+            application/json: '{"error":{}}'
+  AuthFn:
+    Type: AWS::Serverless::Function
+    Metadata: { BuildProperties: { Binary: authorizer } }
+  GetFn:
+    Type: AWS::Serverless::Function
+    Metadata: { BuildProperties: { Binary: get_thing } }
+    Properties:
+      Environment: { Variables: { TABLE_NAME: !Ref Table } }
+      Events:
+        Api: { Type: Api, Properties: { RestApiId: !Ref Api, Path: "/v1/things/{id}", Method: get } }
+        Mine: { Type: Api, Properties: { Path: "/v1/things/mine", Method: get, Auth: { Authorizer: NONE } } }
+"#;
+
+    #[test]
+    fn reads_routes_authorizer_and_responses() {
+        let t = Template::parse(T).unwrap();
+        assert_eq!(t.authorizer.as_deref(), Some("authorizer"));
+        assert_eq!(t.routes.len(), 2);
+        let (r, params) = t.route(&Method::GET, "/v1/things/th_1").unwrap();
+        assert_eq!(r.function, "get_thing");
+        assert!(r.authorized);
+        assert_eq!(params["id"], "th_1");
+        let (r, _) = t.route(&Method::GET, "/v1/things/mine").unwrap();
+        assert!(!r.authorized, "a literal segment beats a parameter");
+        assert!(t.route(&Method::POST, "/v1/things/th_1").is_none());
+        assert!(t.route(&Method::GET, "/v1/things/").is_none());
+        assert!(t.route(&Method::GET, "/v1/things/a/b").is_none());
+        assert_eq!(t.gateway_responses["ACCESS_DENIED"].status, Some(401));
+    }
+}

@@ -1,0 +1,82 @@
+//! Account and key administration, shared by the admin tool, the local
+//! stack and the tests.
+
+use crate::{
+    domain::{Account, AccountId, ApiKey, ApiKeyId, KeyStatus, Mode, SecretKey},
+    store::{Store, StoreError},
+};
+
+/// A new account and its first secret keys, shown once.
+pub struct CreatedAccount {
+    pub account: Account,
+    pub test_secret_key: SecretKey,
+    pub live_secret_key: SecretKey,
+}
+
+impl CreatedAccount {
+    /// The JSON the admin tool prints: `{"id", "name", "test_secret_key",
+    /// "live_secret_key"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.account.id,
+            "name": self.account.name,
+            "test_secret_key": self.test_secret_key.expose(),
+            "live_secret_key": self.live_secret_key.expose(),
+        })
+    }
+}
+
+pub async fn create_account(store: &Store, name: &str) -> Result<CreatedAccount, StoreError> {
+    let now = crate::now_unix();
+    let account = Account {
+        id: AccountId::generate(),
+        name: name.to_owned(),
+        created: now,
+    };
+    let test_secret_key = SecretKey::generate(Mode::Test);
+    let live_secret_key = SecretKey::generate(Mode::Live);
+    let keys = [
+        ApiKey::new(account.id.clone(), &test_secret_key, now),
+        ApiKey::new(account.id.clone(), &live_secret_key, now),
+    ];
+    store.create_account(&account, &keys).await?;
+    Ok(CreatedAccount {
+        account,
+        test_secret_key,
+        live_secret_key,
+    })
+}
+
+/// Issues a new secret key for `mode` and revokes the mode's active keys, in
+/// one transaction. Returns the new key (shown once) and the ids revoked.
+pub async fn roll_key(
+    store: &Store,
+    account: &AccountId,
+    mode: Mode,
+) -> Result<(SecretKey, ApiKey, Vec<ApiKeyId>), StoreError> {
+    let old: Vec<ApiKey> = store
+        .list_api_keys(account)
+        .await?
+        .into_iter()
+        .filter(|k| k.mode == mode && k.status == KeyStatus::Active)
+        .collect();
+    let secret = SecretKey::generate(mode);
+    let new_key = ApiKey::new(account.clone(), &secret, crate::now_unix());
+    store.rotate_api_keys(Some(&new_key), &old).await?;
+    Ok((secret, new_key, old.into_iter().map(|k| k.id).collect()))
+}
+
+/// Revokes one key of the account.
+pub async fn revoke_key(store: &Store, account: &AccountId, key: &ApiKeyId) -> Result<ApiKey, StoreError> {
+    let found = store
+        .list_api_keys(account)
+        .await?
+        .into_iter()
+        .find(|k| &k.id == key && k.status == KeyStatus::Active)
+        .ok_or_else(|| StoreError::KeyNotFound(key.clone()))?;
+    store.rotate_api_keys(None, std::slice::from_ref(&found)).await?;
+    Ok(ApiKey {
+        status: KeyStatus::Revoked,
+        ..found
+    })
+}

@@ -1,0 +1,264 @@
+//! Accounts, modes and API keys.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::{AccountId, ApiKeyId};
+
+/// Test or live. Every stored object belongs to exactly one mode, and a key
+/// of one mode can never reach the other mode's objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Test,
+    Live,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Test => "test",
+            Mode::Live => "live",
+        }
+    }
+
+    pub fn livemode(self) -> bool {
+        self == Mode::Live
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "test" => Some(Mode::Test),
+            "live" => Some(Mode::Live),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whose data a request may touch: one account, in one mode. The store
+/// builds every key from a tenant, so no query can cross tenants.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Tenant {
+    pub account_id: AccountId,
+    pub mode: Mode,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    pub created: i64,
+}
+
+/// Characters of randomness in a secret key: 32 base62 characters carry
+/// about 190 bits.
+const SECRET_CHARS: usize = 32;
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// A secret API key in plaintext: `sk_test_...` or `sk_live_...`. It exists
+/// only while a key is created (to show it once) and while a request is
+/// authenticated. It has no `Debug` or `Display`, so it cannot be logged by
+/// accident; only its [`KeyHash`] is stored.
+pub struct SecretKey {
+    value: String,
+    mode: Mode,
+}
+
+impl SecretKey {
+    /// A new random key for `mode`, from the operating system's CSPRNG.
+    pub fn generate(mode: Mode) -> Self {
+        let mut value = format!("sk_{}_", mode.as_str());
+        let mut buf = [0u8; 64];
+        while value.len() < 8 + SECRET_CHARS {
+            getrandom::fill(&mut buf).expect("the OS random number generator failed");
+            // Rejection sampling: 248 = 4 * 62, so accepted bytes are uniform.
+            for b in buf.iter().filter(|b| **b < 248) {
+                if value.len() == 8 + SECRET_CHARS {
+                    break;
+                }
+                value.push(BASE62[usize::from(*b % 62)] as char);
+            }
+        }
+        Self { value, mode }
+    }
+
+    /// Parses a presented key. Anything that is not shaped like one of our
+    /// secret keys is `None`: the caller answers 401 without a lookup.
+    pub fn parse(presented: &str) -> Option<Self> {
+        let (mode, body) = if let Some(body) = presented.strip_prefix("sk_test_") {
+            (Mode::Test, body)
+        } else if let Some(body) = presented.strip_prefix("sk_live_") {
+            (Mode::Live, body)
+        } else {
+            return None;
+        };
+        let shaped = (24..=128).contains(&body.len()) && body.bytes().all(|b| b.is_ascii_alphanumeric());
+        shaped.then(|| Self {
+            value: presented.to_owned(),
+            mode,
+        })
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn hash(&self) -> KeyHash {
+        KeyHash(Sha256::digest(self.value.as_bytes()).into())
+    }
+
+    /// A hint safe to show an operator: `sk_test_...wxyz`.
+    pub fn redacted(&self) -> String {
+        let tail = &self.value[self.value.len() - 4..];
+        format!("sk_{}_...{tail}", self.mode.as_str())
+    }
+
+    /// The plaintext, to hand to the operator exactly once.
+    pub fn expose(&self) -> &str {
+        &self.value
+    }
+}
+
+/// SHA-256 of a secret key. Keys carry ~190 bits of randomness, so a fast
+/// hash is enough (no password KDF is needed), and the hash is what we store
+/// and look up by.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct KeyHash([u8; 32]);
+
+impl KeyHash {
+    pub fn to_hex(self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn from_hex(s: &str) -> Option<Self> {
+        if s.len() != 64 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+            let hex = std::str::from_utf8(chunk).ok()?;
+            out[i] = u8::from_str_radix(hex, 16).ok()?;
+        }
+        Some(Self(out))
+    }
+
+    /// Constant-time equality, so a comparison's timing reveals nothing of
+    /// how much of a hash matched.
+    pub fn ct_eq(&self, other: &KeyHash) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl fmt::Debug for KeyHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyHash(..)")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    Active,
+    Revoked,
+}
+
+/// What we store about a secret key: never the key itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub account_id: AccountId,
+    pub mode: Mode,
+    pub hash: KeyHash,
+    /// `sk_test_...wxyz`, for operators telling keys apart.
+    pub redacted: String,
+    pub status: KeyStatus,
+    pub created: i64,
+}
+
+impl ApiKey {
+    pub fn new(account_id: AccountId, secret: &SecretKey, created: i64) -> Self {
+        Self {
+            id: ApiKeyId::generate(),
+            account_id,
+            mode: secret.mode(),
+            hash: secret.hash(),
+            redacted: secret.redacted(),
+            status: KeyStatus::Active,
+            created,
+        }
+    }
+
+    /// Whether `presented` is this key and the key is active. The hash
+    /// comparison is constant-time.
+    pub fn authenticates(&self, presented: &SecretKey) -> bool {
+        let matches = self.hash.ct_eq(&presented.hash());
+        matches && self.status == KeyStatus::Active && self.mode == presented.mode()
+    }
+
+    pub fn tenant(&self) -> Tenant {
+        Tenant {
+            account_id: self.account_id.clone(),
+            mode: self.mode,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_have_the_mode_prefix_and_enough_randomness() {
+        let k = SecretKey::generate(Mode::Test);
+        assert!(k.expose().starts_with("sk_test_"));
+        assert_eq!(k.expose().len(), 8 + SECRET_CHARS);
+        let l = SecretKey::generate(Mode::Live);
+        assert!(l.expose().starts_with("sk_live_"));
+        assert_ne!(SecretKey::generate(Mode::Test).expose(), k.expose());
+        // 32 characters of a 62-letter alphabet: log2(62^32) > 128 bits.
+        assert!(32.0 * 62f64.log2() > 128.0);
+    }
+
+    #[test]
+    fn parse_accepts_only_key_shapes() {
+        let k = SecretKey::generate(Mode::Live);
+        let parsed = SecretKey::parse(k.expose()).unwrap();
+        assert_eq!(parsed.mode(), Mode::Live);
+        assert!(parsed.hash() == k.hash());
+        for bad in ["", "sk_test_", "sk_test_short", "pk_test_0123456789012345678901234", "sk_prod_012345678901234567890123456", "sk_test_01234567890123456789012345678901$"] {
+            assert!(SecretKey::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hash_hex_round_trip_and_constant_time_eq() {
+        let k = SecretKey::generate(Mode::Test);
+        let h = k.hash();
+        let back = KeyHash::from_hex(&h.to_hex()).unwrap();
+        assert!(back.ct_eq(&h));
+        assert!(!back.ct_eq(&SecretKey::generate(Mode::Test).hash()));
+        assert!(KeyHash::from_hex("zz").is_none());
+        assert_eq!(format!("{h:?}"), "KeyHash(..)");
+    }
+
+    #[test]
+    fn revoked_or_other_keys_do_not_authenticate() {
+        let acct = AccountId::generate();
+        let secret = SecretKey::generate(Mode::Test);
+        let mut key = ApiKey::new(acct, &secret, 0);
+        assert!(key.authenticates(&secret));
+        assert!(!key.authenticates(&SecretKey::generate(Mode::Test)));
+        key.status = KeyStatus::Revoked;
+        assert!(!key.authenticates(&secret));
+        assert!(key.redacted.starts_with("sk_test_..."));
+        assert!(!key.redacted.contains(&secret.expose()[8..20]));
+    }
+}

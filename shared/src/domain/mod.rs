@@ -1,0 +1,19 @@
+//! Domain types: they can only hold valid values. Wire DTOs in
+//! [`crate::http::wire`] turn into these through `TryFrom`, and the store only
+//! ever sees these.
+
+pub mod account;
+pub mod customer;
+pub mod error;
+pub mod ids;
+pub mod metadata;
+pub mod money;
+pub mod payment;
+
+pub use account::{Account, ApiKey, KeyHash, KeyStatus, Mode, SecretKey, Tenant};
+pub use customer::{Address, Country, Customer, Email, NewCustomer, Phone};
+pub use error::ValidationError;
+pub use ids::{PrefixedId, AccountId, ApiKeyId, CustomerId, PaymentId};
+pub use metadata::Metadata;
+pub use money::{Amount, Currency};
+pub use payment::{CaptureMethod, NewPayment, Payment, PaymentStatus, ReturnUrl};

@@ -1,0 +1,140 @@
+//! The one error shape: `{"error": {"type", "code", "message", "param"}}`.
+
+use http::StatusCode;
+use serde::Serialize;
+
+use crate::domain::ValidationError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorType {
+    /// Bad input, a missing object, a bad API key (400, 401, 404, 409, 413, 415).
+    InvalidRequestError,
+    /// Our fault (500). The message is opaque; the cause is in the logs.
+    ApiError,
+}
+
+/// An error as the API shows it. `code` and `param` are always present in
+/// the body (null when they do not apply), so clients can rely on the shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub kind: ErrorType,
+    pub code: Option<String>,
+    pub message: String,
+    pub param: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    #[serde(rename = "type")]
+    kind: ErrorType,
+    code: Option<&'a str>,
+    message: &'a str,
+    param: Option<&'a str>,
+}
+
+/// The message of every 401. The authorizer's denials are answered by API
+/// Gateway (see `GatewayResponses` in `template.yaml`) with this same body.
+pub const INVALID_API_KEY_MESSAGE: &str = "Invalid API key provided. Authenticate with 'Authorization: Bearer sk_test_...' (or HTTP Basic with the key as the user name and an empty password).";
+
+pub const INTERNAL_ERROR_MESSAGE: &str = "An unexpected error occurred on our side. Retry later; if it persists, contact support with the Request-Id of this response.";
+
+impl ApiError {
+    pub fn new(status: StatusCode, kind: ErrorType, code: Option<&str>, message: impl Into<String>, param: Option<&str>) -> Self {
+        Self {
+            status,
+            kind,
+            code: code.map(str::to_owned),
+            message: message.into(),
+            param: param.map(str::to_owned),
+        }
+    }
+
+    pub fn invalid(code: &str, message: impl Into<String>, param: Option<&str>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorType::InvalidRequestError, Some(code), message, param)
+    }
+
+    /// 404 for an object that does not exist in the caller's account and
+    /// mode, whether it exists elsewhere or not.
+    pub fn not_found(kind: &str, id: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorType::InvalidRequestError,
+            Some("resource_missing"),
+            format!("No such {kind}: '{id}'"),
+            Some("id"),
+        )
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorType::InvalidRequestError,
+            Some("api_key_invalid"),
+            INVALID_API_KEY_MESSAGE,
+            None,
+        )
+    }
+
+    /// A 500. Log the cause before calling this; the body says nothing of it.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::ApiError,
+            None,
+            INTERNAL_ERROR_MESSAGE,
+            None,
+        )
+    }
+
+    pub fn body(&self) -> String {
+        serde_json::to_string(&Body {
+            error: Inner {
+                kind: self.kind,
+                code: self.code.as_deref(),
+                message: &self.message,
+                param: self.param.as_deref(),
+            },
+        })
+        .expect("an error body always serialises")
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        Self::invalid(e.code, e.message, Some(&e.param))
+    }
+}
+
+/// Store failures that are not the caller's fault become an opaque 500, with
+/// the cause logged on the request's span.
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!(error = %e, "store operation failed");
+        Self::internal()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_always_has_all_four_fields() {
+        let v: serde_json::Value = serde_json::from_str(&ApiError::internal().body()).unwrap();
+        let e = &v["error"];
+        assert_eq!(e["type"], "api_error");
+        assert!(e["code"].is_null() && e["param"].is_null());
+        assert_eq!(e["message"], INTERNAL_ERROR_MESSAGE);
+        let v: serde_json::Value = serde_json::from_str(&ApiError::not_found("payment", "pay_1").body()).unwrap();
+        assert_eq!(v["error"]["code"], "resource_missing");
+        assert_eq!(v["error"]["message"], "No such payment: 'pay_1'");
+        assert_eq!(v["error"]["param"], "id");
+    }
+}

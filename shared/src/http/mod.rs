@@ -1,0 +1,13 @@
+//! The HTTP edge shared by every function: request parsing, the one error
+//! shape, authentication, and the request wrapper that adds the request id
+//! to every response and log line.
+
+pub mod auth;
+pub mod body;
+pub mod error;
+mod serve;
+pub mod wire;
+
+pub use body::parse_json;
+pub use error::{ApiError, ErrorType};
+pub use serve::{path_id, serve, Reply, RequestCtx, REQUEST_ID_HEADER};

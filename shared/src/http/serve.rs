@@ -1,0 +1,133 @@
+//! The wrapper every handler runs in.
+
+use std::{future::Future, time::Instant};
+
+use http::{header, HeaderValue, StatusCode};
+use lambda_http::{request::RequestContext, Body, Request, RequestExt, Response};
+use serde::Serialize;
+use tracing::Instrument;
+
+use super::ApiError;
+use crate::domain::{AccountId, Mode, PrefixedId, Tenant};
+
+/// The response header that carries the request id (API Gateway's, so it
+/// matches the access logs).
+pub const REQUEST_ID_HEADER: &str = "request-id";
+
+/// What a handler knows about its request besides the request itself.
+#[derive(Debug, Clone)]
+pub struct RequestCtx {
+    pub request_id: String,
+    /// The account and mode the authorizer resolved the API key to.
+    pub tenant: Tenant,
+}
+
+/// A successful response body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn ok<T: Serialize>(value: &T) -> Result<Self, ApiError> {
+        Ok(Self {
+            status: StatusCode::OK,
+            body: serde_json::to_string(value).map_err(|e| {
+                tracing::error!(error = %e, "response serialisation failed");
+                ApiError::internal()
+            })?,
+        })
+    }
+}
+
+fn request_id(req: &Request) -> String {
+    let from_gateway = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    };
+    from_gateway
+        .filter(|id| !id.is_empty())
+        .or_else(|| req.lambda_context_ref().map(|c| c.request_id.clone()).filter(|id| !id.is_empty()))
+        .unwrap_or_else(|| format!("req_{}", uuid::Uuid::now_v7().simple()))
+}
+
+/// The tenant from the authorizer's context (`account_id`, `mode`). A
+/// request without it never passed the authorizer, so it is refused.
+fn tenant(req: &Request) -> Option<Tenant> {
+    let auth = req.request_context_ref()?.authorizer()?;
+    let field = |name: &str| auth.fields.get(name).and_then(|v| v.as_str());
+    Some(Tenant {
+        account_id: field("account_id")?.parse::<AccountId>().ok()?,
+        mode: Mode::parse(field("mode")?)?,
+    })
+}
+
+/// The `{id}` path parameter as an id of type `T`. A malformed id cannot
+/// name an object, so it gets the same 404 as a missing one.
+pub fn path_id<T: PrefixedId>(req: &Request) -> Result<T, ApiError> {
+    let raw = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or_default();
+    raw.parse().map_err(|_| ApiError::not_found(T::KIND, raw))
+}
+
+fn respond(status: StatusCode, body: String, request_id: &str) -> Response<Body> {
+    let mut res = Response::new(Body::Text(body));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert(REQUEST_ID_HEADER, v);
+    }
+    res
+}
+
+/// Runs `handler` for an authenticated request: opens the request span
+/// (every log line carries `request_id`), resolves the tenant, turns errors
+/// into the standard error body, and adds `Request-Id` to every response.
+///
+/// It never returns `Err`: a failure is a response, so Lambda never reports
+/// an invocation error for a request it answered.
+pub async fn serve<F, Fut>(req: Request, handler: F) -> Result<Response<Body>, lambda_http::Error>
+where
+    F: FnOnce(RequestCtx, Request) -> Fut,
+    Fut: Future<Output = Result<Reply, ApiError>>,
+{
+    let request_id = request_id(&req);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        account_id = tracing::field::Empty,
+    );
+    async move {
+        let started = Instant::now();
+        let outcome = match tenant(&req) {
+            Some(tenant) => {
+                tracing::Span::current().record("account_id", tracing::field::display(&tenant.account_id));
+                let ctx = RequestCtx {
+                    request_id: request_id.clone(),
+                    tenant,
+                };
+                handler(ctx, req).await
+            }
+            None => {
+                tracing::warn!("request without authorizer context refused");
+                Err(ApiError::unauthorized())
+            }
+        };
+        let (status, body) = match outcome {
+            Ok(reply) => (reply.status, reply.body),
+            Err(e) => (e.status, e.body()),
+        };
+        tracing::info!(
+            status = status.as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request completed"
+        );
+        Ok(respond(status, body, &request_id))
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,244 @@
+//! Wire DTOs: what the API accepts and returns. Requests turn into domain
+//! types through `TryFrom`, which names the offending parameter; objects are
+//! built from domain types explicitly.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::body::JsonInt;
+use crate::domain::{
+    customer::parse_name, payment::parse_description, Address, Amount, CaptureMethod, Country, Currency, Customer,
+    CustomerId, Email, Metadata, NewCustomer, NewPayment, Payment, Phone, ReturnUrl, ValidationError,
+};
+
+/// `POST /v1/payments`.
+#[derive(Debug, Deserialize)]
+pub struct CreatePaymentRequest {
+    pub amount: Option<JsonInt>,
+    pub currency: Option<String>,
+    pub customer_id: Option<String>,
+    pub description: Option<String>,
+    pub capture_method: Option<String>,
+    pub metadata: Option<BTreeMap<String, String>>,
+    pub return_url: Option<String>,
+}
+
+impl TryFrom<CreatePaymentRequest> for NewPayment {
+    type Error = ValidationError;
+
+    fn try_from(r: CreatePaymentRequest) -> Result<Self, ValidationError> {
+        let amount = r.amount.ok_or_else(|| ValidationError::missing("amount"))?;
+        let currency = Currency::parse("currency", &r.currency.ok_or_else(|| ValidationError::missing("currency"))?)?;
+        let amount = Amount::for_charge("amount", amount.0, currency)?;
+        let customer_id = r
+            .customer_id
+            .map(|c| {
+                c.parse::<CustomerId>().map_err(|_| {
+                    ValidationError::new("customer_id", "resource_missing", format!("No such customer: '{c}'"))
+                })
+            })
+            .transpose()?;
+        Ok(NewPayment {
+            amount,
+            currency,
+            customer_id,
+            description: r.description.map(|d| parse_description("description", d)).transpose()?,
+            capture_method: r
+                .capture_method
+                .map(|m| CaptureMethod::parse("capture_method", &m))
+                .transpose()?
+                .unwrap_or_default(),
+            metadata: Metadata::parse("metadata", r.metadata.unwrap_or_default())?,
+            return_url: r.return_url.map(|u| ReturnUrl::parse("return_url", u)).transpose()?,
+        })
+    }
+}
+
+/// The payment object.
+#[derive(Debug, Serialize)]
+pub struct PaymentObject<'a> {
+    pub id: &'a str,
+    pub object: &'static str,
+    pub amount: i64,
+    pub currency: &'static str,
+    pub status: &'static str,
+    pub customer_id: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub capture_method: CaptureMethod,
+    pub amount_refunded: i64,
+    pub metadata: &'a BTreeMap<String, String>,
+    pub return_url: Option<&'a str>,
+    pub created: i64,
+    pub livemode: bool,
+}
+
+impl<'a> From<&'a Payment> for PaymentObject<'a> {
+    fn from(p: &'a Payment) -> Self {
+        Self {
+            id: p.id.as_str(),
+            object: "payment",
+            amount: p.amount.get(),
+            currency: p.currency.code(),
+            status: p.status.as_str(),
+            customer_id: p.customer_id.as_ref().map(CustomerId::as_str),
+            description: p.description.as_deref(),
+            capture_method: p.capture_method,
+            amount_refunded: p.amount_refunded,
+            metadata: p.metadata.as_map(),
+            return_url: p.return_url.as_ref().map(ReturnUrl::as_str),
+            created: p.created,
+            livemode: p.mode.livemode(),
+        }
+    }
+}
+
+/// An address as the API accepts it.
+#[derive(Debug, Deserialize)]
+pub struct AddressRequest {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+}
+
+impl TryFrom<AddressRequest> for Address {
+    type Error = ValidationError;
+
+    fn try_from(r: AddressRequest) -> Result<Self, ValidationError> {
+        let field = |name: &str, v: Option<String>| v.map(|v| Address::address_field(name, v)).transpose();
+        Ok(Address {
+            line1: field("line1", r.line1)?,
+            line2: field("line2", r.line2)?,
+            city: field("city", r.city)?,
+            state: field("state", r.state)?,
+            postal_code: field("postal_code", r.postal_code)?,
+            country: r.country.map(|c| Country::parse("country", &c)).transpose()?,
+        })
+    }
+}
+
+/// `POST /v1/customers`.
+#[derive(Debug, Deserialize)]
+pub struct CreateCustomerRequest {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<AddressRequest>,
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+impl TryFrom<CreateCustomerRequest> for NewCustomer {
+    type Error = ValidationError;
+
+    fn try_from(r: CreateCustomerRequest) -> Result<Self, ValidationError> {
+        let address = r
+            .address
+            .map(|a| Address::try_from(a).map_err(|e| e.nested_in("address")))
+            .transpose()?
+            .filter(|a| !a.is_empty());
+        Ok(NewCustomer {
+            email: r.email.map(|e| Email::parse("email", e)).transpose()?,
+            name: r.name.map(|n| parse_name("name", n)).transpose()?,
+            phone: r.phone.map(|p| Phone::parse("phone", p)).transpose()?,
+            address,
+            metadata: Metadata::parse("metadata", r.metadata.unwrap_or_default())?,
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AddressObject<'a> {
+    pub line1: Option<&'a str>,
+    pub line2: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub postal_code: Option<&'a str>,
+    pub country: Option<&'a str>,
+}
+
+/// The customer object.
+#[derive(Debug, Serialize)]
+pub struct CustomerObject<'a> {
+    pub id: &'a str,
+    pub object: &'static str,
+    pub email: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub address: Option<AddressObject<'a>>,
+    pub metadata: &'a BTreeMap<String, String>,
+    pub created: i64,
+    pub livemode: bool,
+}
+
+impl<'a> From<&'a Customer> for CustomerObject<'a> {
+    fn from(c: &'a Customer) -> Self {
+        Self {
+            id: c.id.as_str(),
+            object: "customer",
+            email: c.email.as_ref().map(Email::as_str),
+            name: c.name.as_deref(),
+            phone: c.phone.as_ref().map(Phone::as_str),
+            address: c.address.as_ref().map(|a| AddressObject {
+                line1: a.line1.as_deref(),
+                line2: a.line2.as_deref(),
+                city: a.city.as_deref(),
+                state: a.state.as_deref(),
+                postal_code: a.postal_code.as_deref(),
+                country: a.country.as_ref().map(Country::as_str),
+            }),
+            metadata: c.metadata.as_map(),
+            created: c.created,
+            livemode: c.mode.livemode(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{domain::Mode, http::body::parse_bytes};
+
+    fn new_payment(body: &str) -> Result<NewPayment, ValidationError> {
+        NewPayment::try_from(parse_bytes::<CreatePaymentRequest>(body.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn payment_requests() {
+        let p = new_payment(r#"{"amount": 4999, "currency": "usd", "capture_method": "manual", "metadata": {"order_id": "6735"}, "return_url": "https://shop.example/done"}"#).unwrap();
+        assert_eq!(p.amount.get(), 4999);
+        assert_eq!(p.capture_method, CaptureMethod::Manual);
+        assert_eq!(new_payment(r#"{"currency": "usd"}"#).unwrap_err().param, "amount");
+        assert_eq!(new_payment(r#"{"amount": 100}"#).unwrap_err().param, "currency");
+        assert_eq!(new_payment(r#"{"amount": 100, "currency": "usd", "customer_id": "pay_1"}"#).unwrap_err().param, "customer_id");
+        assert_eq!(new_payment(r#"{"amount": 100, "currency": "usd", "description": ""}"#).unwrap_err().param, "description");
+        assert_eq!(new_payment(r#"{"amount": 100, "currency": "usd", "return_url": "http://x.example"}"#).unwrap_err().param, "return_url");
+    }
+
+    #[test]
+    fn payment_object_shape() {
+        let p = Payment::create(new_payment(r#"{"amount": 4999, "currency": "usd"}"#).unwrap(), Mode::Test, 1_700_000_000);
+        let v = serde_json::to_value(PaymentObject::from(&p)).unwrap();
+        assert_eq!(v["object"], "payment");
+        assert_eq!(v["status"], "pending");
+        assert_eq!(v["capture_method"], "automatic");
+        assert_eq!(v["livemode"], false);
+        assert_eq!(v["amount_refunded"], 0);
+        assert!(v["customer_id"].is_null());
+        assert_eq!(v["metadata"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn customer_requests() {
+        let parse = |b: &str| NewCustomer::try_from(parse_bytes::<CreateCustomerRequest>(b.as_bytes()).unwrap());
+        let c = parse(r#"{"email": "jenny@example.com", "address": {"country": "gb", "city": "London"}}"#).unwrap();
+        assert_eq!(c.address.unwrap().country.unwrap().as_str(), "GB");
+        assert_eq!(parse(r#"{"address": {"country": "XX"}}"#).unwrap_err().param, "address[country]");
+        assert_eq!(parse(r#"{"phone": "555"}"#).unwrap_err().param, "phone");
+        assert_eq!(parse(r#"{"email": "nope"}"#).unwrap_err().code, "email_invalid");
+        assert!(parse(r#"{"address": {}}"#).unwrap().address.is_none());
+        assert_eq!(parse("{}").unwrap(), NewCustomer::default());
+    }
+}

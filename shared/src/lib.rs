@@ -1,0 +1,39 @@
+//! Paynectra's common crate.
+//!
+//! Dependencies point inward: [`http`] and [`store`] depend on [`domain`];
+//! [`domain`] depends on nothing but serde and the standard library.
+
+pub mod accounts;
+pub mod domain;
+pub mod http;
+pub mod lambda;
+pub mod store;
+pub mod telemetry;
+
+pub use store::Store;
+
+/// Everything a handler needs, built once per Lambda execution environment
+/// (or once per local server) and shared by every invocation.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub store: Store,
+}
+
+impl App {
+    /// Builds the app from the environment: `TABLE_NAME` names the table, and
+    /// the AWS SDK's own variables (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`,
+    /// credentials) choose where it lives.
+    pub async fn from_env() -> Result<Self, store::StoreError> {
+        Ok(Self {
+            store: Store::from_env().await?,
+        })
+    }
+}
+
+/// Current Unix time in seconds.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

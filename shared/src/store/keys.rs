@@ -1,0 +1,154 @@
+//! Key formats: the only place that builds `pk`, `sk` and GSI keys.
+//! `docs/data-model.md` describes them and the access patterns they serve.
+//!
+//! Every tenant-owned item's partition key starts with `T#{account}#{mode}#`,
+//! and ids can only contain `[A-Za-z0-9_]`, so no key of one tenant can equal
+//! or prefix-match another tenant's.
+
+use crate::domain::{AccountId, ApiKeyId, CustomerId, KeyHash, PaymentId, Tenant};
+
+pub(super) const PK: &str = "pk";
+pub(super) const SK: &str = "sk";
+pub(super) const GSI1PK: &str = "gsi1pk";
+pub(super) const GSI1SK: &str = "gsi1sk";
+pub(super) const GSI2PK: &str = "gsi2pk";
+pub(super) const GSI2SK: &str = "gsi2sk";
+pub(super) const GSI3PK: &str = "gsi3pk";
+pub(super) const GSI3SK: &str = "gsi3sk";
+
+/// Keys of one item: the table's own and any GSI keys it projects into.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(super) struct Keys {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1: Option<(String, String)>,
+    pub gsi2: Option<(String, String)>,
+    pub gsi3: Option<(String, String)>,
+}
+
+fn tenant_prefix(t: &Tenant) -> String {
+    format!("T#{}#{}", t.account_id, t.mode.as_str())
+}
+
+/// Sort key for "newest first" lists: zero-padded created time, then the id
+/// (UUIDv7, so later ids sort later within one second): a total order.
+fn created_sort_key(created: i64, id: &str) -> String {
+    format!("{created:012}#{id}")
+}
+
+pub(super) fn account(id: &AccountId) -> Keys {
+    Keys {
+        pk: format!("A#{id}"),
+        sk: "ACCOUNT".into(),
+        ..Keys::default()
+    }
+}
+
+/// An API key's record under its account (for listing, rolling, revoking).
+pub(super) fn api_key_record(account: &AccountId, id: &ApiKeyId) -> Keys {
+    Keys {
+        pk: format!("A#{account}"),
+        sk: format!("KEY#{id}"),
+        ..Keys::default()
+    }
+}
+
+pub(super) fn api_key_records_prefix(account: &AccountId) -> (String, &'static str) {
+    (format!("A#{account}"), "KEY#")
+}
+
+/// An API key's lookup item, found by the hash of the presented secret.
+pub(super) fn api_key_lookup(hash: &KeyHash) -> Keys {
+    Keys {
+        pk: format!("K#{}", hash.to_hex()),
+        sk: "KEY".into(),
+        ..Keys::default()
+    }
+}
+
+pub(super) fn payment(t: &Tenant, id: &PaymentId) -> Keys {
+    Keys {
+        pk: format!("{}#{id}", tenant_prefix(t)),
+        sk: "payment".into(),
+        ..Keys::default()
+    }
+}
+
+/// A payment with its list keys: all payments (GSI1), payments of one
+/// customer (GSI2), payments in one status (GSI3), each newest first.
+pub(super) fn payment_item(
+    t: &Tenant,
+    id: &PaymentId,
+    created: i64,
+    customer: Option<&CustomerId>,
+    status: &str,
+) -> Keys {
+    let p = tenant_prefix(t);
+    let sort = created_sort_key(created, id.as_str());
+    Keys {
+        gsi1: Some((format!("{p}#payment"), sort.clone())),
+        gsi2: customer.map(|c| (format!("{p}#customer#{c}#payment"), sort.clone())),
+        gsi3: Some((format!("{p}#payment#status#{status}"), sort)),
+        ..payment(t, id)
+    }
+}
+
+pub(super) fn customer(t: &Tenant, id: &CustomerId) -> Keys {
+    Keys {
+        pk: format!("{}#{id}", tenant_prefix(t)),
+        sk: "customer".into(),
+        ..Keys::default()
+    }
+}
+
+/// A customer with its list keys: all customers (GSI1), customers by email
+/// (GSI3).
+pub(super) fn customer_item(t: &Tenant, id: &CustomerId, created: i64, email: Option<&str>) -> Keys {
+    let p = tenant_prefix(t);
+    let sort = created_sort_key(created, id.as_str());
+    Keys {
+        gsi1: Some((format!("{p}#customer"), sort.clone())),
+        gsi3: email.map(|e| (format!("{p}#customer#email#{e}"), sort)),
+        ..customer(t, id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Mode;
+
+    fn tenant(mode: Mode) -> Tenant {
+        Tenant {
+            account_id: "acct_1".parse().unwrap(),
+            mode,
+        }
+    }
+
+    #[test]
+    fn keys_are_scoped_by_account_and_mode() {
+        let id: PaymentId = "pay_1".parse().unwrap();
+        let test = payment(&tenant(Mode::Test), &id);
+        let live = payment(&tenant(Mode::Live), &id);
+        assert_eq!(test.pk, "T#acct_1#test#pay_1");
+        assert_ne!(test.pk, live.pk);
+        let other = Tenant {
+            account_id: "acct_11".parse().unwrap(),
+            mode: Mode::Test,
+        };
+        assert!(!payment(&other, &id).pk.starts_with(&test.pk));
+    }
+
+    #[test]
+    fn list_keys_sort_by_created_then_id() {
+        let t = tenant(Mode::Test);
+        let a = payment_item(&t, &"pay_a".parse().unwrap(), 99, None, "pending");
+        let b = payment_item(&t, &"pay_b".parse().unwrap(), 99, None, "pending");
+        let c = payment_item(&t, &"pay_0".parse().unwrap(), 100, None, "pending");
+        let s = |k: &Keys| k.gsi1.clone().unwrap().1;
+        assert!(s(&a) < s(&b) && s(&b) < s(&c));
+        assert_eq!(s(&a), "000000000099#pay_a");
+        assert!(a.gsi2.is_none());
+        assert_eq!(a.gsi3.unwrap().0, "T#acct_1#test#payment#status#pending");
+    }
+}

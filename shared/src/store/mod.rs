@@ -1,0 +1,420 @@
+//! DynamoDB access: one table, single-table design. Items are mapped to and
+//! from domain types here and nowhere else; key formats live in [`keys`].
+
+mod client;
+mod keys;
+pub mod schema;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::{
+    error::{DisplayErrorContext, SdkError},
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update},
+    Client,
+};
+use serde::{de::DeserializeOwned, Serialize};
+
+pub use client::{dynamodb_client, sdk_config};
+
+use crate::domain::{
+    Account, AccountId, ApiKey, ApiKeyId, Customer, CustomerId, KeyHash, KeyStatus, Mode, Payment, PaymentId, Tenant,
+};
+use keys::Keys;
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such customer: {0}")]
+    CustomerNotFound(CustomerId),
+    #[error("no such account: {0}")]
+    AccountNotFound(AccountId),
+    #[error("no active API key {0}")]
+    KeyNotFound(ApiKeyId),
+    #[error("an item with this id already exists")]
+    AlreadyExists,
+    #[error("the stored item could not be read: {0}")]
+    Corrupt(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    /// DynamoDB itself failed (unreachable, throttled, ...): a 500.
+    #[error("DynamoDB {operation} failed: {message}")]
+    Dynamo { operation: &'static str, message: String },
+}
+
+impl StoreError {
+    fn dynamo<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        StoreError::Dynamo {
+            operation,
+            message: DisplayErrorContext(&err).to_string(),
+        }
+    }
+}
+
+/// The table and the client to reach it. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// Serialises `data` and adds its keys.
+fn to_item<T: Serialize>(keys: &Keys, data: &T) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    item.insert(keys::PK.into(), s(&keys.pk));
+    item.insert(keys::SK.into(), s(&keys.sk));
+    for (names, value) in [
+        ((keys::GSI1PK, keys::GSI1SK), &keys.gsi1),
+        ((keys::GSI2PK, keys::GSI2SK), &keys.gsi2),
+        ((keys::GSI3PK, keys::GSI3SK), &keys.gsi3),
+    ] {
+        if let Some((pk, sk)) = value {
+            item.insert(names.0.into(), s(pk));
+            item.insert(names.1.into(), s(sk));
+        }
+    }
+    Ok(item)
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn key_of(keys: &Keys) -> Item {
+    HashMap::from([(keys::PK.into(), s(&keys.pk)), (keys::SK.into(), s(&keys.sk))])
+}
+
+/// An API key as stored: the hash, never the secret.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ApiKeyRecord {
+    id: ApiKeyId,
+    account_id: AccountId,
+    mode: Mode,
+    hash: String,
+    redacted: String,
+    status: KeyStatus,
+    created: i64,
+}
+
+impl From<&ApiKey> for ApiKeyRecord {
+    fn from(k: &ApiKey) -> Self {
+        Self {
+            id: k.id.clone(),
+            account_id: k.account_id.clone(),
+            mode: k.mode,
+            hash: k.hash.to_hex(),
+            redacted: k.redacted.clone(),
+            status: k.status,
+            created: k.created,
+        }
+    }
+}
+
+impl TryFrom<ApiKeyRecord> for ApiKey {
+    type Error = StoreError;
+
+    fn try_from(r: ApiKeyRecord) -> Result<Self, StoreError> {
+        Ok(Self {
+            hash: KeyHash::from_hex(&r.hash).ok_or_else(|| StoreError::Corrupt(format!("key {} has a bad hash", r.id)))?,
+            id: r.id,
+            account_id: r.account_id,
+            mode: r.mode,
+            redacted: r.redacted,
+            status: r.status,
+            created: r.created,
+        })
+    }
+}
+
+/// Which items of a transaction failed their condition.
+fn failed_conditions(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<Vec<bool>> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+const NOT_EXISTS: &str = "attribute_not_exists(pk)";
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table named by `TABLE_NAME`, reached as the AWS environment says.
+    pub async fn from_env() -> Result<Self, StoreError> {
+        let table = std::env::var("TABLE_NAME")
+            .map_err(|_| StoreError::Config("TABLE_NAME is not set".into()))?;
+        Ok(Self::new(dynamodb_client().await, table))
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn put(&self, item: Item, condition: &str) -> Put {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .build()
+            .expect("table, item and condition are set")
+    }
+
+    async fn get(&self, keys: &Keys, operation: &'static str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(keys)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo(operation, e))?;
+        Ok(out.item)
+    }
+
+    // --- accounts and keys -------------------------------------------------
+
+    fn key_items(&self, key: &ApiKey) -> Result<[TransactWriteItem; 2], StoreError> {
+        let record = ApiKeyRecord::from(key);
+        Ok([
+            TransactWriteItem::builder()
+                .put(self.put(to_item(&keys::api_key_record(&key.account_id, &key.id), &record)?, NOT_EXISTS))
+                .build(),
+            TransactWriteItem::builder()
+                .put(self.put(to_item(&keys::api_key_lookup(&key.hash), &record)?, NOT_EXISTS))
+                .build(),
+        ])
+    }
+
+    /// Creates an account and its first keys in one transaction.
+    pub async fn create_account(&self, account: &Account, api_keys: &[ApiKey]) -> Result<(), StoreError> {
+        let mut items = vec![TransactWriteItem::builder()
+            .put(self.put(to_item(&keys::account(&account.id), account)?, NOT_EXISTS))
+            .build()];
+        for k in api_keys {
+            items.extend(self.key_items(k)?);
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| match failed_conditions(&e) {
+                Some(f) if f.iter().any(|x| *x) => StoreError::AlreadyExists,
+                _ => StoreError::dynamo("TransactWriteItems(create account)", e),
+            })?;
+        Ok(())
+    }
+
+    pub async fn get_account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        self.get(&keys::account(id), "GetItem(account)")
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// Finds the key whose secret hashes to `hash` (one GetItem). The caller
+    /// still checks it with [`ApiKey::authenticates`], in constant time.
+    pub async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKey>, StoreError> {
+        match self.get(&keys::api_key_lookup(hash), "GetItem(api key)").await? {
+            Some(item) => Ok(Some(from_item::<ApiKeyRecord>(item)?.try_into()?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn list_api_keys(&self, account: &AccountId) -> Result<Vec<ApiKey>, StoreError> {
+        let (pk, prefix) = keys::api_key_records_prefix(account);
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| StoreError::dynamo("Query(api keys)", e))?;
+            out.push(from_item::<ApiKeyRecord>(item)?.try_into()?);
+        }
+        Ok(out)
+    }
+
+    fn revoke_items(&self, key: &ApiKey) -> [TransactWriteItem; 2] {
+        [keys::api_key_record(&key.account_id, &key.id), keys::api_key_lookup(&key.hash)].map(|k| {
+            TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_of(&k)))
+                        .update_expression("SET #status = :revoked")
+                        .condition_expression("#status = :active")
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(":revoked", s("revoked"))
+                        .expression_attribute_values(":active", s("active"))
+                        .build()
+                        .expect("table, key and expression are set"),
+                )
+                .build()
+        })
+    }
+
+    /// Adds `new_key` and revokes every key in `revoke`, atomically: either
+    /// the new key works and the old ones do not, or nothing changed. Fails
+    /// with [`StoreError::KeyNotFound`] if one of `revoke` is not active any
+    /// more (someone else revoked it first), and [`StoreError::AccountNotFound`]
+    /// if the account does not exist.
+    pub async fn rotate_api_keys(&self, new_key: Option<&ApiKey>, revoke: &[ApiKey]) -> Result<(), StoreError> {
+        let mut items = Vec::new();
+        let mut owners = Vec::new();
+        if let Some(k) = new_key {
+            items.push(
+                TransactWriteItem::builder()
+                    .condition_check(
+                        ConditionCheck::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(key_of(&keys::account(&k.account_id))))
+                            .condition_expression("attribute_exists(pk)")
+                            .build()
+                            .expect("table, key and condition are set"),
+                    )
+                    .build(),
+            );
+            owners.push(Err(StoreError::AccountNotFound(k.account_id.clone())));
+            items.extend(self.key_items(k)?);
+            owners.extend([Ok(()), Ok(())]);
+        }
+        for k in revoke {
+            items.extend(self.revoke_items(k));
+            owners.extend([Err(StoreError::KeyNotFound(k.id.clone())), Ok(())]);
+        }
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| {
+                let failed = failed_conditions(&e).unwrap_or_default();
+                let culprit = failed
+                    .iter()
+                    .zip(owners)
+                    .find_map(|(f, owner)| if *f { owner.err() } else { None });
+                culprit.unwrap_or_else(|| StoreError::dynamo("TransactWriteItems(rotate keys)", e))
+            })?;
+        Ok(())
+    }
+
+    // --- payments -----------------------------------------------------------
+
+    /// Stores a new payment. If it names a customer, the customer must exist
+    /// (and not be deleted) at the moment of the write: the check and the
+    /// write are one transaction.
+    pub async fn insert_payment(&self, tenant: &Tenant, payment: &Payment) -> Result<(), StoreError> {
+        let keys = keys::payment_item(
+            tenant,
+            &payment.id,
+            payment.created,
+            payment.customer_id.as_ref(),
+            payment.status.as_str(),
+        );
+        let item = to_item(&keys, payment)?;
+        let Some(customer_id) = &payment.customer_id else {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(NOT_EXISTS)
+                .send()
+                .await
+                .map_err(|e| match e.as_service_error() {
+                    Some(se) if se.is_conditional_check_failed_exception() => StoreError::AlreadyExists,
+                    _ => StoreError::dynamo("PutItem(payment)", e),
+                })?;
+            return Ok(());
+        };
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::customer(tenant, customer_id))))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
+            .build()
+            .expect("table, key and condition are set");
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(check).build())
+            .transact_items(TransactWriteItem::builder().put(self.put(item, NOT_EXISTS)).build())
+            .send()
+            .await
+            .map_err(|e| match failed_conditions(&e).as_deref() {
+                Some([true, ..]) => StoreError::CustomerNotFound(customer_id.clone()),
+                Some([_, true]) => StoreError::AlreadyExists,
+                _ => StoreError::dynamo("TransactWriteItems(payment)", e),
+            })?;
+        Ok(())
+    }
+
+    pub async fn get_payment(&self, tenant: &Tenant, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
+        self.get(&keys::payment(tenant, id), "GetItem(payment)")
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    // --- customers ----------------------------------------------------------
+
+    pub async fn insert_customer(&self, tenant: &Tenant, customer: &Customer) -> Result<(), StoreError> {
+        let keys = keys::customer_item(
+            tenant,
+            &customer.id,
+            customer.created,
+            customer.email.as_ref().map(|e| e.as_str()),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&keys, customer)?))
+            .condition_expression(NOT_EXISTS)
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => StoreError::AlreadyExists,
+                _ => StoreError::dynamo("PutItem(customer)", e),
+            })?;
+        Ok(())
+    }
+
+    pub async fn get_customer(&self, tenant: &Tenant, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.get(&keys::customer(tenant, id), "GetItem(customer)")
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+}
