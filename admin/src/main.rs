@@ -126,7 +126,9 @@ async fn run(cli: Cli) -> Result<serde_json::Value, StoreError> {
             let (secret, key, revoked) = accounts::roll_key(&store, &account, mode.into()).await?;
             json!({ "key": key_json(&key), "secret_key": secret.expose(), "revoked": revoked })
         }
-        Command::Keys(KeysCmd::Revoke { account, key }) => key_json(&accounts::revoke_key(&store, &account, &key).await?),
+        Command::Keys(KeysCmd::Revoke { account, key }) => {
+            key_json(&accounts::revoke_key(&store, &account, &key).await?)
+        }
     })
 }
 

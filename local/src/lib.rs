@@ -30,7 +30,8 @@ pub use template::{Route, Template};
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-type HttpHandler = Arc<dyn Fn(&'static App, Request) -> BoxFuture<Result<Response<Body>, lambda_http::Error>> + Send + Sync>;
+type HttpHandler =
+    Arc<dyn Fn(&'static App, Request) -> BoxFuture<Result<Response<Body>, lambda_http::Error>> + Send + Sync>;
 
 fn handler<F, Fut>(f: F) -> HttpHandler
 where
@@ -68,20 +69,42 @@ struct Gateway {
     status: u16,
 }
 
-const UNAUTHORIZED: Gateway = Gateway { kind: "UNAUTHORIZED", status: 401 };
-const ACCESS_DENIED: Gateway = Gateway { kind: "ACCESS_DENIED", status: 403 };
-const AUTHORIZER_FAILURE: Gateway = Gateway { kind: "AUTHORIZER_FAILURE", status: 500 };
-const MISSING_AUTHENTICATION_TOKEN: Gateway = Gateway { kind: "MISSING_AUTHENTICATION_TOKEN", status: 403 };
-const REQUEST_TOO_LARGE: Gateway = Gateway { kind: "REQUEST_TOO_LARGE", status: 413 };
-const BAD_GATEWAY: Gateway = Gateway { kind: "DEFAULT_5XX", status: 502 };
+const UNAUTHORIZED: Gateway = Gateway {
+    kind: "UNAUTHORIZED",
+    status: 401,
+};
+const ACCESS_DENIED: Gateway = Gateway {
+    kind: "ACCESS_DENIED",
+    status: 403,
+};
+const AUTHORIZER_FAILURE: Gateway = Gateway {
+    kind: "AUTHORIZER_FAILURE",
+    status: 500,
+};
+const MISSING_AUTHENTICATION_TOKEN: Gateway = Gateway {
+    kind: "MISSING_AUTHENTICATION_TOKEN",
+    status: 403,
+};
+const REQUEST_TOO_LARGE: Gateway = Gateway {
+    kind: "REQUEST_TOO_LARGE",
+    status: 413,
+};
+const BAD_GATEWAY: Gateway = Gateway {
+    kind: "DEFAULT_5XX",
+    status: 502,
+};
 
 /// Glob match of an IAM resource pattern (`*` matches any run of characters).
 fn resource_matches(pattern: &str, resource: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == resource,
         Some((head, rest)) => {
-            let Some(tail) = resource.strip_prefix(head) else { return false };
-            (0..=tail.len()).filter(|i| tail.is_char_boundary(*i)).any(|i| resource_matches(rest, &tail[i..]))
+            let Some(tail) = resource.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i))
+                .any(|i| resource_matches(rest, &tail[i..]))
         }
     }
 }
@@ -89,7 +112,11 @@ fn resource_matches(pattern: &str, resource: &str) -> bool {
 /// Evaluates the authorizer's policy as API Gateway does: an explicit Deny
 /// wins, then an Allow that covers the method ARN, else deny.
 fn policy_allows(policy: &Value, method_arn: &str) -> bool {
-    let statements = policy.get("Statement").and_then(Value::as_array).cloned().unwrap_or_default();
+    let statements = policy
+        .get("Statement")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let applies = |s: &Value| {
         let list = |v: Option<&Value>| -> Vec<String> {
             match v {
@@ -98,7 +125,9 @@ fn policy_allows(policy: &Value, method_arn: &str) -> bool {
                 _ => vec![],
             }
         };
-        let action = list(s.get("Action")).iter().any(|a| a == "execute-api:Invoke" || a == "*");
+        let action = list(s.get("Action"))
+            .iter()
+            .any(|a| a == "execute-api:Invoke" || a == "*");
         action && list(s.get("Resource")).iter().any(|r| resource_matches(r, method_arn))
     };
     let effect_is = |s: &Value, want: &str| s.get("Effect").and_then(Value::as_str) == Some(want);
@@ -156,10 +185,16 @@ impl LocalApi {
         }
         if let Some(a) = &template.authorizer {
             if !AUTHORIZERS.contains(&a.as_str()) {
-                return Err(format!("template.yaml's authorizer '{a}' is not a known authorizer function"));
+                return Err(format!(
+                    "template.yaml's authorizer '{a}' is not a known authorizer function"
+                ));
             }
         }
-        Ok(Self { template, app, functions })
+        Ok(Self {
+            template,
+            app,
+            functions,
+        })
     }
 
     pub fn routes(&self) -> &[Route] {
@@ -179,7 +214,8 @@ impl LocalApi {
             .unwrap_or_else(|| json!({ "message": g.kind }).to_string());
         let mut res = hyper::Response::new(Full::new(Bytes::from(body)));
         *res.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        res.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        res.headers_mut()
+            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Ok(v) = HeaderValue::from_str(request_id) {
             res.headers_mut().insert(paynectra::http::REQUEST_ID_HEADER, v);
         }
@@ -196,7 +232,12 @@ impl LocalApi {
         res
     }
 
-    async fn handle_inner(&self, req: hyper::Request<hyper::body::Incoming>, peer: SocketAddr, request_id: &str) -> HttpResponse {
+    async fn handle_inner(
+        &self,
+        req: hyper::Request<hyper::body::Incoming>,
+        peer: SocketAddr,
+        request_id: &str,
+    ) -> HttpResponse {
         let (parts, body) = req.into_parts();
         let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
             Ok(b) => b.to_bytes(),
@@ -212,11 +253,18 @@ impl LocalApi {
         );
         let (headers, multi_headers) = header_maps(&parts.headers);
         let (query, multi_query) = query_maps(parts.uri.query());
-        let path_params = if path_params.is_empty() { Value::Null } else { json!(path_params) };
+        let path_params = if path_params.is_empty() {
+            Value::Null
+        } else {
+            json!(path_params)
+        };
 
         let mut authorizer_context = Map::new();
         if let (true, Some(_)) = (route.authorized, &self.template.authorizer) {
-            let presented = parts.headers.get(http::header::AUTHORIZATION).is_some_and(|v| !v.is_empty());
+            let presented = parts
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .is_some_and(|v| !v.is_empty());
             if !presented {
                 return self.gateway_response(UNAUTHORIZED, request_id);
             }
@@ -316,14 +364,20 @@ impl LocalApi {
 /// deserialised into `LambdaRequest`, converted by `lambda_http`'s adapter,
 /// and the response converted back into API Gateway's proxy response shape,
 /// which becomes the HTTP response.
-async fn invoke(function: HttpHandler, app: &'static App, event: Value, request_id: &str) -> Result<HttpResponse, lambda_http::Error> {
+async fn invoke(
+    function: HttpHandler,
+    app: &'static App,
+    event: Value,
+    request_id: &str,
+) -> Result<HttpResponse, lambda_http::Error> {
     let lambda_request: LambdaRequest = serde_json::from_value(event)?;
     let mut context = lambda_runtime::Context::default();
     context.request_id = request_id.to_owned();
     let mut adapter = lambda_http::Adapter::from(lambda_http::service_fn(move |req: Request| function(app, req)));
     std::future::poll_fn(|cx| Service::<LambdaEvent<LambdaRequest>>::poll_ready(&mut adapter, cx)).await?;
     let response = adapter.call(LambdaEvent::new(lambda_request, context)).await?;
-    let proxy: aws_lambda_events::apigw::ApiGatewayProxyResponse = serde_json::from_value(serde_json::to_value(response)?)?;
+    let proxy: aws_lambda_events::apigw::ApiGatewayProxyResponse =
+        serde_json::from_value(serde_json::to_value(response)?)?;
     let body = match proxy.body {
         Some(Body::Text(t)) if proxy.is_base64_encoded => base64::engine::general_purpose::STANDARD.decode(t)?.into(),
         Some(Body::Text(t)) => Bytes::from(t),
@@ -378,9 +432,15 @@ mod tests {
     #[test]
     fn iam_resource_globs() {
         let arn = "arn:aws:execute-api:local:000000000000:local/local/GET/v1/payments/pay_1";
-        assert!(resource_matches("arn:aws:execute-api:local:000000000000:local/local/*", arn));
+        assert!(resource_matches(
+            "arn:aws:execute-api:local:000000000000:local/local/*",
+            arn
+        ));
         assert!(resource_matches("*", arn));
-        assert!(!resource_matches("arn:aws:execute-api:local:000000000000:other/local/*", arn));
+        assert!(!resource_matches(
+            "arn:aws:execute-api:local:000000000000:other/local/*",
+            arn
+        ));
         assert!(resource_matches(arn, arn));
     }
 

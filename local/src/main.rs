@@ -54,7 +54,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    eprintln!("Paynectra API listening on http://{addr} ({} routes from {}):", api.routes().len(), cli.template.display());
+    eprintln!(
+        "Paynectra API listening on http://{addr} ({} routes from {}):",
+        api.routes().len(),
+        cli.template.display()
+    );
     for r in api.routes() {
         eprintln!("  {:<6} {}  ->  {}", r.method, r.path, r.function);
     }

@@ -128,9 +128,14 @@ impl Template {
                         if get(event, "Type").and_then(text).as_deref() != Some("Api") {
                             continue;
                         }
-                        let p = get(event, "Properties").ok_or_else(|| shape(format!("{name}: an Api event has no Properties")))?;
-                        let path = get(p, "Path").and_then(text).ok_or_else(|| shape(format!("{name}: an Api event has no Path")))?;
-                        let method = get(p, "Method").and_then(text).ok_or_else(|| shape(format!("{name}: an Api event has no Method")))?;
+                        let p = get(event, "Properties")
+                            .ok_or_else(|| shape(format!("{name}: an Api event has no Properties")))?;
+                        let path = get(p, "Path")
+                            .and_then(text)
+                            .ok_or_else(|| shape(format!("{name}: an Api event has no Path")))?;
+                        let method = get(p, "Method")
+                            .and_then(text)
+                            .ok_or_else(|| shape(format!("{name}: an Api event has no Method")))?;
                         let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
                             .map_err(|_| shape(format!("{name}: bad Method {method}")))?;
                         let authorized = get(p, "Auth")
@@ -153,13 +158,18 @@ impl Template {
                                 .and_then(|a| get(a, &default))
                                 .and_then(|a| get(a, "FunctionArn"))
                                 .ok_or_else(|| shape(format!("authorizer {default} has no FunctionArn")))?;
-                            authorizer_ref = Some(
-                                get_att_target(arn)
-                                    .ok_or_else(|| shape(format!("authorizer {default}: FunctionArn must be !GetAtt Function.Arn")))?,
-                            );
+                            authorizer_ref = Some(get_att_target(arn).ok_or_else(|| {
+                                shape(format!(
+                                    "authorizer {default}: FunctionArn must be !GetAtt Function.Arn"
+                                ))
+                            })?);
                         }
                     }
-                    for (kind, r) in get(p, "GatewayResponses").and_then(Value::as_mapping).into_iter().flatten() {
+                    for (kind, r) in get(p, "GatewayResponses")
+                        .and_then(Value::as_mapping)
+                        .into_iter()
+                        .flatten()
+                    {
                         let kind = text(kind).unwrap_or_default();
                         let status = get(r, "StatusCode").and_then(text).and_then(|s| s.parse().ok());
                         let body = get(r, "ResponseTemplates")
@@ -173,7 +183,12 @@ impl Template {
             }
         }
         let authorizer = authorizer_ref
-            .map(|r| binaries.get(&r).cloned().ok_or_else(|| shape(format!("the authorizer function {r} is not in the template"))))
+            .map(|r| {
+                binaries
+                    .get(&r)
+                    .cloned()
+                    .ok_or_else(|| shape(format!("the authorizer function {r} is not in the template")))
+            })
             .transpose()?;
         routes.sort_by(|a, b| (&a.path, a.method.as_str()).cmp(&(&b.path, b.method.as_str())));
         Ok(Self {

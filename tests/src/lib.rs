@@ -1,1 +1,206 @@
+//! Test support: a fresh DynamoDB table per test on the shared DynamoDB
+//! Local that `make test` starts, the local API server on a free port, and
+//! merchants with real keys.
 
+use std::{path::PathBuf, sync::Arc};
+
+use paynectra::{
+    accounts::{self, CreatedAccount},
+    store::{schema, sdk_config},
+    App, Store,
+};
+use paynectra_local::{LocalApi, Template};
+
+/// The repository root (for `template.yaml` and `events/`).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The environment that points a child process (the admin tool) at the same
+/// DynamoDB Local and table.
+pub fn child_env(store: &Store) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "local".into()),
+        ("AWS_SECRET_ACCESS_KEY", "local".into()),
+        ("TABLE_NAME", store.table().to_owned()),
+    ]
+}
+
+/// The DynamoDB Local endpoint `make test` exports. Tests that need it fail
+/// loudly without it rather than pass without checking anything.
+pub fn endpoint() -> String {
+    std::env::var("PAYNECTRA_TEST_DYNAMODB").unwrap_or_else(|_| {
+        panic!(
+            "PAYNECTRA_TEST_DYNAMODB is not set: these tests need DynamoDB Local. \
+             Run them with `make test`, which starts one and sets it."
+        )
+    })
+}
+
+/// A store on a table of its own, so tests run in parallel without seeing
+/// each other's data.
+pub async fn fresh_store() -> Store {
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
+        .endpoint_url(endpoint())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "tests",
+        ))
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let table = format!("test-{}", uuid::Uuid::new_v4().simple());
+    schema::create_table(&client, &table).await.expect("create test table");
+    Store::new(client, table)
+}
+
+/// A leaked app around a fresh store (tests are short-lived processes).
+pub async fn fresh_app() -> &'static App {
+    Box::leak(Box::new(App {
+        store: fresh_store().await,
+    }))
+}
+
+/// The local API server, on 127.0.0.1 and a free port, over a fresh table.
+pub struct TestApi {
+    pub base: String,
+    pub app: &'static App,
+    pub http: reqwest::Client,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A merchant with its keys.
+pub struct Merchant {
+    pub account_id: String,
+    pub test_key: String,
+    pub live_key: String,
+}
+
+impl From<CreatedAccount> for Merchant {
+    fn from(c: CreatedAccount) -> Self {
+        Self {
+            account_id: c.account.id.to_string(),
+            test_key: c.test_secret_key.expose().to_owned(),
+            live_key: c.live_secret_key.expose().to_owned(),
+        }
+    }
+}
+
+impl TestApi {
+    pub async fn spawn() -> Self {
+        let app = fresh_app().await;
+        let template = Template::load(&repo_root().join("template.yaml")).expect("template.yaml loads");
+        let api = Arc::new(LocalApi::new(template, app).expect("every route has a function"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(paynectra_local::serve(listener, api, async {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            app,
+            http: reqwest::Client::new(),
+            _shutdown: tx,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn merchant(&self, name: &str) -> Merchant {
+        accounts::create_account(&self.app.store, name)
+            .await
+            .expect("create account")
+            .into()
+    }
+
+    /// POST a JSON body with a bearer key.
+    pub async fn post(&self, key: &str, path: &str, body: serde_json::Value) -> Reply {
+        Reply::from(
+            self.http
+                .post(self.url(path))
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn get(&self, key: &str, path: &str) -> Reply {
+        Reply::from(
+            self.http
+                .get(self.url(path))
+                .bearer_auth(key)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// Every item in the table (a Scan: tests only, to prove that refused
+    /// requests wrote nothing).
+    pub async fn item_count(&self) -> usize {
+        let out = self
+            .app
+            .store
+            .client()
+            .scan()
+            .table_name(self.app.store.table())
+            .select(aws_sdk_dynamodb::types::Select::Count)
+            .send()
+            .await
+            .expect("scan");
+        out.count() as usize
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: serde_json::Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn from(res: reqwest::Response) -> Self {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Self {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// Asserts the standard error shape and returns `(code, param)`.
+    #[track_caller]
+    pub fn error(&self, status: u16) -> (Option<String>, Option<String>) {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        let e = self.body["error"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no error object: {}", self.text));
+        let mut keys: Vec<&str> = e.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["code", "message", "param", "type"], "error shape: {}", self.text);
+        assert!(
+            e["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "message: {}",
+            self.text
+        );
+        (
+            e["code"].as_str().map(str::to_owned),
+            e["param"].as_str().map(str::to_owned),
+        )
+    }
+}

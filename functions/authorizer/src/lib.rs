@@ -9,7 +9,10 @@
 //! the API's gateway responses (see `template.yaml`).
 
 use aws_lambda_events::{
-    apigw::{ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse},
+    apigw::{
+        ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequestTypeRequest,
+        ApiGatewayCustomAuthorizerResponse,
+    },
     iam::{IamPolicyEffect, IamPolicyStatement},
 };
 use lambda_runtime::Error;

@@ -7,8 +7,8 @@ use paynectra::Store;
 async fn main() -> Result<(), Error> {
     paynectra::telemetry::init();
     let store: &'static Store = Box::leak(Box::new(Store::from_env().await?));
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<authorizer::Event>| async move { authorizer::handler(store, event.payload).await },
-    ))
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<authorizer::Event>| async move {
+        authorizer::handler(store, event.payload).await
+    }))
     .await
 }

@@ -233,7 +233,14 @@ mod tests {
         let parsed = SecretKey::parse(k.expose()).unwrap();
         assert_eq!(parsed.mode(), Mode::Live);
         assert!(parsed.hash() == k.hash());
-        for bad in ["", "sk_test_", "sk_test_short", "pk_test_0123456789012345678901234", "sk_prod_012345678901234567890123456", "sk_test_01234567890123456789012345678901$"] {
+        for bad in [
+            "",
+            "sk_test_",
+            "sk_test_short",
+            "pk_test_0123456789012345678901234",
+            "sk_prod_012345678901234567890123456",
+            "sk_test_01234567890123456789012345678901$",
+        ] {
             assert!(SecretKey::parse(bad).is_none(), "{bad}");
         }
     }

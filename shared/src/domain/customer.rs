@@ -18,13 +18,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(param: &str, raw: String) -> Result<Self, ValidationError> {
         let raw = bounded_string(param, raw, MAX_EMAIL_CHARS)?;
-        let invalid = || {
-            ValidationError::new(
-                param,
-                "email_invalid",
-                format!("Invalid email address: '{raw}'."),
-            )
-        };
+        let invalid = || ValidationError::new(param, "email_invalid", format!("Invalid email address: '{raw}'."));
         let (local, domain) = raw.rsplit_once('@').ok_or_else(invalid)?;
         let local_ok = !local.is_empty()
             && local.len() <= 64
@@ -64,18 +58,15 @@ pub struct Phone(String);
 impl Phone {
     pub fn parse(param: &str, raw: String) -> Result<Self, ValidationError> {
         let digits = raw.strip_prefix('+').unwrap_or("");
-        let ok = (2..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
+        let ok =
+            (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
         if ok {
             Ok(Self(raw))
         } else {
             Err(ValidationError::new(
                 param,
                 "phone_invalid",
-                format!(
-                    "Invalid {param}: '{raw}'. Phone numbers must be in E.164 format, e.g. +14155550123."
-                ),
+                format!("Invalid {param}: '{raw}'. Phone numbers must be in E.164 format, e.g. +14155550123."),
             ))
         }
     }
@@ -194,10 +185,28 @@ mod tests {
 
     #[test]
     fn emails() {
-        for ok in ["jenny@example.com", "a.b+tag@sub.example.co.uk", "x@b-c.io", "ü@exämple.de"] {
+        for ok in [
+            "jenny@example.com",
+            "a.b+tag@sub.example.co.uk",
+            "x@b-c.io",
+            "ü@exämple.de",
+        ] {
             assert!(Email::parse("email", ok.into()).is_ok(), "{ok}");
         }
-        for bad in ["", "plain", "@example.com", "a@", "a@b", "a b@example.com", "a@exa mple.com", "a@-x.com", "a@x..com", ".a@x.com", "a..b@x.com", "a@b@c.com"] {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a b@example.com",
+            "a@exa mple.com",
+            "a@-x.com",
+            "a@x..com",
+            ".a@x.com",
+            "a..b@x.com",
+            "a@b@c.com",
+        ] {
             let e = Email::parse("email", bad.into()).unwrap_err();
             assert_eq!(e.param, "email", "{bad}");
         }
@@ -207,7 +216,15 @@ mod tests {
     fn phones() {
         assert!(Phone::parse("phone", "+14155550123".into()).is_ok());
         assert!(Phone::parse("phone", "+447911123456".into()).is_ok());
-        for bad in ["14155550123", "+0123", "+1", "+1234567890123456", "+1 415 555", "+1-415", ""] {
+        for bad in [
+            "14155550123",
+            "+0123",
+            "+1",
+            "+1234567890123456",
+            "+1 415 555",
+            "+1-415",
+            "",
+        ] {
             assert!(Phone::parse("phone", bad.into()).is_err(), "{bad}");
         }
     }

@@ -21,11 +21,7 @@ impl ValidationError {
     }
 
     pub fn missing(param: &str) -> Self {
-        Self::new(
-            param,
-            "parameter_missing",
-            format!("Missing required param: {param}."),
-        )
+        Self::new(param, "parameter_missing", format!("Missing required param: {param}."))
     }
 
     pub fn invalid(param: &str, message: impl Into<String>) -> Self {
@@ -54,11 +50,7 @@ impl std::error::Error for ValidationError {}
 /// A string parameter that must not be empty and has a maximum length in
 /// characters. Leading and trailing whitespace is kept: merchants' strings
 /// are theirs.
-pub(crate) fn bounded_string(
-    param: &str,
-    value: String,
-    max_chars: usize,
-) -> Result<String, ValidationError> {
+pub(crate) fn bounded_string(param: &str, value: String, max_chars: usize) -> Result<String, ValidationError> {
     if value.is_empty() {
         return Err(ValidationError::new(
             param,

@@ -24,10 +24,7 @@ pub trait PrefixedId: FromStr + fmt::Display {
 
 fn parse_body<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let body = s.strip_prefix(prefix)?;
-    (!body.is_empty()
-        && body.len() <= MAX_BODY_LEN
-        && body.bytes().all(|b| b.is_ascii_alphanumeric()))
-    .then_some(body)
+    (!body.is_empty() && body.len() <= MAX_BODY_LEN && body.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(body)
 }
 
 macro_rules! prefixed_id {

@@ -22,7 +22,10 @@ impl Metadata {
         if map.len() > MAX_KEYS {
             return Err(ValidationError::invalid(
                 param,
-                format!("Invalid {param}: at most {MAX_KEYS} keys are allowed (got {}).", map.len()),
+                format!(
+                    "Invalid {param}: at most {MAX_KEYS} keys are allowed (got {}).",
+                    map.len()
+                ),
             ));
         }
         for (key, value) in &map {

@@ -13,7 +13,7 @@ pub mod payment;
 pub use account::{Account, ApiKey, KeyHash, KeyStatus, Mode, SecretKey, Tenant};
 pub use customer::{Address, Country, Customer, Email, NewCustomer, Phone};
 pub use error::ValidationError;
-pub use ids::{PrefixedId, AccountId, ApiKeyId, CustomerId, PaymentId};
+pub use ids::{AccountId, ApiKeyId, CustomerId, PaymentId, PrefixedId};
 pub use metadata::Metadata;
 pub use money::{Amount, Currency};
 pub use payment::{CaptureMethod, NewPayment, Payment, PaymentStatus, ReturnUrl};

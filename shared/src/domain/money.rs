@@ -81,10 +81,7 @@ impl Currency {
             return Ok(c);
         }
         let hint = if Self::from_code(&code.to_ascii_lowercase()).is_some() {
-            format!(
-                " Currency codes are lowercase: use '{}'.",
-                code.to_ascii_lowercase()
-            )
+            format!(" Currency codes are lowercase: use '{}'.", code.to_ascii_lowercase())
         } else {
             format!(
                 " Supported currencies: {}.",
@@ -109,12 +106,7 @@ impl Currency {
         let sign = if minor < 0 { "-" } else { "" };
         let abs = minor.unsigned_abs();
         let scale = scale.unsigned_abs();
-        format!(
-            "{sign}{}.{:0width$}",
-            abs / scale,
-            abs % scale,
-            width = exp as usize
-        )
+        format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exp as usize)
     }
 }
 
@@ -139,8 +131,7 @@ impl serde::Serialize for Currency {
 impl<'de> serde::Deserialize<'de> for Currency {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let code = String::deserialize(d)?;
-        Currency::from_code(&code)
-            .ok_or_else(|| serde::de::Error::custom(format!("unsupported currency '{code}'")))
+        Currency::from_code(&code).ok_or_else(|| serde::de::Error::custom(format!("unsupported currency '{code}'")))
     }
 }
 
@@ -160,7 +151,9 @@ impl Amount {
             return Err(ValidationError::new(
                 param,
                 "parameter_invalid_integer",
-                format!("Invalid {param}: it must be a positive integer in the currency's smallest unit (got {value})."),
+                format!(
+                    "Invalid {param}: it must be a positive integer in the currency's smallest unit (got {value})."
+                ),
             ));
         }
         if value > Self::MAX {
@@ -232,15 +225,26 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(codes, sorted);
-        assert!(codes.iter().all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_lowercase())));
+        assert!(codes
+            .iter()
+            .all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_lowercase())));
     }
 
     #[test]
     fn amount_bounds() {
         assert_eq!(Amount::for_charge("amount", 50, usd()).unwrap().get(), 50);
-        assert_eq!(Amount::for_charge("amount", 49, usd()).unwrap_err().code, "amount_too_small");
-        assert_eq!(Amount::for_charge("amount", 0, usd()).unwrap_err().code, "parameter_invalid_integer");
-        assert_eq!(Amount::for_charge("amount", -1, usd()).unwrap_err().code, "parameter_invalid_integer");
+        assert_eq!(
+            Amount::for_charge("amount", 49, usd()).unwrap_err().code,
+            "amount_too_small"
+        );
+        assert_eq!(
+            Amount::for_charge("amount", 0, usd()).unwrap_err().code,
+            "parameter_invalid_integer"
+        );
+        assert_eq!(
+            Amount::for_charge("amount", -1, usd()).unwrap_err().code,
+            "parameter_invalid_integer"
+        );
         assert!(Amount::for_charge("amount", Amount::MAX, usd()).is_ok());
         let e = Amount::for_charge("amount", Amount::MAX + 1, usd()).unwrap_err();
         assert_eq!(e.code, "amount_too_large");

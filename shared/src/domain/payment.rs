@@ -56,9 +56,7 @@ pub struct ReturnUrl(String);
 impl ReturnUrl {
     pub fn parse(param: &str, raw: String) -> Result<Self, ValidationError> {
         let raw = bounded_string(param, raw, MAX_URL_CHARS)?;
-        let invalid = |why: &str| {
-            ValidationError::new(param, "url_invalid", format!("Invalid {param}: {why}"))
-        };
+        let invalid = |why: &str| ValidationError::new(param, "url_invalid", format!("Invalid {param}: {why}"));
         let url = url::Url::parse(&raw).map_err(|e| invalid(&format!("not an absolute URL ({e}).")))?;
         let loopback = match url.host() {
             Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -169,7 +167,10 @@ mod tests {
 
     #[test]
     fn capture_methods() {
-        assert_eq!(CaptureMethod::parse("capture_method", "manual").unwrap(), CaptureMethod::Manual);
+        assert_eq!(
+            CaptureMethod::parse("capture_method", "manual").unwrap(),
+            CaptureMethod::Manual
+        );
         assert_eq!(CaptureMethod::default(), CaptureMethod::Automatic);
         let e = CaptureMethod::parse("capture_method", "later").unwrap_err();
         assert!(e.message.contains("automatic, manual"));

@@ -20,7 +20,11 @@ pub fn presented_key(authorization: &str) -> Option<SecretKey> {
         let decoded = base64::engine::general_purpose::STANDARD.decode(credentials).ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
         let (user, password) = decoded.split_once(':')?;
-        return if password.is_empty() { SecretKey::parse(user) } else { None };
+        return if password.is_empty() {
+            SecretKey::parse(user)
+        } else {
+            None
+        };
     }
     None
 }

@@ -218,7 +218,10 @@ mod tests {
     fn type_errors_name_the_parameter() {
         let e = err(r#"{"amount": "100"}"#);
         assert_eq!(e.param.as_deref(), Some("amount"));
-        assert_eq!(e.message, "Invalid amount: invalid type: string \"100\", expected an integer.");
+        assert_eq!(
+            e.message,
+            "Invalid amount: invalid type: string \"100\", expected an integer."
+        );
         let e = err(r#"{"amount": 49.99}"#);
         assert_eq!(e.param.as_deref(), Some("amount"));
         let e = err(r#"{"amount": 18446744073709551615}"#);
@@ -239,7 +242,13 @@ mod tests {
         for body in ["{", "{\"amount\": }", "{} {}", "nul", "{\"a\":1,}"] {
             assert_eq!(err(body).code.as_deref(), Some("invalid_json"), "{body}");
         }
-        assert_eq!(parse_bytes::<Dto>(b"{\"amount\": \"\xff\"}").unwrap_err().code.as_deref(), Some("invalid_json"));
+        assert_eq!(
+            parse_bytes::<Dto>(b"{\"amount\": \"\xff\"}")
+                .unwrap_err()
+                .code
+                .as_deref(),
+            Some("invalid_json")
+        );
         let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
         assert_eq!(err(&deep).status, StatusCode::BAD_REQUEST);
     }

@@ -46,7 +46,13 @@ pub const INVALID_API_KEY_MESSAGE: &str = "Invalid API key provided. Authenticat
 pub const INTERNAL_ERROR_MESSAGE: &str = "An unexpected error occurred on our side. Retry later; if it persists, contact support with the Request-Id of this response.";
 
 impl ApiError {
-    pub fn new(status: StatusCode, kind: ErrorType, code: Option<&str>, message: impl Into<String>, param: Option<&str>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        kind: ErrorType,
+        code: Option<&str>,
+        message: impl Into<String>,
+        param: Option<&str>,
+    ) -> Self {
         Self {
             status,
             kind,
@@ -57,7 +63,13 @@ impl ApiError {
     }
 
     pub fn invalid(code: &str, message: impl Into<String>, param: Option<&str>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, ErrorType::InvalidRequestError, Some(code), message, param)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorType::InvalidRequestError,
+            Some(code),
+            message,
+            param,
+        )
     }
 
     /// 404 for an object that does not exist in the caller's account and

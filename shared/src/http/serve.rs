@@ -48,7 +48,11 @@ fn request_id(req: &Request) -> String {
     };
     from_gateway
         .filter(|id| !id.is_empty())
-        .or_else(|| req.lambda_context_ref().map(|c| c.request_id.clone()).filter(|id| !id.is_empty()))
+        .or_else(|| {
+            req.lambda_context_ref()
+                .map(|c| c.request_id.clone())
+                .filter(|id| !id.is_empty())
+        })
         .unwrap_or_else(|| format!("req_{}", uuid::Uuid::now_v7().simple()))
 }
 
@@ -66,7 +70,10 @@ fn tenant(req: &Request) -> Option<Tenant> {
 /// The `{id}` path parameter as an id of type `T`. A malformed id cannot
 /// name an object, so it gets the same 404 as a missing one.
 pub fn path_id<T: PrefixedId>(req: &Request) -> Result<T, ApiError> {
-    let raw = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or_default();
+    let raw = req
+        .path_parameters_ref()
+        .and_then(|p| p.first("id"))
+        .unwrap_or_default();
     raw.parse().map_err(|_| ApiError::not_found(T::KIND, raw))
 }
 

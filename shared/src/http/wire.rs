@@ -29,7 +29,10 @@ impl TryFrom<CreatePaymentRequest> for NewPayment {
 
     fn try_from(r: CreatePaymentRequest) -> Result<Self, ValidationError> {
         let amount = r.amount.ok_or_else(|| ValidationError::missing("amount"))?;
-        let currency = Currency::parse("currency", &r.currency.ok_or_else(|| ValidationError::missing("currency"))?)?;
+        let currency = Currency::parse(
+            "currency",
+            &r.currency.ok_or_else(|| ValidationError::missing("currency"))?,
+        )?;
         let amount = Amount::for_charge("amount", amount.0, currency)?;
         let customer_id = r
             .customer_id
@@ -212,14 +215,33 @@ mod tests {
         assert_eq!(p.capture_method, CaptureMethod::Manual);
         assert_eq!(new_payment(r#"{"currency": "usd"}"#).unwrap_err().param, "amount");
         assert_eq!(new_payment(r#"{"amount": 100}"#).unwrap_err().param, "currency");
-        assert_eq!(new_payment(r#"{"amount": 100, "currency": "usd", "customer_id": "pay_1"}"#).unwrap_err().param, "customer_id");
-        assert_eq!(new_payment(r#"{"amount": 100, "currency": "usd", "description": ""}"#).unwrap_err().param, "description");
-        assert_eq!(new_payment(r#"{"amount": 100, "currency": "usd", "return_url": "http://x.example"}"#).unwrap_err().param, "return_url");
+        assert_eq!(
+            new_payment(r#"{"amount": 100, "currency": "usd", "customer_id": "pay_1"}"#)
+                .unwrap_err()
+                .param,
+            "customer_id"
+        );
+        assert_eq!(
+            new_payment(r#"{"amount": 100, "currency": "usd", "description": ""}"#)
+                .unwrap_err()
+                .param,
+            "description"
+        );
+        assert_eq!(
+            new_payment(r#"{"amount": 100, "currency": "usd", "return_url": "http://x.example"}"#)
+                .unwrap_err()
+                .param,
+            "return_url"
+        );
     }
 
     #[test]
     fn payment_object_shape() {
-        let p = Payment::create(new_payment(r#"{"amount": 4999, "currency": "usd"}"#).unwrap(), Mode::Test, 1_700_000_000);
+        let p = Payment::create(
+            new_payment(r#"{"amount": 4999, "currency": "usd"}"#).unwrap(),
+            Mode::Test,
+            1_700_000_000,
+        );
         let v = serde_json::to_value(PaymentObject::from(&p)).unwrap();
         assert_eq!(v["object"], "payment");
         assert_eq!(v["status"], "pending");
@@ -235,7 +257,10 @@ mod tests {
         let parse = |b: &str| NewCustomer::try_from(parse_bytes::<CreateCustomerRequest>(b.as_bytes()).unwrap());
         let c = parse(r#"{"email": "jenny@example.com", "address": {"country": "gb", "city": "London"}}"#).unwrap();
         assert_eq!(c.address.unwrap().country.unwrap().as_str(), "GB");
-        assert_eq!(parse(r#"{"address": {"country": "XX"}}"#).unwrap_err().param, "address[country]");
+        assert_eq!(
+            parse(r#"{"address": {"country": "XX"}}"#).unwrap_err().param,
+            "address[country]"
+        );
         assert_eq!(parse(r#"{"phone": "555"}"#).unwrap_err().param, "phone");
         assert_eq!(parse(r#"{"email": "nope"}"#).unwrap_err().code, "email_invalid");
         assert!(parse(r#"{"address": {}}"#).unwrap().address.is_none());

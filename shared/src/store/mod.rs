@@ -124,7 +124,8 @@ impl TryFrom<ApiKeyRecord> for ApiKey {
 
     fn try_from(r: ApiKeyRecord) -> Result<Self, StoreError> {
         Ok(Self {
-            hash: KeyHash::from_hex(&r.hash).ok_or_else(|| StoreError::Corrupt(format!("key {} has a bad hash", r.id)))?,
+            hash: KeyHash::from_hex(&r.hash)
+                .ok_or_else(|| StoreError::Corrupt(format!("key {} has a bad hash", r.id)))?,
             id: r.id,
             account_id: r.account_id,
             mode: r.mode,
@@ -160,8 +161,7 @@ impl Store {
 
     /// The table named by `TABLE_NAME`, reached as the AWS environment says.
     pub async fn from_env() -> Result<Self, StoreError> {
-        let table = std::env::var("TABLE_NAME")
-            .map_err(|_| StoreError::Config("TABLE_NAME is not set".into()))?;
+        let table = std::env::var("TABLE_NAME").map_err(|_| StoreError::Config("TABLE_NAME is not set".into()))?;
         Ok(Self::new(dynamodb_client().await, table))
     }
 
@@ -201,7 +201,10 @@ impl Store {
         let record = ApiKeyRecord::from(key);
         Ok([
             TransactWriteItem::builder()
-                .put(self.put(to_item(&keys::api_key_record(&key.account_id, &key.id), &record)?, NOT_EXISTS))
+                .put(self.put(
+                    to_item(&keys::api_key_record(&key.account_id, &key.id), &record)?,
+                    NOT_EXISTS,
+                ))
                 .build(),
             TransactWriteItem::builder()
                 .put(self.put(to_item(&keys::api_key_lookup(&key.hash), &record)?, NOT_EXISTS))
@@ -267,7 +270,11 @@ impl Store {
     }
 
     fn revoke_items(&self, key: &ApiKey) -> [TransactWriteItem; 2] {
-        [keys::api_key_record(&key.account_id, &key.id), keys::api_key_lookup(&key.hash)].map(|k| {
+        [
+            keys::api_key_record(&key.account_id, &key.id),
+            keys::api_key_lookup(&key.hash),
+        ]
+        .map(|k| {
             TransactWriteItem::builder()
                 .update(
                     Update::builder()

@@ -4,8 +4,8 @@
 
 use aws_sdk_dynamodb::{
     types::{
-        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-        ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+        ScalarAttributeType, TimeToLiveSpecification,
     },
     Client,
 };
@@ -82,7 +82,10 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             .send()
             .await
             .map_err(|e| StoreError::dynamo("DescribeTable", e))?;
-        let status = out.table().and_then(|t| t.table_status()).map(|s| s.as_str().to_owned());
+        let status = out
+            .table()
+            .and_then(|t| t.table_status())
+            .map(|s| s.as_str().to_owned());
         if status.as_deref() == Some("ACTIVE") {
             client
                 .update_time_to_live()

@@ -1,0 +1,28 @@
+# The commands a newcomer can guess. See README.md.
+.PHONY: run test lint fmt build release clean-local
+
+## Start the whole stack locally: DynamoDB Local, table, dev account, API on 127.0.0.1:$(PORT).
+run:
+	@scripts/run.sh
+
+## Run every check and test (what CI runs).
+test:
+	@scripts/test.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+build:
+	cargo build --workspace
+
+## Release binaries, as Lambda would run them (sam build does this with cargo-lambda for arm64).
+release:
+	cargo build --workspace --release
+
+## Forget the local stack's data and dev account.
+clean-local:
+	rm -rf .paynectra

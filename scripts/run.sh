@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `make run`: the whole stack on this machine.
+#
+# Installs DynamoDB Local if needed, starts it (data kept in .paynectra/),
+# creates the table, creates a dev account once (its keys are kept in
+# .paynectra/dev-account.json), prints the test key and a curl example, and
+# serves the API on http://127.0.0.1:${PORT:-3000} until Ctrl-C. Everything
+# it starts is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/dynamodb-local.sh
+
+PORT=${PORT:-3000}
+STATE=.paynectra
+export TABLE_NAME=${TABLE_NAME:-paynectra}
+
+ddb_install
+echo "==> Building the local stack (cargo build)" >&2
+cargo build --quiet --bin paynectra-local --bin paynectra-admin
+
+API_PID=""
+cleanup() {
+  trap - EXIT INT TERM
+  if [ -n "$API_PID" ] && kill -0 "$API_PID" 2>/dev/null; then
+    kill "$API_PID" 2>/dev/null || true
+    wait "$API_PID" 2>/dev/null || true
+  fi
+  ddb_stop
+  echo "==> Stopped the API and DynamoDB Local" >&2
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ddb_port=${DYNAMODB_PORT:-$(free_port)}
+echo "==> Starting DynamoDB Local on 127.0.0.1:$ddb_port (data in $STATE/dynamodb)" >&2
+ddb_start "$ddb_port" "$STATE/dynamodb"
+ddb_env "$ddb_port"
+
+admin=target/debug/paynectra-admin
+$admin table create >/dev/null
+
+account_file=$STATE/dev-account.json
+account_id=""
+if [ -s "$account_file" ]; then
+  account_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$account_file")
+  $admin keys list --account "$account_id" >/dev/null 2>&1 || account_id=""
+fi
+if [ -z "$account_id" ]; then
+  (umask 077 && $admin accounts create --name "Local dev" >"$account_file")
+  account_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$account_file")
+fi
+test_key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["test_secret_key"])' "$account_file")
+
+cat >&2 <<MSG
+
+  Dev account:  $account_id   (keys in $account_file)
+  Test key:     $test_key
+
+  Try it:
+    curl -s http://127.0.0.1:$PORT/v1/customers -u $test_key: \\
+      -H 'Content-Type: application/json' -d '{"email": "jenny@example.com"}'
+    curl -s http://127.0.0.1:$PORT/v1/payments -H "Authorization: Bearer $test_key" \\
+      -H 'Content-Type: application/json' -d '{"amount": 4999, "currency": "usd"}'
+
+MSG
+
+PAYNECTRA_PORT=$PORT target/debug/paynectra-local &
+API_PID=$!
+wait "$API_PID"

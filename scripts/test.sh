@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `make test`: everything CI checks, on a fresh machine too.
+#
+# Formatting and clippy, then every test (unit, handler tests from events/
+# fixtures, integration tests over HTTP) against a DynamoDB Local of its own,
+# in memory, on a free port. DynamoDB Local is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/dynamodb-local.sh
+
+echo "==> cargo fmt --check" >&2
+cargo fmt --all -- --check
+echo "==> cargo clippy" >&2
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+ddb_install
+echo "==> Building tests" >&2
+cargo test --workspace --locked --no-run
+
+trap ddb_stop EXIT
+port=$(free_port)
+echo "==> Starting DynamoDB Local (in memory) on 127.0.0.1:$port" >&2
+ddb_start "$port"
+ddb_env "$port"
+export PAYNECTRA_TEST_DYNAMODB="http://127.0.0.1:$port"
+
+echo "==> cargo test" >&2
+cargo test --workspace --locked

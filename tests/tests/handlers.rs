@@ -1,0 +1,166 @@
+//! Handler tests: the `events/` fixtures (the same files `sam local invoke
+//! -e` takes) fed through each function's handler, against DynamoDB Local.
+
+use lambda_http::{request::from_str, Body, Request};
+use paynectra::{
+    domain::{Account, AccountId, ApiKey, Customer, Mode, NewCustomer, Payment, SecretKey, Tenant},
+    http::wire::CreatePaymentRequest,
+};
+use paynectra_tests::{fresh_app, repo_root};
+use serde_json::Value;
+
+const FIXTURE_ACCOUNT: &str = "acct_0fixture000000000000000000000001";
+const FIXTURE_KEY: &str = "sk_test_0fixtureKeyNotARealSecret0000001";
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(repo_root().join("events").join(format!("{name}.json")))
+        .unwrap_or_else(|e| panic!("events/{name}.json: {e}"))
+}
+
+fn request(name: &str) -> Request {
+    from_str(&fixture(name)).unwrap_or_else(|e| panic!("events/{name}.json is not an API Gateway event: {e}"))
+}
+
+fn tenant() -> Tenant {
+    Tenant {
+        account_id: FIXTURE_ACCOUNT.parse().unwrap(),
+        mode: Mode::Test,
+    }
+}
+
+fn json_body(res: &lambda_http::Response<Body>) -> Value {
+    match res.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        other => panic!("unexpected body {other:?}"),
+    }
+}
+
+fn request_id(res: &lambda_http::Response<Body>) -> &str {
+    res.headers()["request-id"].to_str().unwrap()
+}
+
+#[tokio::test]
+async fn create_payment_fixture() {
+    let app = fresh_app().await;
+    let res = create_payment::handler(app, request("create_payment")).await.unwrap();
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(request_id(&res), "c6af9ac6-7b61-11e6-9a41-93e8deadbeef");
+    let body = json_body(&res);
+    assert_eq!(body["object"], "payment");
+    assert_eq!(body["amount"], 4999);
+    assert_eq!(body["status"], "pending");
+    assert_eq!(body["metadata"]["order_id"], "6735");
+    let id = body["id"].as_str().unwrap().parse().unwrap();
+    let stored = app.store.get_payment(&tenant(), &id).await.unwrap().expect("stored");
+    assert_eq!(stored.amount.get(), 4999);
+}
+
+#[tokio::test]
+async fn get_payment_fixture() {
+    let app = fresh_app().await;
+    let res = get_payment::handler(app, request("get_payment")).await.unwrap();
+    assert_eq!(res.status(), 404, "not there yet");
+
+    let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
+    let dto: CreatePaymentRequest = serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
+    let payment = Payment {
+        id: "pay_0fixture000000000000000000000001".parse().unwrap(),
+        ..Payment::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
+    };
+    app.store.insert_payment(&tenant(), &payment).await.unwrap();
+    let res = get_payment::handler(app, request("get_payment")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body = json_body(&res);
+    assert_eq!(body["id"], "pay_0fixture000000000000000000000001");
+    assert_eq!(body["created"], 1_795_521_600);
+}
+
+#[tokio::test]
+async fn create_customer_fixture() {
+    let app = fresh_app().await;
+    let res = create_customer::handler(app, request("create_customer")).await.unwrap();
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let body = json_body(&res);
+    assert_eq!(body["object"], "customer");
+    assert_eq!(body["address"]["country"], "US");
+    let id = body["id"].as_str().unwrap().parse().unwrap();
+    assert!(app.store.get_customer(&tenant(), &id).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn get_customer_fixture() {
+    let app = fresh_app().await;
+    let customer = Customer {
+        id: "cus_0fixture000000000000000000000001".parse().unwrap(),
+        ..Customer::create(NewCustomer::default(), Mode::Test, 1_795_521_600)
+    };
+    app.store.insert_customer(&tenant(), &customer).await.unwrap();
+    let res = get_customer::handler(app, request("get_customer")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
+}
+
+/// A request that did not come through the authorizer has no tenant: 401,
+/// whatever the function.
+#[tokio::test]
+async fn fixtures_without_authorizer_context_are_refused() {
+    let app = fresh_app().await;
+    for name in ["create_payment", "get_payment", "create_customer", "get_customer"] {
+        let mut raw: Value = serde_json::from_str(&fixture(name)).unwrap();
+        raw["requestContext"].as_object_mut().unwrap().remove("authorizer");
+        let req = from_str(&raw.to_string()).unwrap();
+        let res = match name {
+            "create_payment" => create_payment::handler(app, req).await,
+            "get_payment" => get_payment::handler(app, req).await,
+            "create_customer" => create_customer::handler(app, req).await,
+            _ => get_customer::handler(app, req).await,
+        }
+        .unwrap();
+        assert_eq!(res.status(), 401, "{name}");
+        assert_eq!(json_body(&res)["error"]["code"], "api_key_invalid");
+    }
+}
+
+fn authorizer_event() -> authorizer::Event {
+    serde_json::from_str(&fixture("authorizer")).expect("events/authorizer.json is a REQUEST authorizer event")
+}
+
+#[tokio::test]
+async fn authorizer_fixture_allows_an_active_key_and_denies_others() {
+    let app = fresh_app().await;
+    let account_id: AccountId = FIXTURE_ACCOUNT.parse().unwrap();
+
+    // Unknown key: Deny, for the whole stage.
+    let out = serde_json::to_value(authorizer::handler(&app.store, authorizer_event()).await.unwrap()).unwrap();
+    assert_eq!(out["policyDocument"]["Statement"][0]["Effect"], "Deny");
+    assert!(out["context"].is_null() || out["context"].get("account_id").is_none());
+
+    let secret = SecretKey::parse(FIXTURE_KEY).unwrap();
+    let key = ApiKey::new(account_id.clone(), &secret, 0);
+    let account = Account {
+        id: account_id.clone(),
+        name: "Fixture".into(),
+        created: 0,
+    };
+    app.store
+        .create_account(&account, std::slice::from_ref(&key))
+        .await
+        .unwrap();
+    let out = serde_json::to_value(authorizer::handler(&app.store, authorizer_event()).await.unwrap()).unwrap();
+    let statement = &out["policyDocument"]["Statement"][0];
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(
+        statement["Resource"][0],
+        "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*"
+    );
+    assert_eq!(out["context"]["account_id"], FIXTURE_ACCOUNT);
+    assert_eq!(out["context"]["mode"], "test");
+    assert_eq!(out["context"]["key_id"], key.id.as_str());
+
+    // Revoked: Deny again.
+    paynectra::accounts::revoke_key(&app.store, &account_id, &key.id)
+        .await
+        .unwrap();
+    let out = serde_json::to_value(authorizer::handler(&app.store, authorizer_event()).await.unwrap()).unwrap();
+    assert_eq!(out["policyDocument"]["Statement"][0]["Effect"], "Deny");
+}
