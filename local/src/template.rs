@@ -202,7 +202,7 @@ impl Template {
     /// win over parameters, as in API Gateway.
     pub fn route(&self, method: &Method, path: &str) -> Option<(&Route, HashMap<String, String>)> {
         let mut best: Option<(&Route, HashMap<String, String>)> = None;
-        for r in self.routes.iter().filter(|r| &r.method == method) {
+        for r in self.routes.iter().filter(|r| r.method == *method) {
             if let Some(params) = r.matches(path) {
                 if best.as_ref().is_none_or(|(_, p)| params.len() < p.len()) {
                     best = Some((r, params));

@@ -1,0 +1,133 @@
+//! `template.yaml` against the code: the table, the functions, the fixtures
+//! and the gateway responses must not drift apart.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use paynectra::{http::ApiError, store::schema};
+use paynectra_local::Template;
+use paynectra_tests::repo_root;
+use serde_yaml_ng::Value;
+
+fn template() -> Value {
+    serde_yaml_ng::from_str(&std::fs::read_to_string(repo_root().join("template.yaml")).unwrap()).unwrap()
+}
+
+fn key_schema(v: &Value) -> (String, String) {
+    let mut hash = String::new();
+    let mut range = String::new();
+    for k in v.as_sequence().unwrap() {
+        let name = k["AttributeName"].as_str().unwrap().to_owned();
+        match k["KeyType"].as_str().unwrap() {
+            "HASH" => hash = name,
+            "RANGE" => range = name,
+            other => panic!("key type {other}"),
+        }
+    }
+    (hash, range)
+}
+
+#[test]
+fn table_matches_the_store_schema() {
+    let t = template();
+    let props = &t["Resources"]["Table"]["Properties"];
+    assert_eq!(props["BillingMode"], "PAY_PER_REQUEST");
+    let (pk, sk) = key_schema(&props["KeySchema"]);
+    assert_eq!((pk.as_str(), sk.as_str()), schema::TABLE_KEY);
+    let gsis: BTreeMap<String, (String, String)> = props["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            assert_eq!(g["Projection"]["ProjectionType"], "ALL");
+            (g["IndexName"].as_str().unwrap().to_owned(), key_schema(&g["KeySchema"]))
+        })
+        .collect();
+    let expected: BTreeMap<String, (String, String)> = schema::GSIS
+        .iter()
+        .map(|(n, pk, sk)| (n.to_string(), (pk.to_string(), sk.to_string())))
+        .collect();
+    assert_eq!(gsis, expected);
+    let attrs: BTreeSet<&str> = props["AttributeDefinitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a["AttributeName"].as_str().unwrap())
+        .collect();
+    let mut want: BTreeSet<&str> = [schema::TABLE_KEY.0, schema::TABLE_KEY.1].into();
+    want.extend(schema::GSIS.iter().flat_map(|(_, pk, sk)| [*pk, *sk]));
+    assert_eq!(attrs, want);
+    assert_eq!(props["TimeToLiveSpecification"]["AttributeName"], schema::TTL_ATTRIBUTE);
+}
+
+#[test]
+fn every_function_is_in_the_template_with_a_fixture_and_least_privilege() {
+    let t = template();
+    let mut in_template = BTreeSet::new();
+    for (name, res) in t["Resources"].as_mapping().unwrap() {
+        if res["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let name = name.as_str().unwrap();
+        assert_eq!(res["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
+        let binary = res["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let policies = res["Properties"]["Policies"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{name} has no policies"));
+        for p in policies {
+            let statements = p["Statement"]
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{name}: only inline statements"));
+            for s in statements {
+                let actions: Vec<&str> = match &s["Action"] {
+                    Value::String(a) => vec![a.as_str()],
+                    Value::Sequence(a) => a.iter().map(|x| x.as_str().unwrap()).collect(),
+                    other => panic!("{name}: Action {other:?}"),
+                };
+                for a in actions {
+                    assert!(a.starts_with("dynamodb:") && !a.contains('*'), "{name}: {a}");
+                    assert!(
+                        !matches!(a, "dynamodb:Scan" | "dynamodb:DeleteTable" | "dynamodb:DeleteItem"),
+                        "{name}: {a}"
+                    );
+                }
+            }
+        }
+        assert!(
+            repo_root().join("events").join(format!("{binary}.json")).exists(),
+            "events/{binary}.json exists for sam local invoke"
+        );
+        in_template.insert(binary);
+    }
+    let on_disk: BTreeSet<String> = std::fs::read_dir(repo_root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        in_template, on_disk,
+        "functions/* and the template's functions are the same set"
+    );
+}
+
+#[test]
+fn gateway_responses_use_the_api_error_shape() {
+    let t = Template::load(&repo_root().join("template.yaml")).unwrap();
+    let r = &t.gateway_responses;
+    for kind in ["UNAUTHORIZED", "ACCESS_DENIED"] {
+        assert_eq!(r[kind].status, Some(401), "{kind}");
+        assert_eq!(r[kind].body, ApiError::unauthorized().body(), "{kind}");
+    }
+    for kind in ["AUTHORIZER_FAILURE", "DEFAULT_5XX"] {
+        assert_eq!(r[kind].body, ApiError::internal().body(), "{kind}");
+    }
+    for (kind, g) in r {
+        let v: serde_json::Value = serde_json::from_str(&g.body).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let keys: BTreeSet<&str> = v["error"].as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, BTreeSet::from(["code", "message", "param", "type"]), "{kind}");
+    }
+    assert_eq!(r["THROTTLED"].status, Some(429));
+    assert_eq!(r["MISSING_AUTHENTICATION_TOKEN"].status, Some(404));
+    assert_eq!(t.authorizer.as_deref(), Some("authorizer"));
+}
