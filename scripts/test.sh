@@ -15,7 +15,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 ddb_install
 echo "==> Building tests" >&2
-cargo test --workspace --locked --no-run
+cargo test --workspace --all-targets --locked --no-run
 
 trap ddb_stop EXIT
 port=$(free_port)
@@ -25,4 +25,11 @@ ddb_env "$port"
 export PAYNECTRA_TEST_DYNAMODB="http://127.0.0.1:$port"
 
 echo "==> cargo test" >&2
-cargo test --workspace --locked
+log=$(mktemp -t paynectra-test.XXXXXX.log)
+status=0
+cargo test --workspace --all-targets --locked 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
+     END { printf "total: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"
+rm -f "$log"
+exit "$status"
