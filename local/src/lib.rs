@@ -136,38 +136,37 @@ fn policy_allows(policy: &Value, method_arn: &str) -> bool {
     allowed && !denied
 }
 
-fn header_maps(headers: &HeaderMap) -> (Map<String, Value>, Map<String, Value>) {
+/// API Gateway's two views of repeated names: `name -> last value` and
+/// `name -> [values]`.
+fn single_and_multi(pairs: impl Iterator<Item = (String, String)>) -> (Map<String, Value>, Map<String, Value>) {
     let mut single = Map::new();
     let mut multi: Map<String, Value> = Map::new();
-    for (name, value) in headers {
-        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        single.insert(name.as_str().to_owned(), json!(v));
-        multi
-            .entry(name.as_str().to_owned())
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .expect("inserted as an array")
-            .push(json!(v));
+    for (k, v) in pairs {
+        single.insert(k.clone(), json!(v));
+        if let Value::Array(values) = multi.entry(k).or_insert_with(|| json!([])) {
+            values.push(json!(v));
+        }
     }
     (single, multi)
 }
 
+fn header_maps(headers: &HeaderMap) -> (Map<String, Value>, Map<String, Value>) {
+    single_and_multi(headers.iter().map(|(name, value)| {
+        (
+            name.as_str().to_owned(),
+            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        )
+    }))
+}
+
 fn query_maps(query: Option<&str>) -> (Value, Value) {
-    let Some(q) = query.filter(|q| !q.is_empty()) else {
-        return (Value::Null, Value::Null);
-    };
-    let mut single = Map::new();
-    let mut multi: Map<String, Value> = Map::new();
-    for (k, v) in form_urlencoded::parse(q.as_bytes()) {
-        single.insert(k.to_string(), json!(v));
-        multi
-            .entry(k.to_string())
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .expect("inserted as an array")
-            .push(json!(v));
+    match query.filter(|q| !q.is_empty()) {
+        None => (Value::Null, Value::Null),
+        Some(q) => {
+            let (single, multi) = single_and_multi(form_urlencoded::parse(q.as_bytes()).into_owned());
+            (Value::Object(single), Value::Object(multi))
+        }
     }
-    (Value::Object(single), Value::Object(multi))
 }
 
 impl LocalApi {
@@ -442,6 +441,15 @@ mod tests {
             arn
         ));
         assert!(resource_matches(arn, arn));
+    }
+
+    #[test]
+    fn query_strings_as_api_gateway_shows_them() {
+        let (single, multi) = query_maps(Some("limit=2&status=a&status=b&created%5Bgte%5D=5"));
+        assert_eq!(single["status"], "b");
+        assert_eq!(multi["status"], json!(["a", "b"]));
+        assert_eq!(single["created[gte]"], "5");
+        assert_eq!(query_maps(Some("")), (Value::Null, Value::Null));
     }
 
     #[test]
