@@ -47,6 +47,7 @@ fn http_functions() -> HashMap<&'static str, HttpHandler> {
     HashMap::from([
         ("create_payment", handler(create_payment::handler)),
         ("get_payment", handler(get_payment::handler)),
+        ("list_payments", handler(list_payments::handler)),
         ("create_customer", handler(create_customer::handler)),
         ("get_customer", handler(get_customer::handler)),
     ])

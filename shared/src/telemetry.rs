@@ -23,3 +23,19 @@ pub fn init() {
         .with_ansi(false)
         .try_init();
 }
+
+/// The same JSON logs, written through the test harness's capture (shown
+/// only for failing tests).
+pub fn init_for_tests() {
+    let _ = fmt()
+        .json()
+        .with_env_filter(EnvFilter::new(
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+        ))
+        .with_current_span(true)
+        .with_span_list(false)
+        .flatten_event(true)
+        .with_target(false)
+        .with_test_writer()
+        .try_init();
+}

@@ -42,6 +42,7 @@ pub fn endpoint() -> String {
 /// A store on a table of its own, so tests run in parallel without seeing
 /// each other's data.
 pub async fn fresh_store() -> Store {
+    paynectra::telemetry::init_for_tests();
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
         .endpoint_url(endpoint())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))

@@ -164,3 +164,27 @@ async fn authorizer_fixture_allows_an_active_key_and_denies_others() {
     let out = serde_json::to_value(authorizer::handler(&app.store, authorizer_event()).await.unwrap()).unwrap();
     assert_eq!(out["policyDocument"]["Statement"][0]["Effect"], "Deny");
 }
+
+#[tokio::test]
+async fn list_payments_fixture() {
+    let app = fresh_app().await;
+    let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
+    let dto = || -> CreatePaymentRequest { serde_json::from_str(raw["body"].as_str().unwrap()).unwrap() };
+    for created in [100, 200, 300] {
+        let p = Payment::create(dto().try_into().unwrap(), Mode::Test, created);
+        app.store.insert_payment(&tenant(), &p).await.unwrap();
+    }
+    let res = list_payments::handler(app, request("list_payments")).await.unwrap();
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let body = json_body(&res);
+    assert_eq!(body["object"], "list");
+    assert_eq!(body["url"], "/v1/payments");
+    assert_eq!(body["has_more"], true, "limit=2 of 3");
+    let created: Vec<i64> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["created"].as_i64().unwrap())
+        .collect();
+    assert_eq!(created, [300, 200]);
+}

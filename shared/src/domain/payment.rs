@@ -16,6 +16,18 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 4] = [Self::Pending, Self::Succeeded, Self::Failed, Self::Cancelled];
+
+    pub fn parse(param: &str, value: &str) -> Result<Self, ValidationError> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value).ok_or_else(|| {
+            let all: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
+            ValidationError::invalid(
+                param,
+                format!("Invalid {param}: '{value}'. It must be one of: {}.", all.join(", ")),
+            )
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -79,6 +91,14 @@ impl ReturnUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Which payments a list returns: any combination of filters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PaymentFilter {
+    pub customer: Option<CustomerId>,
+    pub status: Option<PaymentStatus>,
+    pub created: super::CreatedRange,
 }
 
 /// A validated request to create a payment.

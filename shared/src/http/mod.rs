@@ -5,9 +5,11 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod query;
 mod serve;
 pub mod wire;
 
 pub use body::parse_json;
 pub use error::{ApiError, ErrorType};
+pub use query::QueryParams;
 pub use serve::{path_id, serve, Reply, RequestCtx, REQUEST_ID_HEADER};

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::body::JsonInt;
+use super::{body::JsonInt, QueryParams};
 use crate::domain::{
-    customer::parse_name, payment::parse_description, Address, Amount, CaptureMethod, Country, Currency, Customer,
-    CustomerId, Email, Metadata, NewCustomer, NewPayment, Payment, Phone, ReturnUrl, ValidationError,
+    customer::parse_name, payment::parse_description, Address, Amount, CaptureMethod, Country, CreatedRange, Currency,
+    Customer, CustomerId, Email, ListWindow, Metadata, NewCustomer, NewPayment, Payment, PaymentFilter, PaymentId,
+    PaymentStatus, Phone, ReturnUrl, ValidationError,
 };
 
 /// `POST /v1/payments`.
@@ -92,6 +93,60 @@ impl<'a> From<&'a Payment> for PaymentObject<'a> {
             return_url: p.return_url.as_ref().map(ReturnUrl::as_str),
             created: p.created,
             livemode: p.mode.livemode(),
+        }
+    }
+}
+
+/// `GET /v1/payments`: filters and the list window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPaymentsRequest {
+    pub filter: PaymentFilter,
+    pub window: ListWindow<PaymentId>,
+}
+
+impl TryFrom<QueryParams> for ListPaymentsRequest {
+    type Error = ValidationError;
+
+    fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
+        let window = ListWindow::new(
+            q.take_int("limit")?,
+            q.take_id("starting_after")?,
+            q.take_id("ending_before")?,
+        )?;
+        let filter = PaymentFilter {
+            customer: q.take_id("customer")?,
+            status: q
+                .take("status")
+                .map(|s| PaymentStatus::parse("status", &s))
+                .transpose()?,
+            created: CreatedRange::new(
+                q.take_int("created[gt]")?,
+                q.take_int("created[gte]")?,
+                q.take_int("created[lt]")?,
+                q.take_int("created[lte]")?,
+            )?,
+        };
+        q.finish()?;
+        Ok(Self { filter, window })
+    }
+}
+
+/// A page of a list: `{"object": "list", "url", "has_more", "data"}`.
+#[derive(Debug, Serialize)]
+pub struct ListObject<T> {
+    pub object: &'static str,
+    pub url: &'static str,
+    pub has_more: bool,
+    pub data: Vec<T>,
+}
+
+impl<T> ListObject<T> {
+    pub fn new(url: &'static str, has_more: bool, data: Vec<T>) -> Self {
+        Self {
+            object: "list",
+            url,
+            has_more,
+            data,
         }
     }
 }
@@ -250,6 +305,31 @@ mod tests {
         assert_eq!(v["amount_refunded"], 0);
         assert!(v["customer_id"].is_null());
         assert_eq!(v["metadata"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn list_requests() {
+        let parse =
+            |pairs: &[(&str, &str)]| ListPaymentsRequest::try_from(QueryParams::from_pairs(pairs.iter().copied()));
+        let r = parse(&[
+            ("limit", "3"),
+            ("status", "succeeded"),
+            ("customer", "cus_1"),
+            ("created[gte]", "10"),
+        ])
+        .unwrap();
+        assert_eq!(r.window.limit, 3);
+        assert_eq!(r.filter.status, Some(PaymentStatus::Succeeded));
+        assert_eq!(r.filter.created.gte, Some(10));
+        assert_eq!(parse(&[("status", "done")]).unwrap_err().param, "status");
+        assert_eq!(parse(&[("customer", "pay_1")]).unwrap_err().param, "customer");
+        assert_eq!(
+            parse(&[("starting_after", "cus_1")]).unwrap_err().param,
+            "starting_after"
+        );
+        assert_eq!(parse(&[("limit", "1.5")]).unwrap_err().param, "limit");
+        assert_eq!(parse(&[("created", "5")]).unwrap_err().code, "parameter_unknown");
+        assert_eq!(parse(&[]).unwrap().window.limit, 20);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! and ids can only contain `[A-Za-z0-9_]`, so no key of one tenant can equal
 //! or prefix-match another tenant's.
 
-use crate::domain::{AccountId, ApiKeyId, CustomerId, KeyHash, PaymentId, Tenant};
+use crate::domain::{AccountId, ApiKeyId, CustomerId, KeyHash, PaymentFilter, PaymentId, PaymentStatus, Tenant};
 
 pub(super) const PK: &str = "pk";
 pub(super) const SK: &str = "sk";
@@ -32,7 +32,7 @@ fn tenant_prefix(t: &Tenant) -> String {
 
 /// Sort key for "newest first" lists: zero-padded created time, then the id
 /// (UUIDv7, so later ids sort later within one second): a total order.
-fn created_sort_key(created: i64, id: &str) -> String {
+pub(super) fn created_sort_key(created: i64, id: &str) -> String {
     format!("{created:012}#{id}")
 }
 
@@ -93,6 +93,63 @@ pub(super) fn payment_item(
     }
 }
 
+/// An index to list from: its name, key attribute names, and the partition
+/// to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ListIndex {
+    pub index: &'static str,
+    pub pk_attr: &'static str,
+    pub sk_attr: &'static str,
+    pub pk: String,
+}
+
+/// The narrowest index for a payment filter: a customer's payments (gsi2),
+/// else one status (gsi3), else all payments (gsi1). Returns the status
+/// still to filter on when both customer and status are given.
+pub(super) fn payment_list_index(t: &Tenant, filter: &PaymentFilter) -> (ListIndex, Option<PaymentStatus>) {
+    let p = tenant_prefix(t);
+    match (&filter.customer, filter.status) {
+        (Some(c), status) => (
+            ListIndex {
+                index: "gsi2",
+                pk_attr: GSI2PK,
+                sk_attr: GSI2SK,
+                pk: format!("{p}#customer#{c}#payment"),
+            },
+            status,
+        ),
+        (None, Some(status)) => (
+            ListIndex {
+                index: "gsi3",
+                pk_attr: GSI3PK,
+                sk_attr: GSI3SK,
+                pk: format!("{p}#payment#status#{}", status.as_str()),
+            },
+            None,
+        ),
+        (None, None) => (
+            ListIndex {
+                index: "gsi1",
+                pk_attr: GSI1PK,
+                sk_attr: GSI1SK,
+                pk: format!("{p}#payment"),
+            },
+            None,
+        ),
+    }
+}
+
+/// The smallest sort key with `created >= t`.
+pub(super) fn created_lower(t: i64) -> String {
+    format!("{t:012}#")
+}
+
+/// The largest sort key with `created <= t` (`~` sorts after every id
+/// character).
+pub(super) fn created_upper(t: i64) -> String {
+    format!("{t:012}#~")
+}
+
 pub(super) fn customer(t: &Tenant, id: &CustomerId) -> Keys {
     Keys {
         pk: format!("{}#{id}", tenant_prefix(t)),
@@ -137,6 +194,31 @@ mod tests {
             mode: Mode::Test,
         };
         assert!(!payment(&other, &id).pk.starts_with(&test.pk));
+    }
+
+    #[test]
+    fn list_indexes_agree_with_item_keys() {
+        let t = tenant(Mode::Test);
+        let cus: CustomerId = "cus_1".parse().unwrap();
+        let item = payment_item(&t, &"pay_1".parse().unwrap(), 5, Some(&cus), "failed");
+        let all = payment_list_index(&t, &PaymentFilter::default()).0;
+        assert_eq!(Some(all.pk), item.gsi1.map(|g| g.0));
+        let by_status = PaymentFilter {
+            status: Some(PaymentStatus::Failed),
+            ..PaymentFilter::default()
+        };
+        assert_eq!(Some(payment_list_index(&t, &by_status).0.pk), item.gsi3.map(|g| g.0));
+        let both = PaymentFilter {
+            customer: Some(cus),
+            status: Some(PaymentStatus::Failed),
+            ..PaymentFilter::default()
+        };
+        let (index, residual) = payment_list_index(&t, &both);
+        assert_eq!(Some(index.pk), item.gsi2.map(|g| g.0));
+        assert_eq!(residual, Some(PaymentStatus::Failed));
+        let sort = created_sort_key(5, "pay_zzz");
+        assert!(created_lower(5) < sort && sort < created_upper(5));
+        assert!(created_upper(4) < created_lower(5));
     }
 
     #[test]

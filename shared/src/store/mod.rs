@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::{
     error::{DisplayErrorContext, SdkError},
     operation::transact_write_items::TransactWriteItemsError,
-    types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update},
+    types::{AttributeValue, ConditionCheck, Put, ReturnConsumedCapacity, TransactWriteItem, Update},
     Client,
 };
 use serde::{de::DeserializeOwned, Serialize};
@@ -18,7 +18,8 @@ use serde::{de::DeserializeOwned, Serialize};
 pub use client::{dynamodb_client, sdk_config};
 
 use crate::domain::{
-    Account, AccountId, ApiKey, ApiKeyId, Customer, CustomerId, KeyHash, KeyStatus, Mode, Payment, PaymentId, Tenant,
+    Account, AccountId, ApiKey, ApiKeyId, Cursor, Customer, CustomerId, KeyHash, KeyStatus, ListWindow, Mode, Page,
+    Payment, PaymentFilter, PaymentId, Tenant,
 };
 use keys::Keys;
 
@@ -32,6 +33,9 @@ pub enum StoreError {
     AccountNotFound(AccountId),
     #[error("no active API key {0}")]
     KeyNotFound(ApiKeyId),
+    /// A list cursor that names no object of the tenant.
+    #[error("no such object for {param}: {id}")]
+    CursorNotFound { param: &'static str, id: String },
     #[error("an item with this id already exists")]
     AlreadyExists,
     #[error("the stored item could not be read: {0}")]
@@ -54,6 +58,17 @@ impl StoreError {
             message: DisplayErrorContext(&err).to_string(),
         }
     }
+}
+
+/// What a read cost, for logs, tests and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReadStats {
+    pub get_items: u32,
+    pub queries: u32,
+    /// Items DynamoDB read (`ScannedCount`), before any filter.
+    pub items_read: u32,
+    /// Read capacity units consumed, as DynamoDB reports them.
+    pub read_capacity: f64,
 }
 
 /// The table and the client to reach it. Cheap to clone.
@@ -393,6 +408,112 @@ impl Store {
             .await?
             .map(from_item)
             .transpose()
+    }
+
+    /// One page of the tenant's payments matching `filter`, newest first.
+    ///
+    /// Cost: one GetItem to resolve a cursor, then one Query on the
+    /// narrowest index reading `limit + 2` items at most (the extra two tell
+    /// `has_more` and skip the cursor itself). Only customer and status
+    /// together add a filter, and may take more than one Query.
+    pub async fn list_payments(
+        &self,
+        tenant: &Tenant,
+        filter: &PaymentFilter,
+        window: &ListWindow<PaymentId>,
+    ) -> Result<(Page<Payment>, ReadStats), StoreError> {
+        let mut stats = ReadStats::default();
+        let cursor_sort = match &window.cursor {
+            None => None,
+            Some(c) => {
+                stats.get_items += 1;
+                let p = self
+                    .get_payment(tenant, c.id())
+                    .await?
+                    .ok_or_else(|| StoreError::CursorNotFound {
+                        param: c.param(),
+                        id: c.id().to_string(),
+                    })?;
+                Some(keys::created_sort_key(p.created, p.id.as_str()))
+            }
+        };
+        if filter.created.is_empty() {
+            return Ok((
+                Page {
+                    data: vec![],
+                    has_more: false,
+                },
+                stats,
+            ));
+        }
+        let (index, residual_status) = keys::payment_list_index(tenant, filter);
+        let mut lower = filter.created.gte.map(keys::created_lower);
+        let mut upper = filter.created.lte.map(keys::created_upper);
+        let ascending = matches!(window.cursor, Some(Cursor::Before(_)));
+        match (&window.cursor, &cursor_sort) {
+            (Some(Cursor::After(_)), Some(s)) => upper = Some(upper.map_or(s.clone(), |u| u.min(s.clone()))),
+            (Some(Cursor::Before(_)), Some(s)) => lower = Some(lower.map_or(s.clone(), |l| l.max(s.clone()))),
+            _ => {}
+        }
+        let key_condition = match (&lower, &upper) {
+            (Some(_), Some(_)) => "#pk = :pk AND #sk BETWEEN :lower AND :upper",
+            (Some(_), None) => "#pk = :pk AND #sk >= :lower",
+            (None, Some(_)) => "#pk = :pk AND #sk <= :upper",
+            (None, None) => "#pk = :pk",
+        };
+        let want = window.limit + 1;
+        let mut items: Vec<Payment> = Vec::with_capacity(want + 1);
+        let mut start_key = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index.index)
+                .key_condition_expression(key_condition)
+                .expression_attribute_names("#pk", index.pk_attr)
+                .expression_attribute_values(":pk", s(&index.pk))
+                .scan_index_forward(ascending)
+                .limit(i32::try_from(want + 1 - items.len()).unwrap_or(i32::MAX))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .set_exclusive_start_key(start_key.take());
+            if lower.is_some() || upper.is_some() {
+                q = q.expression_attribute_names("#sk", index.sk_attr);
+            }
+            if let Some(l) = &lower {
+                q = q.expression_attribute_values(":lower", s(l));
+            }
+            if let Some(u) = &upper {
+                q = q.expression_attribute_values(":upper", s(u));
+            }
+            if let Some(status) = residual_status {
+                q = q
+                    .filter_expression("#status = :status")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":status", s(status.as_str()));
+            }
+            let out = q.send().await.map_err(|e| StoreError::dynamo("Query(payments)", e))?;
+            stats.queries += 1;
+            stats.items_read += u32::try_from(out.scanned_count()).unwrap_or(0);
+            stats.read_capacity += out.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
+            for item in out.items.unwrap_or_default() {
+                let sort = item.get(index.sk_attr).and_then(|v| v.as_s().ok());
+                if sort.is_some() && sort == cursor_sort.as_ref() {
+                    continue;
+                }
+                items.push(from_item(item)?);
+            }
+            start_key = out.last_evaluated_key;
+            if items.len() >= want || start_key.is_none() {
+                break;
+            }
+        }
+        let has_more = items.len() > window.limit;
+        items.truncate(window.limit);
+        if ascending {
+            items.reverse();
+        }
+        Ok((Page { data: items, has_more }, stats))
     }
 
     // --- customers ----------------------------------------------------------
