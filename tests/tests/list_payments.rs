@@ -1,0 +1,509 @@
+//! GET /v1/payments over HTTP: limits, cursors both ways, every filter
+//! combination, ties, exact has_more, isolation, a walk during writes, and
+//! what each list costs in DynamoDB reads.
+
+use std::collections::HashSet;
+
+use paynectra::domain::{
+    CaptureMethod, Currency, CustomerId, ListWindow, Metadata, Mode, NewPayment, Payment, PaymentFilter, PaymentStatus,
+    Tenant,
+};
+use paynectra_tests::{Merchant, Reply, TestApi};
+use serde_json::json;
+
+const BASE: i64 = 1_790_000_000;
+
+fn tenant(m: &Merchant, mode: Mode) -> Tenant {
+    Tenant {
+        account_id: m.account_id.parse().unwrap(),
+        mode,
+    }
+}
+
+fn payment(mode: Mode, created: i64, customer: Option<&CustomerId>, status: PaymentStatus) -> Payment {
+    let usd = Currency::from_code("usd").unwrap();
+    let new = NewPayment {
+        amount: paynectra::domain::Amount::for_charge("amount", 1000, usd).unwrap(),
+        currency: usd,
+        customer_id: customer.cloned(),
+        description: None,
+        capture_method: CaptureMethod::Automatic,
+        metadata: Metadata::default(),
+        return_url: None,
+    };
+    Payment {
+        status,
+        ..Payment::create(new, mode, created)
+    }
+}
+
+/// Stores payments straight through the store (the lifecycle that moves
+/// statuses comes later), returning them.
+async fn seed(api: &TestApi, t: &Tenant, payments: Vec<Payment>) -> Vec<Payment> {
+    for chunk in payments.chunks(25) {
+        futures::future::try_join_all(chunk.iter().map(|p| api.app.store.insert_payment(t, p)))
+            .await
+            .unwrap();
+    }
+    payments
+}
+
+/// Newest first, ties by id: the list order.
+fn ordered(mut v: Vec<&Payment>) -> Vec<String> {
+    v.sort_by(|a, b| (b.created, b.id.as_str()).cmp(&(a.created, a.id.as_str())));
+    v.into_iter().map(|p| p.id.to_string()).collect()
+}
+
+fn ids(r: &Reply) -> Vec<String> {
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["object"], "list");
+    assert_eq!(r.body["url"], "/v1/payments");
+    r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn has_more(r: &Reply) -> bool {
+    r.body["has_more"].as_bool().unwrap()
+}
+
+/// Every page forward from the head, then every page backward from the
+/// tail; both must give `expected` exactly, with exact `has_more`.
+async fn walk_both_ways(api: &TestApi, key: &str, query: &str, limit: usize, expected: &[String]) {
+    let sep = if query.is_empty() { "" } else { "&" };
+    let mut forward: Vec<String> = Vec::new();
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let after = cursor
+            .as_ref()
+            .map(|c| format!("&starting_after={c}"))
+            .unwrap_or_default();
+        let r = api
+            .get(key, &format!("/v1/payments?limit={limit}{sep}{query}{after}"))
+            .await;
+        let page = ids(&r);
+        assert!(page.len() <= limit);
+        forward.extend(page.iter().cloned());
+        let more = has_more(&r);
+        assert_eq!(
+            more,
+            forward.len() < expected.len(),
+            "forward has_more after {} ({query})",
+            forward.len()
+        );
+        if !more {
+            break;
+        }
+        assert_eq!(page.len(), limit, "a page before the last is full");
+        cursor = page.last().cloned();
+        pages.push(page);
+    }
+    assert_eq!(forward, expected, "forward walk ({query})");
+    if expected.is_empty() {
+        return;
+    }
+
+    // Backward: from the tail, ending_before the first item of each page.
+    let mut backward: Vec<String> = expected[expected.len() - expected.len().min(limit)..].to_vec();
+    let mut cursor = backward[0].clone();
+    loop {
+        let r = api
+            .get(
+                key,
+                &format!("/v1/payments?limit={limit}{sep}{query}&ending_before={cursor}"),
+            )
+            .await;
+        let page = ids(&r);
+        let more = has_more(&r);
+        let mut joined = page.clone();
+        joined.extend(backward);
+        backward = joined;
+        assert_eq!(
+            more,
+            backward.len() < expected.len(),
+            "backward has_more at {} ({query})",
+            backward.len()
+        );
+        if !more {
+            break;
+        }
+        assert_eq!(page.len(), limit);
+        cursor = page[0].clone();
+    }
+    assert_eq!(backward, expected, "backward walk ({query})");
+}
+
+#[tokio::test]
+async fn walks_with_every_filter_combination() {
+    let api = TestApi::spawn().await;
+    let a = api.merchant("A").await;
+    let b = api.merchant("B").await;
+    let ta = tenant(&a, Mode::Test);
+    let customers: Vec<CustomerId> = (0..3).map(|_| CustomerId::generate()).collect();
+    for c in &customers {
+        let customer = paynectra::domain::Customer {
+            id: c.clone(),
+            ..paynectra::domain::Customer::create(Default::default(), Mode::Test, BASE)
+        };
+        api.app.store.insert_customer(&ta, &customer).await.unwrap();
+    }
+    // 240 payments, three per second (ties), four customers (one "none"),
+    // four statuses, in an order that does not match creation.
+    let mine = seed(
+        &api,
+        &ta,
+        (0..240)
+            .map(|i: i64| {
+                let customer = customers.get((i % 4) as usize);
+                let status = PaymentStatus::ALL[((i * 7) % 4) as usize];
+                payment(Mode::Test, BASE + (i * 37 % 240) / 3, customer, status)
+            })
+            .collect(),
+    )
+    .await;
+    // Noise: another account, and the live mode of the same account.
+    seed(
+        &api,
+        &tenant(&b, Mode::Test),
+        (0..40)
+            .map(|i| payment(Mode::Test, BASE + i, None, PaymentStatus::Pending))
+            .collect(),
+    )
+    .await;
+    seed(
+        &api,
+        &tenant(&a, Mode::Live),
+        (0..40)
+            .map(|i| payment(Mode::Live, BASE + i, None, PaymentStatus::Pending))
+            .collect(),
+    )
+    .await;
+
+    let c1 = customers[1].to_string();
+    let (lo, hi) = (BASE + 20, BASE + 60);
+    type Pred = Box<dyn Fn(&Payment) -> bool>;
+    let by_customer = |c: String| -> Pred {
+        Box::new(move |p: &Payment| p.customer_id.as_ref().map(|x| x.to_string()) == Some(c.clone()))
+    };
+    let by_status = |s: PaymentStatus| -> Pred { Box::new(move |p: &Payment| p.status == s) };
+    let in_range: Pred = Box::new(move |p: &Payment| (lo..=hi).contains(&p.created));
+    let combos: Vec<(String, Vec<Pred>)> = vec![
+        (String::new(), vec![]),
+        (format!("customer={c1}"), vec![by_customer(c1.clone())]),
+        ("status=succeeded".into(), vec![by_status(PaymentStatus::Succeeded)]),
+        (
+            format!("created[gte]={lo}&created[lte]={hi}"),
+            vec![Box::new(move |p: &Payment| (lo..=hi).contains(&p.created))],
+        ),
+        (
+            format!("customer={c1}&status=failed"),
+            vec![by_customer(c1.clone()), by_status(PaymentStatus::Failed)],
+        ),
+        (
+            format!("customer={c1}&created[gte]={lo}"),
+            vec![by_customer(c1.clone()), Box::new(move |p: &Payment| p.created >= lo)],
+        ),
+        (
+            format!("status=pending&created[lt]={hi}"),
+            vec![
+                by_status(PaymentStatus::Pending),
+                Box::new(move |p: &Payment| p.created < hi),
+            ],
+        ),
+        (
+            format!("customer={c1}&status=cancelled&created[gte]={lo}&created[lte]={hi}"),
+            vec![by_customer(c1.clone()), by_status(PaymentStatus::Cancelled), in_range],
+        ),
+        ("created[gt]=99999999999".into(), vec![Box::new(|_: &Payment| false)]),
+    ];
+    for (query, preds) in &combos {
+        let expected = ordered(mine.iter().filter(|p| preds.iter().all(|f| f(p))).collect());
+        walk_both_ways(&api, &a.test_key, query, 7, &expected).await;
+    }
+    // Exact has_more when the set divides evenly into pages.
+    let all = ordered(mine.iter().collect());
+    walk_both_ways(&api, &a.test_key, "", 24, &all).await;
+    walk_both_ways(&api, &a.test_key, "", 100, &all).await;
+
+    // The other account and the other mode list only their own.
+    let r = api.get(&b.test_key, "/v1/payments?limit=100").await;
+    assert_eq!(ids(&r).len(), 40);
+    let r = api.get(&a.live_key, "/v1/payments?limit=100").await;
+    assert_eq!(ids(&r).len(), 40);
+    assert!(r.body["data"].as_array().unwrap().iter().all(|p| p["livemode"] == true));
+    let mine_ids: HashSet<String> = all.into_iter().collect();
+    assert!(ids(&r).iter().all(|id| !mine_ids.contains(id)));
+}
+
+#[tokio::test]
+async fn limits_and_ties() {
+    let api = TestApi::spawn().await;
+    let m = api.merchant("Limits").await;
+    // 25 payments created in the same second: the id breaks the tie.
+    let tied = seed(
+        &api,
+        &tenant(&m, Mode::Test),
+        (0..25)
+            .map(|_| payment(Mode::Test, BASE, None, PaymentStatus::Pending))
+            .collect(),
+    )
+    .await;
+    let expected = ordered(tied.iter().collect());
+
+    let r = api.get(&m.test_key, "/v1/payments").await;
+    assert_eq!(ids(&r), expected[..20], "default limit is 20");
+    assert!(has_more(&r));
+    let r = api.get(&m.test_key, "/v1/payments?limit=25").await;
+    assert_eq!(ids(&r), expected);
+    assert!(!has_more(&r), "exactly 25 left: no more");
+    let r = api.get(&m.test_key, "/v1/payments?limit=24").await;
+    assert!(has_more(&r));
+    let r = api.get(&m.test_key, "/v1/payments?limit=100").await;
+    assert_eq!(ids(&r).len(), 25);
+    walk_both_ways(&api, &m.test_key, "", 4, &expected).await;
+
+    for bad in ["0", "101", "-1", "abc", "2.5", ""] {
+        let r = api.get(&m.test_key, &format!("/v1/payments?limit={bad}")).await;
+        assert_eq!(r.error(400).1.as_deref(), Some("limit"), "limit={bad}");
+    }
+}
+
+#[tokio::test]
+async fn cursor_and_parameter_errors() {
+    let api = TestApi::spawn().await;
+    let a = api.merchant("A").await;
+    let b = api.merchant("B").await;
+    let pa = seed(
+        &api,
+        &tenant(&a, Mode::Test),
+        vec![payment(Mode::Test, BASE, None, PaymentStatus::Pending)],
+    )
+    .await;
+    let pb = seed(
+        &api,
+        &tenant(&b, Mode::Test),
+        vec![payment(Mode::Test, BASE, None, PaymentStatus::Pending)],
+    )
+    .await;
+    let live = seed(
+        &api,
+        &tenant(&a, Mode::Live),
+        vec![payment(Mode::Live, BASE, None, PaymentStatus::Pending)],
+    )
+    .await;
+    let own = &pa[0].id;
+
+    for (query, code, param) in [
+        (
+            "starting_after=pay_00000000000000000000000000000000".to_string(),
+            "resource_missing",
+            "starting_after",
+        ),
+        (
+            "ending_before=pay_00000000000000000000000000000000".to_string(),
+            "resource_missing",
+            "ending_before",
+        ),
+        (
+            format!("starting_after={}", pb[0].id),
+            "resource_missing",
+            "starting_after",
+        ),
+        (
+            format!("ending_before={}", live[0].id),
+            "resource_missing",
+            "ending_before",
+        ),
+        (
+            "starting_after=cus_123".to_string(),
+            "resource_missing",
+            "starting_after",
+        ),
+        (
+            "starting_after=pay_1%27%20OR%201%3D1".to_string(),
+            "resource_missing",
+            "starting_after",
+        ),
+        (
+            format!("starting_after={own}&ending_before={own}"),
+            "parameter_invalid",
+            "ending_before",
+        ),
+        ("customer=pay_1".to_string(), "resource_missing", "customer"),
+        ("status=paid".to_string(), "parameter_invalid", "status"),
+        (
+            "created[gte]=yesterday".to_string(),
+            "parameter_invalid_integer",
+            "created[gte]",
+        ),
+        (
+            "created[lte]=-5".to_string(),
+            "parameter_invalid_integer",
+            "created[lte]",
+        ),
+        ("sort=asc".to_string(), "parameter_unknown", "sort"),
+        (
+            "status=pending&status=failed".to_string(),
+            "parameter_repeated",
+            "status",
+        ),
+        ("limit=1&limit=2".to_string(), "parameter_repeated", "limit"),
+    ] {
+        let r = api.get(&a.test_key, &format!("/v1/payments?{query}")).await;
+        assert_eq!(r.error(400), (Some(code.to_owned()), Some(param.to_owned())), "{query}");
+    }
+    // A customer filter that names nobody is simply an empty list.
+    let r = api
+        .get(
+            &a.test_key,
+            "/v1/payments?customer=cus_00000000000000000000000000000000",
+        )
+        .await;
+    assert!(ids(&r).is_empty() && !has_more(&r));
+    // The own cursor works.
+    let r = api
+        .get(&a.test_key, &format!("/v1/payments?starting_after={own}"))
+        .await;
+    assert!(ids(&r).is_empty());
+}
+
+#[tokio::test]
+async fn a_walk_during_creation_sees_each_existing_payment_once() {
+    let api = TestApi::spawn().await;
+    let m = api.merchant("Busy").await;
+    // Created through the API, so new ones land in the same seconds.
+    for chunk in 0..6 {
+        futures::future::join_all((0..20).map(|i| {
+            api.post(
+                &m.test_key,
+                "/v1/payments",
+                json!({"amount": 1000 + chunk * 20 + i, "currency": "usd"}),
+            )
+        }))
+        .await;
+    }
+    let snapshot = ids(&api.get(&m.test_key, "/v1/payments?limit=100").await);
+    let rest = ids(&api
+        .get(
+            &m.test_key,
+            &format!("/v1/payments?limit=100&starting_after={}", snapshot[99]),
+        )
+        .await);
+    let expected: Vec<String> = snapshot.into_iter().chain(rest).collect();
+    assert_eq!(expected.len(), 120);
+
+    let writer = async {
+        let mut created = 0;
+        for i in 0..60 {
+            let r = api
+                .post(
+                    &m.test_key,
+                    "/v1/payments",
+                    json!({"amount": 5000 + i, "currency": "usd"}),
+                )
+                .await;
+            assert_eq!(r.status, 200);
+            created += 1;
+        }
+        created
+    };
+    let walker = async {
+        let mut seen: Vec<String> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let after = cursor
+                .as_ref()
+                .map(|c| format!("&starting_after={c}"))
+                .unwrap_or_default();
+            let r = api.get(&m.test_key, &format!("/v1/payments?limit=5{after}")).await;
+            let page = ids(&r);
+            if cursor.is_none() {
+                // The first page may already include new payments: they are
+                // at the head, newer than everything that existed.
+                let fresh = page.iter().take_while(|id| !expected.contains(id)).count();
+                seen.extend(page[fresh..].iter().cloned());
+            } else {
+                seen.extend(page.iter().cloned());
+            }
+            if !has_more(&r) {
+                break;
+            }
+            cursor = page.last().cloned();
+            tokio::task::yield_now().await;
+        }
+        seen
+    };
+    let (created, seen) = tokio::join!(writer, walker);
+    assert_eq!(created, 60);
+    assert_eq!(
+        seen, expected,
+        "every existing payment once, in order, none of the new ones inside the walk"
+    );
+}
+
+/// What a list reads does not depend on how many payments the account has:
+/// one Query reading at most limit + 2 items (one GetItem more for a cursor).
+#[tokio::test]
+async fn each_list_reads_about_limit_plus_one_items() {
+    let api = TestApi::spawn().await;
+    let m = api.merchant("Costs").await;
+    let t = tenant(&m, Mode::Test);
+    let customer = CustomerId::generate();
+    api.app
+        .store
+        .insert_customer(
+            &t,
+            &paynectra::domain::Customer {
+                id: customer.clone(),
+                ..paynectra::domain::Customer::create(Default::default(), Mode::Test, BASE)
+            },
+        )
+        .await
+        .unwrap();
+    let seeded = seed(
+        &api,
+        &t,
+        (0..300)
+            .map(|i| {
+                let c = (i % 3 == 0).then_some(&customer);
+                payment(Mode::Test, BASE + i, c, PaymentStatus::ALL[(i % 4) as usize])
+            })
+            .collect(),
+    )
+    .await;
+    let deep = ordered(seeded.iter().collect())[150].clone();
+    let limit = 10;
+    let filters = [
+        PaymentFilter::default(),
+        PaymentFilter {
+            customer: Some(customer.clone()),
+            ..Default::default()
+        },
+        PaymentFilter {
+            status: Some(PaymentStatus::Failed),
+            ..Default::default()
+        },
+        PaymentFilter {
+            created: paynectra::domain::CreatedRange::new(None, Some(BASE + 100), None, Some(BASE + 200)).unwrap(),
+            ..Default::default()
+        },
+    ];
+    for filter in &filters {
+        for cursor in [None, Some(deep.parse().unwrap())] {
+            let window = ListWindow::new(Some(limit), cursor.clone(), None).unwrap();
+            let (page, stats) = api.app.store.list_payments(&t, filter, &window).await.unwrap();
+            assert_eq!(page.data.len(), limit as usize, "{filter:?}");
+            assert_eq!(stats.queries, 1, "{filter:?}");
+            assert_eq!(stats.get_items, u32::from(cursor.is_some()));
+            assert!(
+                stats.items_read <= limit as u32 + 2,
+                "{filter:?} read {}",
+                stats.items_read
+            );
+        }
+    }
+}
