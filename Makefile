@@ -1,5 +1,5 @@
 # The commands a newcomer can guess. See README.md.
-.PHONY: run test lint fmt build release clean-local
+.PHONY: run test bench lint fmt build release clean-local
 
 ## Start the whole stack locally: DynamoDB Local, table, dev account, API on 127.0.0.1:$(PORT).
 run:
@@ -8,6 +8,10 @@ run:
 ## Run every check and test (what CI runs).
 test:
 	@scripts/test.sh
+
+## Rerun the benchmarks of BENCHMARKS.md (release build, its own DynamoDB Local).
+bench:
+	@scripts/bench.sh
 
 lint:
 	cargo fmt --all -- --check

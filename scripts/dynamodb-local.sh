@@ -48,7 +48,7 @@ ddb_start() {
     storage=(-inMemory)
     log=$(mktemp -t dynamodb-local.XXXXXX.log)
   fi
-  java -Xmx1g -Djava.library.path="$lib" -jar "$jar" \
+  java ${DDB_JAVA_OPTS:--Xmx1g} -Djava.library.path="$lib" -jar "$jar" \
     -port "$port" -sharedDb -disableTelemetry "${storage[@]}" >"$log" 2>&1 &
   DDB_PID=$!
   for _ in $(seq 1 120); do
