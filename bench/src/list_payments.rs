@@ -67,7 +67,9 @@ async fn fixture(size: usize) -> Fixture {
     let customer = Customer::create(NewCustomer::default(), Mode::Test, BASE);
     api.app.store.insert_customer(&tenant, &customer).await.unwrap();
     let started = Instant::now();
-    let payments: Vec<Payment> = (0..size).map(|i| payment(Mode::Test, i, (i % 3 == 0).then_some(&customer.id))).collect();
+    let payments: Vec<Payment> = (0..size)
+        .map(|i| payment(Mode::Test, i, (i % 3 == 0).then_some(&customer.id)))
+        .collect();
     let mut sorted: Vec<&Payment> = payments.iter().collect();
     sorted.sort_by(|a, b| (b.created, b.id.as_str()).cmp(&(a.created, a.id.as_str())));
     let middle = sorted[size / 2].id.clone();
@@ -110,10 +112,17 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let iterations: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let iterations: usize = std::env::var("BENCH_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
         .ok()
-        .map(|v| v.split(',').map(|s| s.trim().parse().expect("BENCH_SIZES: numbers")).collect())
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().parse().expect("BENCH_SIZES: numbers"))
+                .collect()
+        })
         .unwrap_or_else(|| vec![1_000, 100_000]);
     let mut fixtures = Vec::new();
     for size in &sizes {
@@ -152,7 +161,13 @@ async fn main() {
         },
         Scenario {
             name: "created range (middle 10%)",
-            query: |f| format!("&created[gte]={}&created[lte]={}", BASE + (f.size / 4) as i64 - (f.size / 40) as i64, BASE + (f.size / 4) as i64 + (f.size / 40) as i64),
+            query: |f| {
+                format!(
+                    "&created[gte]={}&created[lte]={}",
+                    BASE + (f.size / 4) as i64 - (f.size / 40) as i64,
+                    BASE + (f.size / 4) as i64 + (f.size / 40) as i64
+                )
+            },
             filter: |f| PaymentFilter {
                 created: CreatedRange::new(
                     None,
@@ -178,7 +193,14 @@ async fn main() {
 
     println!("GET /v1/payments?limit={LIMIT}: {iterations} requests per cell, sizes alternating every request\n");
     let header: Vec<String> = sizes.iter().map(|s| format!("{s} payments")).collect();
-    println!("| scenario | {} |", header.iter().map(|h| format!("{h}: items read / RCU / queries+gets / median ms / p90 ms")).collect::<Vec<_>>().join(" | "));
+    println!(
+        "| scenario | {} |",
+        header
+            .iter()
+            .map(|h| format!("{h}: items read / RCU / queries+gets / median ms / p90 ms"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     println!("|---|{}", "---|".repeat(sizes.len()));
     let mut ratios = Vec::new();
     for sc in &scenarios {
@@ -187,14 +209,28 @@ async fn main() {
         // Warm each path once.
         for f in &fixtures {
             let url = f.api.url(&format!("/v1/payments?limit={LIMIT}{}", (sc.query)(f)));
-            let r = f.api.http.get(&url).bearer_auth(&f.merchant.test_key).send().await.unwrap();
+            let r = f
+                .api
+                .http
+                .get(&url)
+                .bearer_auth(&f.merchant.test_key)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 200, "{url}");
         }
         for _ in 0..iterations {
             for (i, f) in fixtures.iter().enumerate() {
                 let url = f.api.url(&format!("/v1/payments?limit={LIMIT}{}", (sc.query)(f)));
                 let started = Instant::now();
-                let r = f.api.http.get(&url).bearer_auth(&f.merchant.test_key).send().await.unwrap();
+                let r = f
+                    .api
+                    .http
+                    .get(&url)
+                    .bearer_auth(&f.merchant.test_key)
+                    .send()
+                    .await
+                    .unwrap();
                 let body = r.bytes().await.unwrap();
                 latencies[i].push(started.elapsed());
                 assert!(!body.is_empty());
@@ -204,7 +240,13 @@ async fn main() {
         for (i, f) in fixtures.iter().enumerate() {
             let cursor = sc.deep.then(|| f.middle.clone());
             let window = ListWindow::new(Some(LIMIT), cursor, None).unwrap();
-            let (page, stats) = f.api.app.store.list_payments(&f.tenant, &(sc.filter)(f), &window).await.unwrap();
+            let (page, stats) = f
+                .api
+                .app
+                .store
+                .list_payments(&f.tenant, &(sc.filter)(f), &window)
+                .await
+                .unwrap();
             assert_eq!(page.data.len(), LIMIT as usize, "{} at {}", sc.name, f.size);
             let lat = &mut latencies[i];
             lat.sort();

@@ -50,6 +50,12 @@ fn http_functions() -> HashMap<&'static str, HttpHandler> {
         ("list_payments", handler(list_payments::handler)),
         ("create_customer", handler(create_customer::handler)),
         ("get_customer", handler(get_customer::handler)),
+        ("update_customer", handler(update_customer::handler)),
+        ("delete_customer", handler(delete_customer::handler)),
+        ("list_customers", handler(list_customers::handler)),
+        ("create_refund", handler(create_refund::handler)),
+        ("get_refund", handler(get_refund::handler)),
+        ("list_refunds", handler(list_refunds::handler)),
     ])
 }
 

@@ -100,22 +100,170 @@ async fn get_customer_fixture() {
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
 
+const HTTP_FUNCTIONS: [&str; 11] = [
+    "create_payment",
+    "get_payment",
+    "list_payments",
+    "create_customer",
+    "get_customer",
+    "update_customer",
+    "delete_customer",
+    "list_customers",
+    "create_refund",
+    "get_refund",
+    "list_refunds",
+];
+
+async fn run(name: &str, app: &'static paynectra::App, req: Request) -> lambda_http::Response<Body> {
+    match name {
+        "create_payment" => create_payment::handler(app, req).await,
+        "get_payment" => get_payment::handler(app, req).await,
+        "list_payments" => list_payments::handler(app, req).await,
+        "create_customer" => create_customer::handler(app, req).await,
+        "get_customer" => get_customer::handler(app, req).await,
+        "update_customer" => update_customer::handler(app, req).await,
+        "delete_customer" => delete_customer::handler(app, req).await,
+        "list_customers" => list_customers::handler(app, req).await,
+        "create_refund" => create_refund::handler(app, req).await,
+        "get_refund" => get_refund::handler(app, req).await,
+        "list_refunds" => list_refunds::handler(app, req).await,
+        other => panic!("no handler {other}"),
+    }
+    .unwrap()
+}
+
+/// A captured payment with the fixtures' payment id.
+async fn fixture_payment(app: &paynectra::App) -> Payment {
+    let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
+    let dto: CreatePaymentRequest = serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
+    let payment = Payment {
+        id: "pay_0fixture000000000000000000000001".parse().unwrap(),
+        ..Payment::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
+    }
+    .captured();
+    app.store.insert_payment(&tenant(), &payment).await.unwrap();
+    payment
+}
+
+/// The fixtures' customer, with the email list_customers looks for.
+async fn fixture_customer(app: &paynectra::App) -> Customer {
+    let raw: Value = serde_json::from_str(&fixture("create_customer")).unwrap();
+    let dto: paynectra::http::wire::CreateCustomerRequest =
+        serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
+    let customer = Customer {
+        id: "cus_0fixture000000000000000000000001".parse().unwrap(),
+        ..Customer::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
+    };
+    app.store.insert_customer(&tenant(), &customer).await.unwrap();
+    customer
+}
+
+#[tokio::test]
+async fn refund_fixtures() {
+    let app = fresh_app().await;
+    let res = run("create_refund", app, request("create_refund")).await;
+    assert_eq!(res.status(), 404, "no payment yet");
+    assert_eq!(json_body(&res)["error"]["param"], "payment_id");
+
+    fixture_payment(app).await;
+    let res = run("create_refund", app, request("create_refund")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let refund = json_body(&res);
+    assert_eq!(refund["object"], "refund");
+    assert_eq!(refund["amount"], 1000);
+    assert_eq!(refund["reason"], "customer_request");
+    let payment = app
+        .store
+        .get_payment(&tenant(), &"pay_0fixture000000000000000000000001".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((payment.amount_refunded, payment.amount_refundable), (1000, 3999));
+
+    let res = run("list_refunds", app, request("list_refunds")).await;
+    assert_eq!(res.status(), 200);
+    let list = json_body(&res);
+    assert_eq!(list["url"], "/v1/refunds");
+    assert_eq!(list["data"][0]["id"], refund["id"]);
+
+    // get_refund's fixture names a fixed id: store a refund under it.
+    let fixed = paynectra::domain::Refund {
+        id: "re_0fixture000000000000000000000001".parse().unwrap(),
+        ..serde_json::from_value::<paynectra::domain::Refund>(json_refund(&refund)).unwrap()
+    };
+    app.store.insert_refund(&tenant(), &fixed).await.unwrap();
+    let res = run("get_refund", app, request("get_refund")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(json_body(&res)["id"], "re_0fixture000000000000000000000001");
+}
+
+/// The stored shape of a refund from its API object.
+fn json_refund(object: &Value) -> Value {
+    let mut v = object.clone();
+    let o = v.as_object_mut().unwrap();
+    o.remove("object");
+    let live = o.remove("livemode").unwrap();
+    o.insert("mode".into(), if live == true { "live".into() } else { "test".into() });
+    v
+}
+
+#[tokio::test]
+async fn customer_fixtures() {
+    let app = fresh_app().await;
+    for name in ["update_customer", "delete_customer"] {
+        assert_eq!(
+            run(name, app, request(name)).await.status(),
+            404,
+            "{name} before the customer exists"
+        );
+    }
+    fixture_customer(app).await;
+
+    let res = run("list_customers", app, request("list_customers")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(json_body(&res)["data"][0]["id"], "cus_0fixture000000000000000000000001");
+
+    let res = run("update_customer", app, request("update_customer")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let updated = json_body(&res);
+    assert_eq!(updated["name"], "Jenny Rosen-Smith");
+    assert!(updated["phone"].is_null(), "an empty string clears");
+    assert_eq!(
+        updated["metadata"],
+        serde_json::json!({"plan": "pro"}),
+        "metadata merged, user_id removed"
+    );
+    assert_eq!(updated["email"], "jenny.rosen@example.com", "untouched fields stay");
+
+    let res = run("delete_customer", app, request("delete_customer")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        json_body(&res),
+        serde_json::json!({"id": "cus_0fixture000000000000000000000001", "object": "customer", "deleted": true})
+    );
+    assert_eq!(
+        run("delete_customer", app, request("delete_customer")).await.status(),
+        404,
+        "only once"
+    );
+    let res = run("list_customers", app, request("list_customers")).await;
+    assert_eq!(
+        json_body(&res)["data"],
+        serde_json::json!([]),
+        "deleted customers are not listed"
+    );
+}
+
 /// A request that did not come through the authorizer has no tenant: 401,
 /// whatever the function.
 #[tokio::test]
 async fn fixtures_without_authorizer_context_are_refused() {
     let app = fresh_app().await;
-    for name in ["create_payment", "get_payment", "create_customer", "get_customer"] {
+    for name in HTTP_FUNCTIONS {
         let mut raw: Value = serde_json::from_str(&fixture(name)).unwrap();
         raw["requestContext"].as_object_mut().unwrap().remove("authorizer");
         let req = from_str(&raw.to_string()).unwrap();
-        let res = match name {
-            "create_payment" => create_payment::handler(app, req).await,
-            "get_payment" => get_payment::handler(app, req).await,
-            "create_customer" => create_customer::handler(app, req).await,
-            _ => get_customer::handler(app, req).await,
-        }
-        .unwrap();
+        let res = run(name, app, req).await;
         assert_eq!(res.status(), 401, "{name}");
         assert_eq!(json_body(&res)["error"]["code"], "api_key_invalid");
     }
@@ -174,7 +322,7 @@ async fn list_payments_fixture() {
         let p = Payment::create(dto().try_into().unwrap(), Mode::Test, created);
         app.store.insert_payment(&tenant(), &p).await.unwrap();
     }
-    let res = list_payments::handler(app, request("list_payments")).await.unwrap();
+    let res = run("list_payments", app, request("list_payments")).await;
     assert_eq!(res.status(), 200, "{:?}", res.body());
     let body = json_body(&res);
     assert_eq!(body["object"], "list");

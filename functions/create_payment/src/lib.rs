@@ -25,6 +25,14 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
                     Some("customer_id"),
                 ))
             }
+            // The customer was being changed by another transaction at the
+            // same instant: nothing was written, and a retry is safe.
+            Err(StoreError::Conflict) => {
+                return Err(ApiError::conflict(
+                    "lock_timeout",
+                    "The customer was being modified concurrently; retry this request.",
+                ))
+            }
             Err(e) => return Err(e.into()),
         }
         tracing::info!(payment_id = %payment.id, "payment created");

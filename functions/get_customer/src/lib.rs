@@ -3,7 +3,11 @@
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
     domain::CustomerId,
-    http::{path_id, serve, wire::CustomerObject, ApiError, Reply},
+    http::{
+        path_id, serve,
+        wire::{CustomerObject, DeletedObject},
+        ApiError, Reply,
+    },
     App,
 };
 
@@ -15,6 +19,14 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
             .get_customer(&ctx.tenant, &id)
             .await?
             .ok_or_else(|| ApiError::not_found("customer", id.as_str()))?;
+        if customer.deleted {
+            // As on Stripe: a deleted customer can still be retrieved, as a stub.
+            return Reply::ok(&DeletedObject {
+                id: id.as_str(),
+                object: "customer",
+                deleted: true,
+            });
+        }
         Reply::ok(&CustomerObject::from(&customer))
     })
     .await

@@ -7,24 +7,17 @@ use paynectra::{
         wire::{ListObject, ListPaymentsRequest, PaymentObject},
         ApiError, QueryParams, Reply,
     },
-    store::StoreError,
     App,
 };
 
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     serve(req, |ctx, req| async move {
         let list = ListPaymentsRequest::try_from(QueryParams::from_request(&req)?)?;
-        let (page, stats) = match app.store.list_payments(&ctx.tenant, &list.filter, &list.window).await {
-            Ok(found) => found,
-            Err(StoreError::CursorNotFound { param, id }) => {
-                return Err(ApiError::invalid(
-                    "resource_missing",
-                    format!("No such payment: '{id}'"),
-                    Some(param),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let (page, stats) = app
+            .store
+            .list_payments(&ctx.tenant, &list.filter, &list.window)
+            .await
+            .map_err(|e| ApiError::from_list_error(e, "payment"))?;
         tracing::info!(
             returned = page.data.len(),
             has_more = page.has_more,

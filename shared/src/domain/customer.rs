@@ -130,6 +130,13 @@ impl Address {
     }
 }
 
+/// An email to look customers up by: any non-empty string up to the email
+/// length limit (a filter that matches nothing is an empty list, not an
+/// error).
+pub fn bounded_email_filter(param: &str, raw: String) -> Result<String, ValidationError> {
+    bounded_string(param, raw, MAX_EMAIL_CHARS)
+}
+
 pub fn parse_name(param: &str, raw: String) -> Result<String, ValidationError> {
     bounded_string(param, raw, MAX_NAME_CHARS)
 }
@@ -162,9 +169,69 @@ pub struct Customer {
     #[serde(default)]
     pub metadata: Metadata,
     pub created: i64,
+    /// Bumped by every update; updates are conditioned on it, so two
+    /// concurrent updates cannot silently lose one another's changes.
+    #[serde(default)]
+    pub version: u64,
+    /// Deleted customers are kept as tombstones: their payments still name
+    /// them, but no new payment, update or list sees them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+/// One field of an update: leave it, set it, or clear it (Stripe clears a
+/// field sent as an empty string).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Set(T),
+    Clear,
+}
+
+impl<T> Patch<T> {
+    fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Patch::Keep => current,
+            Patch::Set(v) => Some(v),
+            Patch::Clear => None,
+        }
+    }
+}
+
+/// A validated update of a customer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CustomerUpdate {
+    pub email: Patch<Email>,
+    pub name: Patch<String>,
+    pub phone: Patch<Phone>,
+    pub address: Patch<Address>,
+    /// Keys to set; a key mapped to `None` is removed.
+    pub metadata: std::collections::BTreeMap<String, Option<String>>,
 }
 
 impl Customer {
+    /// The customer after `update`: fields replaced or cleared, metadata
+    /// merged key by key, the result checked against the metadata limits.
+    pub fn updated(&self, update: CustomerUpdate) -> Result<Customer, ValidationError> {
+        let mut metadata = self.metadata.as_map().clone();
+        for (k, v) in update.metadata {
+            match v {
+                Some(v) => metadata.insert(k, v),
+                None => metadata.remove(&k),
+            };
+        }
+        Ok(Customer {
+            email: update.email.apply(self.email.clone()),
+            name: update.name.apply(self.name.clone()),
+            phone: update.phone.apply(self.phone.clone()),
+            address: update.address.apply(self.address.clone()),
+            metadata: Metadata::parse("metadata", metadata)?,
+            version: self.version + 1,
+            ..self.clone()
+        })
+    }
+
     pub fn create(new: NewCustomer, mode: Mode, created: i64) -> Self {
         Self {
             id: CustomerId::generate(),
@@ -175,6 +242,8 @@ impl Customer {
             address: new.address,
             metadata: new.metadata,
             created,
+            version: 0,
+            deleted: false,
         }
     }
 }
@@ -227,6 +296,43 @@ mod tests {
         ] {
             assert!(Phone::parse("phone", bad.into()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn updates_replace_clear_and_merge() {
+        let mut new = NewCustomer {
+            name: Some("Jenny".into()),
+            phone: Some(Phone::parse("phone", "+14155550123".into()).unwrap()),
+            ..NewCustomer::default()
+        };
+        new.metadata = Metadata::parse(
+            "metadata",
+            [("a".to_string(), "1".to_string()), ("b".into(), "2".into())].into(),
+        )
+        .unwrap();
+        let c = Customer::create(new, Mode::Test, 0);
+        let u = c
+            .updated(CustomerUpdate {
+                name: Patch::Set("Jenny Rosen".into()),
+                phone: Patch::Clear,
+                metadata: [("a".to_string(), None), ("c".to_string(), Some("3".to_string()))].into(),
+                ..CustomerUpdate::default()
+            })
+            .unwrap();
+        assert_eq!(u.name.as_deref(), Some("Jenny Rosen"));
+        assert!(u.phone.is_none());
+        assert_eq!(u.metadata.as_map().keys().collect::<Vec<_>>(), ["b", "c"]);
+        assert_eq!(u.version, 1);
+        assert_eq!(u.id, c.id);
+        let too_many: std::collections::BTreeMap<String, Option<String>> =
+            (0..49).map(|i| (format!("k{i}"), Some("v".to_string()))).collect();
+        let e = c
+            .updated(CustomerUpdate {
+                metadata: too_many,
+                ..CustomerUpdate::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.param, "metadata");
     }
 
     #[test]

@@ -109,6 +109,10 @@ prefixed_id!(
     /// A customer.
     CustomerId, "cus_", "customer"
 );
+prefixed_id!(
+    /// A refund.
+    RefundId, "re_", "refund"
+);
 
 #[cfg(test)]
 mod tests {

@@ -10,12 +10,14 @@ pub mod list;
 pub mod metadata;
 pub mod money;
 pub mod payment;
+pub mod refund;
 
 pub use account::{Account, ApiKey, KeyHash, KeyStatus, Mode, SecretKey, Tenant};
-pub use customer::{Address, Country, Customer, Email, NewCustomer, Phone};
+pub use customer::{Address, Country, Customer, CustomerUpdate, Email, NewCustomer, Patch, Phone};
 pub use error::ValidationError;
-pub use ids::{AccountId, ApiKeyId, CustomerId, PaymentId, PrefixedId};
+pub use ids::{AccountId, ApiKeyId, CustomerId, PaymentId, PrefixedId, RefundId};
 pub use list::{CreatedRange, Cursor, ListWindow, Page};
 pub use metadata::Metadata;
 pub use money::{Amount, Currency};
 pub use payment::{CaptureMethod, NewPayment, Payment, PaymentFilter, PaymentStatus, ReturnUrl};
+pub use refund::{NewRefund, Refund, RefundReason, RefundRefused, RefundStatus};

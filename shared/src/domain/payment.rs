@@ -135,8 +135,15 @@ pub struct Payment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<ReturnUrl>,
     pub status: PaymentStatus,
-    /// Minor units refunded so far; 0 until refunds exist.
+    /// Minor units refunded so far.
+    #[serde(default)]
     pub amount_refunded: i64,
+    /// Minor units that can still be refunded: the captured amount less
+    /// what was refunded. Stored (not derived) because DynamoDB conditions
+    /// cannot do arithmetic: a refund is conditioned on
+    /// `amount_refundable >= :amount` and decrements it in the same write.
+    #[serde(default)]
+    pub amount_refundable: i64,
     pub created: i64,
 }
 
@@ -155,8 +162,25 @@ impl Payment {
             return_url: new.return_url,
             status: PaymentStatus::Pending,
             amount_refunded: 0,
+            amount_refundable: 0,
             created,
         }
+    }
+
+    /// The payment after its funds were captured: `succeeded`, with the
+    /// captured amount refundable. (The confirmation flow that calls this
+    /// is the payment lifecycle's; tests use it to make refundable payments.)
+    pub fn captured(self) -> Self {
+        Self {
+            status: PaymentStatus::Succeeded,
+            amount_refundable: self.amount.get() - self.amount_refunded,
+            ..self
+        }
+    }
+
+    /// True once everything captured has been refunded.
+    pub fn refunded(&self) -> bool {
+        self.status == PaymentStatus::Succeeded && self.amount_refunded > 0 && self.amount_refundable == 0
     }
 }
 

@@ -84,6 +84,34 @@ impl ApiError {
         )
     }
 
+    /// The same error about another parameter.
+    pub fn with_param(mut self, param: &str) -> Self {
+        self.param = Some(param.to_owned());
+        self
+    }
+
+    /// 409: a concurrent request got there first; retrying is safe.
+    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            ErrorType::InvalidRequestError,
+            Some(code),
+            message,
+            None,
+        )
+    }
+
+    /// A list's store error: a cursor naming nothing of the tenant is the
+    /// caller's 400, anything else is ours.
+    pub fn from_list_error(e: crate::store::StoreError, kind: &str) -> Self {
+        match e {
+            crate::store::StoreError::CursorNotFound { param, id } => {
+                Self::invalid("resource_missing", format!("No such {kind}: '{id}'"), Some(param))
+            }
+            e => e.into(),
+        }
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::{body::JsonInt, QueryParams};
 use crate::domain::{
     customer::parse_name, payment::parse_description, Address, Amount, CaptureMethod, Country, CreatedRange, Currency,
-    Customer, CustomerId, Email, ListWindow, Metadata, NewCustomer, NewPayment, Payment, PaymentFilter, PaymentId,
-    PaymentStatus, Phone, ReturnUrl, ValidationError,
+    Customer, CustomerId, CustomerUpdate, Email, ListWindow, Metadata, NewCustomer, NewPayment, NewRefund, Patch,
+    Payment, PaymentFilter, PaymentId, PaymentStatus, Phone, Refund, RefundId, RefundReason, RefundStatus, ReturnUrl,
+    ValidationError,
 };
 
 /// `POST /v1/payments`.
@@ -71,6 +72,8 @@ pub struct PaymentObject<'a> {
     pub description: Option<&'a str>,
     pub capture_method: CaptureMethod,
     pub amount_refunded: i64,
+    /// True once the whole captured amount has been refunded.
+    pub refunded: bool,
     pub metadata: &'a BTreeMap<String, String>,
     pub return_url: Option<&'a str>,
     pub created: i64,
@@ -89,6 +92,7 @@ impl<'a> From<&'a Payment> for PaymentObject<'a> {
             description: p.description.as_deref(),
             capture_method: p.capture_method,
             amount_refunded: p.amount_refunded,
+            refunded: p.refunded(),
             metadata: p.metadata.as_map(),
             return_url: p.return_url.as_ref().map(ReturnUrl::as_str),
             created: p.created,
@@ -108,23 +112,14 @@ impl TryFrom<QueryParams> for ListPaymentsRequest {
     type Error = ValidationError;
 
     fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
-        let window = ListWindow::new(
-            q.take_int("limit")?,
-            q.take_id("starting_after")?,
-            q.take_id("ending_before")?,
-        )?;
+        let window = take_window(&mut q)?;
         let filter = PaymentFilter {
             customer: q.take_id("customer")?,
             status: q
                 .take("status")
                 .map(|s| PaymentStatus::parse("status", &s))
                 .transpose()?,
-            created: CreatedRange::new(
-                q.take_int("created[gt]")?,
-                q.take_int("created[gte]")?,
-                q.take_int("created[lt]")?,
-                q.take_int("created[lte]")?,
-            )?,
+            created: take_created(&mut q)?,
         };
         q.finish()?;
         Ok(Self { filter, window })
@@ -149,6 +144,207 @@ impl<T> ListObject<T> {
             data,
         }
     }
+}
+
+/// `POST /v1/refunds`.
+#[derive(Debug, Deserialize)]
+pub struct CreateRefundRequest {
+    pub payment_id: Option<String>,
+    pub amount: Option<JsonInt>,
+    pub reason: Option<String>,
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+impl TryFrom<CreateRefundRequest> for NewRefund {
+    type Error = ValidationError;
+
+    fn try_from(r: CreateRefundRequest) -> Result<Self, ValidationError> {
+        let raw = r.payment_id.ok_or_else(|| ValidationError::missing("payment_id"))?;
+        let payment_id = raw
+            .parse::<PaymentId>()
+            .map_err(|_| ValidationError::new("payment_id", "resource_missing", format!("No such payment: '{raw}'")))?;
+        Ok(NewRefund {
+            payment_id,
+            amount: r.amount.map(|a| NewRefund::parse_amount("amount", a.0)).transpose()?,
+            reason: r.reason.map(|x| RefundReason::parse("reason", &x)).transpose()?,
+            metadata: Metadata::parse("metadata", r.metadata.unwrap_or_default())?,
+        })
+    }
+}
+
+/// The refund object.
+#[derive(Debug, Serialize)]
+pub struct RefundObject<'a> {
+    pub id: &'a str,
+    pub object: &'static str,
+    pub payment_id: &'a str,
+    pub amount: i64,
+    pub currency: &'static str,
+    pub reason: Option<RefundReason>,
+    pub status: RefundStatus,
+    pub metadata: &'a BTreeMap<String, String>,
+    pub created: i64,
+    pub livemode: bool,
+}
+
+impl<'a> From<&'a Refund> for RefundObject<'a> {
+    fn from(r: &'a Refund) -> Self {
+        Self {
+            id: r.id.as_str(),
+            object: "refund",
+            payment_id: r.payment_id.as_str(),
+            amount: r.amount,
+            currency: r.currency.code(),
+            reason: r.reason,
+            status: r.status,
+            metadata: r.metadata.as_map(),
+            created: r.created,
+            livemode: r.mode.livemode(),
+        }
+    }
+}
+
+/// The `created[gt|gte|lt|lte]` parameters every list takes.
+fn take_created(q: &mut QueryParams) -> Result<CreatedRange, ValidationError> {
+    CreatedRange::new(
+        q.take_int("created[gt]")?,
+        q.take_int("created[gte]")?,
+        q.take_int("created[lt]")?,
+        q.take_int("created[lte]")?,
+    )
+}
+
+/// The `limit`, `starting_after` and `ending_before` parameters every list
+/// takes.
+fn take_window<Id: crate::domain::PrefixedId>(q: &mut QueryParams) -> Result<ListWindow<Id>, ValidationError> {
+    ListWindow::new(
+        q.take_int("limit")?,
+        q.take_id("starting_after")?,
+        q.take_id("ending_before")?,
+    )
+}
+
+/// `GET /v1/refunds`: optionally one payment's refunds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRefundsRequest {
+    pub payment_id: Option<PaymentId>,
+    pub created: CreatedRange,
+    pub window: ListWindow<RefundId>,
+}
+
+impl TryFrom<QueryParams> for ListRefundsRequest {
+    type Error = ValidationError;
+
+    fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
+        let window = take_window(&mut q)?;
+        let payment_id = q.take_id("payment_id")?;
+        let created = take_created(&mut q)?;
+        q.finish()?;
+        Ok(Self {
+            payment_id,
+            created,
+            window,
+        })
+    }
+}
+
+/// `GET /v1/customers`: optionally those with one email.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListCustomersRequest {
+    pub email: Option<String>,
+    pub created: CreatedRange,
+    pub window: ListWindow<CustomerId>,
+}
+
+impl TryFrom<QueryParams> for ListCustomersRequest {
+    type Error = ValidationError;
+
+    fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
+        let window = take_window(&mut q)?;
+        let email = q
+            .take("email")
+            .map(|e| crate::domain::customer::bounded_email_filter("email", e))
+            .transpose()?;
+        let created = take_created(&mut q)?;
+        q.finish()?;
+        Ok(Self { email, created, window })
+    }
+}
+
+/// A customer's `address` in an update: an object replaces it, `""` clears
+/// it.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AddressPatch {
+    Clear(String),
+    Set(AddressRequest),
+}
+
+/// `POST /v1/customers/{id}`: the fields of create; `""` clears a field, and
+/// metadata merges key by key (`""` removes a key).
+#[derive(Debug, Deserialize)]
+pub struct UpdateCustomerRequest {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<AddressPatch>,
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+fn patch<T>(
+    v: Option<String>,
+    parse: impl FnOnce(String) -> Result<T, ValidationError>,
+) -> Result<Patch<T>, ValidationError> {
+    match v {
+        None => Ok(Patch::Keep),
+        Some(s) if s.is_empty() => Ok(Patch::Clear),
+        Some(s) => parse(s).map(Patch::Set),
+    }
+}
+
+impl TryFrom<UpdateCustomerRequest> for CustomerUpdate {
+    type Error = ValidationError;
+
+    fn try_from(r: UpdateCustomerRequest) -> Result<Self, ValidationError> {
+        let address = match r.address {
+            None => Patch::Keep,
+            Some(AddressPatch::Clear(s)) if s.is_empty() => Patch::Clear,
+            Some(AddressPatch::Clear(_)) => {
+                return Err(ValidationError::invalid(
+                    "address",
+                    "Invalid address: send an object, or an empty string to clear it.",
+                ))
+            }
+            Some(AddressPatch::Set(a)) => {
+                let a = Address::try_from(a).map_err(|e| e.nested_in("address"))?;
+                if a.is_empty() {
+                    Patch::Clear
+                } else {
+                    Patch::Set(a)
+                }
+            }
+        };
+        let mut metadata = BTreeMap::new();
+        for (k, v) in r.metadata.unwrap_or_default() {
+            metadata.insert(k, (!v.is_empty()).then_some(v));
+        }
+        Ok(CustomerUpdate {
+            email: patch(r.email, |e| Email::parse("email", e))?,
+            name: patch(r.name, |n| parse_name("name", n))?,
+            phone: patch(r.phone, |p| Phone::parse("phone", p))?,
+            address,
+            metadata,
+        })
+    }
+}
+
+/// What a deleted customer looks like: `{"id", "object": "customer",
+/// "deleted": true}`.
+#[derive(Debug, Serialize)]
+pub struct DeletedObject<'a> {
+    pub id: &'a str,
+    pub object: &'static str,
+    pub deleted: bool,
 }
 
 /// An address as the API accepts it.

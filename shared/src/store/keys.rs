@@ -5,7 +5,9 @@
 //! and ids can only contain `[A-Za-z0-9_]`, so no key of one tenant can equal
 //! or prefix-match another tenant's.
 
-use crate::domain::{AccountId, ApiKeyId, CustomerId, KeyHash, PaymentFilter, PaymentId, PaymentStatus, Tenant};
+use crate::domain::{
+    AccountId, ApiKeyId, CustomerId, KeyHash, PaymentFilter, PaymentId, PaymentStatus, RefundId, Tenant,
+};
 
 pub(super) const PK: &str = "pk";
 pub(super) const SK: &str = "sk";
@@ -165,8 +167,72 @@ pub(super) fn customer_item(t: &Tenant, id: &CustomerId, created: i64, email: Op
     let sort = created_sort_key(created, id.as_str());
     Keys {
         gsi1: Some((format!("{p}#customer"), sort.clone())),
-        gsi3: email.map(|e| (format!("{p}#customer#email#{e}"), sort)),
+        gsi3: email.map(|e| (customer_email_pk(t, e), sort)),
         ..customer(t, id)
+    }
+}
+
+/// Emails are matched case-insensitively: the index key is lower-cased.
+fn customer_email_pk(t: &Tenant, email: &str) -> String {
+    format!("{}#customer#email#{}", tenant_prefix(t), email.to_lowercase())
+}
+
+/// All customers (gsi1), or those with one email (gsi3).
+pub(super) fn customer_list_index(t: &Tenant, email: Option<&str>) -> ListIndex {
+    match email {
+        Some(e) => ListIndex {
+            index: "gsi3",
+            pk_attr: GSI3PK,
+            sk_attr: GSI3SK,
+            pk: customer_email_pk(t, e),
+        },
+        None => ListIndex {
+            index: "gsi1",
+            pk_attr: GSI1PK,
+            sk_attr: GSI1SK,
+            pk: format!("{}#customer", tenant_prefix(t)),
+        },
+    }
+}
+
+pub(super) fn refund(t: &Tenant, id: &RefundId) -> Keys {
+    Keys {
+        pk: format!("{}#{id}", tenant_prefix(t)),
+        sk: "refund".into(),
+        ..Keys::default()
+    }
+}
+
+/// A refund with its list keys: all refunds (gsi1), one payment's (gsi2).
+pub(super) fn refund_item(t: &Tenant, id: &RefundId, created: i64, payment: &PaymentId) -> Keys {
+    let p = tenant_prefix(t);
+    let sort = created_sort_key(created, id.as_str());
+    Keys {
+        gsi1: Some((format!("{p}#refund"), sort.clone())),
+        gsi2: Some((refunds_of_payment_pk(t, payment), sort)),
+        ..refund(t, id)
+    }
+}
+
+fn refunds_of_payment_pk(t: &Tenant, payment: &PaymentId) -> String {
+    format!("{}#payment#{payment}#refund", tenant_prefix(t))
+}
+
+/// All refunds (gsi1), or one payment's (gsi2).
+pub(super) fn refund_list_index(t: &Tenant, payment: Option<&PaymentId>) -> ListIndex {
+    match payment {
+        Some(p) => ListIndex {
+            index: "gsi2",
+            pk_attr: GSI2PK,
+            sk_attr: GSI2SK,
+            pk: refunds_of_payment_pk(t, p),
+        },
+        None => ListIndex {
+            index: "gsi1",
+            pk_attr: GSI1PK,
+            sk_attr: GSI1SK,
+            pk: format!("{}#refund", tenant_prefix(t)),
+        },
     }
 }
 
@@ -216,6 +282,18 @@ mod tests {
         let (index, residual) = payment_list_index(&t, &both);
         assert_eq!(Some(index.pk), item.gsi2.map(|g| g.0));
         assert_eq!(residual, Some(PaymentStatus::Failed));
+        let refund = refund_item(&t, &"re_1".parse().unwrap(), 5, &"pay_1".parse().unwrap());
+        assert_eq!(
+            Some(refund_list_index(&t, Some(&"pay_1".parse().unwrap())).pk),
+            refund.gsi2.map(|g| g.0)
+        );
+        assert_eq!(Some(refund_list_index(&t, None).pk), refund.gsi1.map(|g| g.0));
+        let customer = customer_item(&t, &"cus_1".parse().unwrap(), 5, Some("Jenny@Example.com"));
+        assert_eq!(
+            Some(customer_list_index(&t, Some("jenny@example.COM")).pk),
+            customer.gsi3.map(|g| g.0)
+        );
+        assert_eq!(Some(customer_list_index(&t, None).pk), customer.gsi1.map(|g| g.0));
         let sort = created_sort_key(5, "pay_zzz");
         assert!(created_lower(5) < sort && sort < created_upper(5));
         assert!(created_upper(4) < created_lower(5));

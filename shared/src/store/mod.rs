@@ -18,8 +18,8 @@ use serde::{de::DeserializeOwned, Serialize};
 pub use client::{dynamodb_client, sdk_config};
 
 use crate::domain::{
-    Account, AccountId, ApiKey, ApiKeyId, Cursor, Customer, CustomerId, KeyHash, KeyStatus, ListWindow, Mode, Page,
-    Payment, PaymentFilter, PaymentId, Tenant,
+    Account, AccountId, ApiKey, ApiKeyId, CreatedRange, Cursor, Customer, CustomerId, KeyHash, KeyStatus, ListWindow,
+    Mode, Page, Payment, PaymentFilter, PaymentId, PaymentStatus, Refund, RefundId, Tenant,
 };
 use keys::Keys;
 
@@ -36,6 +36,13 @@ pub enum StoreError {
     /// A list cursor that names no object of the tenant.
     #[error("no such object for {param}: {id}")]
     CursorNotFound { param: &'static str, id: String },
+    /// A refund lost a race: the payment changed (another refund took the
+    /// balance, or its status moved) between the read and the write.
+    #[error("the payment changed while the refund was being written")]
+    RefundConflict,
+    /// A conditional replace lost to a concurrent write.
+    #[error("the object changed while it was being written")]
+    Conflict,
     #[error("an item with this id already exists")]
     AlreadyExists,
     #[error("the stored item could not be read: {0}")]
@@ -151,17 +158,32 @@ impl TryFrom<ApiKeyRecord> for ApiKey {
     }
 }
 
-/// Which items of a transaction failed their condition.
+/// Which items of a cancelled transaction failed their condition.
 fn failed_conditions(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<Vec<bool>> {
+    cancellation_codes(err).map(|codes| codes.iter().map(|c| c == "ConditionalCheckFailed").collect())
+}
+
+/// The cancellation reason of each item of a cancelled transaction.
+fn cancellation_codes(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<Vec<String>> {
     match err.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
             e.cancellation_reasons()
                 .iter()
-                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .map(|r| r.code().unwrap_or("None").to_owned())
                 .collect(),
         ),
         _ => None,
     }
+}
+
+/// True when a transaction was cancelled because another transaction was
+/// writing the same item at the same moment: safe to retry.
+fn transaction_conflict(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> bool {
+    let codes = cancellation_codes(err);
+    codes.is_some_and(|c| c.iter().any(|c| c == "TransactionConflict"))
+        || err
+            .as_service_error()
+            .is_some_and(|e| e.is_transaction_in_progress_exception())
 }
 
 const NOT_EXISTS: &str = "attribute_not_exists(pk)";
@@ -398,6 +420,7 @@ impl Store {
             .map_err(|e| match failed_conditions(&e).as_deref() {
                 Some([true, ..]) => StoreError::CustomerNotFound(customer_id.clone()),
                 Some([_, true]) => StoreError::AlreadyExists,
+                _ if transaction_conflict(&e) => StoreError::Conflict,
                 _ => StoreError::dynamo("TransactWriteItems(payment)", e),
             })?;
         Ok(())
@@ -422,22 +445,52 @@ impl Store {
         filter: &PaymentFilter,
         window: &ListWindow<PaymentId>,
     ) -> Result<(Page<Payment>, ReadStats), StoreError> {
-        let mut stats = ReadStats::default();
-        let cursor_sort = match &window.cursor {
-            None => None,
-            Some(c) => {
-                stats.get_items += 1;
-                let p = self
-                    .get_payment(tenant, c.id())
-                    .await?
-                    .ok_or_else(|| StoreError::CursorNotFound {
-                        param: c.param(),
-                        id: c.id().to_string(),
-                    })?;
-                Some(keys::created_sort_key(p.created, p.id.as_str()))
-            }
+        let (index, residual_status) = keys::payment_list_index(tenant, filter);
+        let cursor_keys = window.cursor.as_ref().map(|c| keys::payment(tenant, c.id()));
+        let residual = residual_status.map(|s| ("status", s.as_str().to_owned()));
+        self.list(index, residual, &filter.created, window, cursor_keys).await
+    }
+
+    /// The sort key of a list cursor: one GetItem of the object it names.
+    async fn cursor_sort_key<Id: std::fmt::Display>(
+        &self,
+        cursor: &Cursor<Id>,
+        keys: &Keys,
+    ) -> Result<String, StoreError> {
+        let missing = || StoreError::CursorNotFound {
+            param: cursor.param(),
+            id: cursor.id().to_string(),
         };
-        if filter.created.is_empty() {
+        let item = self.get(keys, "GetItem(list cursor)").await?.ok_or_else(missing)?;
+        let created = item
+            .get("created")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+            .ok_or_else(missing)?;
+        let id = item.get("id").and_then(|v| v.as_s().ok()).ok_or_else(missing)?;
+        Ok(keys::created_sort_key(created, id))
+    }
+
+    /// One page of a list index, newest first: the shared engine of every
+    /// list endpoint. `residual` is an equality filter on an attribute the
+    /// index does not key on.
+    async fn list<T: DeserializeOwned, Id: std::fmt::Display>(
+        &self,
+        index: keys::ListIndex,
+        residual: Option<(&'static str, String)>,
+        created: &CreatedRange,
+        window: &ListWindow<Id>,
+        cursor_keys: Option<Keys>,
+    ) -> Result<(Page<T>, ReadStats), StoreError> {
+        let mut stats = ReadStats::default();
+        let cursor_sort = match (&window.cursor, &cursor_keys) {
+            (Some(c), Some(k)) => {
+                stats.get_items += 1;
+                Some(self.cursor_sort_key(c, k).await?)
+            }
+            _ => None,
+        };
+        if created.is_empty() {
             return Ok((
                 Page {
                     data: vec![],
@@ -446,9 +499,8 @@ impl Store {
                 stats,
             ));
         }
-        let (index, residual_status) = keys::payment_list_index(tenant, filter);
-        let mut lower = filter.created.gte.map(keys::created_lower);
-        let mut upper = filter.created.lte.map(keys::created_upper);
+        let mut lower = created.gte.map(keys::created_lower);
+        let mut upper = created.lte.map(keys::created_upper);
         let ascending = matches!(window.cursor, Some(Cursor::Before(_)));
         match (&window.cursor, &cursor_sort) {
             (Some(Cursor::After(_)), Some(s)) => upper = Some(upper.map_or(s.clone(), |u| u.min(s.clone()))),
@@ -462,7 +514,7 @@ impl Store {
             (None, None) => "#pk = :pk",
         };
         let want = window.limit + 1;
-        let mut items: Vec<Payment> = Vec::with_capacity(want + 1);
+        let mut items: Vec<T> = Vec::with_capacity(want + 1);
         let mut start_key = None;
         loop {
             let mut q = self
@@ -486,13 +538,13 @@ impl Store {
             if let Some(u) = &upper {
                 q = q.expression_attribute_values(":upper", s(u));
             }
-            if let Some(status) = residual_status {
+            if let Some((attr, value)) = &residual {
                 q = q
-                    .filter_expression("#status = :status")
-                    .expression_attribute_names("#status", "status")
-                    .expression_attribute_values(":status", s(status.as_str()));
+                    .filter_expression("#residual = :residual")
+                    .expression_attribute_names("#residual", *attr)
+                    .expression_attribute_values(":residual", s(value));
             }
-            let out = q.send().await.map_err(|e| StoreError::dynamo("Query(payments)", e))?;
+            let out = q.send().await.map_err(|e| StoreError::dynamo("Query(list)", e))?;
             stats.queries += 1;
             stats.items_read += u32::try_from(out.scanned_count()).unwrap_or(0);
             stats.read_capacity += out.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
@@ -516,6 +568,67 @@ impl Store {
         Ok((Page { data: items, has_more }, stats))
     }
 
+    // --- refunds ------------------------------------------------------------
+
+    /// Records `refund` and takes its amount off the payment's refundable
+    /// balance, in one transaction conditioned on the payment still being
+    /// captured and still having at least that much refundable. Concurrent
+    /// refunds can never take more than the payment has: the loser gets
+    /// [`StoreError::RefundConflict`] and should re-read the payment.
+    pub async fn insert_refund(&self, tenant: &Tenant, refund: &Refund) -> Result<(), StoreError> {
+        let keys = keys::refund_item(tenant, &refund.id, refund.created, &refund.payment_id);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::payment(tenant, &refund.payment_id))))
+            .update_expression(
+                "SET amount_refunded = amount_refunded + :amount, amount_refundable = amount_refundable - :amount",
+            )
+            .condition_expression("attribute_exists(pk) AND #status = :succeeded AND amount_refundable >= :amount")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":amount", AttributeValue::N(refund.amount.to_string()))
+            .expression_attribute_values(":succeeded", s(PaymentStatus::Succeeded.as_str()))
+            .build()
+            .expect("table, key and expressions are set");
+        self.client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(self.put(to_item(&keys, refund)?, NOT_EXISTS))
+                    .build(),
+            )
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .send()
+            .await
+            .map_err(|e| match failed_conditions(&e).as_deref() {
+                Some([_, true]) => StoreError::RefundConflict,
+                Some([true, _]) => StoreError::AlreadyExists,
+                _ if transaction_conflict(&e) => StoreError::RefundConflict,
+                _ => StoreError::dynamo("TransactWriteItems(refund)", e),
+            })?;
+        Ok(())
+    }
+
+    pub async fn get_refund(&self, tenant: &Tenant, id: &RefundId) -> Result<Option<Refund>, StoreError> {
+        self.get(&keys::refund(tenant, id), "GetItem(refund)")
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// One page of the tenant's refunds (of one payment, if given), newest
+    /// first. One Query (plus one GetItem for a cursor).
+    pub async fn list_refunds(
+        &self,
+        tenant: &Tenant,
+        payment: Option<&PaymentId>,
+        created: &CreatedRange,
+        window: &ListWindow<RefundId>,
+    ) -> Result<(Page<Refund>, ReadStats), StoreError> {
+        let index = keys::refund_list_index(tenant, payment);
+        let cursor_keys = window.cursor.as_ref().map(|c| keys::refund(tenant, c.id()));
+        self.list(index, None, created, window, cursor_keys).await
+    }
+
     // --- customers ----------------------------------------------------------
 
     pub async fn insert_customer(&self, tenant: &Tenant, customer: &Customer) -> Result<(), StoreError> {
@@ -537,6 +650,75 @@ impl Store {
                 _ => StoreError::dynamo("PutItem(customer)", e),
             })?;
         Ok(())
+    }
+
+    /// Replaces a customer with its updated version, conditioned on nobody
+    /// having changed it since it was read (`version`) and on it not being
+    /// deleted. The list keys are rebuilt (the email may have changed).
+    pub async fn replace_customer(&self, tenant: &Tenant, customer: &Customer) -> Result<(), StoreError> {
+        let keys = keys::customer_item(
+            tenant,
+            &customer.id,
+            customer.created,
+            customer.email.as_ref().map(|e| e.as_str()),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&keys, customer)?))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted) AND version = :read")
+            .expression_attribute_values(
+                ":read",
+                AttributeValue::N(customer.version.saturating_sub(1).to_string()),
+            )
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => StoreError::Conflict,
+                _ => StoreError::dynamo("PutItem(customer update)", e),
+            })?;
+        Ok(())
+    }
+
+    /// Deletes a customer: it becomes a tombstone (`deleted`), leaves every
+    /// list index, and no new payment can name it. Returns false if there
+    /// was no live customer to delete.
+    pub async fn delete_customer(&self, tenant: &Tenant, id: &CustomerId) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::customer(tenant, id))))
+            .update_expression("SET deleted = :true REMOVE gsi1pk, gsi1sk, gsi3pk, gsi3sk")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::dynamo("UpdateItem(delete customer)", e)),
+        }
+    }
+
+    /// One page of the tenant's live customers (with one email, if given,
+    /// compared case-insensitively), newest first. One Query (plus one
+    /// GetItem for a cursor).
+    pub async fn list_customers(
+        &self,
+        tenant: &Tenant,
+        email: Option<&str>,
+        created: &CreatedRange,
+        window: &ListWindow<CustomerId>,
+    ) -> Result<(Page<Customer>, ReadStats), StoreError> {
+        let index = keys::customer_list_index(tenant, email);
+        let cursor_keys = window.cursor.as_ref().map(|c| keys::customer(tenant, c.id()));
+        self.list(index, None, created, window, cursor_keys).await
     }
 
     pub async fn get_customer(&self, tenant: &Tenant, id: &CustomerId) -> Result<Option<Customer>, StoreError> {

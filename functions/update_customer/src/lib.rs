@@ -1,0 +1,45 @@
+//! POST /v1/customers/{id}
+
+use lambda_http::{Body, Error, Request, Response};
+use paynectra::{
+    domain::{CustomerId, CustomerUpdate},
+    http::{
+        parse_json, path_id, serve,
+        wire::{CustomerObject, UpdateCustomerRequest},
+        ApiError, Reply,
+    },
+    store::StoreError,
+    App,
+};
+
+/// Rounds of read-merge-write when concurrent updates collide.
+const MAX_ATTEMPTS: u32 = 5;
+
+pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
+    serve(req, |ctx, req| async move {
+        let id: CustomerId = path_id(&req)?;
+        let update = CustomerUpdate::try_from(parse_json::<UpdateCustomerRequest>(&req)?)?;
+        for _ in 0..MAX_ATTEMPTS {
+            let current = app
+                .store
+                .get_customer(&ctx.tenant, &id)
+                .await?
+                .filter(|c| !c.deleted)
+                .ok_or_else(|| ApiError::not_found("customer", id.as_str()))?;
+            let next = current.updated(update.clone())?;
+            match app.store.replace_customer(&ctx.tenant, &next).await {
+                Ok(()) => {
+                    tracing::info!(customer_id = %id, version = next.version, "customer updated");
+                    return Reply::ok(&CustomerObject::from(&next));
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ApiError::conflict(
+            "lock_timeout",
+            "This customer is being updated concurrently by other requests; retry this request.",
+        ))
+    })
+    .await
+}
