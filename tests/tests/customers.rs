@@ -130,7 +130,7 @@ async fn update_customers() {
     assert!(ids(&api.get(&a.test_key, "/v1/customers?email=old@example.com").await).is_empty());
     assert_eq!(
         ids(&api.get(&a.test_key, "/v1/customers?email=new@example.com").await),
-        [id.clone()]
+        std::slice::from_ref(&id)
     );
 
     let r = api.post(&a.test_key, &path, json!({"address": ""})).await;
