@@ -67,7 +67,7 @@ async fn get_payment_fixture() {
         id: "pay_0fixture000000000000000000000001".parse().unwrap(),
         ..Payment::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
     };
-    app.store.insert_payment(&tenant(), &payment).await.unwrap();
+    app.store.insert_payment(&tenant(), &payment, None).await.unwrap();
     let res = get_payment::handler(app, request("get_payment")).await.unwrap();
     assert_eq!(res.status(), 200);
     let body = json_body(&res);
@@ -94,7 +94,7 @@ async fn get_customer_fixture() {
         id: "cus_0fixture000000000000000000000001".parse().unwrap(),
         ..Customer::create(NewCustomer::default(), Mode::Test, 1_795_521_600)
     };
-    app.store.insert_customer(&tenant(), &customer).await.unwrap();
+    app.store.insert_customer(&tenant(), &customer, None).await.unwrap();
     let res = get_customer::handler(app, request("get_customer")).await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
@@ -141,7 +141,7 @@ async fn fixture_payment(app: &paynectra::App) -> Payment {
         ..Payment::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
     }
     .captured();
-    app.store.insert_payment(&tenant(), &payment).await.unwrap();
+    app.store.insert_payment(&tenant(), &payment, None).await.unwrap();
     payment
 }
 
@@ -154,7 +154,7 @@ async fn fixture_customer(app: &paynectra::App) -> Customer {
         id: "cus_0fixture000000000000000000000001".parse().unwrap(),
         ..Customer::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
     };
-    app.store.insert_customer(&tenant(), &customer).await.unwrap();
+    app.store.insert_customer(&tenant(), &customer, None).await.unwrap();
     customer
 }
 
@@ -191,7 +191,7 @@ async fn refund_fixtures() {
         id: "re_0fixture000000000000000000000001".parse().unwrap(),
         ..serde_json::from_value::<paynectra::domain::Refund>(json_refund(&refund)).unwrap()
     };
-    app.store.insert_refund(&tenant(), &fixed).await.unwrap();
+    app.store.insert_refund(&tenant(), &fixed, None).await.unwrap();
     let res = run("get_refund", app, request("get_refund")).await;
     assert_eq!(res.status(), 200, "{:?}", res.body());
     assert_eq!(json_body(&res)["id"], "re_0fixture000000000000000000000001");
@@ -320,7 +320,7 @@ async fn list_payments_fixture() {
     let dto = || -> CreatePaymentRequest { serde_json::from_str(raw["body"].as_str().unwrap()).unwrap() };
     for created in [100, 200, 300] {
         let p = Payment::create(dto().try_into().unwrap(), Mode::Test, created);
-        app.store.insert_payment(&tenant(), &p).await.unwrap();
+        app.store.insert_payment(&tenant(), &p, None).await.unwrap();
     }
     let res = run("list_payments", app, request("list_payments")).await;
     assert_eq!(res.status(), 200, "{:?}", res.body());

@@ -31,7 +31,7 @@ async fn captured(api: &TestApi, m: &Merchant, mode: Mode, amount: i64) -> Strin
         paynectra::now_unix(),
     )
     .captured();
-    api.app.store.insert_payment(&tenant(m, mode), &p).await.unwrap();
+    api.app.store.insert_payment(&tenant(m, mode), &p, None).await.unwrap();
     p.id.to_string()
 }
 

@@ -4,6 +4,7 @@ use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
     domain::{Customer, NewCustomer},
     http::{
+        idempotency::{self, Begin, Outcome},
         parse_json, serve,
         wire::{CreateCustomerRequest, CustomerObject},
         Reply,
@@ -14,10 +15,25 @@ use paynectra::{
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     serve(req, |ctx, req| async move {
         let new = NewCustomer::try_from(parse_json::<CreateCustomerRequest>(&req)?)?;
+        let run = match idempotency::begin(&app.store, &ctx, &req).await? {
+            Begin::Replay(reply) => return Ok(reply),
+            Begin::Run(run) => run,
+        };
         let customer = Customer::create(new, ctx.tenant.mode, paynectra::now_unix());
-        app.store.insert_customer(&ctx.tenant, &customer).await?;
-        tracing::info!(customer_id = %customer.id, "customer created");
-        Reply::ok(&CustomerObject::from(&customer))
+        let outcome = async {
+            let reply = Reply::ok(&CustomerObject::from(&customer))?;
+            let completion = run.completion(&reply);
+            app.store
+                .insert_customer(&ctx.tenant, &customer, completion.as_ref())
+                .await?;
+            tracing::info!(customer_id = %customer.id, "customer created");
+            Ok(Outcome {
+                recorded: completion.is_some(),
+                reply,
+            })
+        }
+        .await;
+        run.finish(&app.store, outcome).await
     })
     .await
 }

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
-    domain::{NewRefund, Payment, Refund, RefundRefused},
+    domain::{NewRefund, Payment, Refund, RefundRefused, Tenant},
     http::{
+        idempotency::{self, Begin, Outcome, Run},
         parse_json, serve,
         wire::{CreateRefundRequest, RefundObject},
         ApiError, Reply,
@@ -59,30 +60,46 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
                 e.into()
             }
         })?;
-        for attempt in 0..MAX_ATTEMPTS {
-            let payment = app
-                .store
-                .get_payment(&ctx.tenant, &new.payment_id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("payment", new.payment_id.as_str()).with_param("payment_id"))?;
-            let refund = Refund::against(&new, &payment, paynectra::now_unix()).map_err(|why| refused(&payment, why))?;
-            match app.store.insert_refund(&ctx.tenant, &refund).await {
-                Ok(()) => {
-                    tracing::info!(refund_id = %refund.id, payment_id = %payment.id, amount = refund.amount, attempt, "refund created");
-                    return Reply::ok(&RefundObject::from(&refund));
-                }
-                // Someone else refunded (or the payment moved) in between:
-                // read it again and decide again.
-                Err(StoreError::RefundConflict | StoreError::Conflict) => {
-                    tokio::time::sleep(Duration::from_millis(u64::from(attempt % 8) * 3)).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(ApiError::conflict(
-            "lock_timeout",
-            "This payment is being refunded concurrently by other requests; retry this request.",
-        ))
+        let run = match idempotency::begin(&app.store, &ctx, &req).await? {
+            Begin::Replay(reply) => return Ok(reply),
+            Begin::Run(run) => run,
+        };
+        let outcome = refund_with_retries(app, &ctx.tenant, &new, &run).await;
+        run.finish(&app.store, outcome).await
     })
     .await
+}
+
+/// Reads the payment, decides, and writes; a write that lost a race to a
+/// concurrent refund reads and decides again.
+async fn refund_with_retries(app: &App, tenant: &Tenant, new: &NewRefund, run: &Run) -> Result<Outcome, ApiError> {
+    for attempt in 0..MAX_ATTEMPTS {
+        let payment = app
+            .store
+            .get_payment(tenant, &new.payment_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("payment", new.payment_id.as_str()).with_param("payment_id"))?;
+        let refund = Refund::against(new, &payment, paynectra::now_unix()).map_err(|why| refused(&payment, why))?;
+        let reply = Reply::ok(&RefundObject::from(&refund))?;
+        let completion = run.completion(&reply);
+        match app.store.insert_refund(tenant, &refund, completion.as_ref()).await {
+            Ok(()) => {
+                tracing::info!(refund_id = %refund.id, payment_id = %payment.id, amount = refund.amount, attempt, "refund created");
+                return Ok(Outcome {
+                    recorded: completion.is_some(),
+                    reply,
+                });
+            }
+            // Someone else refunded (or the payment moved) in between:
+            // read it again and decide again.
+            Err(StoreError::RefundConflict | StoreError::Conflict) => {
+                tokio::time::sleep(Duration::from_millis(u64::from(attempt % 8) * 3)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "lock_timeout",
+        "This payment is being refunded concurrently by other requests; retry this request.",
+    ))
 }

@@ -10,6 +10,8 @@ use crate::domain::ValidationError;
 pub enum ErrorType {
     /// Bad input, a missing object, a bad API key (400, 401, 404, 409, 413, 415).
     InvalidRequestError,
+    /// An `Idempotency-Key` reused for another request, or still in flight.
+    IdempotencyError,
     /// Our fault (500). The message is opaque; the cause is in the logs.
     ApiError,
 }

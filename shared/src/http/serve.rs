@@ -22,11 +22,14 @@ pub struct RequestCtx {
     pub tenant: Tenant,
 }
 
-/// A successful response body.
-#[derive(Debug)]
+/// A response the handler chose: a success, or a recorded response
+/// replayed for an `Idempotency-Key`.
+#[derive(Debug, Clone)]
 pub struct Reply {
     pub status: StatusCode,
     pub body: String,
+    /// True for a response replayed from an idempotency record.
+    pub replayed: bool,
 }
 
 impl Reply {
@@ -37,6 +40,7 @@ impl Reply {
                 tracing::error!(error = %e, "response serialisation failed");
                 ApiError::internal()
             })?,
+            replayed: false,
         })
     }
 }
@@ -77,7 +81,7 @@ pub fn path_id<T: PrefixedId>(req: &Request) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found(T::KIND, raw))
 }
 
-fn respond(status: StatusCode, body: String, request_id: &str) -> Response<Body> {
+fn respond(status: StatusCode, body: String, request_id: &str, replayed: bool) -> Response<Body> {
     let mut res = Response::new(Body::Text(body));
     *res.status_mut() = status;
     let h = res.headers_mut();
@@ -85,6 +89,10 @@ fn respond(status: StatusCode, body: String, request_id: &str) -> Response<Body>
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert(REQUEST_ID_HEADER, v);
+    }
+    if replayed {
+        let (name, value) = super::idempotency::replayed_header();
+        h.insert(name, value);
     }
     res
 }
@@ -124,16 +132,16 @@ where
                 Err(ApiError::unauthorized())
             }
         };
-        let (status, body) = match outcome {
-            Ok(reply) => (reply.status, reply.body),
-            Err(e) => (e.status, e.body()),
+        let (status, body, replayed) = match outcome {
+            Ok(reply) => (reply.status, reply.body, reply.replayed),
+            Err(e) => (e.status, e.body(), false),
         };
         tracing::info!(
             status = status.as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             "request completed"
         );
-        Ok(respond(status, body, &request_id))
+        Ok(respond(status, body, &request_id, replayed))
     }
     .instrument(span)
     .await

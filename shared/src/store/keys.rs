@@ -195,6 +195,16 @@ pub(super) fn customer_list_index(t: &Tenant, email: Option<&str>) -> ListIndex 
     }
 }
 
+/// An idempotency record, by the SHA-256 of the client's key (keys are
+/// arbitrary strings; the hash keeps them out of our key grammar).
+pub(super) fn idempotency(t: &Tenant, key_hash: &str) -> Keys {
+    Keys {
+        pk: format!("{}#idem#{key_hash}", tenant_prefix(t)),
+        sk: "idempotency".into(),
+        ..Keys::default()
+    }
+}
+
 pub(super) fn refund(t: &Tenant, id: &RefundId) -> Keys {
     Keys {
         pk: format!("{}#{id}", tenant_prefix(t)),

@@ -2,6 +2,7 @@
 //! from domain types here and nowhere else; key formats live in [`keys`].
 
 mod client;
+mod idempotency;
 mod keys;
 pub mod schema;
 
@@ -16,6 +17,7 @@ use aws_sdk_dynamodb::{
 use serde::{de::DeserializeOwned, Serialize};
 
 pub use client::{dynamodb_client, sdk_config};
+pub use idempotency::{Completion, IdempotencyRecord, IdempotencyState};
 
 use crate::domain::{
     Account, AccountId, ApiKey, ApiKeyId, CreatedRange, Cursor, Customer, CustomerId, KeyHash, KeyStatus, ListWindow,
@@ -40,6 +42,10 @@ pub enum StoreError {
     /// balance, or its status moved) between the read and the write.
     #[error("the payment changed while the refund was being written")]
     RefundConflict,
+    /// The idempotency claim this request held was taken over (it outlived
+    /// its lock), so its result was not recorded and nothing was written.
+    #[error("the idempotency key's claim was lost")]
+    IdempotencyLost,
     /// A conditional replace lost to a concurrent write.
     #[error("the object changed while it was being written")]
     Conflict,
@@ -188,6 +194,10 @@ fn transaction_conflict(err: &SdkError<TransactWriteItemsError, impl std::fmt::D
 
 const NOT_EXISTS: &str = "attribute_not_exists(pk)";
 
+fn put_item(put: Put) -> TransactWriteItem {
+    TransactWriteItem::builder().put(put).build()
+}
+
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -217,6 +227,43 @@ impl Store {
             .condition_expression(condition)
             .build()
             .expect("table, item and condition are set")
+    }
+
+    /// One TransactWriteItems. `failure` names the error for the first item
+    /// whose condition failed; a completion of an idempotency record, if
+    /// any, is the last item, and its failure is
+    /// [`StoreError::IdempotencyLost`]. A clash with a concurrent transaction
+    /// on the same items is [`StoreError::Conflict`] (safe to retry).
+    async fn transact(
+        &self,
+        operation: &'static str,
+        mut items: Vec<TransactWriteItem>,
+        tenant: &Tenant,
+        completion: Option<&Completion>,
+        failure: impl Fn(usize) -> StoreError,
+    ) -> Result<(), StoreError> {
+        let business = items.len();
+        if let Some(c) = completion {
+            items.push(self.completion_item(tenant, c));
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| match failed_conditions(&e) {
+                Some(failed) if failed.iter().any(|f| *f) => {
+                    let first = failed.iter().position(|f| *f).unwrap_or(0);
+                    if first >= business {
+                        StoreError::IdempotencyLost
+                    } else {
+                        failure(first)
+                    }
+                }
+                _ if transaction_conflict(&e) => StoreError::Conflict,
+                _ => StoreError::dynamo(operation, e),
+            })?;
+        Ok(())
     }
 
     async fn get(&self, keys: &Keys, operation: &'static str) -> Result<Option<Item>, StoreError> {
@@ -381,8 +428,14 @@ impl Store {
 
     /// Stores a new payment. If it names a customer, the customer must exist
     /// (and not be deleted) at the moment of the write: the check and the
-    /// write are one transaction.
-    pub async fn insert_payment(&self, tenant: &Tenant, payment: &Payment) -> Result<(), StoreError> {
+    /// write are one transaction. With a `completion`, the idempotency
+    /// record is completed in the same transaction.
+    pub async fn insert_payment(
+        &self,
+        tenant: &Tenant,
+        payment: &Payment,
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError> {
         let keys = keys::payment_item(
             tenant,
             &payment.id,
@@ -392,6 +445,14 @@ impl Store {
         );
         let item = to_item(&keys, payment)?;
         let Some(customer_id) = &payment.customer_id else {
+            if completion.is_some() {
+                let items = vec![put_item(self.put(item, NOT_EXISTS))];
+                return self
+                    .transact("TransactWriteItems(payment)", items, tenant, completion, |_| {
+                        StoreError::AlreadyExists
+                    })
+                    .await;
+            }
             self.client
                 .put_item()
                 .table_name(&self.table)
@@ -411,19 +472,15 @@ impl Store {
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
             .build()
             .expect("table, key and condition are set");
-        self.client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().condition_check(check).build())
-            .transact_items(TransactWriteItem::builder().put(self.put(item, NOT_EXISTS)).build())
-            .send()
-            .await
-            .map_err(|e| match failed_conditions(&e).as_deref() {
-                Some([true, ..]) => StoreError::CustomerNotFound(customer_id.clone()),
-                Some([_, true]) => StoreError::AlreadyExists,
-                _ if transaction_conflict(&e) => StoreError::Conflict,
-                _ => StoreError::dynamo("TransactWriteItems(payment)", e),
-            })?;
-        Ok(())
+        let items = vec![
+            TransactWriteItem::builder().condition_check(check).build(),
+            put_item(self.put(item, NOT_EXISTS)),
+        ];
+        self.transact("TransactWriteItems(payment)", items, tenant, completion, |i| match i {
+            0 => StoreError::CustomerNotFound(customer_id.clone()),
+            _ => StoreError::AlreadyExists,
+        })
+        .await
     }
 
     pub async fn get_payment(&self, tenant: &Tenant, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
@@ -575,7 +632,12 @@ impl Store {
     /// captured and still having at least that much refundable. Concurrent
     /// refunds can never take more than the payment has: the loser gets
     /// [`StoreError::RefundConflict`] and should re-read the payment.
-    pub async fn insert_refund(&self, tenant: &Tenant, refund: &Refund) -> Result<(), StoreError> {
+    pub async fn insert_refund(
+        &self,
+        tenant: &Tenant,
+        refund: &Refund,
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError> {
         let keys = keys::refund_item(tenant, &refund.id, refund.created, &refund.payment_id);
         let update = Update::builder()
             .table_name(&self.table)
@@ -589,23 +651,15 @@ impl Store {
             .expression_attribute_values(":succeeded", s(PaymentStatus::Succeeded.as_str()))
             .build()
             .expect("table, key and expressions are set");
-        self.client
-            .transact_write_items()
-            .transact_items(
-                TransactWriteItem::builder()
-                    .put(self.put(to_item(&keys, refund)?, NOT_EXISTS))
-                    .build(),
-            )
-            .transact_items(TransactWriteItem::builder().update(update).build())
-            .send()
-            .await
-            .map_err(|e| match failed_conditions(&e).as_deref() {
-                Some([_, true]) => StoreError::RefundConflict,
-                Some([true, _]) => StoreError::AlreadyExists,
-                _ if transaction_conflict(&e) => StoreError::RefundConflict,
-                _ => StoreError::dynamo("TransactWriteItems(refund)", e),
-            })?;
-        Ok(())
+        let items = vec![
+            put_item(self.put(to_item(&keys, refund)?, NOT_EXISTS)),
+            TransactWriteItem::builder().update(update).build(),
+        ];
+        self.transact("TransactWriteItems(refund)", items, tenant, completion, |i| match i {
+            0 => StoreError::AlreadyExists,
+            _ => StoreError::RefundConflict,
+        })
+        .await
     }
 
     pub async fn get_refund(&self, tenant: &Tenant, id: &RefundId) -> Result<Option<Refund>, StoreError> {
@@ -631,17 +685,31 @@ impl Store {
 
     // --- customers ----------------------------------------------------------
 
-    pub async fn insert_customer(&self, tenant: &Tenant, customer: &Customer) -> Result<(), StoreError> {
+    pub async fn insert_customer(
+        &self,
+        tenant: &Tenant,
+        customer: &Customer,
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError> {
         let keys = keys::customer_item(
             tenant,
             &customer.id,
             customer.created,
             customer.email.as_ref().map(|e| e.as_str()),
         );
+        let item = to_item(&keys, customer)?;
+        if completion.is_some() {
+            let items = vec![put_item(self.put(item, NOT_EXISTS))];
+            return self
+                .transact("TransactWriteItems(customer)", items, tenant, completion, |_| {
+                    StoreError::AlreadyExists
+                })
+                .await;
+        }
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(&keys, customer)?))
+            .set_item(Some(item))
             .condition_expression(NOT_EXISTS)
             .send()
             .await
@@ -655,15 +723,19 @@ impl Store {
     /// Replaces a customer with its updated version, conditioned on nobody
     /// having changed it since it was read (`version`) and on it not being
     /// deleted. The list keys are rebuilt (the email may have changed).
-    pub async fn replace_customer(&self, tenant: &Tenant, customer: &Customer) -> Result<(), StoreError> {
+    pub async fn replace_customer(
+        &self,
+        tenant: &Tenant,
+        customer: &Customer,
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError> {
         let keys = keys::customer_item(
             tenant,
             &customer.id,
             customer.created,
             customer.email.as_ref().map(|e| e.as_str()),
         );
-        self.client
-            .put_item()
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&keys, customer)?))
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted) AND version = :read")
@@ -671,6 +743,25 @@ impl Store {
                 ":read",
                 AttributeValue::N(customer.version.saturating_sub(1).to_string()),
             )
+            .build()
+            .expect("table, item and condition are set");
+        if completion.is_some() {
+            return self
+                .transact(
+                    "TransactWriteItems(customer update)",
+                    vec![put_item(put)],
+                    tenant,
+                    completion,
+                    |_| StoreError::Conflict,
+                )
+                .await;
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(put.item))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted) AND version = :read")
+            .set_expression_attribute_values(put.expression_attribute_values)
             .send()
             .await
             .map_err(|e| match e.as_service_error() {

@@ -1,0 +1,257 @@
+//! `Idempotency-Key`: a retried POST never charges or refunds twice.
+//!
+//! A POST handler validates its input first (a request refused there is not
+//! recorded, so the client can fix it and retry with the same key), then
+//! calls [`begin`]: one conditional write claims the key, or the key's
+//! recorded response is replayed. The handler's own write carries the
+//! [`Run::completion`] in its transaction, so a crash cannot leave a charge
+//! without its record; any other outcome (an error the endpoint answered
+//! after it began) is recorded by [`Run::finish`].
+
+use http::{header, StatusCode};
+use lambda_http::{Body, Request};
+use sha2::{Digest, Sha256};
+
+use super::{ApiError, ErrorType, Reply, RequestCtx};
+use crate::store::{Completion, IdempotencyRecord, IdempotencyState, Store, StoreError};
+
+pub const HEADER: &str = "idempotency-key";
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+/// Records are kept this long (DynamoDB TTL deletes them later).
+pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
+/// An in-flight claim older than this is considered abandoned: three times
+/// the functions' 10 s timeout, so a live request's claim is never taken.
+pub const LOCK_SECONDS: i64 = 30;
+
+fn hex(bytes: impl AsRef<[u8]>) -> String {
+    bytes.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The request's key, if it sent one: 1 to 255 printable ASCII characters.
+fn key(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(v) = req.headers().get(HEADER) else {
+        return Ok(None);
+    };
+    let valid = v
+        .to_str()
+        .ok()
+        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| (0x20..=0x7e).contains(&b)));
+    match valid {
+        Some(k) => Ok(Some(k.to_owned())),
+        None => Err(ApiError::invalid(
+            "idempotency_key_invalid",
+            "The Idempotency-Key header must be 1 to 255 printable ASCII characters.",
+            None,
+        )),
+    }
+}
+
+/// What makes two requests "the same": method, path and body, the body as
+/// canonical JSON (object keys sorted, whitespace dropped).
+fn fingerprint(req: &Request) -> String {
+    let bytes: &[u8] = match req.body() {
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => b"",
+    };
+    let canonical = serde_json::from_slice::<serde_json::Value>(bytes)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned());
+    let mut h = Sha256::new();
+    h.update(req.method().as_str());
+    h.update(b" ");
+    h.update(req.uri().path());
+    h.update(b"\n");
+    h.update(canonical);
+    hex(h.finalize())
+}
+
+fn idempotency_error(status: StatusCode, code: &str, message: String) -> ApiError {
+    ApiError::new(status, ErrorType::IdempotencyError, Some(code), message, None)
+}
+
+/// The outcome of [`begin`].
+pub enum Begin {
+    /// Do the work (and record it, if the request has a key).
+    Run(Run),
+    /// The key's recorded response: return it as it is.
+    Replay(Reply),
+}
+
+/// A claimed key (or none), for the duration of the work.
+pub struct Run {
+    claim: Option<Claim>,
+}
+
+struct Claim {
+    ctx: RequestCtx,
+    key_hash: String,
+    token: String,
+}
+
+/// What the work produced: the reply, and whether its own write already
+/// recorded it (the completion was part of its transaction).
+pub struct Outcome {
+    pub reply: Reply,
+    pub recorded: bool,
+}
+
+/// Claims the request's `Idempotency-Key`, or answers from its record.
+/// Without a key it costs nothing.
+pub async fn begin(store: &Store, ctx: &RequestCtx, req: &Request) -> Result<Begin, ApiError> {
+    let Some(key) = key(req)? else {
+        return Ok(Begin::Run(Run { claim: None }));
+    };
+    let now = crate::now_unix();
+    let record = IdempotencyRecord {
+        key_hash: hex(Sha256::digest(key.as_bytes())),
+        fingerprint: fingerprint(req),
+        endpoint: format!("{} {}", req.method(), req.uri().path()),
+        state: IdempotencyState::InFlight,
+        token: uuid::Uuid::new_v4().simple().to_string(),
+        created: now,
+        expires_at: now + RETENTION_SECONDS,
+        lock_expires_at: now + LOCK_SECONDS,
+        status_code: None,
+        body: None,
+    };
+    let held = match store.claim_idempotency_key(&ctx.tenant, &record, now).await {
+        Ok(None) => {
+            tracing::info!(idempotency = "claimed", "idempotency key claimed");
+            return Ok(Begin::Run(Run {
+                claim: Some(Claim {
+                    ctx: ctx.clone(),
+                    key_hash: record.key_hash,
+                    token: record.token,
+                }),
+            }));
+        }
+        Ok(Some(held)) => held,
+        Err(StoreError::IdempotencyLost) => {
+            return Err(idempotency_error(
+                StatusCode::CONFLICT,
+                "idempotency_key_in_use",
+                "A request with this Idempotency-Key is in progress; retry shortly.".into(),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if held.fingerprint != record.fingerprint {
+        return Err(idempotency_error(
+            StatusCode::BAD_REQUEST,
+            "idempotency_key_reused",
+            format!(
+                "This Idempotency-Key was first used for a different request ({}, with other parameters). \
+                 Use a new key for a different request.",
+                held.endpoint
+            ),
+        ));
+    }
+    match (held.state, held.status_code, held.body) {
+        (IdempotencyState::Completed, Some(status), Some(body)) => {
+            tracing::info!(idempotency = "replayed", status, "idempotent response replayed");
+            Ok(Begin::Replay(Reply {
+                status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                body,
+                replayed: true,
+            }))
+        }
+        _ => Err(idempotency_error(
+            StatusCode::CONFLICT,
+            "idempotency_key_in_use",
+            "A request with this Idempotency-Key is in progress; retry shortly.".into(),
+        )),
+    }
+}
+
+impl Run {
+    /// The completion to write in the same transaction as the endpoint's own
+    /// write, if the request has a key.
+    pub fn completion(&self, reply: &Reply) -> Option<Completion> {
+        self.claim.as_ref().map(|c| Completion {
+            key_hash: c.key_hash.clone(),
+            token: c.token.clone(),
+            status_code: reply.status.as_u16(),
+            body: reply.body.clone(),
+        })
+    }
+
+    /// Records what the work produced, unless its own write already did:
+    /// errors the endpoint answered after it began are replayed too.
+    pub async fn finish(self, store: &Store, outcome: Result<Outcome, ApiError>) -> Result<Reply, ApiError> {
+        let Some(claim) = self.claim else {
+            return outcome.map(|o| o.reply);
+        };
+        let (status, body, result) = match outcome {
+            Ok(Outcome { recorded: true, reply }) => return Ok(reply),
+            Ok(Outcome { reply, .. }) => (reply.status, reply.body.clone(), Ok(reply)),
+            Err(e) => (e.status, e.body(), Err(e)),
+        };
+        let completion = Completion {
+            key_hash: claim.key_hash,
+            token: claim.token,
+            status_code: status.as_u16(),
+            body,
+        };
+        if let Err(e) = store.complete_idempotency_key(&claim.ctx.tenant, &completion).await {
+            // The response still goes out; the claim expires after
+            // LOCK_SECONDS and the key can then be used again.
+            tracing::warn!(error = %e, "could not record the idempotent response");
+        }
+        result
+    }
+}
+
+/// The header that marks a replayed response.
+pub fn replayed_header() -> (header::HeaderName, header::HeaderValue) {
+    (
+        header::HeaderName::from_static(REPLAYED_HEADER),
+        header::HeaderValue::from_static("true"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: &str, path: &str, body: &str, key: Option<&str>) -> Request {
+        let mut b = http::Request::builder().method(method).uri(path);
+        if let Some(k) = key {
+            b = b.header(HEADER, k);
+        }
+        b.body(Body::Text(body.into())).unwrap()
+    }
+
+    #[test]
+    fn keys_must_be_printable_ascii_up_to_255() {
+        assert_eq!(key(&req("POST", "/v1/payments", "", None)).unwrap(), None);
+        assert_eq!(
+            key(&req("POST", "/", "", Some("order-6735"))).unwrap().as_deref(),
+            Some("order-6735")
+        );
+        assert!(key(&req("POST", "/", "", Some(&"k".repeat(255)))).is_ok());
+        assert!(key(&req("POST", "/", "", Some(&"k".repeat(256)))).is_err());
+        assert!(key(&req("POST", "/", "", Some(""))).is_err());
+    }
+
+    #[test]
+    fn fingerprints_ignore_formatting_but_not_parameters_or_endpoints() {
+        let a = fingerprint(&req(
+            "POST",
+            "/v1/payments",
+            r#"{"amount": 100, "currency": "usd"}"#,
+            None,
+        ));
+        let b = fingerprint(&req("POST", "/v1/payments", r#"{"currency":"usd","amount":100}"#, None));
+        let c = fingerprint(&req("POST", "/v1/payments", r#"{"currency":"usd","amount":101}"#, None));
+        let d = fingerprint(&req(
+            "POST",
+            "/v1/customers",
+            r#"{"currency":"usd","amount":100}"#,
+            None,
+        ));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(a, d);
+    }
+}
