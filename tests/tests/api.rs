@@ -531,7 +531,8 @@ async fn gateway_level_errors() {
     for (method, path) in [
         ("GET", "/v1/nope"),
         ("DELETE", "/v1/payments"),
-        ("GET", "/v1/payments"),
+        ("PUT", "/v1/payments"),
+        ("PATCH", "/v1/customers/cus_1"),
         ("GET", "/"),
     ] {
         let r = Reply::from(
