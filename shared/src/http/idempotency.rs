@@ -9,7 +9,7 @@
 //! after it began) is recorded by [`Run::finish`].
 
 use http::{header, StatusCode};
-use lambda_http::{Body, Request};
+use lambda_http::{Body, Request, RequestExt};
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, ErrorType, Reply, RequestCtx};
@@ -25,6 +25,11 @@ pub const LOCK_SECONDS: i64 = 30;
 
 fn hex(bytes: impl AsRef<[u8]>) -> String {
     bytes.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How a key is stored: SHA-256, hex.
+pub fn key_hash(key: &str) -> String {
+    hex(Sha256::digest(key.as_bytes()))
 }
 
 /// The request's key, if it sent one: 1 to 255 printable ASCII characters.
@@ -46,24 +51,36 @@ fn key(req: &Request) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// The request's path without API Gateway's stage prefix.
+fn path(req: &Request) -> &str {
+    match req.raw_http_path() {
+        "" => req.uri().path(),
+        p => p,
+    }
+}
+
 /// What makes two requests "the same": method, path and body, the body as
 /// canonical JSON (object keys sorted, whitespace dropped).
-fn fingerprint(req: &Request) -> String {
+pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+    let mut h = Sha256::new();
+    h.update(method);
+    h.update(b" ");
+    h.update(path);
+    h.update(b"\n");
+    h.update(canonical);
+    hex(h.finalize())
+}
+
+fn request_fingerprint(req: &Request) -> String {
     let bytes: &[u8] = match req.body() {
         Body::Text(t) => t.as_bytes(),
         Body::Binary(b) => b,
         _ => b"",
     };
-    let canonical = serde_json::from_slice::<serde_json::Value>(bytes)
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned());
-    let mut h = Sha256::new();
-    h.update(req.method().as_str());
-    h.update(b" ");
-    h.update(req.uri().path());
-    h.update(b"\n");
-    h.update(canonical);
-    hex(h.finalize())
+    fingerprint(req.method().as_str(), path(req), bytes)
 }
 
 fn idempotency_error(status: StatusCode, code: &str, message: String) -> ApiError {
@@ -104,9 +121,9 @@ pub async fn begin(store: &Store, ctx: &RequestCtx, req: &Request) -> Result<Beg
     };
     let now = crate::now_unix();
     let record = IdempotencyRecord {
-        key_hash: hex(Sha256::digest(key.as_bytes())),
-        fingerprint: fingerprint(req),
-        endpoint: format!("{} {}", req.method(), req.uri().path()),
+        key_hash: key_hash(&key),
+        fingerprint: request_fingerprint(req),
+        endpoint: format!("{} {}", req.method(), path(req)),
         state: IdempotencyState::InFlight,
         token: uuid::Uuid::new_v4().simple().to_string(),
         created: now,
@@ -236,15 +253,15 @@ mod tests {
 
     #[test]
     fn fingerprints_ignore_formatting_but_not_parameters_or_endpoints() {
-        let a = fingerprint(&req(
+        let a = request_fingerprint(&req(
             "POST",
             "/v1/payments",
             r#"{"amount": 100, "currency": "usd"}"#,
             None,
         ));
-        let b = fingerprint(&req("POST", "/v1/payments", r#"{"currency":"usd","amount":100}"#, None));
-        let c = fingerprint(&req("POST", "/v1/payments", r#"{"currency":"usd","amount":101}"#, None));
-        let d = fingerprint(&req(
+        let b = request_fingerprint(&req("POST", "/v1/payments", r#"{"currency":"usd","amount":100}"#, None));
+        let c = request_fingerprint(&req("POST", "/v1/payments", r#"{"currency":"usd","amount":101}"#, None));
+        let d = request_fingerprint(&req(
             "POST",
             "/v1/customers",
             r#"{"currency":"usd","amount":100}"#,
