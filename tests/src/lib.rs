@@ -6,6 +6,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use paynectra::{
     accounts::{self, CreatedAccount},
+    domain::{Amount, CaptureMethod, Currency, CustomerId, Metadata, Mode, NewPayment, Payment, Tenant},
     store::{schema, sdk_config},
     App, Store,
 };
@@ -71,6 +72,21 @@ pub struct TestApi {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
+/// A new usd payment request of `amount` cents (for payments stored
+/// straight through the store).
+pub fn usd_payment(amount: i64, customer: Option<&CustomerId>) -> NewPayment {
+    let usd = Currency::from_code("usd").expect("usd is supported");
+    NewPayment {
+        amount: Amount::for_charge("amount", amount, usd).expect("a valid amount"),
+        currency: usd,
+        customer_id: customer.cloned(),
+        description: None,
+        capture_method: CaptureMethod::Automatic,
+        metadata: Metadata::default(),
+        return_url: None,
+    }
+}
+
 /// A merchant with its keys.
 pub struct Merchant {
     pub account_id: String,
@@ -116,6 +132,22 @@ impl TestApi {
             .await
             .expect("create account")
             .into()
+    }
+
+    /// A payment of `amount` cents stored as captured (succeeded), so it can
+    /// be refunded before the payment lifecycle exists. Returns its id.
+    pub async fn captured_payment(&self, m: &Merchant, mode: Mode, amount: i64) -> String {
+        let p = Payment::create(usd_payment(amount, None), mode, paynectra::now_unix()).captured();
+        let tenant = Tenant {
+            account_id: m.account_id.parse().expect("an account id"),
+            mode,
+        };
+        self.app
+            .store
+            .insert_payment(&tenant, &p, None)
+            .await
+            .expect("store payment");
+        p.id.to_string()
     }
 
     /// POST a JSON body with a bearer key.

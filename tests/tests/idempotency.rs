@@ -1,7 +1,7 @@
 //! Idempotency-Key over HTTP: a retried POST never charges or refunds twice.
 
 use paynectra::{
-    domain::{Amount, CaptureMethod, Currency, Metadata, Mode, NewPayment, Payment, Tenant},
+    domain::{Mode, Tenant},
     http::idempotency::{fingerprint, key_hash},
     store::{IdempotencyRecord, IdempotencyState},
 };
@@ -40,26 +40,6 @@ async fn payment_count(api: &TestApi, key: &str) -> usize {
         .len()
 }
 
-async fn captured(api: &TestApi, m: &Merchant, amount: i64) -> String {
-    let usd = Currency::from_code("usd").unwrap();
-    let p = Payment::create(
-        NewPayment {
-            amount: Amount::for_charge("amount", amount, usd).unwrap(),
-            currency: usd,
-            customer_id: None,
-            description: None,
-            capture_method: CaptureMethod::Automatic,
-            metadata: Metadata::default(),
-            return_url: None,
-        },
-        Mode::Test,
-        paynectra::now_unix(),
-    )
-    .captured();
-    api.app.store.insert_payment(&tenant(m), &p, None).await.unwrap();
-    p.id.to_string()
-}
-
 #[tokio::test]
 async fn twenty_concurrent_identical_payments_make_one() {
     let api = TestApi::spawn().await;
@@ -94,7 +74,7 @@ async fn twenty_concurrent_identical_payments_make_one() {
 async fn twenty_concurrent_identical_refunds_make_one() {
     let api = TestApi::spawn().await;
     let m = api.merchant("Refunds").await;
-    let pay = captured(&api, &m, 200).await;
+    let pay = api.captured_payment(&m, Mode::Test, 200).await;
     let body = json!({"payment_id": pay, "amount": 10});
     let replies =
         futures::future::join_all((0..20).map(|_| post(&api, &m.test_key, "/v1/refunds", "refund-1", body.clone())))

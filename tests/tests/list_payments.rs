@@ -4,11 +4,8 @@
 
 use std::collections::HashSet;
 
-use paynectra::domain::{
-    CaptureMethod, Currency, CustomerId, ListWindow, Metadata, Mode, NewPayment, Payment, PaymentFilter, PaymentStatus,
-    Tenant,
-};
-use paynectra_tests::{Merchant, Reply, TestApi};
+use paynectra::domain::{CustomerId, ListWindow, Mode, Payment, PaymentFilter, PaymentStatus, Tenant};
+use paynectra_tests::{usd_payment, Merchant, Reply, TestApi};
 use serde_json::json;
 
 const BASE: i64 = 1_790_000_000;
@@ -21,19 +18,9 @@ fn tenant(m: &Merchant, mode: Mode) -> Tenant {
 }
 
 fn payment(mode: Mode, created: i64, customer: Option<&CustomerId>, status: PaymentStatus) -> Payment {
-    let usd = Currency::from_code("usd").unwrap();
-    let new = NewPayment {
-        amount: paynectra::domain::Amount::for_charge("amount", 1000, usd).unwrap(),
-        currency: usd,
-        customer_id: customer.cloned(),
-        description: None,
-        capture_method: CaptureMethod::Automatic,
-        metadata: Metadata::default(),
-        return_url: None,
-    };
     Payment {
         status,
-        ..Payment::create(new, mode, created)
+        ..Payment::create(usd_payment(1000, customer), mode, created)
     }
 }
 

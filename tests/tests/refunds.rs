@@ -3,37 +3,9 @@
 
 use std::collections::HashMap;
 
-use paynectra::domain::{Amount, CaptureMethod, Currency, Metadata, Mode, NewPayment, Payment, Tenant};
-use paynectra_tests::{Merchant, Reply, TestApi};
+use paynectra::domain::Mode;
+use paynectra_tests::{Reply, TestApi};
 use serde_json::{json, Value};
-
-fn tenant(m: &Merchant, mode: Mode) -> Tenant {
-    Tenant {
-        account_id: m.account_id.parse().unwrap(),
-        mode,
-    }
-}
-
-/// A payment of `amount` cents, stored as captured (succeeded).
-async fn captured(api: &TestApi, m: &Merchant, mode: Mode, amount: i64) -> String {
-    let usd = Currency::from_code("usd").unwrap();
-    let p = Payment::create(
-        NewPayment {
-            amount: Amount::for_charge("amount", amount, usd).unwrap(),
-            currency: usd,
-            customer_id: None,
-            description: None,
-            capture_method: CaptureMethod::Automatic,
-            metadata: Metadata::default(),
-            return_url: None,
-        },
-        mode,
-        paynectra::now_unix(),
-    )
-    .captured();
-    api.app.store.insert_payment(&tenant(m, mode), &p, None).await.unwrap();
-    p.id.to_string()
-}
 
 async fn refund_all(api: &TestApi, key: &str, bodies: Vec<Value>) -> Vec<Reply> {
     futures::future::join_all(bodies.into_iter().map(|b| api.post(key, "/v1/refunds", b))).await
@@ -96,7 +68,7 @@ async fn check_books(api: &TestApi, key: &str, pay: &str, amount: i64, replies: 
 async fn fifty_concurrent_refunds_of_ten_against_two_hundred() {
     let api = TestApi::spawn().await;
     let m = api.merchant("Race").await;
-    let pay = captured(&api, &m, Mode::Test, 200).await;
+    let pay = api.captured_payment(&m, Mode::Test, 200).await;
     let replies = refund_all(
         &api,
         &m.test_key,
@@ -113,7 +85,7 @@ async fn fifty_concurrent_refunds_of_ten_against_two_hundred() {
 async fn concurrent_refunds_of_mixed_amounts() {
     let api = TestApi::spawn().await;
     let m = api.merchant("Mixed").await;
-    let pay = captured(&api, &m, Mode::Test, 1000).await;
+    let pay = api.captured_payment(&m, Mode::Test, 1000).await;
     let amounts: Vec<i64> = (0..40).map(|i| [7, 13, 50, 100, 250, 1, 99, 333][i % 8]).collect();
     let replies = refund_all(
         &api,
@@ -138,7 +110,7 @@ async fn concurrent_refunds_of_mixed_amounts() {
 async fn the_full_refund_default_racing_partial_refunds() {
     let api = TestApi::spawn().await;
     let m = api.merchant("Default").await;
-    let pay = captured(&api, &m, Mode::Test, 500).await;
+    let pay = api.captured_payment(&m, Mode::Test, 500).await;
     let bodies: Vec<Value> = (0..30)
         .map(|i| {
             if i % 3 == 0 {
@@ -161,9 +133,9 @@ async fn refund_errors_and_tenancy() {
     let api = TestApi::spawn().await;
     let a = api.merchant("A").await;
     let b = api.merchant("B").await;
-    let pay = captured(&api, &a, Mode::Test, 1000).await;
-    let live_pay = captured(&api, &a, Mode::Live, 1000).await;
-    let b_pay = captured(&api, &b, Mode::Test, 1000).await;
+    let pay = api.captured_payment(&a, Mode::Test, 1000).await;
+    let live_pay = api.captured_payment(&a, Mode::Live, 1000).await;
+    let b_pay = api.captured_payment(&b, Mode::Test, 1000).await;
     let pending = api
         .post(&a.test_key, "/v1/payments", json!({"amount": 1000, "currency": "usd"}))
         .await;
@@ -308,7 +280,7 @@ async fn refund_errors_and_tenancy() {
 async fn walking_a_payments_refunds() {
     let api = TestApi::spawn().await;
     let m = api.merchant("Walk").await;
-    let pay = captured(&api, &m, Mode::Test, 1000).await;
+    let pay = api.captured_payment(&m, Mode::Test, 1000).await;
     let mut made = Vec::new();
     for i in 0..10 {
         let r = api
