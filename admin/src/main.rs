@@ -100,6 +100,7 @@ fn key_json(k: &ApiKey) -> serde_json::Value {
         "id": k.id,
         "account_id": k.account_id,
         "mode": k.mode.as_str(),
+        "kind": k.kind.as_str(),
         "redacted": k.redacted,
         "status": k.status,
         "created": k.created,

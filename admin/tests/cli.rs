@@ -34,7 +34,17 @@ async fn accounts_and_keys_lifecycle() {
     let created = json(&admin(&store, &["accounts", "create", "--name", "Acme Ltd"]));
     let mut fields: Vec<&str> = created.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort();
-    assert_eq!(fields, ["id", "live_secret_key", "name", "test_secret_key"]);
+    assert_eq!(
+        fields,
+        [
+            "id",
+            "live_publishable_key",
+            "live_secret_key",
+            "name",
+            "test_publishable_key",
+            "test_secret_key"
+        ]
+    );
     assert_eq!(created["name"], "Acme Ltd");
     let account = created["id"].as_str().unwrap();
     let test_key = created["test_secret_key"].as_str().unwrap();
@@ -48,7 +58,7 @@ async fn accounts_and_keys_lifecycle() {
     let text = String::from_utf8_lossy(&listed.stdout).into_owned();
     assert!(!text.contains(&test_key[8..]) && !text.contains(&live_key[8..]));
     let keys = json(&listed)["keys"].as_array().unwrap().clone();
-    assert_eq!(keys.len(), 2);
+    assert_eq!(keys.len(), 4, "test and live, secret and publishable");
     assert!(keys.iter().all(|k| k["status"] == "active"));
 
     // Rolling the test key: the new one works, the old one does not, live is untouched.
@@ -69,7 +79,7 @@ async fn accounts_and_keys_lifecycle() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|k| k["mode"] == "live" && k["status"] == "active")
+        .find(|k| k["mode"] == "live" && k["kind"] == "secret" && k["status"] == "active")
         .unwrap()["id"]
         .as_str()
         .unwrap()

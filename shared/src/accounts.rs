@@ -2,7 +2,7 @@
 //! stack and the tests.
 
 use crate::{
-    domain::{Account, AccountId, ApiKey, ApiKeyId, KeyStatus, Mode, SecretKey},
+    domain::{Account, AccountId, ApiKey, ApiKeyId, KeyKind, KeyStatus, Mode, SecretKey},
     store::{Store, StoreError},
 };
 
@@ -11,17 +11,21 @@ pub struct CreatedAccount {
     pub account: Account,
     pub test_secret_key: SecretKey,
     pub live_secret_key: SecretKey,
+    pub test_publishable_key: SecretKey,
+    pub live_publishable_key: SecretKey,
 }
 
 impl CreatedAccount {
     /// The JSON the admin tool prints: `{"id", "name", "test_secret_key",
-    /// "live_secret_key"}`.
+    /// "live_secret_key", "test_publishable_key", "live_publishable_key"}`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "id": self.account.id,
             "name": self.account.name,
             "test_secret_key": self.test_secret_key.expose(),
             "live_secret_key": self.live_secret_key.expose(),
+            "test_publishable_key": self.test_publishable_key.expose(),
+            "live_publishable_key": self.live_publishable_key.expose(),
         })
     }
 }
@@ -35,20 +39,27 @@ pub async fn create_account(store: &Store, name: &str) -> Result<CreatedAccount,
     };
     let test_secret_key = SecretKey::generate(Mode::Test);
     let live_secret_key = SecretKey::generate(Mode::Live);
+    let test_publishable_key = SecretKey::generate_publishable(Mode::Test);
+    let live_publishable_key = SecretKey::generate_publishable(Mode::Live);
     let keys = [
-        ApiKey::new(account.id.clone(), &test_secret_key, now),
-        ApiKey::new(account.id.clone(), &live_secret_key, now),
-    ];
+        &test_secret_key,
+        &live_secret_key,
+        &test_publishable_key,
+        &live_publishable_key,
+    ]
+    .map(|k| ApiKey::new(account.id.clone(), k, now));
     store.create_account(&account, &keys).await?;
     Ok(CreatedAccount {
         account,
         test_secret_key,
         live_secret_key,
+        test_publishable_key,
+        live_publishable_key,
     })
 }
 
-/// Issues a new secret key for `mode` and revokes the mode's active keys, in
-/// one transaction. Returns the new key (shown once) and the ids revoked.
+/// Issues a new secret key for `mode` and revokes the mode's active secret
+/// keys, in one transaction. Returns the new key (shown once) and the ids revoked.
 pub async fn roll_key(
     store: &Store,
     account: &AccountId,
@@ -58,7 +69,7 @@ pub async fn roll_key(
         .list_api_keys(account)
         .await?
         .into_iter()
-        .filter(|k| k.mode == mode && k.status == KeyStatus::Active)
+        .filter(|k| k.mode == mode && k.kind == KeyKind::Secret && k.status == KeyStatus::Active)
         .collect();
     let secret = SecretKey::generate(mode);
     let new_key = ApiKey::new(account.clone(), &secret, crate::now_unix());

@@ -55,6 +55,7 @@ pub async fn handler(store: &Store, event: Event) -> Result<Output, Error> {
             out.context = serde_json::json!({
                 "account_id": key.account_id,
                 "mode": key.mode.as_str(),
+                "key_kind": key.kind.as_str(),
                 "key_id": key.id,
             });
         }

@@ -58,6 +58,40 @@ pub struct Account {
     pub created: i64,
 }
 
+/// Secret keys (`sk_`) can do everything; publishable keys (`pk_`) are
+/// safe to put in a web page and can only tokenise cards and confirm a
+/// payment whose client secret they present.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyKind {
+    Secret,
+    Publishable,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Secret => "secret",
+            KeyKind::Publishable => "publishable",
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            KeyKind::Secret => "sk",
+            KeyKind::Publishable => "pk",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "secret" => Some(KeyKind::Secret),
+            "publishable" => Some(KeyKind::Publishable),
+            _ => None,
+        }
+    }
+}
+
 /// Characters of randomness in a secret key: 32 base62 characters carry
 /// about 190 bits.
 const SECRET_CHARS: usize = 32;
@@ -70,12 +104,22 @@ const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 pub struct SecretKey {
     value: String,
     mode: Mode,
+    kind: KeyKind,
 }
 
 impl SecretKey {
-    /// A new random key for `mode`, from the operating system's CSPRNG.
+    /// A new random secret key for `mode`, from the operating system's CSPRNG.
     pub fn generate(mode: Mode) -> Self {
-        let mut value = format!("sk_{}_", mode.as_str());
+        Self::generate_kind(mode, KeyKind::Secret)
+    }
+
+    /// A new random publishable key for `mode`.
+    pub fn generate_publishable(mode: Mode) -> Self {
+        Self::generate_kind(mode, KeyKind::Publishable)
+    }
+
+    fn generate_kind(mode: Mode, kind: KeyKind) -> Self {
+        let mut value = format!("{}_{}_", kind.prefix(), mode.as_str());
         let mut buf = [0u8; 64];
         while value.len() < 8 + SECRET_CHARS {
             getrandom::fill(&mut buf).expect("the OS random number generator failed");
@@ -87,15 +131,20 @@ impl SecretKey {
                 value.push(BASE62[usize::from(*b % 62)] as char);
             }
         }
-        Self { value, mode }
+        Self { value, mode, kind }
     }
 
     /// Parses a presented key. Anything that is not shaped like one of our
     /// secret keys is `None`: the caller answers 401 without a lookup.
     pub fn parse(presented: &str) -> Option<Self> {
-        let (mode, body) = if let Some(body) = presented.strip_prefix("sk_test_") {
+        let (kind, rest) = match presented.get(..3) {
+            Some("sk_") => (KeyKind::Secret, &presented[3..]),
+            Some("pk_") => (KeyKind::Publishable, &presented[3..]),
+            _ => return None,
+        };
+        let (mode, body) = if let Some(body) = rest.strip_prefix("test_") {
             (Mode::Test, body)
-        } else if let Some(body) = presented.strip_prefix("sk_live_") {
+        } else if let Some(body) = rest.strip_prefix("live_") {
             (Mode::Live, body)
         } else {
             return None;
@@ -104,11 +153,16 @@ impl SecretKey {
         shaped.then(|| Self {
             value: presented.to_owned(),
             mode,
+            kind,
         })
     }
 
     pub fn mode(&self) -> Mode {
         self.mode
+    }
+
+    pub fn kind(&self) -> KeyKind {
+        self.kind
     }
 
     pub fn hash(&self) -> KeyHash {
@@ -118,7 +172,7 @@ impl SecretKey {
     /// A hint safe to show an operator: `sk_test_...wxyz`.
     pub fn redacted(&self) -> String {
         let tail = &self.value[self.value.len() - 4..];
-        format!("sk_{}_...{tail}", self.mode.as_str())
+        format!("{}_{}_...{tail}", self.kind.prefix(), self.mode.as_str())
     }
 
     /// The plaintext, to hand to the operator exactly once.
@@ -176,6 +230,7 @@ pub struct ApiKey {
     pub id: ApiKeyId,
     pub account_id: AccountId,
     pub mode: Mode,
+    pub kind: KeyKind,
     pub hash: KeyHash,
     /// `sk_test_...wxyz`, for operators telling keys apart.
     pub redacted: String,
@@ -189,6 +244,7 @@ impl ApiKey {
             id: ApiKeyId::generate(),
             account_id,
             mode: secret.mode(),
+            kind: secret.kind(),
             hash: secret.hash(),
             redacted: secret.redacted(),
             status: KeyStatus::Active,
@@ -200,7 +256,7 @@ impl ApiKey {
     /// comparison is constant-time.
     pub fn authenticates(&self, presented: &SecretKey) -> bool {
         let matches = self.hash.ct_eq(&presented.hash());
-        matches && self.status == KeyStatus::Active && self.mode == presented.mode()
+        matches && self.status == KeyStatus::Active && self.mode == presented.mode() && self.kind == presented.kind()
     }
 
     pub fn tenant(&self) -> Tenant {
@@ -233,11 +289,15 @@ mod tests {
         let parsed = SecretKey::parse(k.expose()).unwrap();
         assert_eq!(parsed.mode(), Mode::Live);
         assert!(parsed.hash() == k.hash());
+        let p = SecretKey::generate_publishable(Mode::Test);
+        assert!(p.expose().starts_with("pk_test_"));
+        assert_eq!(SecretKey::parse(p.expose()).unwrap().kind(), KeyKind::Publishable);
+        assert!(!ApiKey::new(AccountId::generate(), &p, 0).authenticates(&k), "kinds do not mix");
         for bad in [
             "",
             "sk_test_",
             "sk_test_short",
-            "pk_test_0123456789012345678901234",
+            "rk_test_0123456789012345678901234",
             "sk_prod_012345678901234567890123456",
             "sk_test_01234567890123456789012345678901$",
         ] {

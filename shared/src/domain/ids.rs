@@ -113,6 +113,10 @@ prefixed_id!(
     /// A refund.
     RefundId, "re_", "refund"
 );
+prefixed_id!(
+    /// A payment method (a tokenised card).
+    PaymentMethodId, "pm_", "payment method"
+);
 
 #[cfg(test)]
 mod tests {

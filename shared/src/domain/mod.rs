@@ -3,6 +3,7 @@
 //! ever sees these.
 
 pub mod account;
+pub mod card;
 pub mod customer;
 pub mod error;
 pub mod ids;
@@ -12,12 +13,16 @@ pub mod money;
 pub mod payment;
 pub mod refund;
 
-pub use account::{Account, ApiKey, KeyHash, KeyStatus, Mode, SecretKey, Tenant};
+pub use account::{Account, ApiKey, KeyHash, KeyKind, KeyStatus, Mode, SecretKey, Tenant};
+pub use card::{Brand, Card, CardInput, NetworkOutcome, PaymentMethod, ValidCard};
 pub use customer::{Address, Country, Customer, CustomerUpdate, Email, NewCustomer, Patch, Phone};
 pub use error::ValidationError;
-pub use ids::{AccountId, ApiKeyId, CustomerId, PaymentId, PrefixedId, RefundId};
+pub use ids::{AccountId, ApiKeyId, CustomerId, PaymentId, PaymentMethodId, PrefixedId, RefundId};
 pub use list::{CreatedRange, Cursor, ListWindow, Page};
 pub use metadata::Metadata;
 pub use money::{Amount, Currency};
-pub use payment::{CaptureMethod, NewPayment, Payment, PaymentFilter, PaymentStatus, ReturnUrl};
+pub use payment::{
+    CancellationReason, CaptureMethod, NewPayment, Payment, PaymentError, PaymentFilter, PaymentStatus, ReturnUrl,
+    Transition,
+};
 pub use refund::{NewRefund, Refund, RefundReason, RefundRefused, RefundStatus};

@@ -1,6 +1,9 @@
 //! Payments.
 
-use super::{error::bounded_string, Amount, Currency, CustomerId, Metadata, Mode, PaymentId, ValidationError};
+use super::{
+    error::bounded_string, Amount, Currency, CustomerId, Metadata, Mode, NetworkOutcome, PaymentId, PaymentMethod,
+    PaymentMethodId, ValidationError,
+};
 
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 pub const MAX_URL_CHARS: usize = 2048;
@@ -10,13 +13,20 @@ pub const MAX_URL_CHARS: usize = 2048;
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
     Pending,
+    RequiresCapture,
     Succeeded,
     Failed,
     Cancelled,
 }
 
 impl PaymentStatus {
-    pub const ALL: [PaymentStatus; 4] = [Self::Pending, Self::Succeeded, Self::Failed, Self::Cancelled];
+    pub const ALL: [PaymentStatus; 5] = [
+        Self::Pending,
+        Self::RequiresCapture,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Cancelled,
+    ];
 
     pub fn parse(param: &str, value: &str) -> Result<Self, ValidationError> {
         Self::ALL.into_iter().find(|s| s.as_str() == value).ok_or_else(|| {
@@ -31,6 +41,7 @@ impl PaymentStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::RequiresCapture => "requires_capture",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
@@ -93,6 +104,62 @@ impl ReturnUrl {
     }
 }
 
+/// How long a manual-capture hold lasts before it is cancelled.
+pub const HOLD_SECONDS: i64 = 7 * 24 * 60 * 60;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancellationReason {
+    Duplicate,
+    Fraudulent,
+    RequestedByCustomer,
+    Abandoned,
+    /// The hold expired.
+    Automatic,
+}
+
+impl CancellationReason {
+    /// What a merchant may give (`automatic` is ours).
+    pub fn parse(param: &str, value: &str) -> Result<Self, ValidationError> {
+        match value {
+            "duplicate" => Ok(Self::Duplicate),
+            "fraudulent" => Ok(Self::Fraudulent),
+            "requested_by_customer" => Ok(Self::RequestedByCustomer),
+            "abandoned" => Ok(Self::Abandoned),
+            other => Err(ValidationError::invalid(
+                param,
+                format!(
+                    "Invalid {param}: '{other}'. It must be one of: duplicate, fraudulent, requested_by_customer, abandoned."
+                ),
+            )),
+        }
+    }
+}
+
+/// Why a confirmation failed, as the card network said.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PaymentError {
+    pub code: String,
+    pub decline_code: String,
+    pub message: String,
+}
+
+/// Why a transition did not happen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Transition {
+    /// Not allowed from the current status.
+    UnexpectedState(String),
+    /// Live mode has no card network connected in this product.
+    LiveNetworkUnavailable,
+    /// The network declined: the payment as it now is (`failed`).
+    Declined(Payment),
+    HoldExpired,
+    InvalidCaptureAmount {
+        requested: i64,
+        capturable: i64,
+    },
+}
+
 /// Which payments a list returns: any combination of filters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaymentFilter {
@@ -135,6 +202,27 @@ pub struct Payment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<ReturnUrl>,
     pub status: PaymentStatus,
+    /// The card it was confirmed with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<PaymentMethodId>,
+    /// Held and not yet captured (manual capture).
+    #[serde(default)]
+    pub amount_capturable: i64,
+    /// Captured.
+    #[serde(default)]
+    pub amount_received: i64,
+    /// A hold not captured by then is cancelled (reason `automatic`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture_before: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation_reason: Option<CancellationReason>,
+    /// Why the last confirmation failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_payment_error: Option<PaymentError>,
+    /// `{id}_secret_{random}`: lets a browser confirm this one payment with
+    /// a publishable key. Returned on create and retrieve, never listed.
+    #[serde(default)]
+    pub client_secret: String,
     /// Minor units refunded so far.
     #[serde(default)]
     pub amount_refunded: i64,
@@ -161,21 +249,139 @@ impl Payment {
             metadata: new.metadata,
             return_url: new.return_url,
             status: PaymentStatus::Pending,
+            payment_method: None,
+            amount_capturable: 0,
+            amount_received: 0,
+            capture_before: None,
+            cancellation_reason: None,
+            last_payment_error: None,
+            client_secret: String::new(),
             amount_refunded: 0,
             amount_refundable: 0,
             created,
         }
+        .with_client_secret()
     }
 
-    /// The payment after its funds were captured: `succeeded`, with the
-    /// captured amount refundable. (The confirmation flow that calls this
-    /// is the payment lifecycle's; tests use it to make refundable payments.)
+    fn with_client_secret(mut self) -> Self {
+        let mut random = [0u8; 18];
+        getrandom::fill(&mut random).expect("the OS random number generator failed");
+        let tail: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        self.client_secret = format!("{}_secret_{tail}", self.id);
+        self
+    }
+
+    /// The payment with its whole amount captured: `succeeded`, the captured
+    /// amount received and refundable.
     pub fn captured(self) -> Self {
+        let amount = self.amount.get();
+        self.capture_amount(amount)
+    }
+
+    fn capture_amount(self, amount: i64) -> Self {
         Self {
             status: PaymentStatus::Succeeded,
-            amount_refundable: self.amount.get() - self.amount_refunded,
+            amount_received: amount,
+            amount_capturable: 0,
+            amount_refundable: amount - self.amount_refunded,
+            capture_before: None,
+            last_payment_error: None,
             ..self
         }
+    }
+
+    fn unexpected(&self, action: &str, done: &str, allowed: &str) -> Transition {
+        Transition::UnexpectedState(format!(
+            "You cannot {action} this payment because it has a status of {}. Only payments with a status of {allowed} can be {done}.",
+            self.status.as_str()
+        ))
+    }
+
+    /// Confirms the payment with a card: the (simulated) network approves
+    /// or declines. Allowed from `pending`, or `failed` (another try).
+    pub fn confirm(&self, method: &PaymentMethod, now: i64) -> Result<Payment, Transition> {
+        if !matches!(self.status, PaymentStatus::Pending | PaymentStatus::Failed) {
+            return Err(self.unexpected("confirm", "confirmed", "pending or failed"));
+        }
+        if self.mode == Mode::Live {
+            return Err(Transition::LiveNetworkUnavailable);
+        }
+        let confirmed = Payment {
+            payment_method: Some(method.id.clone()),
+            ..self.clone()
+        };
+        match &method.outcome {
+            NetworkOutcome::Approve => Ok(match self.capture_method {
+                CaptureMethod::Automatic => confirmed.captured(),
+                CaptureMethod::Manual => Payment {
+                    status: PaymentStatus::RequiresCapture,
+                    amount_capturable: self.amount.get(),
+                    capture_before: Some(now + HOLD_SECONDS),
+                    last_payment_error: None,
+                    ..confirmed
+                },
+            }),
+            NetworkOutcome::Decline {
+                code,
+                decline_code,
+                message,
+            } => Err(Transition::Declined(Payment {
+                status: PaymentStatus::Failed,
+                last_payment_error: Some(PaymentError {
+                    code: code.clone(),
+                    decline_code: decline_code.clone(),
+                    message: message.clone(),
+                }),
+                ..confirmed
+            })),
+        }
+    }
+
+    /// Captures a hold: all of it, or `amount` (the rest is released).
+    pub fn capture(&self, amount: Option<i64>, now: i64) -> Result<Payment, Transition> {
+        if self.status != PaymentStatus::RequiresCapture {
+            return Err(self.unexpected("capture", "captured", "requires_capture"));
+        }
+        if self.hold_expired(now) {
+            return Err(Transition::HoldExpired);
+        }
+        let amount = amount.unwrap_or(self.amount_capturable);
+        if amount <= 0 || amount > self.amount_capturable {
+            return Err(Transition::InvalidCaptureAmount {
+                requested: amount,
+                capturable: self.amount_capturable,
+            });
+        }
+        Ok(self.clone().capture_amount(amount))
+    }
+
+    /// Cancels a payment that has not been captured.
+    pub fn cancel(&self, reason: CancellationReason) -> Result<Payment, Transition> {
+        if !matches!(
+            self.status,
+            PaymentStatus::Pending | PaymentStatus::RequiresCapture | PaymentStatus::Failed
+        ) {
+            return Err(self.unexpected("cancel", "cancelled", "pending, failed or requires_capture"));
+        }
+        Ok(Payment {
+            status: PaymentStatus::Cancelled,
+            cancellation_reason: Some(reason),
+            amount_capturable: 0,
+            capture_before: None,
+            ..self.clone()
+        })
+    }
+
+    pub fn hold_expired(&self, now: i64) -> bool {
+        self.status == PaymentStatus::RequiresCapture && self.capture_before.is_some_and(|t| t <= now)
+    }
+
+    /// The payment as it is at `now`: an expired hold is cancelled
+    /// (`automatic`). `None` if nothing changes.
+    pub fn expire_hold(&self, now: i64) -> Option<Payment> {
+        self.hold_expired(now)
+            .then(|| self.cancel(CancellationReason::Automatic).ok())
+            .flatten()
     }
 
     /// True once everything captured has been refunded.
@@ -218,6 +424,110 @@ mod tests {
         assert_eq!(CaptureMethod::default(), CaptureMethod::Automatic);
         let e = CaptureMethod::parse("capture_method", "later").unwrap_err();
         assert!(e.message.contains("automatic, manual"));
+    }
+
+    fn method(number: &str) -> PaymentMethod {
+        let card = crate::domain::CardInput {
+            number: number.into(),
+            exp_month: 12,
+            exp_year: 2030,
+            cvc: "123".into(),
+        }
+        .validate(b"k", 1_795_521_600)
+        .unwrap();
+        PaymentMethod::create(card, Mode::Test, 0)
+    }
+
+    fn pending(capture: CaptureMethod) -> Payment {
+        let usd = Currency::from_code("usd").unwrap();
+        Payment::create(
+            NewPayment {
+                amount: Amount::for_charge("amount", 1000, usd).unwrap(),
+                currency: usd,
+                customer_id: None,
+                description: None,
+                capture_method: capture,
+                metadata: Metadata::default(),
+                return_url: None,
+            },
+            Mode::Test,
+            0,
+        )
+    }
+
+    #[test]
+    fn the_state_machine() {
+        let now = 1_000;
+        let ok = method("4242424242424242");
+        let declined = method("4000000000009995");
+
+        let p = pending(CaptureMethod::Automatic).confirm(&ok, now).unwrap();
+        assert_eq!(
+            (p.status, p.amount_received, p.amount_refundable),
+            (PaymentStatus::Succeeded, 1000, 1000)
+        );
+        assert!(
+            matches!(p.confirm(&ok, now), Err(Transition::UnexpectedState(_))),
+            "confirming twice"
+        );
+        assert!(matches!(
+            p.cancel(CancellationReason::Duplicate),
+            Err(Transition::UnexpectedState(_))
+        ));
+
+        let Err(Transition::Declined(failed)) = pending(CaptureMethod::Automatic).confirm(&declined, now) else {
+            panic!("declined")
+        };
+        assert_eq!(failed.status, PaymentStatus::Failed);
+        assert_eq!(
+            failed.last_payment_error.as_ref().unwrap().decline_code,
+            "insufficient_funds"
+        );
+        let retried = failed.confirm(&ok, now).unwrap();
+        assert_eq!(
+            retried.status,
+            PaymentStatus::Succeeded,
+            "a failed payment can be tried again"
+        );
+        assert!(retried.last_payment_error.is_none());
+
+        let held = pending(CaptureMethod::Manual).confirm(&ok, now).unwrap();
+        assert_eq!(
+            (held.status, held.amount_capturable),
+            (PaymentStatus::RequiresCapture, 1000)
+        );
+        assert_eq!(held.capture_before, Some(now + HOLD_SECONDS));
+        assert!(matches!(
+            held.capture(Some(1001), now),
+            Err(Transition::InvalidCaptureAmount { .. })
+        ));
+        let part = held.capture(Some(600), now).unwrap();
+        assert_eq!(
+            (
+                part.status,
+                part.amount_received,
+                part.amount_capturable,
+                part.amount_refundable
+            ),
+            (PaymentStatus::Succeeded, 600, 0, 600)
+        );
+        let cancelled = held.cancel(CancellationReason::RequestedByCustomer).unwrap();
+        assert_eq!(
+            (cancelled.status, cancelled.amount_capturable),
+            (PaymentStatus::Cancelled, 0)
+        );
+
+        assert!(held.expire_hold(now + HOLD_SECONDS - 1).is_none());
+        let expired = held.expire_hold(now + HOLD_SECONDS).unwrap();
+        assert_eq!(expired.cancellation_reason, Some(CancellationReason::Automatic));
+        assert_eq!(held.capture(None, now + HOLD_SECONDS), Err(Transition::HoldExpired));
+
+        let live = Payment {
+            mode: Mode::Live,
+            ..pending(CaptureMethod::Automatic)
+        };
+        assert_eq!(live.confirm(&ok, now), Err(Transition::LiveNetworkUnavailable));
+        assert!(held.client_secret.starts_with(&format!("{}_secret_", held.id)));
     }
 
     #[test]

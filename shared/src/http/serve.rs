@@ -8,7 +8,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::ApiError;
-use crate::domain::{AccountId, Mode, PrefixedId, Tenant};
+use crate::domain::{AccountId, KeyKind, Mode, PrefixedId, Tenant};
 
 /// The response header that carries the request id (API Gateway's, so it
 /// matches the access logs).
@@ -20,6 +20,8 @@ pub struct RequestCtx {
     pub request_id: String,
     /// The account and mode the authorizer resolved the API key to.
     pub tenant: Tenant,
+    /// Secret or publishable.
+    pub key_kind: KeyKind,
 }
 
 /// A response the handler chose: a success, or a recorded response
@@ -60,15 +62,29 @@ fn request_id(req: &Request) -> String {
         .unwrap_or_else(|| format!("req_{}", uuid::Uuid::now_v7().simple()))
 }
 
-/// The tenant from the authorizer's context (`account_id`, `mode`). A
-/// request without it never passed the authorizer, so it is refused.
-fn tenant(req: &Request) -> Option<Tenant> {
+/// The tenant and key kind from the authorizer's context (`account_id`,
+/// `mode`, `key_kind`). A request without them never passed the
+/// authorizer, so it is refused.
+fn authorized(req: &Request) -> Option<(Tenant, KeyKind)> {
     let auth = req.request_context_ref()?.authorizer()?;
     let field = |name: &str| auth.fields.get(name).and_then(|v| v.as_str());
-    Some(Tenant {
-        account_id: field("account_id")?.parse::<AccountId>().ok()?,
-        mode: Mode::parse(field("mode")?)?,
-    })
+    Some((
+        Tenant {
+            account_id: field("account_id")?.parse::<AccountId>().ok()?,
+            mode: Mode::parse(field("mode")?)?,
+        },
+        KeyKind::parse(field("key_kind")?)?,
+    ))
+}
+
+/// Which keys an endpoint accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Secret keys only: almost everything.
+    SecretOnly,
+    /// Secret or publishable keys (tokenising cards, confirming with a
+    /// client secret).
+    Publishable,
 }
 
 /// The `{id}` path parameter as an id of type `T`. A malformed id cannot
@@ -108,6 +124,15 @@ where
     F: FnOnce(RequestCtx, Request) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
+    serve_with(Access::SecretOnly, req, handler).await
+}
+
+/// [`serve`], for an endpoint that also takes publishable keys.
+pub async fn serve_with<F, Fut>(access: Access, req: Request, handler: F) -> Result<Response<Body>, lambda_http::Error>
+where
+    F: FnOnce(RequestCtx, Request) -> Fut,
+    Fut: Future<Output = Result<Reply, ApiError>>,
+{
     let request_id = request_id(&req);
     let span = tracing::info_span!(
         "request",
@@ -118,12 +143,20 @@ where
     );
     async move {
         let started = Instant::now();
-        let outcome = match tenant(&req) {
-            Some(tenant) => {
+        let outcome = match authorized(&req) {
+            Some((_, KeyKind::Publishable)) if access == Access::SecretOnly => Err(ApiError::new(
+                http::StatusCode::FORBIDDEN,
+                super::ErrorType::InvalidRequestError,
+                Some("secret_key_required"),
+                "This API call cannot be made with a publishable API key. Use a secret key (sk_...) from your server.",
+                None,
+            )),
+            Some((tenant, key_kind)) => {
                 tracing::Span::current().record("account_id", tracing::field::display(&tenant.account_id));
                 let ctx = RequestCtx {
                     request_id: request_id.clone(),
                     tenant,
+                    key_kind,
                 };
                 handler(ctx, req).await
             }

@@ -6,7 +6,8 @@
 //! or prefix-match another tenant's.
 
 use crate::domain::{
-    AccountId, ApiKeyId, CustomerId, KeyHash, PaymentFilter, PaymentId, PaymentStatus, RefundId, Tenant,
+    AccountId, ApiKeyId, CustomerId, KeyHash, PaymentFilter, PaymentId, PaymentMethodId, PaymentStatus, RefundId,
+    Tenant,
 };
 
 pub(super) const PK: &str = "pk";
@@ -203,6 +204,56 @@ pub(super) fn idempotency(t: &Tenant, key_hash: &str) -> Keys {
         sk: "idempotency".into(),
         ..Keys::default()
     }
+}
+
+pub(super) fn payment_method(t: &Tenant, id: &PaymentMethodId) -> Keys {
+    Keys {
+        pk: format!("{}#{id}", tenant_prefix(t)),
+        sk: "payment_method".into(),
+        ..Keys::default()
+    }
+}
+
+fn customer_payment_methods_pk(t: &Tenant, customer: &CustomerId) -> String {
+    format!("{}#customer#{customer}#payment_method", tenant_prefix(t))
+}
+
+/// The gsi2 keys of a payment method attached to a customer.
+pub(super) fn attached_payment_method(
+    t: &Tenant,
+    customer: &CustomerId,
+    created: i64,
+    id: &PaymentMethodId,
+) -> (String, String) {
+    (
+        customer_payment_methods_pk(t, customer),
+        created_sort_key(created, id.as_str()),
+    )
+}
+
+/// A customer's payment methods (gsi2).
+pub(super) fn customer_payment_methods_index(t: &Tenant, customer: &CustomerId) -> ListIndex {
+    ListIndex {
+        index: "gsi2",
+        pk_attr: GSI2PK,
+        sk_attr: GSI2SK,
+        pk: customer_payment_methods_pk(t, customer),
+    }
+}
+
+/// Holds are indexed by the day they expire, across tenants, for the
+/// scheduled function that cancels them: `HOLD#{day}` partitions, sorted by
+/// expiry time.
+pub(super) fn hold(t: &Tenant, payment: &PaymentId, capture_before: i64) -> Keys {
+    Keys {
+        pk: hold_day(capture_before.div_euclid(86_400)),
+        sk: format!("{capture_before:012}#{}#{}#{payment}", t.account_id, t.mode.as_str()),
+        ..Keys::default()
+    }
+}
+
+pub(super) fn hold_day(day: i64) -> String {
+    format!("HOLD#{day}")
 }
 
 pub(super) fn refund(t: &Tenant, id: &RefundId) -> Keys {

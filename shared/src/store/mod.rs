@@ -4,6 +4,7 @@
 mod client;
 mod idempotency;
 mod keys;
+mod lifecycle;
 pub mod schema;
 
 use std::collections::HashMap;
@@ -18,10 +19,11 @@ use serde::{de::DeserializeOwned, Serialize};
 
 pub use client::{dynamodb_client, sdk_config};
 pub use idempotency::{Completion, IdempotencyRecord, IdempotencyState};
+pub use lifecycle::DueHold;
 
 use crate::domain::{
-    Account, AccountId, ApiKey, ApiKeyId, CreatedRange, Cursor, Customer, CustomerId, KeyHash, KeyStatus, ListWindow,
-    Mode, Page, Payment, PaymentFilter, PaymentId, PaymentStatus, Refund, RefundId, Tenant,
+    Account, AccountId, ApiKey, ApiKeyId, CreatedRange, Cursor, Customer, CustomerId, KeyHash, KeyKind, KeyStatus,
+    ListWindow, Mode, Page, Payment, PaymentFilter, PaymentId, PaymentStatus, Refund, RefundId, Tenant,
 };
 use keys::Keys;
 
@@ -127,10 +129,16 @@ struct ApiKeyRecord {
     id: ApiKeyId,
     account_id: AccountId,
     mode: Mode,
+    #[serde(default = "secret_kind")]
+    kind: KeyKind,
     hash: String,
     redacted: String,
     status: KeyStatus,
     created: i64,
+}
+
+fn secret_kind() -> KeyKind {
+    KeyKind::Secret
 }
 
 impl From<&ApiKey> for ApiKeyRecord {
@@ -139,6 +147,7 @@ impl From<&ApiKey> for ApiKeyRecord {
             id: k.id.clone(),
             account_id: k.account_id.clone(),
             mode: k.mode,
+            kind: k.kind,
             hash: k.hash.to_hex(),
             redacted: k.redacted.clone(),
             status: k.status,
@@ -157,6 +166,7 @@ impl TryFrom<ApiKeyRecord> for ApiKey {
             id: r.id,
             account_id: r.account_id,
             mode: r.mode,
+            kind: r.kind,
             redacted: r.redacted,
             status: r.status,
             created: r.created,
