@@ -152,7 +152,7 @@ pub enum Transition {
     /// Live mode has no card network connected in this product.
     LiveNetworkUnavailable,
     /// The network declined: the payment as it now is (`failed`).
-    Declined(Payment),
+    Declined(Box<Payment>),
     HoldExpired,
     InvalidCaptureAmount {
         requested: i64,
@@ -325,7 +325,7 @@ impl Payment {
                 code,
                 decline_code,
                 message,
-            } => Err(Transition::Declined(Payment {
+            } => Err(Transition::Declined(Box::new(Payment {
                 status: PaymentStatus::Failed,
                 last_payment_error: Some(PaymentError {
                     code: code.clone(),
@@ -333,7 +333,7 @@ impl Payment {
                     message: message.clone(),
                 }),
                 ..confirmed
-            })),
+            }))),
         }
     }
 
