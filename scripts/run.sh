@@ -36,6 +36,14 @@ echo "==> Starting DynamoDB Local on 127.0.0.1:$ddb_port (data in $STATE/dynamod
 ddb_start "$ddb_port" "$STATE/dynamodb"
 ddb_env "$ddb_port"
 
+# Card fingerprints are HMACs under a key of this deployment's; keep one per
+# local stack so fingerprints stay stable across restarts.
+if [ ! -s "$STATE/card-fingerprint-key" ]; then
+  (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' >"$STATE/card-fingerprint-key")
+fi
+CARD_FINGERPRINT_KEY=$(cat "$STATE/card-fingerprint-key")
+export CARD_FINGERPRINT_KEY
+
 admin=target/debug/paynectra-admin
 $admin table create >/dev/null
 
@@ -50,11 +58,13 @@ if [ -z "$account_id" ]; then
   account_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$account_file")
 fi
 test_key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["test_secret_key"])' "$account_file")
+publishable_key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("test_publishable_key", "(create a new dev account: make clean-local)"))' "$account_file")
 
 cat >&2 <<MSG
 
   Dev account:  $account_id   (keys in $account_file)
   Test key:     $test_key
+  Publishable:  $publishable_key
 
   Try it:
     curl -s http://127.0.0.1:$PORT/v1/customers -u $test_key: \\

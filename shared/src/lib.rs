@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod domain;
 pub mod http;
 pub mod lambda;
+pub mod lifecycle;
 pub mod store;
 pub mod telemetry;
 
@@ -17,6 +18,9 @@ pub use store::Store;
 #[derive(Clone, Debug)]
 pub struct App {
     pub store: Store,
+    /// The key card fingerprints are HMACs with (`CARD_FINGERPRINT_KEY`).
+    /// Without it, cards cannot be tokenised (500, logged).
+    pub card_fingerprint_key: Option<Vec<u8>>,
 }
 
 impl App {
@@ -26,6 +30,10 @@ impl App {
     pub async fn from_env() -> Result<Self, store::StoreError> {
         Ok(Self {
             store: Store::from_env().await?,
+            card_fingerprint_key: std::env::var("CARD_FINGERPRINT_KEY")
+                .ok()
+                .filter(|k| k.len() >= 16)
+                .map(String::into_bytes),
         })
     }
 }

@@ -61,6 +61,7 @@ pub async fn fresh_store() -> Store {
 pub async fn fresh_app() -> &'static App {
     Box::leak(Box::new(App {
         store: fresh_store().await,
+        card_fingerprint_key: Some(b"paynectra-tests-fingerprint-key".to_vec()),
     }))
 }
 

@@ -22,7 +22,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
         };
         let payment = Payment::create(new, ctx.tenant.mode, paynectra::now_unix());
         let outcome = async {
-            let reply = Reply::ok(&PaymentObject::from(&payment))?;
+            let reply = Reply::ok(&PaymentObject::with_secret(&payment))?;
             let completion = run.completion(&reply);
             match app
                 .store

@@ -3,19 +3,18 @@
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
     domain::PaymentId,
-    http::{path_id, serve, wire::PaymentObject, ApiError, Reply},
+    http::{path_id, serve, wire::PaymentObject, Reply},
+    lifecycle::load_payment,
     App,
 };
 
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     serve(req, |ctx, req| async move {
         let id: PaymentId = path_id(&req)?;
-        let payment = app
-            .store
-            .get_payment(&ctx.tenant, &id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("payment", id.as_str()))?;
-        Reply::ok(&PaymentObject::from(&payment))
+        // An expired hold is cancelled here if the scheduled sweep has not
+        // got to it yet.
+        let payment = load_payment(app, &ctx.tenant, &id, paynectra::now_unix()).await?;
+        Reply::ok(&PaymentObject::with_secret(&payment))
     })
     .await
 }

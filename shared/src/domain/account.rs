@@ -292,7 +292,10 @@ mod tests {
         let p = SecretKey::generate_publishable(Mode::Test);
         assert!(p.expose().starts_with("pk_test_"));
         assert_eq!(SecretKey::parse(p.expose()).unwrap().kind(), KeyKind::Publishable);
-        assert!(!ApiKey::new(AccountId::generate(), &p, 0).authenticates(&k), "kinds do not mix");
+        assert!(
+            !ApiKey::new(AccountId::generate(), &p, 0).authenticates(&k),
+            "kinds do not mix"
+        );
         for bad in [
             "",
             "sk_test_",

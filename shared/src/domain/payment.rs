@@ -356,7 +356,7 @@ impl Payment {
     }
 
     /// Cancels a payment that has not been captured.
-    pub fn cancel(&self, reason: CancellationReason) -> Result<Payment, Transition> {
+    pub fn cancel(&self, reason: Option<CancellationReason>) -> Result<Payment, Transition> {
         if !matches!(
             self.status,
             PaymentStatus::Pending | PaymentStatus::RequiresCapture | PaymentStatus::Failed
@@ -365,7 +365,7 @@ impl Payment {
         }
         Ok(Payment {
             status: PaymentStatus::Cancelled,
-            cancellation_reason: Some(reason),
+            cancellation_reason: reason,
             amount_capturable: 0,
             capture_before: None,
             ..self.clone()
@@ -380,7 +380,7 @@ impl Payment {
     /// (`automatic`). `None` if nothing changes.
     pub fn expire_hold(&self, now: i64) -> Option<Payment> {
         self.hold_expired(now)
-            .then(|| self.cancel(CancellationReason::Automatic).ok())
+            .then(|| self.cancel(Some(CancellationReason::Automatic)).ok())
             .flatten()
     }
 
@@ -471,7 +471,7 @@ mod tests {
             "confirming twice"
         );
         assert!(matches!(
-            p.cancel(CancellationReason::Duplicate),
+            p.cancel(Some(CancellationReason::Duplicate)),
             Err(Transition::UnexpectedState(_))
         ));
 
@@ -511,7 +511,7 @@ mod tests {
             ),
             (PaymentStatus::Succeeded, 600, 0, 600)
         );
-        let cancelled = held.cancel(CancellationReason::RequestedByCustomer).unwrap();
+        let cancelled = held.cancel(Some(CancellationReason::RequestedByCustomer)).unwrap();
         assert_eq!(
             (cancelled.status, cancelled.amount_capturable),
             (PaymentStatus::Cancelled, 0)

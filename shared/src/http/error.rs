@@ -12,6 +12,8 @@ pub enum ErrorType {
     InvalidRequestError,
     /// An `Idempotency-Key` reused for another request, or still in flight.
     IdempotencyError,
+    /// The card network declined (402).
+    CardError,
     /// Our fault (500). The message is opaque; the cause is in the logs.
     ApiError,
 }
@@ -25,6 +27,8 @@ pub struct ApiError {
     pub code: Option<String>,
     pub message: String,
     pub param: Option<String>,
+    /// Card errors only: why the issuer declined.
+    pub decline_code: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -39,6 +43,8 @@ struct Inner<'a> {
     code: Option<&'a str>,
     message: &'a str,
     param: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decline_code: Option<&'a str>,
 }
 
 /// The message of every 401. The authorizer's denials are answered by API
@@ -61,6 +67,21 @@ impl ApiError {
             code: code.map(str::to_owned),
             message: message.into(),
             param: param.map(str::to_owned),
+            decline_code: None,
+        }
+    }
+
+    /// 402: the card network declined.
+    pub fn card_declined(code: &str, decline_code: &str, message: &str) -> Self {
+        Self {
+            decline_code: Some(decline_code.to_owned()),
+            ..Self::new(
+                StatusCode::PAYMENT_REQUIRED,
+                ErrorType::CardError,
+                Some(code),
+                message,
+                Some("payment_method"),
+            )
         }
     }
 
@@ -142,6 +163,7 @@ impl ApiError {
                 code: self.code.as_deref(),
                 message: &self.message,
                 param: self.param.as_deref(),
+                decline_code: self.decline_code.as_deref(),
             },
         })
         .expect("an error body always serialises")

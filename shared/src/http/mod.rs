@@ -13,4 +13,4 @@ pub mod wire;
 pub use body::parse_json;
 pub use error::{ApiError, ErrorType};
 pub use query::QueryParams;
-pub use serve::{path_id, serve, serve_with, Access, Reply, RequestCtx, REQUEST_ID_HEADER};
+pub use serve::{path_id, path_id_named, serve, serve_with, Access, Reply, RequestCtx, REQUEST_ID_HEADER};

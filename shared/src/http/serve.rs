@@ -90,11 +90,17 @@ pub enum Access {
 /// The `{id}` path parameter as an id of type `T`. A malformed id cannot
 /// name an object, so it gets the same 404 as a missing one.
 pub fn path_id<T: PrefixedId>(req: &Request) -> Result<T, ApiError> {
+    path_id_named(req, "id")
+}
+
+/// A named path parameter (`{payment_method_id}`) as an id of type `T`.
+pub fn path_id_named<T: PrefixedId>(req: &Request, name: &str) -> Result<T, ApiError> {
     let raw = req
         .path_parameters_ref()
-        .and_then(|p| p.first("id"))
+        .and_then(|p| p.first(name))
         .unwrap_or_default();
-    raw.parse().map_err(|_| ApiError::not_found(T::KIND, raw))
+    raw.parse()
+        .map_err(|_| ApiError::not_found(T::KIND, raw).with_param(name))
 }
 
 fn respond(status: StatusCode, body: String, request_id: &str, replayed: bool) -> Response<Body> {

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{body::JsonInt, QueryParams};
 use crate::domain::{
-    customer::parse_name, payment::parse_description, Address, Amount, CaptureMethod, Country, CreatedRange, Currency,
-    Customer, CustomerId, CustomerUpdate, Email, ListWindow, Metadata, NewCustomer, NewPayment, NewRefund, Patch,
-    Payment, PaymentFilter, PaymentId, PaymentStatus, Phone, Refund, RefundId, RefundReason, RefundStatus, ReturnUrl,
-    ValidationError,
+    customer::parse_name, payment::parse_description, Address, Amount, Brand, CancellationReason, CaptureMethod,
+    CardInput, Country, CreatedRange, Currency, Customer, CustomerId, CustomerUpdate, Email, ListWindow, Metadata,
+    NewCustomer, NewPayment, NewRefund, Patch, Payment, PaymentError, PaymentFilter, PaymentId, PaymentMethod,
+    PaymentMethodId, PaymentStatus, Phone, Refund, RefundId, RefundReason, RefundStatus, ReturnUrl, ValidationError,
 };
 
 /// `POST /v1/payments`.
@@ -74,10 +74,29 @@ pub struct PaymentObject<'a> {
     pub amount_refunded: i64,
     /// True once the whole captured amount has been refunded.
     pub refunded: bool,
+    pub payment_method: Option<&'a str>,
+    pub amount_capturable: i64,
+    pub amount_received: i64,
+    pub capture_before: Option<i64>,
+    pub cancellation_reason: Option<CancellationReason>,
+    pub last_payment_error: Option<&'a PaymentError>,
     pub metadata: &'a BTreeMap<String, String>,
     pub return_url: Option<&'a str>,
+    /// Only on create, retrieve and transitions; never in lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<&'a str>,
     pub created: i64,
     pub livemode: bool,
+}
+
+impl<'a> PaymentObject<'a> {
+    /// The payment with its `client_secret` (for the one who created it).
+    pub fn with_secret(p: &'a Payment) -> Self {
+        Self {
+            client_secret: Some(&p.client_secret),
+            ..Self::from(p)
+        }
+    }
 }
 
 impl<'a> From<&'a Payment> for PaymentObject<'a> {
@@ -93,8 +112,15 @@ impl<'a> From<&'a Payment> for PaymentObject<'a> {
             capture_method: p.capture_method,
             amount_refunded: p.amount_refunded,
             refunded: p.refunded(),
+            payment_method: p.payment_method.as_ref().map(PaymentMethodId::as_str),
+            amount_capturable: p.amount_capturable,
+            amount_received: p.amount_received,
+            capture_before: p.capture_before,
+            cancellation_reason: p.cancellation_reason,
+            last_payment_error: p.last_payment_error.as_ref(),
             metadata: p.metadata.as_map(),
             return_url: p.return_url.as_ref().map(ReturnUrl::as_str),
+            client_secret: None,
             created: p.created,
             livemode: p.mode.livemode(),
         }
@@ -143,6 +169,170 @@ impl<T> ListObject<T> {
             has_more,
             data,
         }
+    }
+}
+
+/// A card as the API accepts it. No `Debug`: a card number must never reach
+/// a log line.
+#[derive(Deserialize)]
+pub struct CardRequest {
+    pub number: Option<String>,
+    pub exp_month: Option<JsonInt>,
+    pub exp_year: Option<JsonInt>,
+    pub cvc: Option<String>,
+}
+
+/// `POST /v1/payment_methods`.
+#[derive(Deserialize)]
+pub struct CreatePaymentMethodRequest {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub card: Option<CardRequest>,
+}
+
+impl TryFrom<CreatePaymentMethodRequest> for CardInput {
+    type Error = ValidationError;
+
+    fn try_from(r: CreatePaymentMethodRequest) -> Result<Self, ValidationError> {
+        if let Some(kind) = r.kind.filter(|k| k != "card") {
+            return Err(ValidationError::invalid(
+                "type",
+                format!("Invalid type: '{kind}'. The only payment method type is card."),
+            ));
+        }
+        let card = r.card.ok_or_else(|| ValidationError::missing("card"))?;
+        let missing = |name: &str| ValidationError::missing(name).nested_in("card");
+        Ok(CardInput {
+            number: card.number.ok_or_else(|| missing("number"))?,
+            exp_month: card.exp_month.ok_or_else(|| missing("exp_month"))?.0,
+            exp_year: card.exp_year.ok_or_else(|| missing("exp_year"))?.0,
+            cvc: card.cvc.ok_or_else(|| missing("cvc"))?,
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CardObject<'a> {
+    pub brand: Brand,
+    pub last4: &'a str,
+    pub exp_month: u8,
+    pub exp_year: u16,
+    pub fingerprint: &'a str,
+}
+
+/// The payment method object.
+#[derive(Debug, Serialize)]
+pub struct PaymentMethodObject<'a> {
+    pub id: &'a str,
+    pub object: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub card: CardObject<'a>,
+    pub customer: Option<&'a str>,
+    pub created: i64,
+    pub livemode: bool,
+}
+
+impl<'a> From<&'a PaymentMethod> for PaymentMethodObject<'a> {
+    fn from(pm: &'a PaymentMethod) -> Self {
+        Self {
+            id: pm.id.as_str(),
+            object: "payment_method",
+            kind: "card",
+            card: CardObject {
+                brand: pm.card.brand,
+                last4: &pm.card.last4,
+                exp_month: pm.card.exp_month,
+                exp_year: pm.card.exp_year,
+                fingerprint: &pm.card.fingerprint,
+            },
+            customer: pm.customer.as_ref().map(CustomerId::as_str),
+            created: pm.created,
+            livemode: pm.mode.livemode(),
+        }
+    }
+}
+
+/// A body that names one payment method: attach, confirm.
+fn payment_method_param(raw: Option<String>) -> Result<PaymentMethodId, ValidationError> {
+    let raw = raw.ok_or_else(|| ValidationError::missing("payment_method"))?;
+    raw.parse().map_err(|_| {
+        ValidationError::new(
+            "payment_method",
+            "resource_missing",
+            format!("No such payment method: '{raw}'"),
+        )
+    })
+}
+
+/// `POST /v1/customers/{id}/payment_methods`.
+#[derive(Debug, Deserialize)]
+pub struct AttachPaymentMethodRequest {
+    pub payment_method: Option<String>,
+}
+
+impl TryFrom<AttachPaymentMethodRequest> for PaymentMethodId {
+    type Error = ValidationError;
+
+    fn try_from(r: AttachPaymentMethodRequest) -> Result<Self, ValidationError> {
+        payment_method_param(r.payment_method)
+    }
+}
+
+/// `POST /v1/payments/{id}/confirm`.
+#[derive(Debug, Deserialize)]
+pub struct ConfirmPaymentRequest {
+    pub payment_method: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// A validated confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub payment_method: PaymentMethodId,
+    pub client_secret: Option<String>,
+}
+
+impl TryFrom<ConfirmPaymentRequest> for Confirm {
+    type Error = ValidationError;
+
+    fn try_from(r: ConfirmPaymentRequest) -> Result<Self, ValidationError> {
+        Ok(Confirm {
+            payment_method: payment_method_param(r.payment_method)?,
+            client_secret: r.client_secret,
+        })
+    }
+}
+
+/// `POST /v1/payments/{id}/capture`.
+#[derive(Debug, Deserialize)]
+pub struct CapturePaymentRequest {
+    pub amount_to_capture: Option<JsonInt>,
+}
+
+impl TryFrom<CapturePaymentRequest> for Option<i64> {
+    type Error = ValidationError;
+
+    fn try_from(r: CapturePaymentRequest) -> Result<Self, ValidationError> {
+        r.amount_to_capture
+            .map(|a| NewRefund::parse_amount("amount_to_capture", a.0))
+            .transpose()
+    }
+}
+
+/// `POST /v1/payments/{id}/cancel`.
+#[derive(Debug, Deserialize)]
+pub struct CancelPaymentRequest {
+    pub cancellation_reason: Option<String>,
+}
+
+impl TryFrom<CancelPaymentRequest> for Option<CancellationReason> {
+    type Error = ValidationError;
+
+    fn try_from(r: CancelPaymentRequest) -> Result<Self, ValidationError> {
+        r.cancellation_reason
+            .map(|reason| CancellationReason::parse("cancellation_reason", &reason))
+            .transpose()
     }
 }
 

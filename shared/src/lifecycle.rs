@@ -1,0 +1,142 @@
+//! Payment transitions as the endpoints run them: read, decide in the
+//! domain, write conditioned on the status read. Two racing transitions
+//! cannot both win; the loser reads again and gets the answer for the state
+//! that won.
+
+use subtle::ConstantTimeEq;
+
+use crate::{
+    domain::{Payment, PaymentId, Tenant, Transition},
+    http::{
+        idempotency::{Outcome, Run},
+        wire::PaymentObject,
+        ApiError, Reply,
+    },
+    store::StoreError,
+    App,
+};
+
+/// Rounds of read-decide-write when transitions race.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// The payment as it is now: 404 if the tenant has none, and an expired
+/// hold is cancelled on the way (lazily, in case the scheduled function has
+/// not run yet).
+pub async fn load_payment(app: &App, tenant: &Tenant, id: &PaymentId, now: i64) -> Result<Payment, ApiError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let payment = app
+            .store
+            .get_payment(tenant, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("payment", id.as_str()))?;
+        let Some(expired) = payment.expire_hold(now) else {
+            return Ok(payment);
+        };
+        match app.store.transition_payment(tenant, &payment, &expired, None).await {
+            Ok(()) => {
+                tracing::info!(payment_id = %id, "expired hold cancelled on read");
+                return Ok(expired);
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(busy())
+}
+
+fn busy() -> ApiError {
+    ApiError::conflict(
+        "lock_timeout",
+        "This payment is being changed concurrently by other requests; retry this request.",
+    )
+}
+
+/// Compares a presented client secret with the payment's, in constant time.
+pub fn client_secret_matches(payment: &Payment, presented: &str) -> bool {
+    !payment.client_secret.is_empty() && bool::from(payment.client_secret.as_bytes().ct_eq(presented.as_bytes()))
+}
+
+/// The API error for a transition the domain refused.
+pub fn refused(payment: &Payment, t: Transition) -> ApiError {
+    match t {
+        Transition::UnexpectedState(message) => ApiError::invalid("payment_unexpected_state", message, None),
+        Transition::LiveNetworkUnavailable => ApiError::invalid(
+            "livemode_unsupported",
+            "Live payments cannot be confirmed: this deployment has no card network connected. Use test mode keys and test cards.",
+            None,
+        ),
+        Transition::HoldExpired => ApiError::invalid(
+            "payment_unexpected_state",
+            format!("The hold on payment {} expired and was released; it can no longer be captured.", payment.id),
+            None,
+        ),
+        Transition::InvalidCaptureAmount { requested, capturable } => ApiError::invalid(
+            "amount_too_large",
+            format!("amount_to_capture ({requested}) must be at most the amount capturable ({capturable})."),
+            Some("amount_to_capture"),
+        ),
+        Transition::Declined(p) => {
+            let e = p.last_payment_error.clone().unwrap_or_else(|| crate::domain::PaymentError {
+                code: "card_declined".into(),
+                decline_code: "generic_decline".into(),
+                message: "Your card was declined.".into(),
+            });
+            ApiError::card_declined(&e.code, &e.decline_code, &e.message)
+        }
+    }
+}
+
+/// Runs one transition of payment `id`: `check` vets the payment first
+/// (ownership of a client secret, a payment method's customer), `decide`
+/// computes the new state. A decline is written (the payment is `failed`)
+/// and answered 402.
+pub async fn transition<C, D>(
+    app: &App,
+    tenant: &Tenant,
+    id: &PaymentId,
+    run: &Run,
+    check: C,
+    decide: D,
+) -> Result<Outcome, ApiError>
+where
+    C: Fn(&Payment) -> Result<(), ApiError>,
+    D: Fn(&Payment) -> Result<Payment, Transition>,
+{
+    for _ in 0..MAX_ATTEMPTS {
+        let before = load_payment(app, tenant, id, crate::now_unix()).await?;
+        check(&before)?;
+        let (after, declined) = match decide(&before) {
+            Ok(after) => (after, false),
+            Err(Transition::Declined(after)) => (*after, true),
+            Err(other) => return Err(refused(&before, other)),
+        };
+        if declined {
+            match app.store.transition_payment(tenant, &before, &after, None).await {
+                Ok(()) => {
+                    tracing::info!(payment_id = %id, "payment declined");
+                    return Err(refused(&after, Transition::Declined(Box::new(after.clone()))));
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let reply = Reply::ok(&PaymentObject::with_secret(&after))?;
+        let completion = run.completion(&reply);
+        match app
+            .store
+            .transition_payment(tenant, &before, &after, completion.as_ref())
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(payment_id = %id, from = before.status.as_str(), to = after.status.as_str(), "payment transition");
+                return Ok(Outcome {
+                    recorded: completion.is_some(),
+                    reply,
+                });
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(busy())
+}
