@@ -93,6 +93,8 @@ pub struct Merchant {
     pub account_id: String,
     pub test_key: String,
     pub live_key: String,
+    pub test_publishable_key: String,
+    pub live_publishable_key: String,
 }
 
 impl From<CreatedAccount> for Merchant {
@@ -101,6 +103,8 @@ impl From<CreatedAccount> for Merchant {
             account_id: c.account.id.to_string(),
             test_key: c.test_secret_key.expose().to_owned(),
             live_key: c.live_secret_key.expose().to_owned(),
+            test_publishable_key: c.test_publishable_key.expose().to_owned(),
+            live_publishable_key: c.live_publishable_key.expose().to_owned(),
         }
     }
 }

@@ -100,7 +100,14 @@ async fn get_customer_fixture() {
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
 
-const HTTP_FUNCTIONS: [&str; 11] = [
+const HTTP_FUNCTIONS: [&str; 18] = [
+    "create_payment_method",
+    "attach_payment_method",
+    "list_payment_methods",
+    "detach_payment_method",
+    "confirm_payment",
+    "capture_payment",
+    "cancel_payment",
     "create_payment",
     "get_payment",
     "list_payments",
@@ -127,6 +134,13 @@ async fn run(name: &str, app: &'static paynectra::App, req: Request) -> lambda_h
         "create_refund" => create_refund::handler(app, req).await,
         "get_refund" => get_refund::handler(app, req).await,
         "list_refunds" => list_refunds::handler(app, req).await,
+        "create_payment_method" => create_payment_method::handler(app, req).await,
+        "attach_payment_method" => attach_payment_method::handler(app, req).await,
+        "list_payment_methods" => list_payment_methods::handler(app, req).await,
+        "detach_payment_method" => detach_payment_method::handler(app, req).await,
+        "confirm_payment" => confirm_payment::handler(app, req).await,
+        "capture_payment" => capture_payment::handler(app, req).await,
+        "cancel_payment" => cancel_payment::handler(app, req).await,
         other => panic!("no handler {other}"),
     }
     .unwrap()
@@ -252,6 +266,70 @@ async fn customer_fixtures() {
         serde_json::json!([]),
         "deleted customers are not listed"
     );
+}
+
+/// The fixtures' payment method (a 4242 card).
+async fn fixture_payment_method(app: &paynectra::App) {
+    let card = paynectra::domain::CardInput {
+        number: "4242424242424242".into(),
+        exp_month: 12,
+        exp_year: 2034,
+        cvc: "123".into(),
+    }
+    .validate(b"fixture", paynectra::now_unix())
+    .unwrap();
+    let pm = paynectra::domain::PaymentMethod {
+        id: "pm_0fixture000000000000000000000001".parse().unwrap(),
+        ..paynectra::domain::PaymentMethod::create(card, Mode::Test, 1_795_521_600)
+    };
+    app.store.insert_payment_method(&tenant(), &pm, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn payment_method_fixtures() {
+    let app = fresh_app().await;
+    let res = run("create_payment_method", app, request("create_payment_method")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(json_body(&res)["card"]["last4"], "4242");
+
+    fixture_customer(app).await;
+    fixture_payment_method(app).await;
+    let res = run("attach_payment_method", app, request("attach_payment_method")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let res = run("list_payment_methods", app, request("list_payment_methods")).await;
+    assert_eq!(json_body(&res)["data"][0]["id"], "pm_0fixture000000000000000000000001");
+    let res = run("detach_payment_method", app, request("detach_payment_method")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert!(json_body(&res)["customer"].is_null());
+}
+
+#[tokio::test]
+async fn lifecycle_fixtures() {
+    let app = fresh_app().await;
+    fixture_payment_method(app).await;
+    let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
+    let dto: CreatePaymentRequest = serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
+    let mut new: paynectra::domain::NewPayment = dto.try_into().unwrap();
+    new.capture_method = paynectra::domain::CaptureMethod::Manual;
+    let payment = Payment {
+        id: "pay_0fixture000000000000000000000001".parse().unwrap(),
+        ..Payment::create(new, Mode::Test, 1_795_521_600)
+    };
+    app.store.insert_payment(&tenant(), &payment, None).await.unwrap();
+
+    let res = run("confirm_payment", app, request("confirm_payment")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(json_body(&res)["status"], "requires_capture");
+    let res = run("capture_payment", app, request("capture_payment")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(json_body(&res)["amount_received"], 2000);
+    let res = run("cancel_payment", app, request("cancel_payment")).await;
+    assert_eq!(res.status(), 400, "a captured payment cannot be cancelled");
+
+    // The scheduled sweep takes EventBridge's event (ignored) and runs.
+    let _event: Value = serde_json::from_str(&fixture("expire_holds")).unwrap();
+    let swept = expire_holds::sweep(app, paynectra::now_unix()).await.unwrap();
+    assert_eq!(swept["cancelled"], 0);
 }
 
 /// A request that did not come through the authorizer has no tenant: 401,
