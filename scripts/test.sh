@@ -28,8 +28,16 @@ echo "==> cargo test" >&2
 log=$(mktemp -t paynectra-test.XXXXXX.log)
 status=0
 cargo test --workspace --all-targets --locked 2>&1 | tee "$log" || status=$?
-# One closing line for the whole run (cargo prints one per test binary).
+
+echo "==> The hosted payment page in headless Chromium" >&2
+scripts/e2e.sh 2>&1 | tee -a "$log" || status=$?
+
+# One closing line for the whole run (cargo prints one per test binary; the
+# browser test prints TAP).
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
+     /^# pass /      { passed += $3 }
+     /^# fail /      { failed += $3 }
+     /^# skipped /   { ignored += $3 }
      END { printf "total: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"
 rm -f "$log"
 exit "$status"

@@ -48,6 +48,7 @@ fn http_functions() -> HashMap<&'static str, HttpHandler> {
         ("create_payment", handler(create_payment::handler)),
         ("get_payment", handler(get_payment::handler)),
         ("list_payments", handler(list_payments::handler)),
+        ("hosted_page", handler(hosted_page::handler)),
         ("confirm_payment", handler(confirm_payment::handler)),
         ("capture_payment", handler(capture_payment::handler)),
         ("cancel_payment", handler(cancel_payment::handler)),
@@ -257,6 +258,23 @@ impl LocalApi {
             Err(_) => return self.gateway_response(REQUEST_TOO_LARGE, request_id),
         };
         let path = parts.uri.path().to_owned();
+        if parts.method == Method::OPTIONS && self.template.routes.iter().any(|r| r.matches(&path).is_some()) {
+            // CORS preflight, as the template's Cors settings answer it.
+            let mut res = hyper::Response::new(Full::new(Bytes::new()));
+            *res.status_mut() = StatusCode::NO_CONTENT;
+            let h = res.headers_mut();
+            h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+            h.insert(
+                "access-control-allow-headers",
+                HeaderValue::from_static("Authorization,Content-Type,Idempotency-Key"),
+            );
+            h.insert(
+                "access-control-allow-methods",
+                HeaderValue::from_static("GET,POST,DELETE,OPTIONS"),
+            );
+            h.insert("access-control-max-age", HeaderValue::from_static("600"));
+            return res;
+        }
         let Some((route, path_params)) = self.template.route(&parts.method, &path) else {
             return self.gateway_response(MISSING_AUTHENTICATION_TOKEN, request_id);
         };

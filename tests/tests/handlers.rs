@@ -332,6 +332,49 @@ async fn lifecycle_fixtures() {
     assert_eq!(swept["cancelled"], 0);
 }
 
+#[tokio::test]
+async fn hosted_page_fixture() {
+    let app = fresh_app().await;
+    let res = hosted_page::handler(app, request("hosted_page")).await.unwrap();
+    assert_eq!(res.status(), 404, "no such key or payment yet");
+
+    let pk = SecretKey::parse("pk_test_0fixturePublishableKey000001").unwrap();
+    let account = Account {
+        id: FIXTURE_ACCOUNT.parse().unwrap(),
+        name: "Fixture".into(),
+        created: 0,
+    };
+    app.store
+        .create_account(&account, &[ApiKey::new(account.id.clone(), &pk, 0)])
+        .await
+        .unwrap();
+    let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
+    let dto: CreatePaymentRequest = serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
+    let payment = Payment {
+        id: "pay_0fixture000000000000000000000001".parse().unwrap(),
+        client_secret: "pay_0fixture000000000000000000000001_secret_0fixture".into(),
+        ..Payment::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
+    };
+    app.store.insert_payment(&tenant(), &payment, None).await.unwrap();
+    let res = hosted_page::handler(app, request("hosted_page")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let Body::Text(html) = res.body() else { panic!("html") };
+    assert!(html.contains("$49.99") && html.contains("Order #6735"), "{html}");
+    assert!(res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
+
+    let mut script: Value = serde_json::from_str(&fixture("hosted_page")).unwrap();
+    script["path"] = "/pay/paynectra.js".into();
+    script["resource"] = "/pay/paynectra.js".into();
+    script["pathParameters"] = Value::Null;
+    let res = hosted_page::handler(app, from_str(&script.to_string()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "application/javascript; charset=utf-8");
+}
+
 /// A request that did not come through the authorizer has no tenant: 401,
 /// whatever the function.
 #[tokio::test]

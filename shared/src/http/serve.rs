@@ -109,6 +109,9 @@ fn respond(status: StatusCode, body: String, request_id: &str, replayed: bool) -
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Keys travel in the Authorization header, never in cookies, so any
+    // origin may call the API (paynectra.js on a merchant's own page).
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert(REQUEST_ID_HEADER, v);
     }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# End-to-end test of the hosted payment page in headless Chromium, against
+# the local stack. Run by `make test` (scripts/test.sh), which has DynamoDB
+# Local up and the environment set; it starts its own API server on a free
+# port and stops it on exit. Installs Debian's chromium and the pinned
+# playwright-core if they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> Installing Debian's chromium for the browser test" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi
+  $SUDO apt-get update -qq >&2 && $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
+
+export TABLE_NAME="e2e-$(python3 -c 'import uuid; print(uuid.uuid4().hex)')"
+export CARD_FINGERPRINT_KEY=paynectra-e2e-fingerprint-key-0123456789
+target/debug/paynectra-admin table create >/dev/null
+account=$(target/debug/paynectra-admin accounts create --name "E2E shop")
+PAYNECTRA_E2E_SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_secret_key"])' "$account")
+PAYNECTRA_E2E_PK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_publishable_key"])' "$account")
+export PAYNECTRA_E2E_SK PAYNECTRA_E2E_PK
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+RUST_LOG=warn PAYNECTRA_PORT=$port target/debug/paynectra-local >/dev/null 2>&1 &
+api_pid=$!
+trap 'kill $api_pid 2>/dev/null || true; wait $api_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+export PAYNECTRA_E2E_BASE="http://127.0.0.1:$port"
+cd tests/e2e && node --test --test-reporter=tap
