@@ -66,6 +66,7 @@ fn page(title: &str, body: &str) -> String {
   button {{ margin-top: 1.25rem; width: 100%; font-size: 1rem; padding: .75rem; border: 0; border-radius: 6px; background: #3a5bd9; color: #fff; cursor: pointer; }}
   button:disabled {{ background: #8a9bd9; cursor: wait; }}
   .status {{ min-height: 1.5rem; margin-top: 1rem; }} .error {{ color: #b00020; }}
+  .badge {{ display: inline-block; font-size: .8rem; background: #fff4d6; color: #6b4a00; padding: .2rem .5rem; border-radius: 4px; margin: 0 0 1rem; }}
   @media (max-width: 30rem) {{ main {{ margin: 0; border-radius: 0; min-height: 100vh; }} }}
 </style>
 </head>
@@ -163,10 +164,15 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
         _ => return Ok(not_valid(&request_id)),
     };
     let merchant = escape(payment.description.as_deref().unwrap_or("Payment"));
+    let badge = if payment.mode.livemode() {
+        ""
+    } else {
+        r#"<p class="badge">Test mode: pay with a test card such as 4242 4242 4242 4242.</p>"#
+    };
     let amount = escape(&display_amount(&payment));
     let body = match payment.status {
         PaymentStatus::Pending | PaymentStatus::Failed => format!(
-            r#"<h1>{merchant}</h1>
+            r#"{badge}<h1>{merchant}</h1>
 <p class="amount" aria-label="Amount to pay">{amount}</p>
 <form id="payment-form" novalidate
   data-payment-id="{id}" data-client-secret="{secret}" data-publishable-key="{key}" data-return-url="{return_url}">
