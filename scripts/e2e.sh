@@ -16,6 +16,8 @@ if [ ! -d tests/e2e/node_modules/playwright-core ]; then
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
 
+cargo build --quiet --locked --bin paynectra-local --bin paynectra-admin
+
 export TABLE_NAME="e2e-$(python3 -c 'import uuid; print(uuid.uuid4().hex)')"
 export CARD_FINGERPRINT_KEY=paynectra-e2e-fingerprint-key-0123456789
 target/debug/paynectra-admin table create >/dev/null
@@ -25,12 +27,20 @@ PAYNECTRA_E2E_PK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["t
 export PAYNECTRA_E2E_SK PAYNECTRA_E2E_PK
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-RUST_LOG=warn PAYNECTRA_PORT=$port target/debug/paynectra-local >/dev/null 2>&1 &
+server_log=$(mktemp -t paynectra-e2e-api.XXXXXX.log)
+RUST_LOG=warn PAYNECTRA_PORT=$port target/debug/paynectra-local >"$server_log" 2>&1 &
 api_pid=$!
-trap 'kill $api_pid 2>/dev/null || true; wait $api_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+trap 'kill $api_pid 2>/dev/null || true; wait $api_pid 2>/dev/null || true; rm -f "$server_log"' EXIT
+up=""
+for _ in $(seq 1 150); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then up=1; break; fi
+  kill -0 "$api_pid" 2>/dev/null || break
   sleep 0.1
 done
+if [ -z "$up" ]; then
+  echo "The local API did not start; its log:" >&2
+  cat "$server_log" >&2
+  exit 1
+fi
 export PAYNECTRA_E2E_BASE="http://127.0.0.1:$port"
 cd tests/e2e && node --test --test-reporter=tap
