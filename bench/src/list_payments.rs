@@ -51,8 +51,12 @@ fn payment(mode: Mode, i: usize, customer: Option<&CustomerId>) -> Payment {
 
 async fn seed(api: &TestApi, t: &Tenant, payments: Vec<Payment>) {
     let store = &api.app.store;
-    let mut done =
-        futures::stream::iter(payments.iter().map(|p| store.insert_payment(t, p, None))).buffer_unordered(48);
+    let mut done = futures::stream::iter(
+        payments
+            .iter()
+            .map(|p| store.insert_payment(t, p, paynectra::store::Writes::NONE)),
+    )
+    .buffer_unordered(48);
     while let Some(r) = done.next().await {
         r.expect("seed payment");
     }
@@ -66,7 +70,11 @@ async fn fixture(size: usize) -> Fixture {
         mode: Mode::Test,
     };
     let customer = Customer::create(NewCustomer::default(), Mode::Test, BASE);
-    api.app.store.insert_customer(&tenant, &customer, None).await.unwrap();
+    api.app
+        .store
+        .insert_customer(&tenant, &customer, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
     let started = Instant::now();
     let payments: Vec<Payment> = (0..size)
         .map(|i| payment(Mode::Test, i, (i % 3 == 0).then_some(&customer.id)))

@@ -6,13 +6,13 @@
 use subtle::ConstantTimeEq;
 
 use crate::{
-    domain::{Payment, PaymentId, Tenant, Transition},
+    domain::{Event, EventRequest, EventType, Payment, PaymentId, Tenant, Transition},
     http::{
         idempotency::{Outcome, Run},
         wire::PaymentObject,
         ApiError, Reply,
     },
-    store::StoreError,
+    store::{StoreError, Writes},
     App,
 };
 
@@ -32,7 +32,12 @@ pub async fn load_payment(app: &App, tenant: &Tenant, id: &PaymentId, now: i64) 
         let Some(expired) = payment.expire_hold(now) else {
             return Ok(payment);
         };
-        match app.store.transition_payment(tenant, &payment, &expired, None).await {
+        let event = transition_event(tenant, &payment, &expired, &EventRequest::default(), now);
+        let writes = Writes {
+            event: event.as_ref(),
+            completion: None,
+        };
+        match app.store.transition_payment(tenant, &payment, &expired, writes).await {
             Ok(()) => {
                 tracing::info!(payment_id = %id, "expired hold cancelled on read");
                 return Ok(expired);
@@ -86,6 +91,26 @@ pub fn refused(payment: &Payment, t: Transition) -> ApiError {
     }
 }
 
+/// The event of a payment's transition (none if its status did not change).
+fn transition_event(
+    tenant: &Tenant,
+    before: &Payment,
+    after: &Payment,
+    request: &EventRequest,
+    now: i64,
+) -> Option<Event> {
+    EventType::of_transition(before.status, after.status).map(|kind| {
+        Event::new(
+            kind,
+            tenant.mode,
+            &PaymentObject::from(after),
+            None,
+            request.clone(),
+            now,
+        )
+    })
+}
+
 /// Runs one transition of payment `id`: `check` vets the payment first
 /// (ownership of a client secret, a payment method's customer), `decide`
 /// computes the new state. A decline is written (the payment is `failed`)
@@ -95,6 +120,7 @@ pub async fn transition<C, D>(
     tenant: &Tenant,
     id: &PaymentId,
     run: &Run,
+    request: &EventRequest,
     check: C,
     decide: D,
 ) -> Result<Outcome, ApiError>
@@ -110,8 +136,13 @@ where
             Err(Transition::Declined(after)) => (*after, true),
             Err(other) => return Err(refused(&before, other)),
         };
+        let event = transition_event(tenant, &before, &after, request, crate::now_unix());
         if declined {
-            match app.store.transition_payment(tenant, &before, &after, None).await {
+            let writes = Writes {
+                event: event.as_ref(),
+                completion: None,
+            };
+            match app.store.transition_payment(tenant, &before, &after, writes).await {
                 Ok(()) => {
                     tracing::info!(payment_id = %id, "payment declined");
                     return Err(refused(&after, Transition::Declined(Box::new(after.clone()))));
@@ -122,11 +153,11 @@ where
         }
         let reply = Reply::ok(&PaymentObject::with_secret(&after))?;
         let completion = run.completion(&reply);
-        match app
-            .store
-            .transition_payment(tenant, &before, &after, completion.as_ref())
-            .await
-        {
+        let writes = Writes {
+            event: event.as_ref(),
+            completion: completion.as_ref(),
+        };
+        match app.store.transition_payment(tenant, &before, &after, writes).await {
             Ok(()) => {
                 tracing::info!(payment_id = %id, from = before.status.as_str(), to = after.status.as_str(), "payment transition");
                 return Ok(Outcome {

@@ -149,7 +149,7 @@ impl TestApi {
         };
         self.app
             .store
-            .insert_payment(&tenant, &p, None)
+            .insert_payment(&tenant, &p, paynectra::store::Writes::NONE)
             .await
             .expect("store payment");
         p.id.to_string()

@@ -67,7 +67,10 @@ async fn get_payment_fixture() {
         id: "pay_0fixture000000000000000000000001".parse().unwrap(),
         ..Payment::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
     };
-    app.store.insert_payment(&tenant(), &payment, None).await.unwrap();
+    app.store
+        .insert_payment(&tenant(), &payment, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
     let res = get_payment::handler(app, request("get_payment")).await.unwrap();
     assert_eq!(res.status(), 200);
     let body = json_body(&res);
@@ -94,7 +97,10 @@ async fn get_customer_fixture() {
         id: "cus_0fixture000000000000000000000001".parse().unwrap(),
         ..Customer::create(NewCustomer::default(), Mode::Test, 1_795_521_600)
     };
-    app.store.insert_customer(&tenant(), &customer, None).await.unwrap();
+    app.store
+        .insert_customer(&tenant(), &customer, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
     let res = get_customer::handler(app, request("get_customer")).await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
@@ -155,7 +161,10 @@ async fn fixture_payment(app: &paynectra::App) -> Payment {
         ..Payment::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
     }
     .captured();
-    app.store.insert_payment(&tenant(), &payment, None).await.unwrap();
+    app.store
+        .insert_payment(&tenant(), &payment, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
     payment
 }
 
@@ -168,7 +177,10 @@ async fn fixture_customer(app: &paynectra::App) -> Customer {
         id: "cus_0fixture000000000000000000000001".parse().unwrap(),
         ..Customer::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
     };
-    app.store.insert_customer(&tenant(), &customer, None).await.unwrap();
+    app.store
+        .insert_customer(&tenant(), &customer, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
     customer
 }
 
@@ -205,7 +217,10 @@ async fn refund_fixtures() {
         id: "re_0fixture000000000000000000000001".parse().unwrap(),
         ..serde_json::from_value::<paynectra::domain::Refund>(json_refund(&refund)).unwrap()
     };
-    app.store.insert_refund(&tenant(), &fixed, None).await.unwrap();
+    app.store
+        .insert_refund(&tenant(), &fixed, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
     let res = run("get_refund", app, request("get_refund")).await;
     assert_eq!(res.status(), 200, "{:?}", res.body());
     assert_eq!(json_body(&res)["id"], "re_0fixture000000000000000000000001");
@@ -282,7 +297,10 @@ async fn fixture_payment_method(app: &paynectra::App) {
         id: "pm_0fixture000000000000000000000001".parse().unwrap(),
         ..paynectra::domain::PaymentMethod::create(card, Mode::Test, 1_795_521_600)
     };
-    app.store.insert_payment_method(&tenant(), &pm, None).await.unwrap();
+    app.store
+        .insert_payment_method(&tenant(), &pm, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -315,7 +333,10 @@ async fn lifecycle_fixtures() {
         id: "pay_0fixture000000000000000000000001".parse().unwrap(),
         ..Payment::create(new, Mode::Test, 1_795_521_600)
     };
-    app.store.insert_payment(&tenant(), &payment, None).await.unwrap();
+    app.store
+        .insert_payment(&tenant(), &payment, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
 
     let res = run("confirm_payment", app, request("confirm_payment")).await;
     assert_eq!(res.status(), 200, "{:?}", res.body());
@@ -355,7 +376,10 @@ async fn hosted_page_fixture() {
         client_secret: "pay_0fixture000000000000000000000001_secret_0fixture".into(),
         ..Payment::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
     };
-    app.store.insert_payment(&tenant(), &payment, None).await.unwrap();
+    app.store
+        .insert_payment(&tenant(), &payment, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
     let res = hosted_page::handler(app, request("hosted_page")).await.unwrap();
     assert_eq!(res.status(), 200);
     let Body::Text(html) = res.body() else { panic!("html") };
@@ -441,7 +465,10 @@ async fn list_payments_fixture() {
     let dto = || -> CreatePaymentRequest { serde_json::from_str(raw["body"].as_str().unwrap()).unwrap() };
     for created in [100, 200, 300] {
         let p = Payment::create(dto().try_into().unwrap(), Mode::Test, created);
-        app.store.insert_payment(&tenant(), &p, None).await.unwrap();
+        app.store
+            .insert_payment(&tenant(), &p, paynectra::store::Writes::NONE)
+            .await
+            .unwrap();
     }
     let res = run("list_payments", app, request("list_payments")).await;
     assert_eq!(res.status(), 200, "{:?}", res.body());

@@ -302,7 +302,7 @@ async fn without_a_key_nothing_is_recorded() {
         .post(&m.test_key, "/v1/payments", json!({"amount": 100, "currency": "usd"}))
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(api.item_count().await, before + 1, "the payment and nothing else");
+    assert_eq!(api.item_count().await, before + 2, "the payment and its event, nothing else");
     let r = post(
         &api,
         &m.test_key,
@@ -314,7 +314,7 @@ async fn without_a_key_nothing_is_recorded() {
     assert_eq!(r.status, 200);
     assert_eq!(
         api.item_count().await,
-        before + 3,
-        "the payment and its idempotency record"
+        before + 5,
+        "the payment, its event and its idempotency record"
     );
 }

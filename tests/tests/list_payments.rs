@@ -28,9 +28,13 @@ fn payment(mode: Mode, created: i64, customer: Option<&CustomerId>, status: Paym
 /// statuses comes later), returning them.
 async fn seed(api: &TestApi, t: &Tenant, payments: Vec<Payment>) -> Vec<Payment> {
     for chunk in payments.chunks(25) {
-        futures::future::try_join_all(chunk.iter().map(|p| api.app.store.insert_payment(t, p, None)))
-            .await
-            .unwrap();
+        futures::future::try_join_all(
+            chunk
+                .iter()
+                .map(|p| api.app.store.insert_payment(t, p, paynectra::store::Writes::NONE)),
+        )
+        .await
+        .unwrap();
     }
     payments
 }
@@ -136,7 +140,11 @@ async fn walks_with_every_filter_combination() {
             id: c.clone(),
             ..paynectra::domain::Customer::create(Default::default(), Mode::Test, BASE)
         };
-        api.app.store.insert_customer(&ta, &customer, None).await.unwrap();
+        api.app
+            .store
+            .insert_customer(&ta, &customer, paynectra::store::Writes::NONE)
+            .await
+            .unwrap();
     }
     // 240 payments, three per second (ties), four customers (one "none"),
     // four statuses, in an order that does not match creation.
@@ -448,7 +456,7 @@ async fn each_list_reads_about_limit_plus_one_items() {
                 id: customer.clone(),
                 ..paynectra::domain::Customer::create(Default::default(), Mode::Test, BASE)
             },
-            None,
+            paynectra::store::Writes::NONE,
         )
         .await
         .unwrap();

@@ -20,7 +20,16 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
             Begin::Replay(reply) => return Ok(reply),
             Begin::Run(run) => run,
         };
-        let outcome = transition(app, &ctx.tenant, &id, &run, |_| Ok(()), |p| p.cancel(reason)).await;
+        let outcome = transition(
+            app,
+            &ctx.tenant,
+            &id,
+            &run,
+            &ctx.event_request(),
+            |_| Ok(()),
+            |p| p.cancel(reason),
+        )
+        .await;
         run.finish(&app.store, outcome).await
     })
     .await

@@ -21,7 +21,16 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
             Begin::Run(run) => run,
         };
         let now = paynectra::now_unix();
-        let outcome = transition(app, &ctx.tenant, &id, &run, |_| Ok(()), |p| p.capture(amount, now)).await;
+        let outcome = transition(
+            app,
+            &ctx.tenant,
+            &id,
+            &run,
+            &ctx.event_request(),
+            |_| Ok(()),
+            |p| p.capture(amount, now),
+        )
+        .await;
         run.finish(&app.store, outcome).await
     })
     .await

@@ -2,13 +2,14 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
-    domain::{Customer, NewCustomer},
+    domain::{Customer, Event, EventType, NewCustomer},
     http::{
         idempotency::{self, Begin, Outcome},
         parse_json, serve,
         wire::{CreateCustomerRequest, CustomerObject},
         Reply,
     },
+    store::Writes,
     App,
 };
 
@@ -23,9 +24,16 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
         let outcome = async {
             let reply = Reply::ok(&CustomerObject::from(&customer))?;
             let completion = run.completion(&reply);
-            app.store
-                .insert_customer(&ctx.tenant, &customer, completion.as_ref())
-                .await?;
+            let event = Event::new(
+                EventType::CustomerCreated,
+                ctx.tenant.mode,
+                &CustomerObject::from(&customer),
+                None,
+                ctx.event_request(),
+                customer.created,
+            );
+            let writes = Writes::new(&event, completion.as_ref());
+            app.store.insert_customer(&ctx.tenant, &customer, writes).await?;
             tracing::info!(customer_id = %customer.id, "customer created");
             Ok(Outcome {
                 recorded: completion.is_some(),

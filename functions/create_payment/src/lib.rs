@@ -2,14 +2,14 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
-    domain::{NewPayment, Payment},
+    domain::{Event, EventType, NewPayment, Payment},
     http::{
         idempotency::{self, Begin, Outcome},
         parse_json, serve,
         wire::{CreatePaymentRequest, PaymentObject},
         ApiError, Reply,
     },
-    store::StoreError,
+    store::{StoreError, Writes},
     App,
 };
 
@@ -24,11 +24,16 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
         let outcome = async {
             let reply = Reply::ok(&PaymentObject::with_secret(&payment))?;
             let completion = run.completion(&reply);
-            match app
-                .store
-                .insert_payment(&ctx.tenant, &payment, completion.as_ref())
-                .await
-            {
+            let event = Event::new(
+                EventType::PaymentCreated,
+                ctx.tenant.mode,
+                &PaymentObject::from(&payment),
+                None,
+                ctx.event_request(),
+                payment.created,
+            );
+            let writes = Writes::new(&event, completion.as_ref());
+            match app.store.insert_payment(&ctx.tenant, &payment, writes).await {
                 Ok(()) => {}
                 Err(StoreError::CustomerNotFound(id)) => {
                     return Err(ApiError::invalid(

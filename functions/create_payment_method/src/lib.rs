@@ -9,6 +9,7 @@ use paynectra::{
         wire::{CreatePaymentMethodRequest, PaymentMethodObject},
         Access, ApiError, Reply,
     },
+    store::Writes,
     App,
 };
 
@@ -29,9 +30,11 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
         let outcome = async {
             let reply = Reply::ok(&PaymentMethodObject::from(&pm))?;
             let completion = run.completion(&reply);
-            app.store
-                .insert_payment_method(&ctx.tenant, &pm, completion.as_ref())
-                .await?;
+            let writes = Writes {
+                event: None,
+                completion: completion.as_ref(),
+            };
+            app.store.insert_payment_method(&ctx.tenant, &pm, writes).await?;
             tracing::info!(payment_method_id = %pm.id, brand = ?pm.card.brand, "payment method created");
             Ok(Outcome {
                 recorded: completion.is_some(),

@@ -4,14 +4,14 @@ use std::time::Duration;
 
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
-    domain::{NewRefund, Payment, Refund, RefundRefused, Tenant},
+    domain::{Event, EventType, NewRefund, Payment, Refund, RefundRefused},
     http::{
         idempotency::{self, Begin, Outcome, Run},
         parse_json, serve,
         wire::{CreateRefundRequest, RefundObject},
-        ApiError, Reply,
+        ApiError, Reply, RequestCtx,
     },
-    store::StoreError,
+    store::{StoreError, Writes},
     App,
 };
 
@@ -64,7 +64,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
             Begin::Replay(reply) => return Ok(reply),
             Begin::Run(run) => run,
         };
-        let outcome = refund_with_retries(app, &ctx.tenant, &new, &run).await;
+        let outcome = refund_with_retries(app, &ctx, &new, &run).await;
         run.finish(&app.store, outcome).await
     })
     .await
@@ -72,7 +72,8 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 
 /// Reads the payment, decides, and writes; a write that lost a race to a
 /// concurrent refund reads and decides again.
-async fn refund_with_retries(app: &App, tenant: &Tenant, new: &NewRefund, run: &Run) -> Result<Outcome, ApiError> {
+async fn refund_with_retries(app: &App, ctx: &RequestCtx, new: &NewRefund, run: &Run) -> Result<Outcome, ApiError> {
+    let tenant = &ctx.tenant;
     for attempt in 0..MAX_ATTEMPTS {
         let payment = app
             .store
@@ -82,7 +83,16 @@ async fn refund_with_retries(app: &App, tenant: &Tenant, new: &NewRefund, run: &
         let refund = Refund::against(new, &payment, paynectra::now_unix()).map_err(|why| refused(&payment, why))?;
         let reply = Reply::ok(&RefundObject::from(&refund))?;
         let completion = run.completion(&reply);
-        match app.store.insert_refund(tenant, &refund, completion.as_ref()).await {
+        let event = Event::new(
+            EventType::RefundCreated,
+            tenant.mode,
+            &RefundObject::from(&refund),
+            None,
+            ctx.event_request(),
+            refund.created,
+        );
+        let writes = Writes::new(&event, completion.as_ref());
+        match app.store.insert_refund(tenant, &refund, writes).await {
             Ok(()) => {
                 tracing::info!(refund_id = %refund.id, payment_id = %payment.id, amount = refund.amount, attempt, "refund created");
                 return Ok(Outcome {

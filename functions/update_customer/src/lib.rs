@@ -2,14 +2,14 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
-    domain::{CustomerId, CustomerUpdate, Tenant},
+    domain::{event::previous_attributes, CustomerId, CustomerUpdate, Event, EventType},
     http::{
         idempotency::{self, Begin, Outcome, Run},
         parse_json, path_id, serve,
         wire::{CustomerObject, UpdateCustomerRequest},
-        ApiError, Reply,
+        ApiError, Reply, RequestCtx,
     },
-    store::StoreError,
+    store::{StoreError, Writes},
     App,
 };
 
@@ -24,7 +24,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
             Begin::Replay(reply) => return Ok(reply),
             Begin::Run(run) => run,
         };
-        let outcome = update_with_retries(app, &ctx.tenant, &id, update, &run).await;
+        let outcome = update_with_retries(app, &ctx, &id, update, &run).await;
         run.finish(&app.store, outcome).await
     })
     .await
@@ -32,7 +32,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
 
 async fn update_with_retries(
     app: &App,
-    tenant: &Tenant,
+    ctx: &RequestCtx,
     id: &CustomerId,
     update: CustomerUpdate,
     run: &Run,
@@ -40,14 +40,25 @@ async fn update_with_retries(
     for _ in 0..MAX_ATTEMPTS {
         let current = app
             .store
-            .get_customer(tenant, id)
+            .get_customer(&ctx.tenant, id)
             .await?
             .filter(|c| !c.deleted)
             .ok_or_else(|| ApiError::not_found("customer", id.as_str()))?;
         let next = current.updated(update.clone())?;
         let reply = Reply::ok(&CustomerObject::from(&next))?;
         let completion = run.completion(&reply);
-        match app.store.replace_customer(tenant, &next, completion.as_ref()).await {
+        let before = serde_json::to_value(CustomerObject::from(&current)).unwrap_or_default();
+        let after = serde_json::to_value(CustomerObject::from(&next)).unwrap_or_default();
+        let event = Event::new(
+            EventType::CustomerUpdated,
+            ctx.tenant.mode,
+            &after,
+            Some(previous_attributes(&before, &after)),
+            ctx.event_request(),
+            paynectra::now_unix(),
+        );
+        let writes = Writes::new(&event, completion.as_ref());
+        match app.store.replace_customer(&ctx.tenant, &next, writes).await {
             Ok(()) => {
                 tracing::info!(customer_id = %id, version = next.version, "customer updated");
                 return Ok(Outcome {

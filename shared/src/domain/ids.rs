@@ -117,6 +117,10 @@ prefixed_id!(
     /// A payment method (a tokenised card).
     PaymentMethodId, "pm_", "payment method"
 );
+prefixed_id!(
+    /// An event (a state change).
+    EventId, "evt_", "event"
+);
 
 #[cfg(test)]
 mod tests {

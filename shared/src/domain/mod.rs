@@ -6,6 +6,7 @@ pub mod account;
 pub mod card;
 pub mod customer;
 pub mod error;
+pub mod event;
 pub mod ids;
 pub mod list;
 pub mod metadata;
@@ -17,7 +18,8 @@ pub use account::{Account, ApiKey, KeyHash, KeyKind, KeyStatus, Mode, SecretKey,
 pub use card::{Brand, Card, CardInput, NetworkOutcome, PaymentMethod, ValidCard};
 pub use customer::{Address, Country, Customer, CustomerUpdate, Email, NewCustomer, Patch, Phone};
 pub use error::ValidationError;
-pub use ids::{AccountId, ApiKeyId, CustomerId, PaymentId, PaymentMethodId, PrefixedId, RefundId};
+pub use event::{Event, EventRequest, EventType, EventTypeFilter};
+pub use ids::{AccountId, ApiKeyId, CustomerId, EventId, PaymentId, PaymentMethodId, PrefixedId, RefundId};
 pub use list::{CreatedRange, Cursor, ListWindow, Page};
 pub use metadata::Metadata;
 pub use money::{Amount, Currency};

@@ -22,6 +22,18 @@ pub struct RequestCtx {
     pub tenant: Tenant,
     /// Secret or publishable.
     pub key_kind: KeyKind,
+    /// The request's `Idempotency-Key`, if any (recorded on its events).
+    pub idempotency_key: Option<String>,
+}
+
+impl RequestCtx {
+    /// What the events this request causes say about it.
+    pub fn event_request(&self) -> crate::domain::EventRequest {
+        crate::domain::EventRequest {
+            id: Some(self.request_id.clone()),
+            idempotency_key: self.idempotency_key.clone(),
+        }
+    }
 }
 
 /// A response the handler chose: a success, or a recorded response
@@ -166,6 +178,11 @@ where
                     request_id: request_id.clone(),
                     tenant,
                     key_kind,
+                    idempotency_key: req
+                        .headers()
+                        .get(super::idempotency::HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned),
                 };
                 handler(ctx, req).await
             }

@@ -6,8 +6,8 @@
 //! or prefix-match another tenant's.
 
 use crate::domain::{
-    AccountId, ApiKeyId, CustomerId, KeyHash, PaymentFilter, PaymentId, PaymentMethodId, PaymentStatus, RefundId,
-    Tenant,
+    AccountId, ApiKeyId, CustomerId, EventId, EventType, EventTypeFilter, KeyHash, PaymentFilter, PaymentId,
+    PaymentMethodId, PaymentStatus, RefundId, Tenant,
 };
 
 pub(super) const PK: &str = "pk";
@@ -254,6 +254,51 @@ pub(super) fn hold(t: &Tenant, payment: &PaymentId, capture_before: i64) -> Keys
 
 pub(super) fn hold_day(day: i64) -> String {
     format!("HOLD#{day}")
+}
+
+pub(super) fn event(t: &Tenant, id: &EventId) -> Keys {
+    Keys {
+        pk: format!("{}#{id}", tenant_prefix(t)),
+        sk: "event".into(),
+        ..Keys::default()
+    }
+}
+
+/// An event with its list keys: all events (gsi1), one group such as
+/// `payment.*` (gsi2), one type (gsi3).
+pub(super) fn event_item(t: &Tenant, id: &EventId, created: i64, kind: EventType) -> Keys {
+    let p = tenant_prefix(t);
+    let sort = created_sort_key(created, id.as_str());
+    Keys {
+        gsi1: Some((format!("{p}#event"), sort.clone())),
+        gsi2: Some((format!("{p}#event#group#{}", kind.group()), sort.clone())),
+        gsi3: Some((format!("{p}#event#type#{}", kind.as_str()), sort)),
+        ..event(t, id)
+    }
+}
+
+pub(super) fn event_list_index(t: &Tenant, filter: Option<EventTypeFilter>) -> ListIndex {
+    let p = tenant_prefix(t);
+    match filter {
+        None => ListIndex {
+            index: "gsi1",
+            pk_attr: GSI1PK,
+            sk_attr: GSI1SK,
+            pk: format!("{p}#event"),
+        },
+        Some(EventTypeFilter::Group(g)) => ListIndex {
+            index: "gsi2",
+            pk_attr: GSI2PK,
+            sk_attr: GSI2SK,
+            pk: format!("{p}#event#group#{g}"),
+        },
+        Some(EventTypeFilter::Exact(kind)) => ListIndex {
+            index: "gsi3",
+            pk_attr: GSI3PK,
+            sk_attr: GSI3SK,
+            pk: format!("{p}#event#type#{}", kind.as_str()),
+        },
+    }
 }
 
 pub(super) fn refund(t: &Tenant, id: &RefundId) -> Keys {

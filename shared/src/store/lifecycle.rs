@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 
-use super::{from_item, key_of, keys, put_item, s, to_item, Completion, ReadStats, Store, StoreError, NOT_EXISTS};
+use super::{from_item, key_of, keys, put_item, s, to_item, ReadStats, Store, StoreError, Writes, NOT_EXISTS};
 use crate::domain::{
     CreatedRange, CustomerId, ListWindow, Mode, Page, Payment, PaymentId, PaymentMethod, PaymentMethodId,
     PaymentStatus, Tenant,
@@ -33,13 +33,13 @@ impl Store {
         &self,
         tenant: &Tenant,
         pm: &PaymentMethod,
-        completion: Option<&Completion>,
+        writes: Writes<'_>,
     ) -> Result<(), StoreError> {
         let item = to_item(&keys::payment_method(tenant, &pm.id), pm)?;
-        if completion.is_some() {
+        if writes.any() {
             let items = vec![put_item(self.put(item, NOT_EXISTS))];
             return self
-                .transact("TransactWriteItems(payment method)", items, tenant, completion, |_| {
+                .transact("TransactWriteItems(payment method)", items, tenant, writes, |_| {
                     StoreError::AlreadyExists
                 })
                 .await;
@@ -97,7 +97,7 @@ impl Store {
             TransactWriteItem::builder().condition_check(check).build(),
             TransactWriteItem::builder().update(update).build(),
         ];
-        self.transact("TransactWriteItems(attach)", items, tenant, None, |i| match i {
+        self.transact("TransactWriteItems(attach)", items, tenant, Writes::NONE, |i| match i {
             0 => StoreError::CustomerNotFound(customer.clone()),
             _ => StoreError::Conflict,
         })
@@ -156,7 +156,7 @@ impl Store {
         tenant: &Tenant,
         before: &Payment,
         after: &Payment,
-        completion: Option<&Completion>,
+        writes: Writes<'_>,
     ) -> Result<(), StoreError> {
         let keys = keys::payment_item(
             tenant,
@@ -192,13 +192,9 @@ impl Store {
                 items.push(put_item(put));
             }
         }
-        self.transact(
-            "TransactWriteItems(payment transition)",
-            items,
-            tenant,
-            completion,
-            |_| StoreError::Conflict,
-        )
+        self.transact("TransactWriteItems(payment transition)", items, tenant, writes, |_| {
+            StoreError::Conflict
+        })
         .await
     }
 

@@ -22,8 +22,9 @@ pub use idempotency::{Completion, IdempotencyRecord, IdempotencyState};
 pub use lifecycle::DueHold;
 
 use crate::domain::{
-    Account, AccountId, ApiKey, ApiKeyId, CreatedRange, Cursor, Customer, CustomerId, KeyHash, KeyKind, KeyStatus,
-    ListWindow, Mode, Page, Payment, PaymentFilter, PaymentId, PaymentStatus, Refund, RefundId, Tenant,
+    Account, AccountId, ApiKey, ApiKeyId, CreatedRange, Cursor, Customer, CustomerId, Event, EventId, EventTypeFilter,
+    KeyHash, KeyKind, KeyStatus, ListWindow, Mode, Page, Payment, PaymentFilter, PaymentId, PaymentStatus, Refund,
+    RefundId, Tenant,
 };
 use keys::Keys;
 
@@ -72,6 +73,32 @@ impl StoreError {
             operation,
             message: DisplayErrorContext(&err).to_string(),
         }
+    }
+}
+
+/// What a change writes besides itself, in the same transaction: its event,
+/// and the completion of the request's idempotency record.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Writes<'a> {
+    pub event: Option<&'a Event>,
+    pub completion: Option<&'a Completion>,
+}
+
+impl<'a> Writes<'a> {
+    pub const NONE: Writes<'static> = Writes {
+        event: None,
+        completion: None,
+    };
+
+    pub fn new(event: &'a Event, completion: Option<&'a Completion>) -> Self {
+        Self {
+            event: Some(event),
+            completion,
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.event.is_some() || self.completion.is_some()
     }
 }
 
@@ -249,11 +276,14 @@ impl Store {
         operation: &'static str,
         mut items: Vec<TransactWriteItem>,
         tenant: &Tenant,
-        completion: Option<&Completion>,
+        writes: Writes<'_>,
         failure: impl Fn(usize) -> StoreError,
     ) -> Result<(), StoreError> {
+        if let Some(e) = writes.event {
+            items.push(self.event_put(tenant, e)?);
+        }
         let business = items.len();
-        if let Some(c) = completion {
+        if let Some(c) = writes.completion {
             items.push(self.completion_item(tenant, c));
         }
         self.client
@@ -444,7 +474,7 @@ impl Store {
         &self,
         tenant: &Tenant,
         payment: &Payment,
-        completion: Option<&Completion>,
+        writes: Writes<'_>,
     ) -> Result<(), StoreError> {
         let keys = keys::payment_item(
             tenant,
@@ -455,10 +485,10 @@ impl Store {
         );
         let item = to_item(&keys, payment)?;
         let Some(customer_id) = &payment.customer_id else {
-            if completion.is_some() {
+            if writes.any() {
                 let items = vec![put_item(self.put(item, NOT_EXISTS))];
                 return self
-                    .transact("TransactWriteItems(payment)", items, tenant, completion, |_| {
+                    .transact("TransactWriteItems(payment)", items, tenant, writes, |_| {
                         StoreError::AlreadyExists
                     })
                     .await;
@@ -486,7 +516,7 @@ impl Store {
             TransactWriteItem::builder().condition_check(check).build(),
             put_item(self.put(item, NOT_EXISTS)),
         ];
-        self.transact("TransactWriteItems(payment)", items, tenant, completion, |i| match i {
+        self.transact("TransactWriteItems(payment)", items, tenant, writes, |i| match i {
             0 => StoreError::CustomerNotFound(customer_id.clone()),
             _ => StoreError::AlreadyExists,
         })
@@ -642,12 +672,7 @@ impl Store {
     /// captured and still having at least that much refundable. Concurrent
     /// refunds can never take more than the payment has: the loser gets
     /// [`StoreError::RefundConflict`] and should re-read the payment.
-    pub async fn insert_refund(
-        &self,
-        tenant: &Tenant,
-        refund: &Refund,
-        completion: Option<&Completion>,
-    ) -> Result<(), StoreError> {
+    pub async fn insert_refund(&self, tenant: &Tenant, refund: &Refund, writes: Writes<'_>) -> Result<(), StoreError> {
         let keys = keys::refund_item(tenant, &refund.id, refund.created, &refund.payment_id);
         let update = Update::builder()
             .table_name(&self.table)
@@ -665,7 +690,7 @@ impl Store {
             put_item(self.put(to_item(&keys, refund)?, NOT_EXISTS)),
             TransactWriteItem::builder().update(update).build(),
         ];
-        self.transact("TransactWriteItems(refund)", items, tenant, completion, |i| match i {
+        self.transact("TransactWriteItems(refund)", items, tenant, writes, |i| match i {
             0 => StoreError::AlreadyExists,
             _ => StoreError::RefundConflict,
         })
@@ -699,7 +724,7 @@ impl Store {
         &self,
         tenant: &Tenant,
         customer: &Customer,
-        completion: Option<&Completion>,
+        writes: Writes<'_>,
     ) -> Result<(), StoreError> {
         let keys = keys::customer_item(
             tenant,
@@ -708,10 +733,10 @@ impl Store {
             customer.email.as_ref().map(|e| e.as_str()),
         );
         let item = to_item(&keys, customer)?;
-        if completion.is_some() {
+        if writes.any() {
             let items = vec![put_item(self.put(item, NOT_EXISTS))];
             return self
-                .transact("TransactWriteItems(customer)", items, tenant, completion, |_| {
+                .transact("TransactWriteItems(customer)", items, tenant, writes, |_| {
                     StoreError::AlreadyExists
                 })
                 .await;
@@ -737,7 +762,7 @@ impl Store {
         &self,
         tenant: &Tenant,
         customer: &Customer,
-        completion: Option<&Completion>,
+        writes: Writes<'_>,
     ) -> Result<(), StoreError> {
         let keys = keys::customer_item(
             tenant,
@@ -755,13 +780,13 @@ impl Store {
             )
             .build()
             .expect("table, item and condition are set");
-        if completion.is_some() {
+        if writes.any() {
             return self
                 .transact(
                     "TransactWriteItems(customer update)",
                     vec![put_item(put)],
                     tenant,
-                    completion,
+                    writes,
                     |_| StoreError::Conflict,
                 )
                 .await;
@@ -784,27 +809,75 @@ impl Store {
     /// Deletes a customer: it becomes a tombstone (`deleted`), leaves every
     /// list index, and no new payment can name it. Returns false if there
     /// was no live customer to delete.
-    pub async fn delete_customer(&self, tenant: &Tenant, id: &CustomerId) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
+    pub async fn delete_customer(
+        &self,
+        tenant: &Tenant,
+        id: &CustomerId,
+        event: Option<&Event>,
+    ) -> Result<bool, StoreError> {
+        let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key_of(&keys::customer(tenant, id))))
             .update_expression("SET deleted = :true REMOVE gsi1pk, gsi1sk, gsi3pk, gsi3sk")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
             .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::dynamo("UpdateItem(delete customer)", e)),
+            .build()
+            .expect("table, key and expressions are set");
+        let writes = Writes {
+            event,
+            completion: None,
+        };
+        let items = vec![TransactWriteItem::builder().update(update).build()];
+        match self
+            .transact("TransactWriteItems(delete customer)", items, tenant, writes, |_| {
+                StoreError::Conflict
+            })
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
         }
+    }
+
+    // --- events -------------------------------------------------------------
+
+    fn event_put(&self, tenant: &Tenant, event: &Event) -> Result<TransactWriteItem, StoreError> {
+        let keys = keys::event_item(tenant, &event.id, event.created, event.kind);
+        Ok(put_item(self.put(to_item(&keys, event)?, NOT_EXISTS)))
+    }
+
+    pub async fn get_event(&self, tenant: &Tenant, id: &EventId) -> Result<Option<Event>, StoreError> {
+        let event: Option<Event> = self
+            .get(&keys::event(tenant, id), "GetItem(event)")
+            .await?
+            .map(from_item)
+            .transpose()?;
+        // Past its 30 days, an event is gone even before TTL deletes it.
+        Ok(event.filter(|e| e.expires_at > crate::now_unix()))
+    }
+
+    /// One page of the tenant's events (of one type or group), newest
+    /// first. One Query (plus one GetItem for a cursor).
+    pub async fn list_events(
+        &self,
+        tenant: &Tenant,
+        filter: Option<EventTypeFilter>,
+        created: &CreatedRange,
+        window: &ListWindow<EventId>,
+    ) -> Result<(Page<Event>, ReadStats), StoreError> {
+        let index = keys::event_list_index(tenant, filter);
+        let cursor_keys = window.cursor.as_ref().map(|c| keys::event(tenant, c.id()));
+        let retained = CreatedRange {
+            gte: Some(
+                created
+                    .gte
+                    .unwrap_or(0)
+                    .max(crate::now_unix() - crate::domain::event::RETENTION_SECONDS),
+            ),
+            ..*created
+        };
+        self.list(index, None, &retained, window, cursor_keys).await
     }
 
     /// One page of the tenant's live customers (with one email, if given,
