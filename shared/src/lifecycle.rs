@@ -9,12 +9,38 @@ use crate::{
     domain::{Event, EventRequest, EventType, Payment, PaymentId, Tenant, Transition},
     http::{
         idempotency::{Outcome, Run},
-        wire::PaymentObject,
+        wire::{PaymentObject, PublicPaymentObject},
         ApiError, Reply,
     },
     store::{StoreError, Writes},
     App,
 };
+
+/// Who asked for a transition, and so what they may see of the result.
+pub struct TransitionRequest {
+    pub event: EventRequest,
+    pub view: View,
+}
+
+/// The merchant (secret key) sees the whole payment; a browser
+/// (publishable key) sees [`PublicPaymentObject`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Merchant,
+    Browser,
+}
+
+impl TransitionRequest {
+    pub fn from_ctx(ctx: &crate::http::RequestCtx) -> Self {
+        Self {
+            event: ctx.event_request(),
+            view: match ctx.key_kind {
+                crate::domain::KeyKind::Secret => View::Merchant,
+                crate::domain::KeyKind::Publishable => View::Browser,
+            },
+        }
+    }
+}
 
 /// Rounds of read-decide-write when transitions race.
 const MAX_ATTEMPTS: u32 = 3;
@@ -120,7 +146,7 @@ pub async fn transition<C, D>(
     tenant: &Tenant,
     id: &PaymentId,
     run: &Run,
-    request: &EventRequest,
+    request: &TransitionRequest,
     check: C,
     decide: D,
 ) -> Result<Outcome, ApiError>
@@ -136,7 +162,7 @@ where
             Err(Transition::Declined(after)) => (*after, true),
             Err(other) => return Err(refused(&before, other)),
         };
-        let event = transition_event(tenant, &before, &after, request, crate::now_unix());
+        let event = transition_event(tenant, &before, &after, &request.event, crate::now_unix());
         if declined {
             let writes = Writes {
                 event: event.as_ref(),
@@ -151,7 +177,10 @@ where
                 Err(e) => return Err(e.into()),
             }
         }
-        let reply = Reply::ok(&PaymentObject::with_secret(&after))?;
+        let reply = match request.view {
+            View::Merchant => Reply::ok(&PaymentObject::with_secret(&after))?,
+            View::Browser => Reply::ok(&PublicPaymentObject::from(&after))?,
+        };
         let completion = run.completion(&reply);
         let writes = Writes {
             event: event.as_ref(),

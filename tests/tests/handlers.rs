@@ -384,6 +384,12 @@ async fn hosted_page_fixture() {
     assert_eq!(res.status(), 200);
     let Body::Text(html) = res.body() else { panic!("html") };
     assert!(html.contains("$49.99") && html.contains("Order #6735"), "{html}");
+    for field in ["number", "expiry", "cvc"] {
+        assert!(
+            !html.contains(&format!("name=\"{field}\"")),
+            "card inputs have no names: a native submit cannot carry them"
+        );
+    }
     assert!(res.headers()["content-security-policy"]
         .to_str()
         .unwrap()

@@ -217,6 +217,20 @@ async fn a_key_belongs_to_one_request() {
         assert_ne!(r.body["id"], first.body["id"]);
     }
 
+    // A browser with the publishable key cannot take a key the server uses.
+    let card = json!({"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}});
+    let from_browser = post(&api, &a.test_publishable_key, "/v1/payment_methods", "shared-key", card).await;
+    assert_eq!(from_browser.status, 200, "{}", from_browser.text);
+    let from_server = post(
+        &api,
+        &a.test_key,
+        "/v1/payments",
+        "shared-key",
+        json!({"amount": 100, "currency": "usd"}),
+    )
+    .await;
+    assert_eq!(from_server.status, 200, "separate key spaces: {}", from_server.text);
+
     for bad in ["", &"k".repeat(256)] {
         let r = post(
             &api,
@@ -232,7 +246,8 @@ async fn a_key_belongs_to_one_request() {
 
 fn record(key: &str, state: IdempotencyState, created: i64, lock_expires_at: i64) -> IdempotencyRecord {
     IdempotencyRecord {
-        key_hash: key_hash(key),
+        // The API's key space for requests made with a secret key.
+        key_hash: key_hash(&format!("secret:{key}")),
         fingerprint: "some other request".into(),
         endpoint: "POST /v1/payments".into(),
         state,
@@ -302,7 +317,11 @@ async fn without_a_key_nothing_is_recorded() {
         .post(&m.test_key, "/v1/payments", json!({"amount": 100, "currency": "usd"}))
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(api.item_count().await, before + 2, "the payment and its event, nothing else");
+    assert_eq!(
+        api.item_count().await,
+        before + 2,
+        "the payment and its event, nothing else"
+    );
     let r = post(
         &api,
         &m.test_key,

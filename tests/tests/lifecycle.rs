@@ -297,6 +297,9 @@ async fn publishable_keys_tokenise_and_confirm_with_the_client_secret_only() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["status"], "succeeded");
+    for hidden in ["metadata", "description", "customer_id", "return_url"] {
+        assert!(r.body.get(hidden).is_none(), "a browser does not see {hidden}");
+    }
 
     // Live mode has no network: a clear refusal, nothing faked.
     let live_pm = card(&api, &m.live_publishable_key, "4242424242424242").await;

@@ -8,7 +8,7 @@ use paynectra::{
         parse_json, path_id, serve,
         wire::CancelPaymentRequest,
     },
-    lifecycle::transition,
+    lifecycle::{transition, TransitionRequest},
     App,
 };
 
@@ -25,7 +25,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
             &ctx.tenant,
             &id,
             &run,
-            &ctx.event_request(),
+            &TransitionRequest::from_ctx(&ctx),
             |_| Ok(()),
             |p| p.cancel(reason),
         )

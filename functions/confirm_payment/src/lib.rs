@@ -9,7 +9,7 @@ use paynectra::{
         wire::{Confirm, ConfirmPaymentRequest},
         Access, ApiError,
     },
-    lifecycle::{client_secret_matches, transition},
+    lifecycle::{client_secret_matches, transition, TransitionRequest},
     App,
 };
 
@@ -50,7 +50,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
                 }
             };
             let now = paynectra::now_unix();
-            transition(app, &ctx.tenant, &id, &run, &ctx.event_request(), check, |p| p.confirm(&pm, now)).await
+            transition(app, &ctx.tenant, &id, &run, &TransitionRequest::from_ctx(&ctx), check, |p| p.confirm(&pm, now)).await
         }
         .await;
         run.finish(&app.store, outcome).await

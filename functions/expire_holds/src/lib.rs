@@ -12,7 +12,14 @@ pub async fn sweep(app: &App, now: i64) -> Result<serde_json::Value, lambda_runt
     let mut cancelled = 0;
     for hold in &due {
         let tenant = hold.tenant();
-        let before = app.store.get_payment(&tenant, &hold.payment_id).await?;
+        // One payment's failure must not stop the sweep of the others.
+        let before = match app.store.get_payment(&tenant, &hold.payment_id).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(payment_id = %hold.payment_id, error = %e, "hold not swept");
+                continue;
+            }
+        };
         let was_held = before.is_some_and(|p| p.hold_expired(now));
         match load_payment(app, &tenant, &hold.payment_id, now).await {
             Ok(p) if was_held && p.status == paynectra::domain::PaymentStatus::Cancelled => cancelled += 1,

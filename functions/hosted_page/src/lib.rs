@@ -92,7 +92,7 @@ fn html(status: StatusCode, body: String, request_id: &str) -> Response<Body> {
     h.insert(
         "content-security-policy",
         HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            "default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'",
         ),
     );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
@@ -108,6 +108,17 @@ fn not_valid(request_id: &str) -> Response<Body> {
         page(
             "Payment link not valid",
             "<h1>This payment link is not valid</h1><p>Ask the merchant for a new link.</p>",
+        ),
+        request_id,
+    )
+}
+
+fn something_went_wrong(request_id: &str) -> Response<Body> {
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        page(
+            "Something went wrong",
+            "<h1>Something went wrong</h1><p>Please try again in a moment.</p>",
         ),
         request_id,
     )
@@ -161,6 +172,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     };
     let payment = match load_payment(app, &api_key.tenant(), &id, paynectra::now_unix()).await {
         Ok(p) if client_secret_matches(&p, secret) => p,
+        Err(e) if e.status.is_server_error() => return Ok(something_went_wrong(&request_id)),
         _ => return Ok(not_valid(&request_id)),
     };
     let merchant = escape(payment.description.as_deref().unwrap_or("Payment"));
@@ -174,17 +186,17 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
         PaymentStatus::Pending | PaymentStatus::Failed => format!(
             r#"{badge}<h1>{merchant}</h1>
 <p class="amount" aria-label="Amount to pay">{amount}</p>
-<form id="payment-form" novalidate
+<form id="payment-form" novalidate method="post" action="about:blank"
   data-payment-id="{id}" data-client-secret="{secret}" data-publishable-key="{key}" data-return-url="{return_url}">
   <label for="number">Card number</label>
-  <input id="number" name="number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" required>
+  <input id="number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" required>
   <div class="row">
     <div><label for="expiry">Expiry (MM/YY)</label>
-    <input id="expiry" name="expiry" inputmode="numeric" autocomplete="cc-exp" placeholder="12/34" required></div>
+    <input id="expiry" inputmode="numeric" autocomplete="cc-exp" placeholder="12/34" required></div>
     <div><label for="cvc">CVC</label>
-    <input id="cvc" name="cvc" inputmode="numeric" autocomplete="cc-csc" placeholder="123" required></div>
+    <input id="cvc" inputmode="numeric" autocomplete="cc-csc" placeholder="123" required></div>
   </div>
-  <button id="pay" type="submit">Pay {amount}</button>
+  <button id="pay" type="submit" disabled>Pay {amount}</button>
 </form>
 <p id="status" class="status" role="status" aria-live="polite"></p>
 <script src="paynectra.js"></script>"#,

@@ -180,8 +180,24 @@ impl From<ValidationError> for ApiError {
 /// the cause logged on the request's span.
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        tracing::error!(error = %e, "store operation failed");
-        Self::internal()
+        use crate::store::StoreError;
+        match e {
+            StoreError::IdempotencyLost => Self::new(
+                StatusCode::CONFLICT,
+                ErrorType::IdempotencyError,
+                Some("idempotency_key_in_use"),
+                "Another request with this Idempotency-Key is in progress; retry shortly.",
+                None,
+            ),
+            StoreError::Conflict | StoreError::RefundConflict => Self::conflict(
+                "lock_timeout",
+                "The object was changed concurrently by another request; nothing was written, retry this request.",
+            ),
+            e => {
+                tracing::error!(error = %e, "store operation failed");
+                Self::internal()
+            }
+        }
     }
 }
 

@@ -121,7 +121,9 @@ pub async fn begin(store: &Store, ctx: &RequestCtx, req: &Request) -> Result<Beg
     };
     let now = crate::now_unix();
     let record = IdempotencyRecord {
-        key_hash: key_hash(&key),
+        // Publishable and secret keys have separate key spaces: a browser
+        // (anyone with the pk_) cannot take a key the merchant's server uses.
+        key_hash: key_hash(&format!("{}:{key}", ctx.key_kind.as_str())),
         fingerprint: request_fingerprint(req),
         endpoint: format!("{} {}", req.method(), path(req)),
         state: IdempotencyState::InFlight,
@@ -202,6 +204,17 @@ impl Run {
         let (status, body, result) = match outcome {
             Ok(Outcome { recorded: true, reply }) => return Ok(reply),
             Ok(Outcome { reply, .. }) => (reply.status, reply.body.clone(), Ok(reply)),
+            // "Nothing was written, retry" answers must not be replayed:
+            // release the key so the retry runs.
+            Err(e) if e.status.is_server_error() || e.status == StatusCode::CONFLICT => {
+                if let Err(release) = store
+                    .release_idempotency_key(&claim.ctx.tenant, &claim.key_hash, &claim.token)
+                    .await
+                {
+                    tracing::warn!(error = %release, "could not release the idempotency key");
+                }
+                return Err(e);
+            }
             Err(e) => (e.status, e.body(), Err(e)),
         };
         let completion = Completion {

@@ -89,6 +89,41 @@ pub struct PaymentObject<'a> {
     pub livemode: bool,
 }
 
+/// What a browser holding a publishable key and the client secret may see
+/// of a payment: no metadata, description, customer or return URL.
+#[derive(Debug, Serialize)]
+pub struct PublicPaymentObject<'a> {
+    pub id: &'a str,
+    pub object: &'static str,
+    pub amount: i64,
+    pub currency: &'static str,
+    pub status: &'static str,
+    pub capture_method: CaptureMethod,
+    pub payment_method: Option<&'a str>,
+    pub last_payment_error: Option<&'a PaymentError>,
+    pub client_secret: &'a str,
+    pub created: i64,
+    pub livemode: bool,
+}
+
+impl<'a> From<&'a Payment> for PublicPaymentObject<'a> {
+    fn from(p: &'a Payment) -> Self {
+        Self {
+            id: p.id.as_str(),
+            object: "payment",
+            amount: p.amount.get(),
+            currency: p.currency.code(),
+            status: p.status.as_str(),
+            capture_method: p.capture_method,
+            payment_method: p.payment_method.as_ref().map(PaymentMethodId::as_str),
+            last_payment_error: p.last_payment_error.as_ref(),
+            client_secret: &p.client_secret,
+            created: p.created,
+            livemode: p.mode.livemode(),
+        }
+    }
+}
+
 impl<'a> PaymentObject<'a> {
     /// The payment with its `client_secret` (for the one who created it).
     pub fn with_secret(p: &'a Payment) -> Self {

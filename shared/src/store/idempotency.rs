@@ -98,6 +98,34 @@ impl Store {
         }
     }
 
+    /// Gives a claimed key up (its request answered "retry"): the claim's
+    /// lock is expired at once, so the next request with the key runs.
+    pub async fn release_idempotency_key(
+        &self,
+        tenant: &Tenant,
+        key_hash: &str,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::idempotency(tenant, key_hash))))
+            .update_expression("SET lock_expires_at = :zero")
+            .condition_expression("#state = :in_flight AND #token = :token")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":in_flight", s("in_flight"))
+            .expression_attribute_values(":token", s(token))
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => StoreError::IdempotencyLost,
+                _ => StoreError::dynamo("UpdateItem(idempotency release)", e),
+            })?;
+        Ok(())
+    }
+
     fn completion_update(&self, tenant: &Tenant, c: &Completion) -> Update {
         Update::builder()
             .table_name(&self.table)

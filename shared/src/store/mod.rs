@@ -289,6 +289,9 @@ impl Store {
         self.client
             .transact_write_items()
             .set_transact_items(Some(items))
+            // The SDK retries a transaction whose response was lost with the
+            // same token, so a commit is not retried into a false failure.
+            .client_request_token(uuid::Uuid::new_v4().to_string())
             .send()
             .await
             .map_err(|e| match failed_conditions(&e) {

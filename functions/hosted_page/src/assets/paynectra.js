@@ -71,6 +71,10 @@
       status.className = isError ? "status error" : "status";
     }
 
+    // The form works only through this script (its inputs have no names and
+    // its action goes nowhere), so a card never travels in a URL.
+    button.disabled = false;
+
     function done(payment) {
       if (data.returnUrl) {
         var url = new URL(data.returnUrl);
@@ -84,6 +88,7 @@
     }
 
     form.addEventListener("submit", function (event) {
+      event.stopPropagation();
       event.preventDefault();
       button.disabled = true;
       say("Processing…", false);
