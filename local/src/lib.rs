@@ -49,6 +49,8 @@ fn http_functions() -> HashMap<&'static str, HttpHandler> {
         ("get_payment", handler(get_payment::handler)),
         ("list_payments", handler(list_payments::handler)),
         ("hosted_page", handler(hosted_page::handler)),
+        ("get_event", handler(get_event::handler)),
+        ("list_events", handler(list_events::handler)),
         ("confirm_payment", handler(confirm_payment::handler)),
         ("capture_payment", handler(capture_payment::handler)),
         ("cancel_payment", handler(cancel_payment::handler)),

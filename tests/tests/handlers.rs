@@ -106,7 +106,9 @@ async fn get_customer_fixture() {
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
 
-const HTTP_FUNCTIONS: [&str; 18] = [
+const HTTP_FUNCTIONS: [&str; 20] = [
+    "get_event",
+    "list_events",
     "create_payment_method",
     "attach_payment_method",
     "list_payment_methods",
@@ -147,6 +149,8 @@ async fn run(name: &str, app: &'static paynectra::App, req: Request) -> lambda_h
         "confirm_payment" => confirm_payment::handler(app, req).await,
         "capture_payment" => capture_payment::handler(app, req).await,
         "cancel_payment" => cancel_payment::handler(app, req).await,
+        "get_event" => get_event::handler(app, req).await,
+        "list_events" => list_events::handler(app, req).await,
         other => panic!("no handler {other}"),
     }
     .unwrap()
@@ -351,6 +355,36 @@ async fn lifecycle_fixtures() {
     let _event: Value = serde_json::from_str(&fixture("expire_holds")).unwrap();
     let swept = expire_holds::sweep(app, paynectra::now_unix()).await.unwrap();
     assert_eq!(swept["cancelled"], 0);
+}
+
+#[tokio::test]
+async fn event_fixtures() {
+    let app = fresh_app().await;
+    assert_eq!(run("get_event", app, request("get_event")).await.status(), 404);
+    let event = paynectra::domain::Event {
+        id: "evt_0fixture000000000000000000000001".parse().unwrap(),
+        ..paynectra::domain::Event::new(
+            paynectra::domain::EventType::PaymentCreated,
+            Mode::Test,
+            &serde_json::json!({"id": "pay_1"}),
+            None,
+            Default::default(),
+            paynectra::now_unix(),
+        )
+    };
+    let payment = fixture_payment(app).await;
+    let after = Payment {
+        status: paynectra::domain::PaymentStatus::Cancelled,
+        ..payment.clone()
+    };
+    app.store
+        .transition_payment(&tenant(), &payment, &after, paynectra::store::Writes::new(&event, None))
+        .await
+        .unwrap();
+    let res = run("get_event", app, request("get_event")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let res = run("list_events", app, request("list_events")).await;
+    assert_eq!(json_body(&res)["data"][0]["id"], "evt_0fixture000000000000000000000001");
 }
 
 #[tokio::test]

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::{body::JsonInt, QueryParams};
 use crate::domain::{
     customer::parse_name, payment::parse_description, Address, Amount, Brand, CancellationReason, CaptureMethod,
-    CardInput, Country, CreatedRange, Currency, Customer, CustomerId, CustomerUpdate, Email, ListWindow, Metadata,
-    NewCustomer, NewPayment, NewRefund, Patch, Payment, PaymentError, PaymentFilter, PaymentId, PaymentMethod,
-    PaymentMethodId, PaymentStatus, Phone, Refund, RefundId, RefundReason, RefundStatus, ReturnUrl, ValidationError,
+    CardInput, Country, CreatedRange, Currency, Customer, CustomerId, CustomerUpdate, Email, Event, EventId,
+    EventRequest, EventTypeFilter, ListWindow, Metadata, NewCustomer, NewPayment, NewRefund, Patch, Payment,
+    PaymentError, PaymentFilter, PaymentId, PaymentMethod, PaymentMethodId, PaymentStatus, Phone, Refund, RefundId,
+    RefundReason, RefundStatus, ReturnUrl, ValidationError,
 };
 
 /// `POST /v1/payments`.
@@ -203,6 +204,68 @@ impl<T> ListObject<T> {
             url,
             has_more,
             data,
+        }
+    }
+}
+
+/// `GET /v1/events`: optionally of one type (`payment.succeeded`) or group
+/// (`payment.*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListEventsRequest {
+    pub kind: Option<EventTypeFilter>,
+    pub created: CreatedRange,
+    pub window: ListWindow<EventId>,
+}
+
+impl TryFrom<QueryParams> for ListEventsRequest {
+    type Error = ValidationError;
+
+    fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
+        let window = take_window(&mut q)?;
+        let kind = q.take("type").map(|t| EventTypeFilter::parse("type", &t)).transpose()?;
+        let created = take_created(&mut q)?;
+        q.finish()?;
+        Ok(Self { kind, created, window })
+    }
+}
+
+/// The event object.
+#[derive(Debug, Serialize)]
+pub struct EventObject<'a> {
+    pub id: &'a str,
+    pub object: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub created: i64,
+    pub livemode: bool,
+    pub data: EventData,
+    pub request: &'a EventRequest,
+    /// Webhook deliveries still to succeed (0 until webhook endpoints exist).
+    pub pending_webhooks: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventData {
+    pub object: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_attributes: Option<serde_json::Value>,
+}
+
+impl<'a> From<&'a Event> for EventObject<'a> {
+    fn from(e: &'a Event) -> Self {
+        let parse = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
+        Self {
+            id: e.id.as_str(),
+            object: "event",
+            kind: e.kind.as_str(),
+            created: e.created,
+            livemode: e.mode.livemode(),
+            data: EventData {
+                object: parse(&e.object_json),
+                previous_attributes: e.previous_attributes_json.as_deref().map(parse),
+            },
+            request: &e.request,
+            pending_webhooks: 0,
         }
     }
 }
