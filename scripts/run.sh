@@ -43,6 +43,12 @@ if [ ! -s "$STATE/card-fingerprint-key" ]; then
 fi
 CARD_FINGERPRINT_KEY=$(cat "$STATE/card-fingerprint-key")
 export CARD_FINGERPRINT_KEY
+# Webhook signing secrets are stored encrypted under this key.
+if [ ! -s "$STATE/webhook-secret-key" ]; then
+  (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' >"$STATE/webhook-secret-key")
+fi
+WEBHOOK_SECRET_KEY=$(cat "$STATE/webhook-secret-key")
+export WEBHOOK_SECRET_KEY
 
 admin=target/debug/paynectra-admin
 $admin table create >/dev/null

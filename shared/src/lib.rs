@@ -10,6 +10,7 @@ pub mod lambda;
 pub mod lifecycle;
 pub mod store;
 pub mod telemetry;
+pub mod webhook;
 
 pub use store::Store;
 
@@ -21,6 +22,9 @@ pub struct App {
     /// The key card fingerprints are HMACs with (`CARD_FINGERPRINT_KEY`).
     /// Without it, cards cannot be tokenised (500, logged).
     pub card_fingerprint_key: Option<Vec<u8>>,
+    /// Seals webhook secrets (`WEBHOOK_SECRET_KEY`). Without it, webhook
+    /// endpoints cannot be created nor deliveries signed (500, logged).
+    pub webhook_secrets: Option<webhook::SecretBox>,
 }
 
 impl App {
@@ -34,6 +38,9 @@ impl App {
                 .ok()
                 .filter(|k| k.len() >= 16)
                 .map(String::into_bytes),
+            webhook_secrets: std::env::var("WEBHOOK_SECRET_KEY")
+                .ok()
+                .and_then(|k| webhook::SecretBox::new(&k)),
         })
     }
 }

@@ -62,6 +62,7 @@ pub async fn fresh_app() -> &'static App {
     Box::leak(Box::new(App {
         store: fresh_store().await,
         card_fingerprint_key: Some(b"paynectra-tests-fingerprint-key".to_vec()),
+        webhook_secrets: paynectra::webhook::SecretBox::new("paynectra-tests-webhook-secret-key-0123"),
     }))
 }
 

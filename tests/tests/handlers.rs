@@ -106,7 +106,10 @@ async fn get_customer_fixture() {
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
 
-const HTTP_FUNCTIONS: [&str; 20] = [
+const HTTP_FUNCTIONS: [&str; 23] = [
+    "create_webhook_endpoint",
+    "list_webhook_endpoints",
+    "delete_webhook_endpoint",
     "get_event",
     "list_events",
     "create_payment_method",
@@ -151,6 +154,9 @@ async fn run(name: &str, app: &'static paynectra::App, req: Request) -> lambda_h
         "cancel_payment" => cancel_payment::handler(app, req).await,
         "get_event" => get_event::handler(app, req).await,
         "list_events" => list_events::handler(app, req).await,
+        "create_webhook_endpoint" => create_webhook_endpoint::handler(app, req).await,
+        "list_webhook_endpoints" => list_webhook_endpoints::handler(app, req).await,
+        "delete_webhook_endpoint" => delete_webhook_endpoint::handler(app, req).await,
         other => panic!("no handler {other}"),
     }
     .unwrap()
@@ -355,6 +361,22 @@ async fn lifecycle_fixtures() {
     let _event: Value = serde_json::from_str(&fixture("expire_holds")).unwrap();
     let swept = expire_holds::sweep(app, paynectra::now_unix()).await.unwrap();
     assert_eq!(swept["cancelled"], 0);
+}
+
+#[tokio::test]
+async fn webhook_endpoint_fixtures() {
+    let app = fresh_app().await;
+    assert_eq!(
+        run("delete_webhook_endpoint", app, request("delete_webhook_endpoint"))
+            .await
+            .status(),
+        404
+    );
+    let res = run("create_webhook_endpoint", app, request("create_webhook_endpoint")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert!(json_body(&res)["secret"].as_str().unwrap().starts_with("whsec_"));
+    let res = run("list_webhook_endpoints", app, request("list_webhook_endpoints")).await;
+    assert_eq!(json_body(&res)["data"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]

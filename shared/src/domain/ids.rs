@@ -121,6 +121,10 @@ prefixed_id!(
     /// An event (a state change).
     EventId, "evt_", "event"
 );
+prefixed_id!(
+    /// A webhook endpoint.
+    WebhookEndpointId, "we_", "webhook endpoint"
+);
 
 #[cfg(test)]
 mod tests {

@@ -13,13 +13,16 @@ pub mod metadata;
 pub mod money;
 pub mod payment;
 pub mod refund;
+pub mod webhook_endpoint;
 
 pub use account::{Account, ApiKey, KeyHash, KeyKind, KeyStatus, Mode, SecretKey, Tenant};
 pub use card::{Brand, Card, CardInput, NetworkOutcome, PaymentMethod, ValidCard};
 pub use customer::{Address, Country, Customer, CustomerUpdate, Email, NewCustomer, Patch, Phone};
 pub use error::ValidationError;
 pub use event::{Event, EventRequest, EventType, EventTypeFilter};
-pub use ids::{AccountId, ApiKeyId, CustomerId, EventId, PaymentId, PaymentMethodId, PrefixedId, RefundId};
+pub use ids::{
+    AccountId, ApiKeyId, CustomerId, EventId, PaymentId, PaymentMethodId, PrefixedId, RefundId, WebhookEndpointId,
+};
 pub use list::{CreatedRange, Cursor, ListWindow, Page};
 pub use metadata::Metadata;
 pub use money::{Amount, Currency};
@@ -28,3 +31,4 @@ pub use payment::{
     Transition,
 };
 pub use refund::{NewRefund, Refund, RefundReason, RefundRefused, RefundStatus};
+pub use webhook_endpoint::{EnabledEvents, WebhookEndpoint};

@@ -7,7 +7,7 @@
 
 use crate::domain::{
     AccountId, ApiKeyId, CustomerId, EventId, EventType, EventTypeFilter, KeyHash, PaymentFilter, PaymentId,
-    PaymentMethodId, PaymentStatus, RefundId, Tenant,
+    PaymentMethodId, PaymentStatus, RefundId, Tenant, WebhookEndpointId,
 };
 
 pub(super) const PK: &str = "pk";
@@ -298,6 +298,36 @@ pub(super) fn event_list_index(t: &Tenant, filter: Option<EventTypeFilter>) -> L
             sk_attr: GSI3SK,
             pk: format!("{p}#event#type#{}", kind.as_str()),
         },
+    }
+}
+
+pub(super) fn webhook_endpoint(t: &Tenant, id: &WebhookEndpointId) -> Keys {
+    Keys {
+        pk: format!("{}#{id}", tenant_prefix(t)),
+        sk: "webhook_endpoint".into(),
+        ..Keys::default()
+    }
+}
+
+/// A webhook endpoint with its list key (gsi1): the delivery function reads
+/// a tenant's endpoints with one Query.
+pub(super) fn webhook_endpoint_item(t: &Tenant, id: &WebhookEndpointId, created: i64) -> Keys {
+    Keys {
+        gsi1: Some((webhook_endpoints_pk(t), created_sort_key(created, id.as_str()))),
+        ..webhook_endpoint(t, id)
+    }
+}
+
+fn webhook_endpoints_pk(t: &Tenant) -> String {
+    format!("{}#webhook_endpoint", tenant_prefix(t))
+}
+
+pub(super) fn webhook_endpoint_list_index(t: &Tenant) -> ListIndex {
+    ListIndex {
+        index: "gsi1",
+        pk_attr: GSI1PK,
+        sk_attr: GSI1SK,
+        pk: webhook_endpoints_pk(t),
     }
 }
 

@@ -6,6 +6,7 @@ mod idempotency;
 mod keys;
 mod lifecycle;
 pub mod schema;
+mod webhooks;
 
 use std::collections::HashMap;
 
