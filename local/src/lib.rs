@@ -9,6 +9,7 @@
 //! too large, a crashed function) comes from the template's gateway
 //! responses.
 
+pub mod stream;
 pub mod template;
 
 use std::{collections::HashMap, convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc};

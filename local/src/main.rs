@@ -46,6 +46,25 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Webhooks: follow DynamoDB Local's stream, as the event source mapping
+    // does on AWS.
+    match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+        Ok(endpoint) => {
+            let streams = paynectra_local::stream::streams_client(&endpoint).await;
+            let deliverer = match paynectra::delivery::Deliverer::new() {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("paynectra-local: no root certificates for webhook delivery: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match paynectra_local::stream::follow(app, streams, deliverer).await {
+                Ok(_) => eprintln!("Delivering webhooks from the table's stream."),
+                Err(e) => eprintln!("paynectra-local: webhooks will not be delivered: {e}"),
+            }
+        }
+        Err(_) => eprintln!("paynectra-local: AWS_ENDPOINT_URL_DYNAMODB is not set: webhooks will not be delivered"),
+    }
     let addr = SocketAddr::new(cli.host, cli.port);
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,

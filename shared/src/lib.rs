@@ -4,6 +4,7 @@
 //! [`domain`] depends on nothing but serde and the standard library.
 
 pub mod accounts;
+pub mod delivery;
 pub mod domain;
 pub mod http;
 pub mod lambda;

@@ -129,6 +129,18 @@ impl TestApi {
         }
     }
 
+    /// [`TestApi::spawn`], with webhook delivery from the table's stream
+    /// (as the local stack runs it).
+    pub async fn spawn_with_webhooks() -> Self {
+        let api = Self::spawn().await;
+        let streams = paynectra_local::stream::streams_client(&endpoint()).await;
+        let deliverer = paynectra::delivery::Deliverer::new().expect("root certificates");
+        paynectra_local::stream::follow(api.app, streams, deliverer)
+            .await
+            .expect("follow the stream");
+        api
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

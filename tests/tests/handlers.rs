@@ -364,6 +364,25 @@ async fn lifecycle_fixtures() {
 }
 
 #[tokio::test]
+async fn webhook_delivery_fixtures() {
+    let app = fresh_app().await;
+    let deliverer = paynectra::delivery::Deliverer::new().unwrap();
+    // The stream record of a new event, as the event source mapping sends it.
+    let batch: aws_lambda_events::dynamodb::Event =
+        serde_json::from_str(&fixture("deliver_webhooks")).expect("events/deliver_webhooks.json is a stream event");
+    let res = deliver_webhooks::handler(app, &deliverer, batch).await;
+    assert!(
+        res.batch_item_failures.is_empty(),
+        "no endpoints: nothing to do, nothing failed"
+    );
+    let _schedule: Value = serde_json::from_str(&fixture("retry_webhooks")).unwrap();
+    let out = retry_webhooks::handler(app, &deliverer, paynectra::now_unix())
+        .await
+        .unwrap();
+    assert_eq!(out["attempted"], 0);
+}
+
+#[tokio::test]
 async fn webhook_endpoint_fixtures() {
     let app = fresh_app().await;
     assert_eq!(

@@ -73,3 +73,185 @@ async fn endpoints_show_their_secret_once_and_are_per_tenant() {
         json!([])
     );
 }
+
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use http_body_util::{BodyExt, Full};
+use hyper::{body::Bytes, service::service_fn};
+use hyper_util::rt::TokioIo;
+
+/// A webhook receiver on loopback: answers with the scripted statuses (then
+/// 200) and keeps what it received.
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<(String, String)>>>,
+    script: Arc<Mutex<VecDeque<u16>>>,
+}
+
+impl Receiver {
+    async fn start(script: &[u16]) -> (Self, String) {
+        let me = Self {
+            got: Arc::default(),
+            script: Arc::new(Mutex::new(script.iter().copied().collect())),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        let r = me.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let r = r.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let r = r.clone();
+                        async move {
+                            let sig = req
+                                .headers()
+                                .get("paynectra-signature")
+                                .map(|v| v.to_str().unwrap().to_owned())
+                                .unwrap_or_default();
+                            let body = String::from_utf8(req.into_body().collect().await.unwrap().to_bytes().to_vec())
+                                .unwrap();
+                            r.got.lock().unwrap().push((sig, body));
+                            let status = r.script.lock().unwrap().pop_front().unwrap_or(200);
+                            let mut res = hyper::Response::new(Full::new(Bytes::from_static(b"ok")));
+                            *res.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+                            Ok::<_, std::convert::Infallible>(res)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        (me, url)
+    }
+
+    fn received(&self) -> Vec<(String, String)> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+/// Checks a signature with Python's hmac module: an implementation that is
+/// not ours.
+fn python_verifies(secret: &str, header: &str, body: &str) -> bool {
+    let script = r#"
+import hmac, hashlib, os, sys
+parts = dict(p.split("=", 1) for p in os.environ["SIG"].split(","))
+mac = hmac.new(os.environ["SECRET"].encode(), (parts["t"] + "." + sys.stdin.read()).encode(), hashlib.sha256).hexdigest()
+sys.exit(0 if hmac.compare_digest(mac, parts["v1"]) else 1)
+"#;
+    let mut child = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .env("SIG", header)
+        .env("SECRET", secret)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    child.wait().unwrap().success()
+}
+
+async fn until<F: Fn() -> bool>(what: &str, f: F) {
+    for _ in 0..100 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn events_are_delivered_signed_and_retried_until_acknowledged() {
+    let api = TestApi::spawn_with_webhooks().await;
+    let a = api.merchant("A").await;
+    let b = api.merchant("B").await;
+    let (receiver, url) = Receiver::start(&[500, 503]).await;
+    let (other, other_url) = Receiver::start(&[]).await;
+    let endpoint = api
+        .post(
+            &a.test_key,
+            "/v1/webhook_endpoints",
+            json!({"url": url, "enabled_events": ["customer.*"]}),
+        )
+        .await;
+    let secret = endpoint.body["secret"].as_str().unwrap().to_owned();
+    api.post(
+        &b.test_key,
+        "/v1/webhook_endpoints",
+        json!({"url": other_url, "enabled_events": ["*"]}),
+    )
+    .await;
+
+    // Not a customer event: not delivered to A's endpoint.
+    api.post(&a.test_key, "/v1/payments", json!({"amount": 1000, "currency": "usd"}))
+        .await;
+    let cus = api.post(&a.test_key, "/v1/customers", json!({"name": "Jenny"})).await;
+    until("the first attempt", || receiver.received().len() == 1).await;
+    let (sig, body) = receiver.received()[0].clone();
+    assert!(python_verifies(&secret, &sig, &body), "Python's hmac agrees: {sig}");
+    assert!(!python_verifies("whsec_wrong", &sig, &body));
+    assert!(paynectra::webhook::verify(&secret, &sig, &body, paynectra::now_unix()).is_ok());
+    let delivered: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(delivered["type"], "customer.created");
+    assert_eq!(delivered["data"]["object"]["id"], cus.body["id"]);
+    let event_id = delivered["id"].as_str().unwrap().to_owned();
+
+    // The receiver failed (500): pending, one attempt recorded.
+    let event = api.get(&a.test_key, &format!("/v1/events/{event_id}")).await;
+    assert_eq!(event.body["pending_webhooks"], 1);
+    assert_eq!(event.body["deliveries"][0]["attempts"][0]["status_code"], 500);
+
+    // Retries come with backoff; run them as the scheduled function would,
+    // later. The second fails (503), the third is acknowledged (200).
+    let now = paynectra::now_unix();
+    let deliverer = paynectra::delivery::Deliverer::new().unwrap();
+    assert_eq!(
+        retry_webhooks::handler(api.app, &deliverer, now + 30).await.unwrap()["attempted"],
+        0,
+        "not due yet"
+    );
+    retry_webhooks::handler(api.app, &deliverer, now + 61).await.unwrap();
+    retry_webhooks::handler(api.app, &deliverer, now + 61 + 301)
+        .await
+        .unwrap();
+    assert_eq!(
+        retry_webhooks::handler(api.app, &deliverer, now + 86_400)
+            .await
+            .unwrap()["attempted"],
+        0,
+        "done"
+    );
+    assert_eq!(receiver.received().len(), 3, "three attempts, then acknowledged once");
+    let event = api.get(&a.test_key, &format!("/v1/events/{event_id}")).await;
+    assert_eq!(event.body["pending_webhooks"], 0);
+    let d = &event.body["deliveries"][0];
+    assert_eq!(d["status"], "succeeded");
+    let codes: Vec<i64> = d["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [500, 503, 200]);
+    assert!(d["attempts"][0]["latency_ms"].is_u64());
+
+    // B's endpoint got B's events only: none here (B made no change).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        other.received().is_empty(),
+        "another account's endpoint never receives A's events"
+    );
+    api.post(&b.test_key, "/v1/customers", json!({})).await;
+    until("B's own event", || other.received().len() == 1).await;
+}

@@ -3,7 +3,11 @@
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
     domain::EventId,
-    http::{path_id, serve, wire::EventObject, ApiError, Reply},
+    http::{
+        path_id, serve,
+        wire::{DeliveryObject, EventObject, EventWithDeliveries},
+        ApiError, Reply,
+    },
     App,
 };
 
@@ -15,7 +19,11 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
             .get_event(&ctx.tenant, &id)
             .await?
             .ok_or_else(|| ApiError::not_found("event", id.as_str()))?;
-        Reply::ok(&EventObject::from(&event))
+        let deliveries = app.store.deliveries(&ctx.tenant, &id).await?;
+        Reply::ok(&EventWithDeliveries {
+            event: EventObject::from(&event),
+            deliveries: deliveries.iter().map(DeliveryObject::from).collect(),
+        })
     })
     .await
 }

@@ -166,7 +166,9 @@ pub struct Customer {
     pub phone: Option<Phone>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
-    #[serde(default)]
+    // Empty maps are not stored: DynamoDB Local's stream renders them as an
+    // attribute value without a type, which no client can read.
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
     pub metadata: Metadata,
     pub created: i64,
     /// Bumped by every update; updates are conditioned on it, so two

@@ -126,6 +126,9 @@ pub struct Event {
     pub request: EventRequest,
     /// TTL: 30 days after `created`.
     pub expires_at: i64,
+    /// Webhook deliveries not finished yet (maintained by the deliverer).
+    #[serde(default)]
+    pub pending_webhooks: i64,
 }
 
 impl Event {
@@ -146,6 +149,7 @@ impl Event {
             previous_attributes_json: previous.map(|p| p.to_string()),
             request,
             expires_at: created + RETENTION_SECONDS,
+            pending_webhooks: 0,
         }
     }
 }

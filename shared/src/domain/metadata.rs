@@ -54,6 +54,10 @@ impl Metadata {
         Ok(Self(map))
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn as_map(&self) -> &BTreeMap<String, String> {
         &self.0
     }

@@ -197,7 +197,9 @@ pub struct Payment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub capture_method: CaptureMethod,
-    #[serde(default)]
+    // Empty maps are not stored: DynamoDB Local's stream renders them as an
+    // attribute value without a type, which no client can read.
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
     pub metadata: Metadata,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<ReturnUrl>,

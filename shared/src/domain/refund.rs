@@ -80,7 +80,9 @@ pub struct Refund {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<RefundReason>,
     pub status: RefundStatus,
-    #[serde(default)]
+    // Empty maps are not stored: DynamoDB Local's stream renders them as an
+    // attribute value without a type, which no client can read.
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
     pub metadata: Metadata,
     pub created: i64,
 }

@@ -240,8 +240,38 @@ pub struct EventObject<'a> {
     pub livemode: bool,
     pub data: EventData,
     pub request: &'a EventRequest,
-    /// Webhook deliveries still to succeed (0 until webhook endpoints exist).
+    /// Webhook deliveries not finished yet.
     pub pending_webhooks: u32,
+}
+
+/// An event with its webhook deliveries (`GET /v1/events/{id}`).
+#[derive(Debug, Serialize)]
+pub struct EventWithDeliveries<'a> {
+    #[serde(flatten)]
+    pub event: EventObject<'a>,
+    pub deliveries: Vec<DeliveryObject<'a>>,
+}
+
+/// One endpoint's delivery of an event, with every attempt.
+#[derive(Debug, Serialize)]
+pub struct DeliveryObject<'a> {
+    pub webhook_endpoint: &'a str,
+    pub url: &'a str,
+    pub status: crate::store::DeliveryStatus,
+    pub attempts: &'a [crate::store::Attempt],
+    pub next_attempt_at: Option<i64>,
+}
+
+impl<'a> From<&'a crate::store::Delivery> for DeliveryObject<'a> {
+    fn from(d: &'a crate::store::Delivery) -> Self {
+        Self {
+            webhook_endpoint: d.endpoint_id.as_str(),
+            url: &d.url,
+            status: d.status,
+            attempts: &d.attempts,
+            next_attempt_at: d.next_attempt_at,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -265,7 +295,7 @@ impl<'a> From<&'a Event> for EventObject<'a> {
                 previous_attributes: e.previous_attributes_json.as_deref().map(parse),
             },
             request: &e.request,
-            pending_webhooks: 0,
+            pending_webhooks: e.pending_webhooks.max(0) as u32,
         }
     }
 }

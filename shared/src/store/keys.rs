@@ -11,6 +11,8 @@ use crate::domain::{
 };
 
 pub(super) const PK: &str = "pk";
+pub(super) const PK_ATTR: &str = PK;
+pub(super) const SK_ATTR: &str = SK;
 pub(super) const SK: &str = "sk";
 pub(super) const GSI1PK: &str = "gsi1pk";
 pub(super) const GSI1SK: &str = "gsi1sk";
@@ -329,6 +331,50 @@ pub(super) fn webhook_endpoint_list_index(t: &Tenant) -> ListIndex {
         sk_attr: GSI1SK,
         pk: webhook_endpoints_pk(t),
     }
+}
+
+/// A delivery of an event to one endpoint, under the event's partition:
+/// one Query reads an event and all its deliveries.
+pub(super) fn delivery(t: &Tenant, event: &EventId, endpoint: &WebhookEndpointId) -> Keys {
+    Keys {
+        pk: self::event(t, event).pk,
+        sk: format!("delivery#{endpoint}"),
+        ..Keys::default()
+    }
+}
+
+pub(super) fn deliveries_prefix(t: &Tenant, event: &EventId) -> (String, &'static str) {
+    (self::event(t, event).pk, "delivery#")
+}
+
+/// Deliveries waiting for a retry, by the day of their next attempt, across
+/// tenants, for the scheduled retry function.
+pub(super) fn retry(t: &Tenant, event: &EventId, endpoint: &WebhookEndpointId, at: i64) -> Keys {
+    Keys {
+        pk: retry_day(at.div_euclid(86_400)),
+        sk: format!("{at:012}#{}#{}#{event}#{endpoint}", t.account_id, t.mode.as_str()),
+        ..Keys::default()
+    }
+}
+
+pub(super) fn retry_day(day: i64) -> String {
+    format!("WHRETRY#{day}")
+}
+
+/// The tenant of an event item, from its partition key (for the stream,
+/// which delivers items, not requests).
+pub(super) fn tenant_of_event_pk(pk: &str) -> Option<Tenant> {
+    let mut parts = pk.split('#');
+    let (Some("T"), Some(account), Some(mode), Some(id), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    id.starts_with("evt_").then_some(())?;
+    Some(Tenant {
+        account_id: account.parse().ok()?,
+        mode: crate::domain::Mode::parse(mode)?,
+    })
 }
 
 pub(super) fn refund(t: &Tenant, id: &RefundId) -> Keys {

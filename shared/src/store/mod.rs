@@ -21,6 +21,7 @@ use serde::{de::DeserializeOwned, Serialize};
 pub use client::{dynamodb_client, sdk_config};
 pub use idempotency::{Completion, IdempotencyRecord, IdempotencyState};
 pub use lifecycle::DueHold;
+pub use webhooks::{Attempt, Delivery, DeliveryStatus, DueRetry};
 
 use crate::domain::{
     Account, AccountId, ApiKey, ApiKeyId, CreatedRange, Cursor, Customer, CustomerId, Event, EventId, EventTypeFilter,
@@ -849,6 +850,14 @@ impl Store {
     fn event_put(&self, tenant: &Tenant, event: &Event) -> Result<TransactWriteItem, StoreError> {
         let keys = keys::event_item(tenant, &event.id, event.created, event.kind);
         Ok(put_item(self.put(to_item(&keys, event)?, NOT_EXISTS)))
+    }
+
+    /// An event, however old (for retries of its deliveries).
+    pub async fn get_event_any_age(&self, tenant: &Tenant, id: &EventId) -> Result<Option<Event>, StoreError> {
+        self.get(&keys::event(tenant, id), "GetItem(event)")
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     pub async fn get_event(&self, tenant: &Tenant, id: &EventId) -> Result<Option<Event>, StoreError> {

@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::{
     types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-        ScalarAttributeType, TimeToLiveSpecification,
+        ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
     },
     Client,
 };
@@ -50,6 +50,14 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
+        // New images feed webhook delivery (the event items).
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .expect("enabled is set"),
+        )
         .set_key_schema(Some(key_schema(TABLE_KEY.0, TABLE_KEY.1)));
     for a in attrs {
         req = req.attribute_definitions(

@@ -1,0 +1,33 @@
+//! Triggered by the table's stream (event source mapping, filtered to new
+//! event items): delivers each new event to its tenant's matching webhook
+//! endpoints. Failed records are reported one by one (partial batch
+//! failure), so only they are retried by the mapping, and then go to the
+//! dead-letter queue.
+
+use aws_lambda_events::{
+    dynamodb::Event as StreamEvent,
+    streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse},
+};
+use paynectra::{
+    delivery::{deliver_event, Deliverer},
+    App,
+};
+
+pub async fn handler(app: &App, deliverer: &Deliverer, batch: StreamEvent) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    for record in batch.records {
+        if record.event_name != "INSERT" {
+            continue;
+        }
+        let Some((tenant, event)) = app.store.event_from_image(record.change.new_image) else {
+            continue;
+        };
+        if let Err(e) = deliver_event(app, deliverer, &tenant, &event, paynectra::now_unix()).await {
+            tracing::error!(event_id = %event.id, error = %e, "delivery failed; the record will be retried");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = record.change.sequence_number.clone();
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}

@@ -1,0 +1,145 @@
+//! The local stack's stand-in for the event source mapping: it reads
+//! DynamoDB Local's stream of the table and hands every new event item to
+//! the same delivery code the `deliver_webhooks` function runs on AWS.
+
+use std::{collections::HashMap, time::Duration};
+
+use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use paynectra::{
+    delivery::{deliver_event, retry_due, Deliverer},
+    App,
+};
+
+/// A streams client for the same endpoint (DynamoDB Local serves both).
+pub async fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
+    let config = aws_sdk_dynamodbstreams::config::Builder::from(&paynectra::store::sdk_config().await)
+        .endpoint_url(endpoint)
+        .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
+            "local", "local", None, None, "local",
+        ))
+        .build();
+    aws_sdk_dynamodbstreams::Client::from_conf(config)
+}
+
+/// Starts following the table's stream, and returns once it is following
+/// (so an event written after this returns is delivered). The
+/// returned task polls every 200 ms and also runs due retries each second
+/// (what the scheduled `retry_webhooks` does on AWS).
+pub async fn follow(
+    app: &'static App,
+    streams: aws_sdk_dynamodbstreams::Client,
+    deliverer: Deliverer,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let table = app
+        .store
+        .client()
+        .describe_table()
+        .table_name(app.store.table())
+        .send()
+        .await
+        .map_err(|e| format!("DescribeTable: {e}"))?;
+    let arn = table
+        .table()
+        .and_then(|t| t.latest_stream_arn())
+        .ok_or("the table has no stream (create it with `paynectra-admin table create`)")?
+        .to_owned();
+    let mut iterators: HashMap<String, Option<String>> = HashMap::new();
+    // From the start of the stream (DynamoDB Local keeps 24 hours): events
+    // written while nothing followed are delivered too, and the ones that
+    // were delivered already are skipped by their delivery records.
+    open_shards(&streams, &arn, &mut iterators, ShardIteratorType::TrimHorizon).await?;
+    Ok(tokio::spawn(async move {
+        let mut ticks: u64 = 0;
+        loop {
+            if let Err(e) = poll_once(app, &streams, &arn, &mut iterators, &deliverer).await {
+                tracing::warn!(error = %e, "stream poll failed");
+            }
+            ticks += 1;
+            if ticks.is_multiple_of(5) {
+                if let Err(e) = retry_due(app, &deliverer, paynectra::now_unix()).await {
+                    tracing::warn!(error = %e, "webhook retries failed");
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }))
+}
+
+async fn open_shards(
+    streams: &aws_sdk_dynamodbstreams::Client,
+    arn: &str,
+    iterators: &mut HashMap<String, Option<String>>,
+    kind: ShardIteratorType,
+) -> Result<(), String> {
+    let described = streams
+        .describe_stream()
+        .stream_arn(arn)
+        .send()
+        .await
+        .map_err(|e| format!("DescribeStream: {e}"))?;
+    for shard in described.stream_description().map(|d| d.shards()).unwrap_or_default() {
+        let Some(id) = shard.shard_id() else { continue };
+        if iterators.contains_key(id) {
+            continue;
+        }
+        let it = streams
+            .get_shard_iterator()
+            .stream_arn(arn)
+            .shard_id(id)
+            .shard_iterator_type(kind.clone())
+            .send()
+            .await
+            .map_err(|e| format!("GetShardIterator: {e}"))?;
+        iterators.insert(id.to_owned(), it.shard_iterator().map(str::to_owned));
+    }
+    Ok(())
+}
+
+async fn poll_once(
+    app: &'static App,
+    streams: &aws_sdk_dynamodbstreams::Client,
+    arn: &str,
+    iterators: &mut HashMap<String, Option<String>>,
+    deliverer: &Deliverer,
+) -> Result<(), String> {
+    // Shards that appear later are read from their start.
+    open_shards(streams, arn, iterators, ShardIteratorType::TrimHorizon).await?;
+    let mut expired = Vec::new();
+    for (shard, iterator) in iterators.iter_mut() {
+        let Some(it) = iterator.clone() else { continue };
+        let out = match streams.get_records().shard_iterator(it).send().await {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_trimmed_data_access_exception() || se.is_expired_iterator_exception()) =>
+            {
+                expired.push(shard.clone());
+                continue;
+            }
+            Err(e) => {
+                return Err(format!(
+                    "GetRecords: {}",
+                    aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e)
+                ))
+            }
+        };
+        *iterator = out.next_shard_iterator().map(str::to_owned);
+        for record in out.records() {
+            let insert = record.event_name().is_some_and(|n| n.as_str() == "INSERT");
+            let image = record.dynamodb().and_then(|d| d.new_image()).cloned();
+            let (true, Some(image)) = (insert, image) else { continue };
+            let Some((tenant, event)) = app.store.event_from_image(serde_dynamo::Item::from(image)) else {
+                continue;
+            };
+            if let Err(e) = deliver_event(app, deliverer, &tenant, &event, paynectra::now_unix()).await {
+                tracing::warn!(event_id = %event.id, error = %e, "local delivery failed");
+            }
+        }
+    }
+    // An iterator that went stale is opened again from the shard's start.
+    for shard in expired {
+        iterators.remove(&shard);
+    }
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! Webhook delivery: every event is POSTed, signed, to every matching
+//! endpoint of its account and mode, at least once.
+//!
+//! The stream of the table (an event source mapping on AWS; a poller in the
+//! local stack) hands each new event item to [`deliver_event`], which
+//! creates one delivery per matching endpoint and makes the first attempt.
+//! A failed attempt (non-2xx, or no answer within 10 s) is retried with
+//! exponential backoff by [`retry_due`], run on a schedule, for up to three
+//! days. Every attempt is recorded on the delivery (status code, latency);
+//! `GET /v1/events/{id}` shows them. Ordering is not guaranteed, and a
+//! receiver can see an event more than once (a stream record redelivered
+//! after a crash, say): receivers should deduplicate on the event id.
+
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+
+use crate::{
+    domain::{Event, Tenant},
+    http::wire::EventObject,
+    store::{Attempt, Delivery, DeliveryStatus, StoreError},
+    webhook::{sign, SIGNATURE_HEADER},
+    App,
+};
+
+/// How long a receiver has to answer.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// Deliveries are retried for this long after their event.
+pub const RETRY_FOR_SECONDS: i64 = 3 * 24 * 60 * 60;
+
+/// The wait before retry `n` (1-based): 1 min, 5 min, 30 min, 2 h, 6 h,
+/// 12 h, then daily, until three days have passed.
+pub fn backoff(n: usize) -> i64 {
+    const STEPS: [i64; 7] = [60, 300, 1800, 7200, 21_600, 43_200, 86_400];
+    STEPS[n.saturating_sub(1).min(STEPS.len() - 1)]
+}
+
+type HttpsClient =
+    Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Full<Bytes>>;
+
+/// The HTTP client deliveries go out with (rustls on ring, the system's
+/// roots, http and https).
+#[derive(Clone)]
+pub struct Deliverer {
+    client: HttpsClient,
+}
+
+impl Deliverer {
+    /// Fails only if the system has no root certificates at all.
+    pub fn new() -> Result<Self, std::io::Error> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Self {
+            client: Client::builder(TokioExecutor::new()).build(https),
+        })
+    }
+
+    /// One POST: the status code, or why there is none.
+    async fn post(&self, url: &str, signature: &str, body: String) -> Result<u16, String> {
+        let req = hyper::Request::post(url)
+            .header("content-type", "application/json")
+            .header("user-agent", "Paynectra-Webhooks/1.0")
+            .header(SIGNATURE_HEADER, signature)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| format!("bad request: {e}"))?;
+        let res = tokio::time::timeout(TIMEOUT, self.client.request(req))
+            .await
+            .map_err(|_| "timed out after 10 s".to_owned())?
+            .map_err(|e| format!("connection failed: {e}"))?;
+        let status = res.status().as_u16();
+        // Read (and drop) the body so the connection can be reused.
+        let _ = tokio::time::timeout(Duration::from_secs(1), res.into_body().collect()).await;
+        Ok(status)
+    }
+}
+
+/// The body every endpoint receives for an event: the event object.
+fn payload(event: &Event) -> String {
+    serde_json::to_string(&EventObject::from(event)).expect("events serialise")
+}
+
+/// Makes one attempt of `delivery` and records it. Returns the delivery as
+/// recorded (or as it was, if another deliverer finished it first).
+pub async fn attempt(
+    app: &App,
+    deliverer: &Deliverer,
+    tenant: &Tenant,
+    event: &Event,
+    mut delivery: Delivery,
+    now: i64,
+) -> Result<Delivery, StoreError> {
+    let endpoint = app.store.get_webhook_endpoint(tenant, &delivery.endpoint_id).await?;
+    let secret = endpoint
+        .as_ref()
+        .and_then(|e| app.webhook_secrets.as_ref()?.open(&e.secret_sealed));
+    let started = Instant::now();
+    let result = match (&endpoint, &secret) {
+        (Some(_), Some(secret)) => {
+            let body = payload(event);
+            let signature = sign(secret, now, &body);
+            deliverer.post(&delivery.url, &signature, body).await
+        }
+        (None, _) => Err("the endpoint was deleted".to_owned()),
+        (Some(_), None) => {
+            tracing::error!("WEBHOOK_SECRET_KEY is not set (or changed): deliveries cannot be signed");
+            Err("the delivery could not be signed".to_owned())
+        }
+    };
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let (status_code, error) = match result {
+        Ok(code) => (Some(code), None),
+        Err(e) => (None, Some(e)),
+    };
+    delivery.attempts.push(Attempt {
+        at: now,
+        status_code,
+        latency_ms,
+        error,
+    });
+    let delivered = status_code.is_some_and(|c| (200..300).contains(&c));
+    let next = now + backoff(delivery.attempts.len());
+    (delivery.status, delivery.next_attempt_at) = if delivered {
+        (DeliveryStatus::Succeeded, None)
+    } else if endpoint.is_none() || next > event.created + RETRY_FOR_SECONDS {
+        (DeliveryStatus::Failed, None)
+    } else {
+        (DeliveryStatus::Pending, Some(next))
+    };
+    tracing::info!(
+        event_id = %event.id,
+        endpoint_id = %delivery.endpoint_id,
+        status_code,
+        latency_ms,
+        attempt = delivery.attempts.len(),
+        outcome = ?delivery.status,
+        "webhook attempt"
+    );
+    app.store.record_attempt(tenant, &delivery).await?;
+    Ok(delivery)
+}
+
+/// Fans a new event out to its tenant's matching endpoints and makes each
+/// first attempt. Safe to run twice for one event (a redelivered stream
+/// record): existing deliveries are not started again.
+pub async fn deliver_event(
+    app: &App,
+    deliverer: &Deliverer,
+    tenant: &Tenant,
+    event: &Event,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let endpoints: Vec<_> = app
+        .store
+        .all_webhook_endpoints(tenant)
+        .await?
+        .into_iter()
+        .filter(|e| e.wants(event.kind))
+        .collect();
+    let started = app.store.start_deliveries(tenant, event, &endpoints).await?;
+    let n = started.len();
+    for delivery in started {
+        attempt(app, deliverer, tenant, event, delivery, now).await?;
+    }
+    Ok(n)
+}
+
+/// Retries every delivery due by `now`. Returns how many were attempted.
+pub async fn retry_due(app: &App, deliverer: &Deliverer, now: i64) -> Result<usize, StoreError> {
+    let mut attempted = 0;
+    for due in app.store.due_retries(now).await? {
+        let tenant = due.tenant();
+        let Some(delivery) = app.store.get_delivery(&tenant, &due.event_id, &due.endpoint_id).await? else {
+            continue;
+        };
+        // The index can hold stale entries (a retry already made): only a
+        // pending delivery whose time has come is attempted.
+        if delivery.status != DeliveryStatus::Pending || delivery.next_attempt_at.is_none_or(|t| t > now) {
+            continue;
+        }
+        let Some(event) = app.store.get_event_any_age(&tenant, &due.event_id).await? else {
+            continue;
+        };
+        attempt(app, deliverer, &tenant, &event, delivery, now).await?;
+        attempted += 1;
+    }
+    Ok(attempted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_spans_about_three_days() {
+        let mut waited = 0;
+        let mut n = 1;
+        while waited + backoff(n) <= RETRY_FOR_SECONDS {
+            waited += backoff(n);
+            n += 1;
+        }
+        assert_eq!(backoff(1), 60);
+        assert!(backoff(2) > backoff(1));
+        assert!(n >= 8, "{n} attempts in three days");
+    }
+}
