@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 
-use super::{from_item, key_of, keys, put_item, s, to_item, ReadStats, Store, StoreError, Writes, NOT_EXISTS};
+use super::{from_item, key_of, keys, put_item, s, to_item, ReadStats, Store, StoreError, Writes};
 use crate::domain::{
     CreatedRange, CustomerId, ListWindow, Mode, Page, Payment, PaymentId, PaymentMethod, PaymentMethodId,
     PaymentStatus, Tenant,
@@ -36,23 +36,7 @@ impl Store {
         writes: Writes<'_>,
     ) -> Result<(), StoreError> {
         let item = to_item(&keys::payment_method(tenant, &pm.id), pm)?;
-        if writes.any() {
-            let items = vec![put_item(self.put(item, NOT_EXISTS))];
-            return self
-                .transact("TransactWriteItems(payment method)", items, tenant, writes, |_| {
-                    StoreError::AlreadyExists
-                })
-                .await;
-        }
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(NOT_EXISTS)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem(payment method)", e))?;
-        Ok(())
+        self.insert_new("PutItem(payment method)", item, tenant, writes).await
     }
 
     pub async fn get_payment_method(
@@ -122,16 +106,7 @@ impl Store {
             .expression_attribute_values(":c", s(customer.as_str()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::dynamo("UpdateItem(detach)", e)),
-        }
+        super::applied(result, "UpdateItem(detach)")
     }
 
     pub async fn list_customer_payment_methods(

@@ -203,6 +203,38 @@ impl TryFrom<ApiKeyRecord> for ApiKey {
     }
 }
 
+/// The result of a conditional write: `true` if it applied, `false` if its
+/// condition did not hold.
+fn applied<O, E>(result: Result<O, SdkError<E, HttpResponse>>, operation: &'static str) -> Result<bool, StoreError>
+where
+    E: std::error::Error + ConditionFailure + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(ConditionFailure::is_condition_failure) => Ok(false),
+        Err(e) => Err(StoreError::dynamo(operation, e)),
+    }
+}
+
+/// Errors that can say "the condition did not hold".
+trait ConditionFailure {
+    fn is_condition_failure(&self) -> bool;
+}
+
+impl ConditionFailure for aws_sdk_dynamodb::operation::update_item::UpdateItemError {
+    fn is_condition_failure(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+impl ConditionFailure for aws_sdk_dynamodb::operation::put_item::PutItemError {
+    fn is_condition_failure(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+type HttpResponse = aws_sdk_dynamodb::config::http::HttpResponse;
+
 /// Which items of a cancelled transaction failed their condition.
 fn failed_conditions(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<Vec<bool>> {
     cancellation_codes(err).map(|codes| codes.iter().map(|c| c == "ConditionalCheckFailed").collect())
@@ -306,6 +338,36 @@ impl Store {
                     }
                 }
                 _ if transaction_conflict(&e) => StoreError::Conflict,
+                _ => StoreError::dynamo(operation, e),
+            })?;
+        Ok(())
+    }
+
+    /// Writes a new item (`attribute_not_exists(pk)`): a single PutItem, or
+    /// a transaction when the change carries an event or an idempotency
+    /// completion. An existing item is [`StoreError::AlreadyExists`].
+    async fn insert_new(
+        &self,
+        operation: &'static str,
+        item: Item,
+        tenant: &Tenant,
+        writes: Writes<'_>,
+    ) -> Result<(), StoreError> {
+        if writes.any() {
+            let items = vec![put_item(self.put(item, NOT_EXISTS))];
+            return self
+                .transact(operation, items, tenant, writes, |_| StoreError::AlreadyExists)
+                .await;
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(NOT_EXISTS)
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => StoreError::AlreadyExists,
                 _ => StoreError::dynamo(operation, e),
             })?;
         Ok(())
@@ -490,26 +552,7 @@ impl Store {
         );
         let item = to_item(&keys, payment)?;
         let Some(customer_id) = &payment.customer_id else {
-            if writes.any() {
-                let items = vec![put_item(self.put(item, NOT_EXISTS))];
-                return self
-                    .transact("TransactWriteItems(payment)", items, tenant, writes, |_| {
-                        StoreError::AlreadyExists
-                    })
-                    .await;
-            }
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression(NOT_EXISTS)
-                .send()
-                .await
-                .map_err(|e| match e.as_service_error() {
-                    Some(se) if se.is_conditional_check_failed_exception() => StoreError::AlreadyExists,
-                    _ => StoreError::dynamo("PutItem(payment)", e),
-                })?;
-            return Ok(());
+            return self.insert_new("PutItem(payment)", item, tenant, writes).await;
         };
         let check = ConditionCheck::builder()
             .table_name(&self.table)
@@ -738,26 +781,7 @@ impl Store {
             customer.email.as_ref().map(|e| e.as_str()),
         );
         let item = to_item(&keys, customer)?;
-        if writes.any() {
-            let items = vec![put_item(self.put(item, NOT_EXISTS))];
-            return self
-                .transact("TransactWriteItems(customer)", items, tenant, writes, |_| {
-                    StoreError::AlreadyExists
-                })
-                .await;
-        }
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(NOT_EXISTS)
-            .send()
-            .await
-            .map_err(|e| match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => StoreError::AlreadyExists,
-                _ => StoreError::dynamo("PutItem(customer)", e),
-            })?;
-        Ok(())
+        self.insert_new("PutItem(customer)", item, tenant, writes).await
     }
 
     /// Replaces a customer with its updated version, conditioned on nobody

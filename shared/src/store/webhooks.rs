@@ -8,15 +8,9 @@ use crate::domain::{CreatedRange, ListWindow, Page, Tenant, WebhookEndpoint, Web
 impl Store {
     pub async fn insert_webhook_endpoint(&self, tenant: &Tenant, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
         let keys = keys::webhook_endpoint_item(tenant, &endpoint.id, endpoint.created);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&keys, endpoint)?))
-            .condition_expression(NOT_EXISTS)
-            .send()
+        let item = to_item(&keys, endpoint)?;
+        self.insert_new("PutItem(webhook endpoint)", item, tenant, super::Writes::NONE)
             .await
-            .map_err(|e| StoreError::dynamo("PutItem(webhook endpoint)", e))?;
-        Ok(())
     }
 
     pub async fn list_webhook_endpoints(
@@ -58,16 +52,7 @@ impl Store {
             .expression_attribute_values(":true", AttributeValue::Bool(true))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::dynamo("UpdateItem(delete webhook endpoint)", e)),
-        }
+        super::applied(result, "UpdateItem(delete webhook endpoint)")
     }
 }
 
@@ -174,12 +159,8 @@ impl Store {
                 .condition_expression(NOT_EXISTS)
                 .send()
                 .await;
-            match put {
-                Ok(_) => created.push(delivery),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|se| se.is_conditional_check_failed_exception()) => {}
-                Err(e) => return Err(StoreError::dynamo("PutItem(delivery)", e)),
+            if super::applied(put, "PutItem(delivery)")? {
+                created.push(delivery);
             }
         }
         if !created.is_empty() {
@@ -224,15 +205,8 @@ impl Store {
             .expression_attribute_values(":pending", s("pending"))
             .send()
             .await;
-        match put {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                return Ok(false)
-            }
-            Err(e) => return Err(StoreError::dynamo("PutItem(delivery attempt)", e)),
+        if !super::applied(put, "PutItem(delivery attempt)")? {
+            return Ok(false);
         }
         match (delivery.status, delivery.next_attempt_at) {
             (DeliveryStatus::Pending, Some(at)) => {
