@@ -1,0 +1,107 @@
+//! A corpus of hostile requests, through the HTTP path, against every POST
+//! endpoint: each gets a 4xx in the error shape, and the table is exactly
+//! as it was (compared item by item before and after).
+
+use paynectra_tests::{Reply, TestApi};
+use serde_json::json;
+
+/// Every item in the table, sorted (tests only: a Scan).
+async fn dump(api: &TestApi) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut pages = api
+        .app
+        .store
+        .client()
+        .scan()
+        .table_name(api.app.store.table())
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(item) = pages.next().await {
+        let item = item.unwrap();
+        let mut pairs: Vec<String> = item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        pairs.sort();
+        items.push(pairs.join(","));
+    }
+    items.sort();
+    items
+}
+
+#[tokio::test]
+async fn hostile_bodies_get_4xx_and_change_nothing() {
+    let api = TestApi::spawn().await;
+    let m = api.merchant("Hostile").await;
+    let cus = api
+        .post(&m.test_key, "/v1/customers", json!({"email": "x@example.com"}))
+        .await;
+    let cus = cus.body["id"].as_str().unwrap().to_owned();
+    let pay = api.captured_payment(&m, paynectra::domain::Mode::Test, 1000).await;
+    let before = dump(&api).await;
+
+    let endpoints = [
+        "/v1/payments".to_string(),
+        "/v1/customers".to_string(),
+        format!("/v1/customers/{cus}"),
+        "/v1/refunds".to_string(),
+        "/v1/payment_methods".to_string(),
+        format!("/v1/payments/{pay}/confirm"),
+        format!("/v1/payments/{pay}/capture"),
+        format!("/v1/payments/{pay}/cancel"),
+        format!("/v1/customers/{cus}/payment_methods"),
+        "/v1/webhook_endpoints".to_string(),
+    ];
+    let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let long = format!(
+        "{{\"description\": \"{}\", \"name\": \"{}\"}}",
+        "x".repeat(100_000),
+        "y".repeat(100_000)
+    );
+    let bodies: Vec<(Vec<u8>, &str)> = vec![
+        (b"{".to_vec(), "application/json"),
+        (b"{\"amount\": 1000, \"currency\": \"usd\"".to_vec(), "application/json"),
+        (b"{\"amount\": 10".to_vec(), "application/json"),
+        (b"\xff\xfe{}".to_vec(), "application/json"),
+        (b"{\"a\": \"\xc3\x28\"}".to_vec(), "application/json"),
+        (deep.into_bytes(), "application/json"),
+        (b"{\"amount\": 1e999999, \"currency\": \"usd\"}".to_vec(), "application/json"),
+        (b"{\"amount\": 123456789012345678901234567890, \"currency\": \"usd\"}".to_vec(), "application/json"),
+        (b"{\"amount\": -0.0}".to_vec(), "application/json"),
+        (b"{\"unknown_parameter\": true}".to_vec(), "application/json"),
+        (long.into_bytes(), "application/json"),
+        (b"{\"metadata\": {\"k\": {\"nested\": 1}}}".to_vec(), "application/json"),
+        (b"{\"customer_id\": \"cus_x#T#acct_1#live\", \"payment_id\": \"pay_' OR 1=1 --\", \"payment_method\": \"pm_../../etc\"}".to_vec(), "application/json"),
+        (b"{\"amount\": 1000, \"amount\": 2000}".to_vec(), "application/json"),
+        (b"amount=1000&currency=usd".to_vec(), "application/x-www-form-urlencoded"),
+        (b"<xml/>".to_vec(), "text/xml"),
+        (b"[]".to_vec(), "application/json"),
+        (b"null".to_vec(), "application/json"),
+        (b"\"string\"".to_vec(), "application/json"),
+        (b"{\"email\": \"\\u0000@example.com\", \"url\": \"javascript:alert(1)\", \"enabled_events\": \"*\"}".to_vec(), "application/json"),
+    ];
+    let mut checked = 0;
+    for path in &endpoints {
+        for (body, content_type) in &bodies {
+            let res = api
+                .http
+                .post(api.url(path))
+                .bearer_auth(&m.test_key)
+                .header("Content-Type", *content_type)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            let r = Reply::from(res).await;
+            assert!(
+                (400..500).contains(&r.status),
+                "{path} with {:?}: {} {}",
+                String::from_utf8_lossy(&body[..body.len().min(80)]),
+                r.status,
+                r.text
+            );
+            r.error(r.status);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, endpoints.len() * bodies.len());
+    assert_eq!(dump(&api).await, before, "nothing was written by any refused request");
+}
