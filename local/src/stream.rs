@@ -129,8 +129,13 @@ async fn poll_once(
             let insert = record.event_name().is_some_and(|n| n.as_str() == "INSERT");
             let image = record.dynamodb().and_then(|d| d.new_image()).cloned();
             let (true, Some(image)) = (insert, image) else { continue };
-            let Some((tenant, event)) = app.store.event_from_image(serde_dynamo::Item::from(image)) else {
-                continue;
+            let (tenant, event) = match app.store.event_from_image(serde_dynamo::Item::from(image)) {
+                Ok(Some(found)) => found,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "unreadable event record");
+                    continue;
+                }
             };
             if let Err(e) = deliver_event(app, deliverer, &tenant, &event, paynectra::now_unix()).await {
                 tracing::warn!(event_id = %event.id, error = %e, "local delivery failed");

@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 
@@ -72,10 +72,9 @@ impl Deliverer {
             .await
             .map_err(|_| "timed out after 10 s".to_owned())?
             .map_err(|e| format!("connection failed: {e}"))?;
-        let status = res.status().as_u16();
-        // Read (and drop) the body so the connection can be reused.
-        let _ = tokio::time::timeout(Duration::from_secs(1), res.into_body().collect()).await;
-        Ok(status)
+        // Only the status matters; the body is dropped unread (a hostile
+        // receiver cannot make us buffer it).
+        Ok(res.status().as_u16())
     }
 }
 
@@ -92,12 +91,15 @@ pub async fn attempt(
     tenant: &Tenant,
     event: &Event,
     mut delivery: Delivery,
-    now: i64,
 ) -> Result<Delivery, StoreError> {
+    let attempts_before = delivery.attempts.len();
     let endpoint = app.store.get_webhook_endpoint(tenant, &delivery.endpoint_id).await?;
     let secret = endpoint
         .as_ref()
-        .and_then(|e| app.webhook_secrets.as_ref()?.open(&e.secret_sealed));
+        .and_then(|e| app.webhook_secrets.as_ref()?.open(&e.secret_sealed, e.id.as_str()));
+    // The time of the attempt itself, not of the run that makes it: the
+    // signature's timestamp must be fresh when the receiver checks it.
+    let now = crate::now_unix();
     let started = Instant::now();
     let result = match (&endpoint, &secret) {
         (Some(_), Some(secret)) => {
@@ -140,7 +142,7 @@ pub async fn attempt(
         outcome = ?delivery.status,
         "webhook attempt"
     );
-    app.store.record_attempt(tenant, &delivery).await?;
+    app.store.record_attempt(tenant, &delivery, attempts_before).await?;
     Ok(delivery)
 }
 
@@ -161,34 +163,64 @@ pub async fn deliver_event(
         .into_iter()
         .filter(|e| e.wants(event.kind))
         .collect();
-    let started = app.store.start_deliveries(tenant, event, &endpoints).await?;
+    let started = app.store.start_deliveries(tenant, event, &endpoints, now).await?;
     let n = started.len();
     for delivery in started {
-        attempt(app, deliverer, tenant, event, delivery, now).await?;
+        // Each delivery is already in the retry index (due now): a failure
+        // here is logged, and the retry function makes the attempt.
+        if let Err(e) = attempt(app, deliverer, tenant, event, delivery).await {
+            tracing::warn!(event_id = %event.id, error = %e, "first attempt not recorded; it will be retried");
+        }
     }
     Ok(n)
 }
 
 /// Retries every delivery due by `now`. Returns how many were attempted.
+/// One delivery's failure does not stop the others; each handled index
+/// entry is removed.
 pub async fn retry_due(app: &App, deliverer: &Deliverer, now: i64) -> Result<usize, StoreError> {
     let mut attempted = 0;
     for due in app.store.due_retries(now).await? {
-        let tenant = due.tenant();
-        let Some(delivery) = app.store.get_delivery(&tenant, &due.event_id, &due.endpoint_id).await? else {
-            continue;
-        };
-        // The index can hold stale entries (a retry already made): only a
-        // pending delivery whose time has come is attempted.
-        if delivery.status != DeliveryStatus::Pending || delivery.next_attempt_at.is_none_or(|t| t > now) {
-            continue;
+        match retry_one(app, deliverer, &due, now).await {
+            Ok(made) => {
+                attempted += usize::from(made);
+                if let Err(e) = app.store.delete_retry(&due).await {
+                    tracing::warn!(error = %e, "retry entry not removed; it will be skipped next time");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(event_id = %due.event_id, endpoint_id = %due.endpoint_id, error = %e, "retry failed; kept for the next run")
+            }
         }
-        let Some(event) = app.store.get_event_any_age(&tenant, &due.event_id).await? else {
-            continue;
-        };
-        attempt(app, deliverer, &tenant, &event, delivery, now).await?;
-        attempted += 1;
     }
     Ok(attempted)
+}
+
+/// Whether an attempt was made for this index entry.
+async fn retry_one(
+    app: &App,
+    deliverer: &Deliverer,
+    due: &crate::store::DueRetry,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let tenant = due.tenant();
+    let Some(mut delivery) = app.store.get_delivery(&tenant, &due.event_id, &due.endpoint_id).await? else {
+        return Ok(false);
+    };
+    // A stale entry (the delivery finished, or was rescheduled): nothing to do.
+    if delivery.status != DeliveryStatus::Pending || delivery.next_attempt_at.is_none_or(|t| t > now) {
+        return Ok(false);
+    }
+    let Some(event) = app.store.get_event_any_age(&tenant, &due.event_id).await? else {
+        // The event is gone (TTL): the delivery can never be made.
+        let before = delivery.attempts.len();
+        delivery.status = DeliveryStatus::Failed;
+        delivery.next_attempt_at = None;
+        app.store.record_attempt(&tenant, &delivery, before).await?;
+        return Ok(false);
+    };
+    attempt(app, deliverer, &tenant, &event, delivery).await?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ pub fn verify(secret: &str, header: &str, body: &str, now: i64) -> Result<(), Ve
     if signatures.is_empty() {
         return Err(VerifyError::Malformed);
     }
-    if (now - t).abs() > TOLERANCE_SECONDS {
+    if now.abs_diff(t) > TOLERANCE_SECONDS.unsigned_abs() {
         return Err(VerifyError::Stale);
     }
     let expected = hex(&mac(secret, t, body));
@@ -117,19 +117,25 @@ impl SecretBox {
         })
     }
 
-    pub fn seal(&self, plaintext: &str) -> String {
+    /// Seals `plaintext` bound to `context` (the endpoint's id): a sealed
+    /// secret copied onto another endpoint does not open.
+    pub fn seal(&self, plaintext: &str, context: &str) -> String {
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).expect("the OS random number generator failed");
         let mut data = plaintext.as_bytes().to_vec();
         self.key
-            .seal_in_place_append_tag(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::empty(), &mut data)
+            .seal_in_place_append_tag(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(context.as_bytes()),
+                &mut data,
+            )
             .expect("sealing cannot fail for small inputs");
         let mut out = nonce.to_vec();
         out.extend(data);
         base64::engine::general_purpose::STANDARD.encode(out)
     }
 
-    pub fn open(&self, sealed: &str) -> Option<String> {
+    pub fn open(&self, sealed: &str, context: &str) -> Option<String> {
         let raw = base64::engine::general_purpose::STANDARD.decode(sealed).ok()?;
         if raw.len() < 12 + 16 {
             return None;
@@ -137,7 +143,10 @@ impl SecretBox {
         let (nonce, rest) = raw.split_at(12);
         let mut data = rest.to_vec();
         let nonce = aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
-        let plain = self.key.open_in_place(nonce, aead::Aad::empty(), &mut data).ok()?;
+        let plain = self
+            .key
+            .open_in_place(nonce, aead::Aad::from(context.as_bytes()), &mut data)
+            .ok()?;
         String::from_utf8(plain.to_vec()).ok()
     }
 }
@@ -159,6 +168,10 @@ mod tests {
         assert_eq!(verify(&secret, &header, "{}", 1_000), Err(VerifyError::Mismatch));
         assert_eq!(verify("whsec_other", &header, body, 1_000), Err(VerifyError::Mismatch));
         assert_eq!(verify(&secret, "v1=abc", body, 1_000), Err(VerifyError::Malformed));
+        assert_eq!(
+            verify(&secret, &format!("t={},v1=00", i64::MIN), body, i64::MAX),
+            Err(VerifyError::Stale)
+        );
         // Several v1 signatures (during a secret roll): any one may match.
         let both = format!("{header},v1=00");
         assert_eq!(verify(&secret, &both, body, 1_000), Ok(()));
@@ -167,12 +180,13 @@ mod tests {
     #[test]
     fn secrets_round_trip_encrypted() {
         let b = SecretBox::new("a-deployment-key-of-at-least-32-chars").unwrap();
-        let sealed = b.seal("whsec_abc");
+        let sealed = b.seal("whsec_abc", "we_1");
         assert!(!sealed.contains("whsec"));
-        assert_ne!(sealed, b.seal("whsec_abc"), "random nonces");
-        assert_eq!(b.open(&sealed).as_deref(), Some("whsec_abc"));
+        assert_ne!(sealed, b.seal("whsec_abc", "we_1"), "random nonces");
+        assert_eq!(b.open(&sealed, "we_1").as_deref(), Some("whsec_abc"));
+        assert_eq!(b.open(&sealed, "we_2"), None, "bound to its endpoint");
         let other = SecretBox::new("another-deployment-key-of-32-chars!!").unwrap();
-        assert_eq!(other.open(&sealed), None);
+        assert_eq!(other.open(&sealed, "we_1"), None);
         assert!(SecretBox::new("short").is_none());
     }
 }

@@ -9,6 +9,7 @@ use paynectra::{
         wire::{CreateWebhookEndpointRequest, NewWebhookEndpoint, WebhookEndpointObject},
         ApiError, Reply,
     },
+    store::Writes,
     webhook::new_secret,
     App,
 };
@@ -28,23 +29,25 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
         let endpoint = WebhookEndpoint::create(
             new.url,
             new.enabled_events,
-            sealer.seal(&secret),
+            |id| sealer.seal(&secret, id.as_str()),
             ctx.tenant.mode,
             paynectra::now_unix(),
         );
         let outcome = async {
-            app.store.insert_webhook_endpoint(&ctx.tenant, &endpoint).await?;
-            tracing::info!(webhook_endpoint_id = %endpoint.id, "webhook endpoint created");
             // The secret is shown once, here. A retry with the same
             // Idempotency-Key replays the endpoint without it: idempotency
             // records hold responses in plaintext, and secrets are never
             // stored in plaintext.
             let without_secret = Reply::ok(&WebhookEndpointObject::from(&endpoint))?;
-            if let Some(completion) = run.completion(&without_secret) {
-                if let Err(e) = app.store.complete_idempotency_key(&ctx.tenant, &completion).await {
-                    tracing::warn!(error = %e, "could not record the idempotent response");
-                }
-            }
+            let completion = run.completion(&without_secret);
+            let writes = Writes {
+                event: None,
+                completion: completion.as_ref(),
+            };
+            app.store
+                .insert_webhook_endpoint(&ctx.tenant, &endpoint, writes)
+                .await?;
+            tracing::info!(webhook_endpoint_id = %endpoint.id, "webhook endpoint created");
             let object = WebhookEndpointObject {
                 secret: Some(&secret),
                 ..WebhookEndpointObject::from(&endpoint)

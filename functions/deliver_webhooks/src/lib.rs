@@ -19,14 +19,24 @@ pub async fn handler(app: &App, deliverer: &Deliverer, batch: StreamEvent) -> Dy
         if record.event_name != "INSERT" {
             continue;
         }
-        let Some((tenant, event)) = app.store.event_from_image(record.change.new_image) else {
-            continue;
-        };
-        if let Err(e) = deliver_event(app, deliverer, &tenant, &event, paynectra::now_unix()).await {
-            tracing::error!(event_id = %event.id, error = %e, "delivery failed; the record will be retried");
+        let failed = |response: &mut DynamoDbEventResponse| {
             let mut failure = DynamoDbBatchItemFailure::default();
             failure.item_identifier = record.change.sequence_number.clone();
             response.batch_item_failures.push(failure);
+        };
+        let (tenant, event) = match app.store.event_from_image(record.change.new_image.clone()) {
+            Ok(Some(found)) => found,
+            Ok(None) => continue,
+            Err(e) => {
+                // An event that cannot be read is retried, then dead-lettered: never dropped.
+                tracing::error!(error = %e, "unreadable event record");
+                failed(&mut response);
+                continue;
+            }
+        };
+        if let Err(e) = deliver_event(app, deliverer, &tenant, &event, paynectra::now_unix()).await {
+            tracing::error!(event_id = %event.id, error = %e, "delivery failed; the record will be retried");
+            failed(&mut response);
         }
     }
     response

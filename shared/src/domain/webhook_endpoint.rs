@@ -52,9 +52,18 @@ pub struct WebhookEndpoint {
 }
 
 impl WebhookEndpoint {
-    pub fn create(url: ReturnUrl, events: EnabledEvents, secret_sealed: String, mode: Mode, created: i64) -> Self {
+    /// `seal` turns the secret into what is stored, bound to the new id.
+    pub fn create(
+        url: ReturnUrl,
+        events: EnabledEvents,
+        seal: impl FnOnce(&WebhookEndpointId) -> String,
+        mode: Mode,
+        created: i64,
+    ) -> Self {
+        let id = WebhookEndpointId::generate();
+        let secret_sealed = seal(&id);
         Self {
-            id: WebhookEndpointId::generate(),
+            id,
             mode,
             url: url.as_str().to_owned(),
             enabled_events: events.0,

@@ -1,16 +1,20 @@
 //! Webhook endpoints in the store.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
-use super::{key_of, keys, s, to_item, ReadStats, Store, StoreError, NOT_EXISTS};
+use super::{key_of, keys, put_item, s, to_item, ReadStats, Store, StoreError, Writes, NOT_EXISTS};
 use crate::domain::{CreatedRange, ListWindow, Page, Tenant, WebhookEndpoint, WebhookEndpointId};
 
 impl Store {
-    pub async fn insert_webhook_endpoint(&self, tenant: &Tenant, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+    pub async fn insert_webhook_endpoint(
+        &self,
+        tenant: &Tenant,
+        endpoint: &WebhookEndpoint,
+        writes: Writes<'_>,
+    ) -> Result<(), StoreError> {
         let keys = keys::webhook_endpoint_item(tenant, &endpoint.id, endpoint.created);
         let item = to_item(&keys, endpoint)?;
-        self.insert_new("PutItem(webhook endpoint)", item, tenant, super::Writes::NONE)
-            .await
+        self.insert_new("PutItem(webhook endpoint)", item, tenant, writes).await
     }
 
     pub async fn list_webhook_endpoints(
@@ -83,11 +87,18 @@ pub struct Delivery {
     pub endpoint_id: WebhookEndpointId,
     pub url: String,
     pub status: DeliveryStatus,
+    // Always stored (the attempt condition reads its size).
     #[serde(default)]
     pub attempts: Vec<Attempt>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_attempt_at: Option<i64>,
     pub created: i64,
+    /// The event's creation time (the retry window runs from it).
+    #[serde(default)]
+    pub event_created: i64,
+    /// TTL: deliveries go with their event, after 30 days.
+    #[serde(default)]
+    pub expires_at: i64,
 }
 
 /// A delivery due for a retry, from the retry index.
@@ -114,28 +125,38 @@ impl DueRetry {
 type Item = std::collections::HashMap<String, AttributeValue>;
 
 impl Store {
-    /// The tenant and event of a stream record's new image, if it is an
-    /// event item.
-    pub fn event_from_image(&self, image: serde_dynamo::Item) -> Option<(Tenant, crate::domain::Event)> {
+    /// The tenant and event of a stream record's new image: `Ok(None)` if
+    /// it is not an event item, an error if it is one that cannot be read
+    /// (the record must then be retried, not dropped).
+    pub fn event_from_image(
+        &self,
+        image: serde_dynamo::Item,
+    ) -> Result<Option<(Tenant, crate::domain::Event)>, StoreError> {
         let image: Item = image.into();
-        let pk = image.get(keys::PK_ATTR)?.as_s().ok()?.clone();
-        if image.get(keys::SK_ATTR)?.as_s().ok()? != "event" {
-            return None;
+        let attr = |k: &str| image.get(k).and_then(|v| v.as_s().ok()).cloned();
+        let (Some(pk), Some(sk)) = (attr(keys::PK_ATTR), attr(keys::SK_ATTR)) else {
+            return Ok(None);
+        };
+        if sk != "event" {
+            return Ok(None);
         }
-        let tenant = keys::tenant_of_event_pk(&pk)?;
-        let event = super::from_item(image).ok()?;
-        Some((tenant, event))
+        let tenant = keys::tenant_of_event_pk(&pk)
+            .ok_or_else(|| StoreError::Corrupt(format!("an event item with a malformed key: {pk}")))?;
+        Ok(Some((tenant, super::from_item(image)?)))
     }
 
-    /// Creates the deliveries of an event (one per endpoint; a delivery that
-    /// exists already, from a redelivered stream record, is left as it is)
-    /// and counts them into the event's `pending_webhooks`. Returns the new
-    /// ones.
+    /// Creates the deliveries of an event, one per endpoint, each in one
+    /// transaction with its count in the event's `pending_webhooks` and a
+    /// retry-index entry due at once: whatever happens to the first attempt
+    /// (a crash, a timeout), the retry function will make it. A delivery
+    /// that exists already (a redelivered stream record) is left alone.
+    /// Returns the new ones.
     pub async fn start_deliveries(
         &self,
         tenant: &Tenant,
         event: &crate::domain::Event,
         endpoints: &[WebhookEndpoint],
+        now: i64,
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut created = Vec::new();
         for endpoint in endpoints {
@@ -145,94 +166,126 @@ impl Store {
                 url: endpoint.url.clone(),
                 status: DeliveryStatus::Pending,
                 attempts: vec![],
-                next_attempt_at: None,
-                created: crate::now_unix(),
+                next_attempt_at: Some(now),
+                created: now,
+                event_created: event.created,
+                expires_at: event.expires_at,
             };
-            let put = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(to_item(
-                    &keys::delivery(tenant, &event.id, &endpoint.id),
-                    &delivery,
-                )?))
-                .condition_expression(NOT_EXISTS)
-                .send()
-                .await;
-            if super::applied(put, "PutItem(delivery)")? {
-                created.push(delivery);
+            let items = vec![
+                put_item(self.put(
+                    to_item(&keys::delivery(tenant, &event.id, &endpoint.id), &delivery)?,
+                    NOT_EXISTS,
+                )),
+                self.pending_update(tenant, &event.id, 1),
+                self.retry_put(tenant, &delivery, now)?,
+            ];
+            match self
+                .transact(
+                    "TransactWriteItems(start delivery)",
+                    items,
+                    tenant,
+                    Writes::NONE,
+                    |_| StoreError::AlreadyExists,
+                )
+                .await
+            {
+                Ok(()) => created.push(delivery),
+                Err(StoreError::AlreadyExists) => {}
+                Err(e) => return Err(e),
             }
-        }
-        if !created.is_empty() {
-            self.add_pending_webhooks(tenant, &event.id, created.len() as i64)
-                .await?;
         }
         Ok(created)
     }
 
-    async fn add_pending_webhooks(
-        &self,
-        tenant: &Tenant,
-        event: &crate::domain::EventId,
-        n: i64,
-    ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_of(&keys::event(tenant, event))))
-            .update_expression("ADD pending_webhooks :n")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":n", AttributeValue::N(n.to_string()))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("UpdateItem(pending webhooks)", e))?;
-        Ok(())
+    fn pending_update(&self, tenant: &Tenant, event: &crate::domain::EventId, n: i64) -> TransactWriteItem {
+        TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_of(&keys::event(tenant, event))))
+                    .update_expression("ADD pending_webhooks :n")
+                    .expression_attribute_values(":n", AttributeValue::N(n.to_string()))
+                    .build()
+                    .expect("table, key and expression are set"),
+            )
+            .build()
     }
 
-    /// Records an attempt: the delivery as it now is, written only if it was
-    /// still pending (two deliverers cannot both finish it). A finished
-    /// delivery leaves `pending_webhooks`; one to retry is indexed for the
-    /// retry function. False if someone else got there first.
-    pub async fn record_attempt(&self, tenant: &Tenant, delivery: &Delivery) -> Result<bool, StoreError> {
+    fn retry_put(&self, tenant: &Tenant, delivery: &Delivery, at: i64) -> Result<TransactWriteItem, StoreError> {
+        let entry = DueRetry {
+            account_id: tenant.account_id.clone(),
+            mode: tenant.mode,
+            event_id: delivery.event_id.clone(),
+            endpoint_id: delivery.endpoint_id.clone(),
+            at,
+            // Kept through the whole retry window and a day more.
+            expires_at: delivery.event_created + crate::delivery::RETRY_FOR_SECONDS + 86_400,
+        };
+        let item = to_item(
+            &keys::retry(tenant, &delivery.event_id, &delivery.endpoint_id, at),
+            &entry,
+        )?;
+        Ok(put_item(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build()
+                .expect("table and item are set"),
+        ))
+    }
+
+    /// Records an attempt, in one transaction: the delivery as it now is
+    /// (only if it was still pending with `attempts_before` attempts, so two
+    /// deliverers cannot both record, nor overwrite each other's history),
+    /// and either its next retry-index entry or its leaving
+    /// `pending_webhooks`. False if someone else got there first.
+    pub async fn record_attempt(
+        &self,
+        tenant: &Tenant,
+        delivery: &Delivery,
+        attempts_before: usize,
+    ) -> Result<bool, StoreError> {
         let keys = keys::delivery(tenant, &delivery.event_id, &delivery.endpoint_id);
-        let put = self
-            .client
-            .put_item()
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&keys, delivery)?))
-            .condition_expression("#status = :pending")
+            .condition_expression("#status = :pending AND size(attempts) = :n")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":n", AttributeValue::N(attempts_before.to_string()))
+            .build()
+            .expect("table, item and condition are set");
+        let follow_up = match (delivery.status, delivery.next_attempt_at) {
+            (DeliveryStatus::Pending, Some(at)) => self.retry_put(tenant, delivery, at)?,
+            _ => self.pending_update(tenant, &delivery.event_id, -1),
+        };
+        match self
+            .transact(
+                "TransactWriteItems(delivery attempt)",
+                vec![put_item(put), follow_up],
+                tenant,
+                Writes::NONE,
+                |_| StoreError::Conflict,
+            )
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes a handled retry-index entry.
+    pub async fn delete_retry(&self, due: &DueRetry) -> Result<(), StoreError> {
+        let keys = keys::retry(&due.tenant(), &due.event_id, &due.endpoint_id, due.at);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys)))
             .send()
-            .await;
-        if !super::applied(put, "PutItem(delivery attempt)")? {
-            return Ok(false);
-        }
-        match (delivery.status, delivery.next_attempt_at) {
-            (DeliveryStatus::Pending, Some(at)) => {
-                let entry = DueRetry {
-                    account_id: tenant.account_id.clone(),
-                    mode: tenant.mode,
-                    event_id: delivery.event_id.clone(),
-                    endpoint_id: delivery.endpoint_id.clone(),
-                    at,
-                    expires_at: at + 86_400,
-                };
-                self.client
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(to_item(
-                        &keys::retry(tenant, &delivery.event_id, &delivery.endpoint_id, at),
-                        &entry,
-                    )?))
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::dynamo("PutItem(retry)", e))?;
-            }
-            (DeliveryStatus::Pending, None) => {}
-            _ => self.add_pending_webhooks(tenant, &delivery.event_id, -1).await?,
-        }
-        Ok(true)
+            .await
+            .map_err(|e| StoreError::dynamo("DeleteItem(retry)", e))?;
+        Ok(())
     }
 
     pub async fn get_delivery(
