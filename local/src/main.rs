@@ -25,6 +25,7 @@ struct Cli {
 async fn main() -> ExitCode {
     paynectra::telemetry::init();
     let cli = Cli::parse();
+
     let template = match Template::load(&cli.template) {
         Ok(t) => t,
         Err(e) => {
@@ -33,7 +34,11 @@ async fn main() -> ExitCode {
         }
     };
     let app: &'static App = match App::from_env().await {
-        Ok(app) => Box::leak(Box::new(app)),
+        // The local stack delivers webhooks to receivers on this machine.
+        Ok(app) => Box::leak(Box::new(App {
+            allow_local_webhook_urls: true,
+            ..app
+        })),
         Err(e) => {
             eprintln!("paynectra-local: {e}");
             return ExitCode::FAILURE;

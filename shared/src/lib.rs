@@ -26,6 +26,11 @@ pub struct App {
     /// Seals webhook secrets (`WEBHOOK_SECRET_KEY`). Without it, webhook
     /// endpoints cannot be created nor deliveries signed (500, logged).
     pub webhook_secrets: Option<webhook::SecretBox>,
+    /// Whether webhook URLs may point at loopback or private addresses
+    /// (`PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS=1`: the local stack only). On
+    /// Lambda they may not: 127.0.0.1:9001 is the Runtime API, and private
+    /// ranges are the operator's network.
+    pub allow_local_webhook_urls: bool,
 }
 
 impl App {
@@ -39,6 +44,7 @@ impl App {
                 .ok()
                 .filter(|k| k.len() >= 16)
                 .map(String::into_bytes),
+            allow_local_webhook_urls: std::env::var("PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS").is_ok_and(|v| v == "1"),
             webhook_secrets: std::env::var("WEBHOOK_SECRET_KEY")
                 .ok()
                 .and_then(|k| webhook::SecretBox::new(&k)),

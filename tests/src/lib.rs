@@ -63,6 +63,8 @@ pub async fn fresh_app() -> &'static App {
         store: fresh_store().await,
         card_fingerprint_key: Some(b"paynectra-tests-fingerprint-key".to_vec()),
         webhook_secrets: paynectra::webhook::SecretBox::new("paynectra-tests-webhook-secret-key-0123"),
+        // Tests deliver to receivers on loopback, like the local stack.
+        allow_local_webhook_urls: true,
     }))
 }
 

@@ -396,6 +396,25 @@ async fn webhook_endpoint_fixtures() {
     assert!(json_body(&res)["secret"].as_str().unwrap().starts_with("whsec_"));
     let res = run("list_webhook_endpoints", app, request("list_webhook_endpoints")).await;
     assert_eq!(json_body(&res)["data"].as_array().unwrap().len(), 1);
+
+    // As deployed (not the local stack), internal addresses are refused.
+    let deployed: &'static paynectra::App = Box::leak(Box::new(paynectra::App {
+        allow_local_webhook_urls: false,
+        ..app.clone()
+    }));
+    for url in [
+        "http://localhost:9001/2018-06-01/runtime",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.1.2.3/hooks",
+    ] {
+        let mut raw: Value = serde_json::from_str(&fixture("create_webhook_endpoint")).unwrap();
+        raw["body"] = serde_json::json!({"url": url, "enabled_events": ["*"]})
+            .to_string()
+            .into();
+        let res = run("create_webhook_endpoint", deployed, from_str(&raw.to_string()).unwrap()).await;
+        assert_eq!(res.status(), 400, "{url}");
+        assert_eq!(json_body(&res)["error"]["param"], "url");
+    }
 }
 
 #[tokio::test]

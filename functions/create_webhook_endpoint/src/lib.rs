@@ -17,6 +17,13 @@ use paynectra::{
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     serve(req, |ctx, req| async move {
         let new = NewWebhookEndpoint::try_from(parse_json::<CreateWebhookEndpointRequest>(&req)?)?;
+        if new.url.is_internal() && !app.allow_local_webhook_urls {
+            return Err(ApiError::invalid(
+                "url_invalid",
+                "Invalid url: webhook endpoints must be on the public internet (not localhost or a private address).",
+                Some("url"),
+            ));
+        }
         let sealer = app.webhook_secrets.as_ref().ok_or_else(|| {
             tracing::error!("WEBHOOK_SECRET_KEY is not set: webhook secrets cannot be stored");
             ApiError::internal()

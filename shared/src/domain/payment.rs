@@ -99,6 +99,32 @@ impl ReturnUrl {
         Ok(Self(raw))
     }
 
+    /// Whether the URL's host is this machine or a private network:
+    /// loopback, private (RFC 1918, unique local), link-local (the cloud
+    /// metadata address among them), unspecified, or `localhost`.
+    pub fn is_internal(&self) -> bool {
+        let Ok(url) = url::Url::parse(&self.0) else { return true };
+        match url.host() {
+            Some(url::Host::Domain(d)) => {
+                let d = d.to_ascii_lowercase();
+                d == "localhost" || d.ends_with(".localhost") || d.ends_with(".internal")
+            }
+            Some(url::Host::Ipv4(ip)) => {
+                ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+            }
+            Some(url::Host::Ipv6(ip)) => {
+                ip.is_loopback()
+                    || ip.is_unspecified()
+                    || (ip.segments()[0] & 0xfe00) == 0xfc00
+                    || (ip.segments()[0] & 0xffc0) == 0xfe80
+                    || ip
+                        .to_ipv4_mapped()
+                        .is_some_and(|v4| v4.is_loopback() || v4.is_private() || v4.is_link_local())
+            }
+            None => true,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -415,6 +441,25 @@ mod tests {
             assert_eq!(e.param, "return_url", "{bad}");
         }
         assert!(ok(&format!("https://a.example/{}", "x".repeat(2048))).is_err());
+    }
+
+    #[test]
+    fn internal_hosts() {
+        let url = |s: &str| ReturnUrl::parse("url", s.to_string()).unwrap();
+        for internal in [
+            "http://localhost:4000/h",
+            "http://127.0.0.1/h",
+            "https://10.0.0.5/h",
+            "https://169.254.169.254/latest",
+            "https://192.168.1.1/",
+            "https://[fd00::1]/",
+            "https://svc.internal/",
+        ] {
+            assert!(url(internal).is_internal(), "{internal}");
+        }
+        for public in ["https://shop.example/hooks", "https://8.8.8.8/"] {
+            assert!(!url(public).is_internal(), "{public}");
+        }
     }
 
     #[test]
