@@ -138,3 +138,27 @@ fn gateway_responses_use_the_api_error_shape() {
     assert_eq!(r["MISSING_AUTHENTICATION_TOKEN"].status, Some(404));
     assert_eq!(t.authorizer.as_deref(), Some("authorizer"));
 }
+
+/// `openapi.yaml` describes exactly the routes `template.yaml` serves.
+#[test]
+fn openapi_paths_equal_the_template_routes() {
+    let spec: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(repo_root().join("openapi.yaml")).unwrap()).unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, ops) in spec["paths"].as_mapping().unwrap() {
+        for (method, _) in ops.as_mapping().unwrap() {
+            documented.insert(format!(
+                "{} {}",
+                method.as_str().unwrap().to_uppercase(),
+                path.as_str().unwrap()
+            ));
+        }
+    }
+    let template = Template::load(&repo_root().join("template.yaml")).unwrap();
+    let served: BTreeSet<String> = template
+        .routes
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(documented, served);
+}
