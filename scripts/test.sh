@@ -27,7 +27,7 @@ export PAYNECTRA_TEST_DYNAMODB="http://127.0.0.1:$port"
 echo "==> cargo test" >&2
 log=$(mktemp -t paynectra-test.XXXXXX.log)
 status=0
-cargo test --workspace --all-targets --locked 2>&1 | tee "$log" || status=$?
+cargo test --workspace --all-targets --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 
 echo "==> The hosted payment page in headless Chromium" >&2
 scripts/e2e.sh 2>&1 | tee -a "$log" || status=$?

@@ -18,10 +18,10 @@ async fn dump(api: &TestApi) -> Vec<String> {
         .items()
         .send();
     while let Some(item) = pages.next().await {
-        let item = item.unwrap();
-        let mut pairs: Vec<String> = item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-        pairs.sort();
-        items.push(pairs.join(","));
+        // Canonical JSON (maps sorted), so the comparison does not depend on
+        // the order a HashMap happens to iterate in.
+        let value: serde_json::Value = serde_dynamo::from_item(item.unwrap()).unwrap();
+        items.push(value.to_string());
     }
     items.sort();
     items
