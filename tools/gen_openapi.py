@@ -68,7 +68,7 @@ CREATED = [{"name": f"created[{op}]", "in": "query", "schema": {"type": "integer
 IDEM = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "minLength": 1, "maxLength": 255}, "description": "Retries with the same key never act twice."}
 ID = lambda prefix: {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": f"^{prefix}[A-Za-z0-9]+$"}}
 
-def op(summary, ok, body=None, params=(), public=False, extra=()):
+def op(summary, ok, body=None, params=(), public=False, extra=(), required=()):
     o = {"summary": summary, "parameters": list(params),
          "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ok}"}}}}}}
     for code, d in COMMON.items():
@@ -76,7 +76,10 @@ def op(summary, ok, body=None, params=(), public=False, extra=()):
     for code in extra:
         o["responses"][code] = err("The card was declined.")
     if body is not None:
-        o["requestBody"] = {"required": False, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": False, "properties": body}}}}
+        schema = {"type": "object", "additionalProperties": False, "properties": body}
+        if required:
+            schema["required"] = list(required)
+        o["requestBody"] = {"required": bool(required), "content": {"application/json": {"schema": schema}}}
     if public:
         o["security"] = []
     return o
@@ -86,14 +89,14 @@ payment_body = {"amount": {"type": "integer", "minimum": 1, "maximum": 99999999}
                 "metadata": meta, "return_url": {"type": "string", "format": "uri"}}
 customer_body = {"email": {"type": "string", "maxLength": 512}, "name": {"type": "string", "maxLength": 256}, "phone": str_, "address": address, "metadata": meta}
 paths = {
-  "/v1/payments": {"post": op("Create a payment", "Payment", payment_body, [IDEM]),
+  "/v1/payments": {"post": op("Create a payment", "Payment", payment_body, [IDEM], required=["amount", "currency"]),
                    "get": op("List payments", "PaymentList", None, LIST_PARAMS + CREATED + [{"name": "customer", "in": "query", "schema": str_}, {"name": "status", "in": "query", "schema": {"enum": statuses}}])},
   "/v1/payments/{id}": {"get": op("Retrieve a payment", "Payment", None, [ID("pay_")])},
-  "/v1/payments/{id}/confirm": {"post": op("Confirm a payment (secret key, or publishable key with client_secret)", "Payment", {"payment_method": str_, "client_secret": str_}, [ID("pay_"), IDEM], extra=["402"])},
+  "/v1/payments/{id}/confirm": {"post": op("Confirm a payment (secret key, or publishable key with client_secret)", "Payment", {"payment_method": str_, "client_secret": str_}, [ID("pay_"), IDEM], extra=["402"], required=["payment_method"])},
   "/v1/payments/{id}/capture": {"post": op("Capture a held payment", "Payment", {"amount_to_capture": {"type": "integer", "minimum": 1}}, [ID("pay_"), IDEM])},
   "/v1/payments/{id}/cancel": {"post": op("Cancel a payment", "Payment", {"cancellation_reason": {"enum": ["duplicate", "fraudulent", "requested_by_customer", "abandoned"]}}, [ID("pay_"), IDEM])},
-  "/v1/payment_methods": {"post": op("Tokenise a card (secret or publishable key)", "PaymentMethod", {"type": {"const": "card"}, "card": {"type": "object", "additionalProperties": False, "properties": {"number": str_, "exp_month": int_, "exp_year": int_, "cvc": str_}}}, [IDEM])},
-  "/v1/refunds": {"post": op("Create a refund", "Refund", {"payment_id": str_, "amount": {"type": "integer", "minimum": 1}, "reason": {"enum": ["duplicate", "fraudulent", "customer_request"]}, "metadata": meta}, [IDEM]),
+  "/v1/payment_methods": {"post": op("Tokenise a card (secret or publishable key)", "PaymentMethod", {"type": {"const": "card"}, "card": {"type": "object", "additionalProperties": False, "properties": {"number": str_, "exp_month": int_, "exp_year": int_, "cvc": str_}, "required": ["number", "exp_month", "exp_year", "cvc"]}}, [IDEM], required=["card"])},
+  "/v1/refunds": {"post": op("Create a refund", "Refund", {"payment_id": str_, "amount": {"type": "integer", "minimum": 1}, "reason": {"enum": ["duplicate", "fraudulent", "customer_request"]}, "metadata": meta}, [IDEM], required=["payment_id"]),
                   "get": op("List refunds", "RefundList", None, LIST_PARAMS + CREATED + [{"name": "payment_id", "in": "query", "schema": str_}])},
   "/v1/refunds/{id}": {"get": op("Retrieve a refund", "Refund", None, [ID("re_")])},
   "/v1/customers": {"post": op("Create a customer", "Customer", customer_body, [IDEM]),
@@ -101,12 +104,12 @@ paths = {
   "/v1/customers/{id}": {"get": op("Retrieve a customer", "Customer", None, [ID("cus_")]),
                          "post": op("Update a customer", "Customer", customer_body, [ID("cus_"), IDEM]),
                          "delete": op("Delete a customer", "Deleted", None, [ID("cus_")])},
-  "/v1/customers/{id}/payment_methods": {"post": op("Attach a payment method", "PaymentMethod", {"payment_method": str_}, [ID("cus_"), IDEM]),
+  "/v1/customers/{id}/payment_methods": {"post": op("Attach a payment method", "PaymentMethod", {"payment_method": str_}, [ID("cus_"), IDEM], required=["payment_method"]),
                                          "get": op("List a customer's payment methods", "PaymentMethodList", None, [ID("cus_")] + LIST_PARAMS)},
   "/v1/customers/{id}/payment_methods/{payment_method_id}": {"delete": op("Detach a payment method", "PaymentMethod", None, [ID("cus_"), {"name": "payment_method_id", "in": "path", "required": True, "schema": str_}])},
   "/v1/events": {"get": op("List events (last 30 days)", "EventList", None, LIST_PARAMS + CREATED + [{"name": "type", "in": "query", "schema": str_, "description": "A type, or a group such as payment.*"}])},
   "/v1/events/{id}": {"get": op("Retrieve an event with its webhook deliveries", "Event", None, [ID("evt_")])},
-  "/v1/webhook_endpoints": {"post": op("Create a webhook endpoint (its secret is shown once)", "WebhookEndpoint", {"url": {"type": "string", "format": "uri"}, "enabled_events": {"type": "array", "items": str_, "minItems": 1}}, [IDEM]),
+  "/v1/webhook_endpoints": {"post": op("Create a webhook endpoint (its secret is shown once)", "WebhookEndpoint", {"url": {"type": "string", "format": "uri"}, "enabled_events": {"type": "array", "items": str_, "minItems": 1}}, [IDEM], required=["url", "enabled_events"]),
                             "get": op("List webhook endpoints", "WebhookEndpointList", None, LIST_PARAMS)},
   "/v1/webhook_endpoints/{id}": {"delete": op("Delete a webhook endpoint", "Deleted", None, [ID("we_")])},
   "/pay/{payment_id}": {"get": {"summary": "The hosted payment page (HTML)", "security": [], "parameters": [
