@@ -2,10 +2,10 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
-    domain::{CustomerId, ListWindow},
+    domain::CustomerId,
     http::{
         path_id, serve,
-        wire::{ListObject, PaymentMethodObject},
+        wire::{take_window, ListObject, PaymentMethodObject},
         ApiError, QueryParams, Reply,
     },
     App,
@@ -15,11 +15,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     serve(req, |ctx, req| async move {
         let customer: CustomerId = path_id(&req)?;
         let mut q = QueryParams::from_request(&req)?;
-        let window = ListWindow::new(
-            q.take_int("limit")?,
-            q.take_id("starting_after")?,
-            q.take_id("ending_before")?,
-        )?;
+        let window = take_window(&mut q)?;
         q.finish()?;
         let live = app
             .store

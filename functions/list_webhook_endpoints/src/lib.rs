@@ -2,10 +2,9 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
-    domain::ListWindow,
     http::{
         serve,
-        wire::{ListObject, WebhookEndpointObject},
+        wire::{take_window, ListObject, WebhookEndpointObject},
         ApiError, QueryParams, Reply,
     },
     App,
@@ -14,11 +13,7 @@ use paynectra::{
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     serve(req, |ctx, req| async move {
         let mut q = QueryParams::from_request(&req)?;
-        let window = ListWindow::new(
-            q.take_int("limit")?,
-            q.take_id("starting_after")?,
-            q.take_id("ending_before")?,
-        )?;
+        let window = take_window(&mut q)?;
         q.finish()?;
         let (page, _) = app
             .store

@@ -591,7 +591,7 @@ fn take_created(q: &mut QueryParams) -> Result<CreatedRange, ValidationError> {
 
 /// The `limit`, `starting_after` and `ending_before` parameters every list
 /// takes.
-fn take_window<Id: crate::domain::PrefixedId>(q: &mut QueryParams) -> Result<ListWindow<Id>, ValidationError> {
+pub fn take_window<Id: crate::domain::PrefixedId>(q: &mut QueryParams) -> Result<ListWindow<Id>, ValidationError> {
     ListWindow::new(
         q.take_int("limit")?,
         q.take_id("starting_after")?,

@@ -44,10 +44,8 @@ impl Store {
         tenant: &Tenant,
         id: &PaymentMethodId,
     ) -> Result<Option<PaymentMethod>, StoreError> {
-        self.get(&keys::payment_method(tenant, id), "GetItem(payment method)")
-            .await?
-            .map(from_item)
-            .transpose()
+        self.get_as(&keys::payment_method(tenant, id), "GetItem(payment method)")
+            .await
     }
 
     /// Attaches a payment method to a live customer of the tenant, if it is

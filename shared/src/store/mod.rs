@@ -373,6 +373,11 @@ impl Store {
         Ok(())
     }
 
+    /// GetItem (strongly consistent), mapped to `T`.
+    async fn get_as<T: DeserializeOwned>(&self, keys: &Keys, operation: &'static str) -> Result<Option<T>, StoreError> {
+        self.get(keys, operation).await?.map(from_item).transpose()
+    }
+
     async fn get(&self, keys: &Keys, operation: &'static str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -424,10 +429,7 @@ impl Store {
     }
 
     pub async fn get_account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
-        self.get(&keys::account(id), "GetItem(account)")
-            .await?
-            .map(from_item)
-            .transpose()
+        self.get_as(&keys::account(id), "GetItem(account)").await
     }
 
     /// Finds the key whose secret hashes to `hash` (one GetItem). The caller
@@ -572,10 +574,7 @@ impl Store {
     }
 
     pub async fn get_payment(&self, tenant: &Tenant, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
-        self.get(&keys::payment(tenant, id), "GetItem(payment)")
-            .await?
-            .map(from_item)
-            .transpose()
+        self.get_as(&keys::payment(tenant, id), "GetItem(payment)").await
     }
 
     /// One page of the tenant's payments matching `filter`, newest first.
@@ -746,10 +745,7 @@ impl Store {
     }
 
     pub async fn get_refund(&self, tenant: &Tenant, id: &RefundId) -> Result<Option<Refund>, StoreError> {
-        self.get(&keys::refund(tenant, id), "GetItem(refund)")
-            .await?
-            .map(from_item)
-            .transpose()
+        self.get_as(&keys::refund(tenant, id), "GetItem(refund)").await
     }
 
     /// One page of the tenant's refunds (of one payment, if given), newest
@@ -878,18 +874,11 @@ impl Store {
 
     /// An event, however old (for retries of its deliveries).
     pub async fn get_event_any_age(&self, tenant: &Tenant, id: &EventId) -> Result<Option<Event>, StoreError> {
-        self.get(&keys::event(tenant, id), "GetItem(event)")
-            .await?
-            .map(from_item)
-            .transpose()
+        self.get_as(&keys::event(tenant, id), "GetItem(event)").await
     }
 
     pub async fn get_event(&self, tenant: &Tenant, id: &EventId) -> Result<Option<Event>, StoreError> {
-        let event: Option<Event> = self
-            .get(&keys::event(tenant, id), "GetItem(event)")
-            .await?
-            .map(from_item)
-            .transpose()?;
+        let event = self.get_event_any_age(tenant, id).await?;
         // Past its 30 days, an event is gone even before TTL deletes it.
         Ok(event.filter(|e| e.expires_at > crate::now_unix()))
     }
@@ -933,9 +922,6 @@ impl Store {
     }
 
     pub async fn get_customer(&self, tenant: &Tenant, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
-        self.get(&keys::customer(tenant, id), "GetItem(customer)")
-            .await?
-            .map(from_item)
-            .transpose()
+        self.get_as(&keys::customer(tenant, id), "GetItem(customer)").await
     }
 }

@@ -294,10 +294,8 @@ impl Store {
         event: &crate::domain::EventId,
         endpoint: &WebhookEndpointId,
     ) -> Result<Option<Delivery>, StoreError> {
-        self.get(&keys::delivery(tenant, event, endpoint), "GetItem(delivery)")
-            .await?
-            .map(super::from_item)
-            .transpose()
+        self.get_as(&keys::delivery(tenant, event, endpoint), "GetItem(delivery)")
+            .await
     }
 
     pub async fn get_webhook_endpoint(
@@ -321,7 +319,7 @@ impl Store {
         event: &crate::domain::EventId,
     ) -> Result<Vec<Delivery>, StoreError> {
         let (pk, prefix) = keys::deliveries_prefix(tenant, event);
-        let out = self
+        let mut pages = self
             .client
             .query()
             .table_name(&self.table)
@@ -329,14 +327,16 @@ impl Store {
             .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":prefix", s(prefix))
             .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query(deliveries)", e))?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(super::from_item)
-            .collect()
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = pages.next().await {
+            out.push(super::from_item(
+                item.map_err(|e| StoreError::dynamo("Query(deliveries)", e))?,
+            )?);
+        }
+        Ok(out)
     }
 
     /// Retries due by `now`: one Query per day of the last four.
