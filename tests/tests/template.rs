@@ -135,6 +135,8 @@ fn gateway_responses_use_the_api_error_shape() {
         assert_eq!(keys, BTreeSet::from(["code", "message", "param", "type"]), "{kind}");
     }
     assert_eq!(r["THROTTLED"].status, Some(429));
+    // API Gateway's throttle and DynamoDB's (mapped by the handlers) answer alike.
+    assert_eq!(r["THROTTLED"].body, ApiError::rate_limited().body());
     assert_eq!(r["MISSING_AUTHENTICATION_TOKEN"].status, Some(404));
     assert_eq!(t.authorizer.as_deref(), Some("authorizer"));
 }

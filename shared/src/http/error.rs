@@ -14,6 +14,8 @@ pub enum ErrorType {
     IdempotencyError,
     /// The card network declined (402).
     CardError,
+    /// Too many requests (429): API Gateway's throttle, or DynamoDB's.
+    RateLimitError,
     /// Our fault (500). The message is opaque; the cause is in the logs.
     ApiError,
 }
@@ -50,6 +52,10 @@ struct Inner<'a> {
 /// The message of every 401. The authorizer's denials are answered by API
 /// Gateway (see `GatewayResponses` in `template.yaml`) with this same body.
 pub const INVALID_API_KEY_MESSAGE: &str = "Invalid API key provided. Authenticate with 'Authorization: Bearer sk_test_...' (or HTTP Basic with the key as the user name and an empty password).";
+
+/// The message of every 429. API Gateway's throttle answers with this same
+/// body (the `THROTTLED` gateway response in `template.yaml`).
+pub const RATE_LIMIT_MESSAGE: &str = "Too many requests hit the API too quickly. Retry with exponential backoff.";
 
 pub const INTERNAL_ERROR_MESSAGE: &str = "An unexpected error occurred on our side. Retry later; if it persists, contact support with the Request-Id of this response.";
 
@@ -145,6 +151,17 @@ impl ApiError {
         )
     }
 
+    /// 429: too many requests; nothing was done, retry with backoff.
+    pub fn rate_limited() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorType::RateLimitError,
+            Some("rate_limit"),
+            RATE_LIMIT_MESSAGE,
+            None,
+        )
+    }
+
     /// A 500. Log the cause before calling this; the body says nothing of it.
     pub fn internal() -> Self {
         Self::new(
@@ -193,6 +210,12 @@ impl From<crate::store::StoreError> for ApiError {
                 "lock_timeout",
                 "The object was changed concurrently by another request; nothing was written, retry this request.",
             ),
+            // DynamoDB throttled us past the SDK's retries: the caller's
+            // backoff is the remedy, as for API Gateway's own throttle.
+            e @ StoreError::Throttled { .. } => {
+                tracing::warn!(error = %e, "store operation throttled");
+                Self::rate_limited()
+            }
             e => {
                 tracing::error!(error = %e, "store operation failed");
                 Self::internal()
@@ -216,5 +239,31 @@ mod tests {
         assert_eq!(v["error"]["code"], "resource_missing");
         assert_eq!(v["error"]["message"], "No such payment: 'pay_1'");
         assert_eq!(v["error"]["param"], "id");
+    }
+
+    #[test]
+    fn store_errors_map_to_statuses() {
+        use crate::store::StoreError;
+        let throttled = ApiError::from(StoreError::Throttled {
+            operation: "GetItem(payment)",
+            message: "ProvisionedThroughputExceededException".into(),
+        });
+        assert_eq!(throttled, ApiError::rate_limited());
+        assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+        let v: serde_json::Value = serde_json::from_str(&throttled.body()).unwrap();
+        assert_eq!(v["error"]["type"], "rate_limit_error");
+        assert_eq!(v["error"]["code"], "rate_limit");
+        assert_eq!(v["error"]["message"], RATE_LIMIT_MESSAGE);
+        assert!(v["error"]["param"].is_null());
+
+        let conflict = ApiError::from(StoreError::Conflict);
+        assert_eq!(conflict.status, StatusCode::CONFLICT);
+        assert_eq!(conflict.code.as_deref(), Some("lock_timeout"));
+
+        let down = ApiError::from(StoreError::Dynamo {
+            operation: "GetItem(payment)",
+            message: "dispatch failure: connection refused".into(),
+        });
+        assert_eq!(down, ApiError::internal());
     }
 }

@@ -204,9 +204,13 @@ impl Run {
         let (status, body, result) = match outcome {
             Ok(Outcome { recorded: true, reply }) => return Ok(reply),
             Ok(Outcome { reply, .. }) => (reply.status, reply.body.clone(), Ok(reply)),
-            // "Nothing was written, retry" answers must not be replayed:
-            // release the key so the retry runs.
-            Err(e) if e.status.is_server_error() || e.status == StatusCode::CONFLICT => {
+            // "Nothing was written, retry" answers (409, 429, 5xx) must not
+            // be replayed: release the key so the retry runs.
+            Err(e)
+                if e.status.is_server_error()
+                    || e.status == StatusCode::CONFLICT
+                    || e.status == StatusCode::TOO_MANY_REQUESTS =>
+            {
                 if let Err(release) = store
                     .release_idempotency_key(&claim.ctx.tenant, &claim.key_hash, &claim.token)
                     .await

@@ -11,7 +11,7 @@ mod webhooks;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
-    error::{DisplayErrorContext, SdkError},
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     operation::transact_write_items::TransactWriteItemsError,
     types::{AttributeValue, ConditionCheck, Put, ReturnConsumedCapacity, TransactWriteItem, Update},
     Client,
@@ -60,20 +60,39 @@ pub enum StoreError {
     Corrupt(String),
     #[error("configuration: {0}")]
     Config(String),
-    /// DynamoDB itself failed (unreachable, throttled, ...): a 500.
+    /// DynamoDB throttled the request (even after the SDK's retries):
+    /// nothing was written, and the caller should back off (a 429).
+    #[error("DynamoDB {operation} was throttled: {message}")]
+    Throttled { operation: &'static str, message: String },
+    /// DynamoDB itself failed (unreachable, timed out, ...): a 500.
     #[error("DynamoDB {operation} failed: {message}")]
     Dynamo { operation: &'static str, message: String },
 }
 
+/// DynamoDB's error codes for "too many requests": a table or index over its
+/// capacity, the account's request limit, or on-demand throttling.
+const THROTTLING_CODES: [&str; 3] = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+];
+
+/// The cancellation reasons of a transaction cancelled by throttling.
+const THROTTLED_CANCELLATIONS: [&str; 2] = ["ThrottlingError", "ProvisionedThroughputExceeded"];
+
 impl StoreError {
+    /// The error of a failed DynamoDB call: [`StoreError::Throttled`] if
+    /// DynamoDB answered with a throttling code, else [`StoreError::Dynamo`].
     fn dynamo<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
     where
-        E: std::error::Error + 'static,
+        E: std::error::Error + ProvideErrorMetadata + 'static,
         R: std::fmt::Debug,
     {
-        StoreError::Dynamo {
-            operation,
-            message: DisplayErrorContext(&err).to_string(),
+        let message = DisplayErrorContext(&err).to_string();
+        if err.code().is_some_and(|c| THROTTLING_CODES.contains(&c)) {
+            StoreError::Throttled { operation, message }
+        } else {
+            StoreError::Dynamo { operation, message }
         }
     }
 }
@@ -207,7 +226,7 @@ impl TryFrom<ApiKeyRecord> for ApiKey {
 /// condition did not hold.
 fn applied<O, E>(result: Result<O, SdkError<E, HttpResponse>>, operation: &'static str) -> Result<bool, StoreError>
 where
-    E: std::error::Error + ConditionFailure + 'static,
+    E: std::error::Error + ConditionFailure + ProvideErrorMetadata + 'static,
 {
     match result {
         Ok(_) => Ok(true),
@@ -253,6 +272,12 @@ fn cancellation_codes(err: &SdkError<TransactWriteItemsError, impl std::fmt::Deb
     }
 }
 
+/// True when a transaction was cancelled because DynamoDB throttled one of
+/// its items.
+fn transaction_throttled(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> bool {
+    cancellation_codes(err).is_some_and(|c| c.iter().any(|c| THROTTLED_CANCELLATIONS.contains(&c.as_str())))
+}
+
 /// True when a transaction was cancelled because another transaction was
 /// writing the same item at the same moment: safe to retry.
 fn transaction_conflict(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> bool {
@@ -285,6 +310,29 @@ impl Store {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// One cheap call made during a Lambda init phase (which runs at full
+    /// CPU and before any caller waits), so that the first request finds the
+    /// SDK's lazily built parts (endpoint rules, identity cache, signer) and
+    /// a pooled connection (TLS handshake on AWS) ready. An eventually
+    /// consistent GetItem of a key no item has (0.5 RCU at most), bounded by
+    /// `within`; any outcome, error or timeout included, is fine: it is only
+    /// a warm-up, and a function whose role may not GetItem still warmed its
+    /// connection. Measured in BENCHMARKS.md (cold start).
+    pub async fn warm_up(&self, within: std::time::Duration) {
+        let call = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s("WARMUP"))
+            .key(keys::SK, s("WARMUP"))
+            .send();
+        match tokio::time::timeout(within, call).await {
+            Ok(Ok(_)) => tracing::debug!("DynamoDB connection warmed"),
+            Ok(Err(e)) => tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "warm-up call failed"),
+            Err(_) => tracing::debug!("warm-up call timed out"),
+        }
     }
 
     pub fn client(&self) -> &Client {
@@ -338,6 +386,10 @@ impl Store {
                     }
                 }
                 _ if transaction_conflict(&e) => StoreError::Conflict,
+                _ if transaction_throttled(&e) => StoreError::Throttled {
+                    operation,
+                    message: DisplayErrorContext(&e).to_string(),
+                },
                 _ => StoreError::dynamo(operation, e),
             })?;
         Ok(())
@@ -923,5 +975,80 @@ impl Store {
 
     pub async fn get_customer(&self, tenant: &Tenant, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
         self.get_as(&keys::customer(tenant, id), "GetItem(customer)").await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::{
+        error::ErrorMetadata,
+        operation::{get_item::GetItemError, transact_write_items::TransactWriteItemsError},
+        types::{error::TransactionCanceledException, CancellationReason},
+    };
+
+    use super::*;
+
+    fn get_item_error(code: &str) -> SdkError<GetItemError, ()> {
+        let meta = ErrorMetadata::builder().code(code).message("from DynamoDB").build();
+        SdkError::service_error(GetItemError::generic(meta), ())
+    }
+
+    #[test]
+    fn dynamodb_throttling_is_throttled_not_a_failure() {
+        for code in THROTTLING_CODES {
+            assert!(
+                matches!(
+                    StoreError::dynamo("GetItem(payment)", get_item_error(code)),
+                    StoreError::Throttled { .. }
+                ),
+                "{code}"
+            );
+        }
+        for code in [
+            "InternalServerError",
+            "ResourceNotFoundException",
+            "ValidationException",
+        ] {
+            assert!(
+                matches!(
+                    StoreError::dynamo("GetItem(payment)", get_item_error(code)),
+                    StoreError::Dynamo { .. }
+                ),
+                "{code}"
+            );
+        }
+        // No answer at all (DynamoDB unreachable) is a failure, not a throttle.
+        let timeout: SdkError<GetItemError, ()> = SdkError::timeout_error("operation timed out");
+        assert!(matches!(
+            StoreError::dynamo("GetItem(payment)", timeout),
+            StoreError::Dynamo { .. }
+        ));
+    }
+
+    fn cancelled(codes: &[&str]) -> SdkError<TransactWriteItemsError, ()> {
+        let e = TransactionCanceledException::builder()
+            .set_cancellation_reasons(Some(
+                codes
+                    .iter()
+                    .map(|c| CancellationReason::builder().code(*c).build())
+                    .collect(),
+            ))
+            .build();
+        SdkError::service_error(TransactWriteItemsError::TransactionCanceledException(e), ())
+    }
+
+    #[test]
+    fn cancelled_transactions_are_told_apart() {
+        assert!(transaction_throttled(&cancelled(&["None", "ThrottlingError"])));
+        assert!(transaction_throttled(&cancelled(&[
+            "ProvisionedThroughputExceeded",
+            "None"
+        ])));
+        assert!(!transaction_throttled(&cancelled(&["None", "TransactionConflict"])));
+        assert!(transaction_conflict(&cancelled(&["None", "TransactionConflict"])));
+        assert_eq!(
+            failed_conditions(&cancelled(&["None", "ConditionalCheckFailed"])),
+            Some(vec![false, true])
+        );
     }
 }
