@@ -7,6 +7,7 @@ use paynectra::Store;
 async fn main() -> Result<(), Error> {
     paynectra::telemetry::init();
     let store: &'static Store = Box::leak(Box::new(Store::from_env().await?));
+    paynectra::lambda::warm_up(store).await;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<authorizer::Event>| async move {
         authorizer::handler(store, event.payload).await
     }))

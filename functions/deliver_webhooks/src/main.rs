@@ -9,6 +9,7 @@ use paynectra::{delivery::Deliverer, App};
 async fn main() -> Result<(), Error> {
     paynectra::telemetry::init();
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    paynectra::lambda::warm_up(&app.store).await;
     let deliverer: &'static Deliverer = Box::leak(Box::new(Deliverer::new()?));
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::dynamodb::Event>| async move {

@@ -7,6 +7,7 @@ use paynectra::App;
 async fn main() -> Result<(), Error> {
     paynectra::telemetry::init();
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    paynectra::lambda::warm_up(&app.store).await;
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
         expire_holds::sweep(app, paynectra::now_unix()).await
     }))
