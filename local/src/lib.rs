@@ -12,7 +12,15 @@
 pub mod stream;
 pub mod template;
 
-use std::{collections::HashMap, convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc};
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    future::Future,
+    net::SocketAddr,
+    pin::Pin,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
 
 use base64::Engine;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -25,7 +33,7 @@ use paynectra::App;
 use serde_json::{json, Map, Value};
 use tokio::net::TcpListener;
 
-pub use template::{Route, Template};
+pub use template::{Route, Template, ThrottleLimits};
 
 /// API Gateway's payload limit for REST APIs.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -80,6 +88,49 @@ pub struct LocalApi {
     template: Template,
     app: &'static App,
     functions: HashMap<&'static str, HttpHandler>,
+    throttling: Throttling,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+/// Which throttle the local stack applies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Throttling {
+    /// The template's stage `MethodSettings`, as API Gateway applies them
+    /// (the default).
+    Template,
+    /// These limits for every method instead (tests, load runs).
+    Limits(ThrottleLimits),
+    /// None at all.
+    Off,
+}
+
+/// A method's token bucket: it starts full (`burst` tokens) and refills at
+/// `rate` tokens a second; a request takes one, or is throttled.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn full(limits: ThrottleLimits, now: Instant) -> Self {
+        Self {
+            tokens: f64::from(limits.burst),
+            at: now,
+        }
+    }
+
+    fn take(&mut self, limits: ThrottleLimits, now: Instant) -> bool {
+        let refill = now.saturating_duration_since(self.at).as_secs_f64() * limits.rate;
+        self.tokens = (self.tokens + refill).min(f64::from(limits.burst));
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 type HttpResponse = hyper::Response<Full<Bytes>>;
@@ -109,6 +160,10 @@ const MISSING_AUTHENTICATION_TOKEN: Gateway = Gateway {
 const REQUEST_TOO_LARGE: Gateway = Gateway {
     kind: "REQUEST_TOO_LARGE",
     status: 413,
+};
+const THROTTLED: Gateway = Gateway {
+    kind: "THROTTLED",
+    status: 429,
 };
 const BAD_GATEWAY: Gateway = Gateway {
     kind: "DEFAULT_5XX",
@@ -214,11 +269,38 @@ impl LocalApi {
             template,
             app,
             functions,
+            throttling: Throttling::Template,
+            buckets: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Another throttle than the template's (see [`Throttling`]).
+    pub fn with_throttling(mut self, throttling: Throttling) -> Self {
+        self.throttling = throttling;
+        self
     }
 
     pub fn routes(&self) -> &[Route] {
         &self.template.routes
+    }
+
+    /// Takes a token from the bucket of `method` on `resource` (as in the
+    /// template). False: throttled.
+    fn admit(&self, method: &Method, resource: &str) -> bool {
+        let limits = match self.throttling {
+            Throttling::Off => return true,
+            Throttling::Limits(l) => l,
+            Throttling::Template => match self.template.throttle(method, resource) {
+                Some(l) => l,
+                None => return true,
+            },
+        };
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        buckets
+            .entry(format!("{method} {resource}"))
+            .or_insert_with(|| Bucket::full(limits, now))
+            .take(limits, now)
     }
 
     fn gateway_response(&self, g: Gateway, request_id: &str) -> HttpResponse {
@@ -264,6 +346,23 @@ impl LocalApi {
             Err(_) => return self.gateway_response(REQUEST_TOO_LARGE, request_id),
         };
         let path = parts.uri.path().to_owned();
+        // API Gateway throttles each method of the stage before it calls the
+        // authorizer or the function.
+        let resource = match self.template.route(&parts.method, &path) {
+            Some((route, _)) => Some(route.path.clone()),
+            None if parts.method == Method::OPTIONS => self
+                .template
+                .routes
+                .iter()
+                .find(|r| r.matches(&path).is_some())
+                .map(|r| r.path.clone()),
+            None => None,
+        };
+        if let Some(resource) = resource {
+            if !self.admit(&parts.method, &resource) {
+                return self.gateway_response(THROTTLED, request_id);
+            }
+        }
         if parts.method == Method::OPTIONS && self.template.routes.iter().any(|r| r.matches(&path).is_some()) {
             // CORS preflight, as the template's Cors settings answer it.
             let mut res = hyper::Response::new(Full::new(Bytes::new()));
@@ -488,6 +587,23 @@ mod tests {
         assert_eq!(multi["status"], json!(["a", "b"]));
         assert_eq!(single["created[gte]"], "5");
         assert_eq!(query_maps(Some("")), (Value::Null, Value::Null));
+    }
+
+    #[test]
+    fn token_bucket() {
+        let limits = ThrottleLimits { rate: 2.0, burst: 3 };
+        let t0 = Instant::now();
+        let mut b = Bucket::full(limits, t0);
+        assert!((0..3).all(|_| b.take(limits, t0)), "a full bucket admits a burst");
+        assert!(!b.take(limits, t0), "then it is empty");
+        let half = t0 + std::time::Duration::from_millis(500);
+        assert!(b.take(limits, half), "rate 2/s refills one token in 0.5 s");
+        assert!(!b.take(limits, half));
+        let later = t0 + std::time::Duration::from_secs(60);
+        assert!((0..3).all(|_| b.take(limits, later)), "refills up to the burst only");
+        assert!(!b.take(limits, later));
+        let zero = ThrottleLimits { rate: 100.0, burst: 0 };
+        assert!(!Bucket::full(zero, t0).take(zero, later), "burst 0 admits nothing");
     }
 
     #[test]

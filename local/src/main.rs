@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::Parser;
 use paynectra::App;
-use paynectra_local::{serve, LocalApi, Template};
+use paynectra_local::{serve, LocalApi, Template, ThrottleLimits, Throttling};
 
 #[derive(Parser)]
 #[command(name = "paynectra-local", version, about)]
@@ -19,6 +19,16 @@ struct Cli {
     /// The SAM template to take routes, authorizer and gateway responses from.
     #[arg(long, default_value = "template.yaml")]
     template: PathBuf,
+    /// Throttle every method at this many requests per second instead of
+    /// the template's MethodSettings (with --throttle-burst).
+    #[arg(long, env = "PAYNECTRA_THROTTLE_RATE", requires = "throttle_burst")]
+    throttle_rate: Option<f64>,
+    /// The burst (bucket size) that goes with --throttle-rate.
+    #[arg(long, env = "PAYNECTRA_THROTTLE_BURST", requires = "throttle_rate")]
+    throttle_burst: Option<u32>,
+    /// No throttle at all (for load runs against the local stack).
+    #[arg(long, env = "PAYNECTRA_NO_THROTTLE", conflicts_with = "throttle_rate")]
+    no_throttle: bool,
 }
 
 #[tokio::main]
@@ -44,16 +54,27 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let throttling = match (cli.no_throttle, cli.throttle_rate, cli.throttle_burst) {
+        (true, _, _) => Throttling::Off,
+        (false, Some(rate), Some(burst)) => Throttling::Limits(ThrottleLimits { rate, burst }),
+        _ => Throttling::Template,
+    };
     let api = match LocalApi::new(template, app) {
-        Ok(api) => Arc::new(api),
+        Ok(api) => Arc::new(api.with_throttling(throttling)),
         Err(e) => {
             eprintln!("paynectra-local: {e}");
             return ExitCode::FAILURE;
         }
     };
     // Webhooks: follow DynamoDB Local's stream, as the event source mapping
-    // does on AWS.
+    // does on AWS. PAYNECTRA_LOCAL_WEBHOOKS=off leaves them undelivered
+    // (scripts/schemathesis.sh: its generated endpoint URLs name hosts on
+    // the internet).
+    let webhooks_off = std::env::var("PAYNECTRA_LOCAL_WEBHOOKS").is_ok_and(|v| v == "off");
     match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+        Ok(_) if webhooks_off => {
+            eprintln!("paynectra-local: PAYNECTRA_LOCAL_WEBHOOKS=off: webhooks will not be delivered")
+        }
         Ok(endpoint) => {
             let streams = paynectra_local::stream::streams_client(&endpoint).await;
             let deliverer = match paynectra::delivery::Deliverer::new() {
@@ -85,6 +106,13 @@ async fn main() -> ExitCode {
     );
     for r in api.routes() {
         eprintln!("  {:<6} {}  ->  {}", r.method, r.path, r.function);
+    }
+    match throttling {
+        Throttling::Template => {
+            eprintln!("Throttled per method as template.yaml's MethodSettings say (429 past them).")
+        }
+        Throttling::Limits(l) => eprintln!("Throttled per method at {} requests/s, bursts of {}.", l.rate, l.burst),
+        Throttling::Off => eprintln!("Not throttled."),
     }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -59,12 +59,54 @@ pub struct GatewayResponse {
     pub body: String,
 }
 
+/// A token bucket's limits, as API Gateway's throttle takes them: `rate`
+/// requests per second in the long run, up to `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ThrottleLimits {
+    pub rate: f64,
+    pub burst: u32,
+}
+
+/// One entry of the stage's `MethodSettings`, for its throttle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodSetting {
+    /// A resource path (`/v1/payments/{id}`; the template writes it
+    /// `/~1v1~1payments~1{id}`), or `None` for every resource (`/*`).
+    pub resource: Option<String>,
+    /// A method, or `None` for every method (`*`).
+    pub method: Option<Method>,
+    pub rate: Option<f64>,
+    pub burst: Option<u32>,
+}
+
+impl MethodSetting {
+    fn applies(&self, method: &Method, resource: &str) -> bool {
+        self.resource.as_deref().is_none_or(|r| r == resource) && self.method.as_ref().is_none_or(|m| m == method)
+    }
+
+    /// How specific the setting is: a named resource and method win over
+    /// wildcards.
+    fn rank(&self) -> u8 {
+        u8::from(self.resource.is_some()) * 2 + u8::from(self.method.is_some())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Template {
     pub routes: Vec<Route>,
     /// The authorizer function's binary.
     pub authorizer: Option<String>,
     pub gateway_responses: HashMap<String, GatewayResponse>,
+    /// The stage's `MethodSettings` that set a throttle.
+    pub method_settings: Vec<MethodSetting>,
+}
+
+/// `/*`, or a resource path with `/` escaped as `~1` (JSON pointer style).
+fn setting_resource(raw: &str) -> Option<String> {
+    match raw.strip_prefix('/').unwrap_or(raw) {
+        "*" => None,
+        p => Some(p.replace("~1", "/").replace("~0", "~")),
+    }
 }
 
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
@@ -111,6 +153,7 @@ impl Template {
         let mut routes = Vec::new();
         let mut authorizer_ref = None;
         let mut gateway_responses = HashMap::new();
+        let mut method_settings = Vec::new();
         for (name, res) in resources {
             let name = text(name).ok_or_else(|| shape("a resource name is not a string".into()))?;
             let kind = get(res, "Type").and_then(text).unwrap_or_default();
@@ -165,6 +208,42 @@ impl Template {
                             })?);
                         }
                     }
+                    for setting in get(p, "MethodSettings")
+                        .and_then(Value::as_sequence)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let field = |name: &str| get(setting, name).and_then(text);
+                        let method = match field("HttpMethod").as_deref() {
+                            None | Some("*") => None,
+                            Some(m) => Some(
+                                Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+                                    .map_err(|_| shape(format!("MethodSettings: bad HttpMethod {m}")))?,
+                            ),
+                        };
+                        // A negative limit (API Gateway's -1) means "not throttled here".
+                        let rate = field("ThrottlingRateLimit")
+                            .map(|r| {
+                                r.parse::<f64>()
+                                    .map_err(|_| shape(format!("MethodSettings: bad ThrottlingRateLimit {r}")))
+                            })
+                            .transpose()?;
+                        let burst = field("ThrottlingBurstLimit")
+                            .map(|b| {
+                                b.parse::<i64>()
+                                    .map_err(|_| shape(format!("MethodSettings: bad ThrottlingBurstLimit {b}")))
+                            })
+                            .transpose()?;
+                        if rate.is_none() && burst.is_none() {
+                            continue;
+                        }
+                        method_settings.push(MethodSetting {
+                            resource: setting_resource(&field("ResourcePath").unwrap_or_else(|| "/*".into())),
+                            method,
+                            rate: rate.filter(|r| *r >= 0.0),
+                            burst: burst.and_then(|b| u32::try_from(b).ok()),
+                        });
+                    }
                     for (kind, r) in get(p, "GatewayResponses")
                         .and_then(Value::as_mapping)
                         .into_iter()
@@ -195,7 +274,25 @@ impl Template {
             routes,
             authorizer,
             gateway_responses,
+            method_settings,
         })
+    }
+
+    /// The throttle API Gateway applies to one method (`resource` as in the
+    /// template, with `{name}` parameters): each method of the stage has a
+    /// token bucket of its own; the most specific `MethodSettings` entry
+    /// that sets a limit gives it, the stage-wide `/*` `*` entry the rest.
+    /// `None`: not throttled (no setting gives both limits).
+    pub fn throttle(&self, method: &Method, resource: &str) -> Option<ThrottleLimits> {
+        let mut applicable: Vec<&MethodSetting> = self
+            .method_settings
+            .iter()
+            .filter(|s| s.applies(method, resource))
+            .collect();
+        applicable.sort_by_key(|s| std::cmp::Reverse(s.rank()));
+        let rate = applicable.iter().find_map(|s| s.rate)?;
+        let burst = applicable.iter().find_map(|s| s.burst)?;
+        Some(ThrottleLimits { rate, burst })
     }
 
     /// The route for a request, and its path parameters. Literal segments
@@ -260,5 +357,53 @@ Resources:
         assert!(t.route(&Method::GET, "/v1/things/").is_none());
         assert!(t.route(&Method::GET, "/v1/things/a/b").is_none());
         assert_eq!(t.gateway_responses["ACCESS_DENIED"].status, Some(401));
+        assert_eq!(t.throttle(&Method::GET, "/v1/things/{id}"), None, "no MethodSettings");
+    }
+
+    #[test]
+    fn method_settings_give_each_method_its_throttle() {
+        let raw = T.replace(
+            "      Auth:\n        DefaultAuthorizer",
+            r#"      MethodSettings:
+        - ResourcePath: "/*"
+          HttpMethod: "*"
+          ThrottlingBurstLimit: 200
+          ThrottlingRateLimit: 100
+        - ResourcePath: "/~1v1~1things~1{id}"
+          HttpMethod: GET
+          ThrottlingRateLimit: 5
+        - ResourcePath: "/~1v1~1things~1mine"
+          HttpMethod: "*"
+          ThrottlingBurstLimit: "0"
+        - ResourcePath: "/*"
+          HttpMethod: "*"
+          MetricsEnabled: true
+      Auth:
+        DefaultAuthorizer"#,
+        );
+        let t = Template::parse(&raw).unwrap();
+        assert_eq!(t.method_settings.len(), 3, "the metrics-only entry sets no throttle");
+        let limits = |rate, burst| Some(ThrottleLimits { rate, burst });
+        assert_eq!(t.throttle(&Method::GET, "/v1/things/{id}"), limits(5.0, 200));
+        assert_eq!(t.throttle(&Method::DELETE, "/v1/things/{id}"), limits(100.0, 200));
+        assert_eq!(t.throttle(&Method::GET, "/v1/things/mine"), limits(100.0, 0));
+        assert_eq!(t.throttle(&Method::POST, "/v1/other"), limits(100.0, 200));
+    }
+
+    #[test]
+    fn the_template_throttles_every_route() {
+        let t = Template::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")).unwrap();
+        for r in &t.routes {
+            assert_eq!(
+                t.throttle(&r.method, &r.path),
+                Some(ThrottleLimits {
+                    rate: 100.0,
+                    burst: 200
+                }),
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
     }
 }

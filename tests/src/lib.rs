@@ -10,7 +10,7 @@ use paynectra::{
     store::{schema, sdk_config},
     App, Store,
 };
-use paynectra_local::{LocalApi, Template};
+use paynectra_local::{LocalApi, Template, Throttling};
 
 /// The repository root (for `template.yaml` and `events/`).
 pub fn repo_root() -> PathBuf {
@@ -43,9 +43,15 @@ pub fn endpoint() -> String {
 /// A store on a table of its own, so tests run in parallel without seeing
 /// each other's data.
 pub async fn fresh_store() -> Store {
+    fresh_store_at(&endpoint()).await
+}
+
+/// [`fresh_store`] on the DynamoDB (Local) at `endpoint`, with the SDK
+/// client the functions use (its timeouts and retries).
+pub async fn fresh_store_at(endpoint: &str) -> Store {
     paynectra::telemetry::init_for_tests();
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
-        .endpoint_url(endpoint())
+        .endpoint_url(endpoint)
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "local", "local", None, None, "tests",
@@ -59,8 +65,13 @@ pub async fn fresh_store() -> Store {
 
 /// A leaked app around a fresh store (tests are short-lived processes).
 pub async fn fresh_app() -> &'static App {
+    app_on(fresh_store().await)
+}
+
+/// A leaked app around `store`.
+pub fn app_on(store: Store) -> &'static App {
     Box::leak(Box::new(App {
-        store: fresh_store().await,
+        store,
         card_fingerprint_key: Some(b"paynectra-tests-fingerprint-key".to_vec()),
         webhook_secrets: paynectra::webhook::SecretBox::new("paynectra-tests-webhook-secret-key-0123"),
         // Tests deliver to receivers on loopback, like the local stack.
@@ -113,10 +124,31 @@ impl From<CreatedAccount> for Merchant {
 }
 
 impl TestApi {
+    /// Not throttled: tests and benchmarks fire requests at one method
+    /// faster than the template's 100/s on purpose. The throttle has tests
+    /// of its own ([`TestApi::spawn_throttled`]).
     pub async fn spawn() -> Self {
-        let app = fresh_app().await;
+        Self::spawn_on(fresh_app().await, Throttling::Off).await
+    }
+
+    /// [`TestApi::spawn`] over a fresh table on the DynamoDB (Local) at
+    /// `endpoint` rather than the shared one.
+    pub async fn spawn_at(endpoint: &str) -> Self {
+        Self::spawn_on(app_on(fresh_store_at(endpoint).await), Throttling::Off).await
+    }
+
+    /// [`TestApi::spawn`] with a throttle: the template's, or other limits.
+    pub async fn spawn_throttled(throttling: Throttling) -> Self {
+        Self::spawn_on(fresh_app().await, throttling).await
+    }
+
+    async fn spawn_on(app: &'static App, throttling: Throttling) -> Self {
         let template = Template::load(&repo_root().join("template.yaml")).expect("template.yaml loads");
-        let api = Arc::new(LocalApi::new(template, app).expect("every route has a function"));
+        let api = Arc::new(
+            LocalApi::new(template, app)
+                .expect("every route has a function")
+                .with_throttling(throttling),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
