@@ -1,0 +1,104 @@
+//! `bench-lambda [cold|overhead|throughput|all]` (`make bench`): what the
+//! functions cost beyond the DynamoDB calls they make. See BENCHMARKS.md.
+//!
+//! - cold: every function's release binary, one fresh process per run,
+//!   under a Runtime API stand-in: init (exec to the first poll) and the
+//!   first request against DynamoDB Local, with and without the init-time
+//!   connection warm-up, beside a hello-world `lambda_http` binary; the
+//!   first request's DynamoDB calls replayed on a new connection; binary
+//!   and zip sizes.
+//! - overhead: every endpoint through the local HTTP stack against the same
+//!   calls replayed raw; calls and consumed capacity per endpoint.
+//! - throughput: create and get payment with 1, 4 and 16 clients.
+//!
+//! Environment: `PAYNECTRA_TEST_DYNAMODB` (DynamoDB Local's URL; `make
+//! bench` starts one), `BENCH_BIN_DIR` (default `target/release`),
+//! `BENCH_FUNCTIONS` (a comma list, default all), `BENCH_COLD_RUNS` (10),
+//! `BENCH_WARM_INVOCATIONS` (3), `BENCH_OVERHEAD_ITERATIONS` (50),
+//! `BENCH_THROUGHPUT_ROUNDS` (3), `BENCH_THROUGHPUT_SECONDS` (2).
+
+mod cold;
+mod overhead;
+mod proxy;
+mod runtime;
+mod throughput;
+mod world;
+
+use std::time::Instant;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    if !matches!(what.as_str(), "cold" | "overhead" | "throughput" | "all") {
+        eprintln!("usage: bench-lambda [cold|overhead|throughput|all]");
+        std::process::exit(2);
+    }
+    let ddb = std::env::var("PAYNECTRA_TEST_DYNAMODB")
+        .expect("PAYNECTRA_TEST_DYNAMODB: DynamoDB Local's URL (make bench sets it)");
+    let all = what == "all";
+    let functions = cold::functions();
+    let started = Instant::now();
+    println!(
+        "bench-lambda {what}: {} cores, load average before: {}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+    );
+
+    if all || what == "cold" || what == "overhead" {
+        let proxy = proxy::Proxy::start(&ddb, true).await;
+        let hop = proxy::Proxy::start(&ddb, false).await;
+        let world = world::World::start(&proxy.url).await;
+        let mut twin = proxy::Twin::new(&hop.url, world.table());
+        twin.catch_up(&proxy).await;
+
+        if all || what == "cold" {
+            let bin_dir = std::path::PathBuf::from(
+                std::env::var("BENCH_BIN_DIR")
+                    .unwrap_or_else(|_| world::repo_root().join("target/release").display().to_string()),
+            );
+            let runs = env_or("BENCH_COLD_RUNS", 10);
+            let log_path = std::env::temp_dir().join("bench-lambda-functions.log");
+            let log = std::fs::File::create(&log_path).expect("function log");
+            eprintln!(
+                "cold start: {} functions, {runs} runs each; their logs in {}",
+                functions.len(),
+                log_path.display()
+            );
+            let mut names = functions.clone();
+            names.push(cold::HELLO.into());
+            let sizes = cold::sizes(&bin_dir, &names);
+            let mut c = cold::Cold {
+                bin_dir,
+                world: &world,
+                proxy: &proxy,
+                twin: &mut twin,
+                warm_invocations: env_or("BENCH_WARM_INVOCATIONS", 3),
+                log,
+            };
+            let results = c.measure(&functions, runs).await;
+            cold::report(&results, &sizes, runs);
+        }
+        if all || what == "overhead" {
+            let iterations = env_or("BENCH_OVERHEAD_ITERATIONS", 50);
+            let endpoints = overhead::endpoints(&functions);
+            let samples = overhead::measure(&world, &proxy, &mut twin, &endpoints, iterations).await;
+            overhead::report(&samples, iterations);
+        }
+    }
+    if all || what == "throughput" {
+        let world = world::World::start(&ddb).await;
+        let rounds = env_or("BENCH_THROUGHPUT_ROUNDS", 3);
+        let seconds = env_or("BENCH_THROUGHPUT_SECONDS", 2.0);
+        let cells = throughput::measure(&world, &[1, 4, 16], rounds, seconds).await;
+        throughput::report(&cells, rounds, seconds);
+    }
+    println!(
+        "\nTook {:.0} s; load average after: {}",
+        started.elapsed().as_secs_f64(),
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+    );
+}

@@ -1,0 +1,43 @@
+//! The init-time DynamoDB warm-up (`Store::warm_up`, run by every
+//! function's main before its first poll): it writes nothing, and a
+//! DynamoDB that does not answer cannot hold the init phase past its bound.
+
+use std::time::{Duration, Instant};
+
+use paynectra::Store;
+use paynectra_tests::fresh_store;
+
+#[tokio::test]
+async fn warm_up_reads_a_missing_key_and_writes_nothing() {
+    let store = fresh_store().await;
+    store.warm_up(Duration::from_secs(5)).await;
+    let items = store
+        .client()
+        .scan()
+        .table_name(store.table())
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .send()
+        .await
+        .expect("scan");
+    assert_eq!(items.count(), 0, "the warm-up is a read");
+}
+
+#[tokio::test]
+async fn warm_up_gives_up_at_its_bound_when_dynamodb_does_not_answer() {
+    // Accepts connections (the kernel's backlog) and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let config = aws_sdk_dynamodb::config::Builder::from(&paynectra::store::sdk_config().await)
+        .endpoint_url(url)
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "tests",
+        ))
+        .build();
+    let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), "nowhere");
+    let started = Instant::now();
+    store.warm_up(Duration::from_millis(200)).await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "bounded by its timeout, took {took:?}");
+    drop(silent);
+}
