@@ -17,7 +17,12 @@ pub struct Metadata(BTreeMap<String, String>);
 impl Metadata {
     /// Validates metadata given on create. As on Stripe, a key set to the
     /// empty string is "unset", so on create it is simply left out.
+    /// Keys are checked even where the value is empty: a key that could
+    /// never have been set is refused, not silently ignored.
     pub fn parse(param: &str, raw: BTreeMap<String, String>) -> Result<Self, ValidationError> {
+        for key in raw.keys() {
+            Self::check_key(param, key)?;
+        }
         let map: BTreeMap<String, String> = raw.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         if map.len() > MAX_KEYS {
             return Err(ValidationError::invalid(
@@ -30,20 +35,6 @@ impl Metadata {
         }
         for (key, value) in &map {
             let key_param = format!("{param}[{key}]");
-            if key.is_empty() {
-                return Err(ValidationError::invalid(
-                    param,
-                    format!("Invalid {param}: keys must not be empty."),
-                ));
-            }
-            if key.chars().count() > MAX_KEY_CHARS || key.contains(['[', ']']) || key.chars().any(char::is_control) {
-                return Err(ValidationError::invalid(
-                    param,
-                    format!(
-                        "Invalid {param}: keys must be at most {MAX_KEY_CHARS} characters, without square brackets or control characters."
-                    ),
-                ));
-            }
             if value.chars().count() > MAX_VALUE_CHARS {
                 return Err(ValidationError::invalid(
                     &key_param,
@@ -52,6 +43,26 @@ impl Metadata {
             }
         }
         Ok(Self(map))
+    }
+
+    /// A key of 1 to 40 characters without square brackets or control
+    /// characters.
+    pub fn check_key(param: &str, key: &str) -> Result<(), ValidationError> {
+        if key.is_empty() {
+            return Err(ValidationError::invalid(
+                param,
+                format!("Invalid {param}: keys must not be empty."),
+            ));
+        }
+        if key.chars().count() > MAX_KEY_CHARS || key.contains(['[', ']']) || key.chars().any(char::is_control) {
+            return Err(ValidationError::invalid(
+                param,
+                format!(
+                    "Invalid {param}: keys must be at most {MAX_KEY_CHARS} characters, without square brackets or control characters."
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -91,5 +102,7 @@ mod tests {
     fn empty_values_are_unset() {
         let m = Metadata::parse("metadata", map(&[("a", ""), ("b", "1")])).unwrap();
         assert_eq!(m.as_map(), &map(&[("b", "1")]));
+        assert!(Metadata::parse("metadata", map(&[("a[b]", "")])).is_err());
+        assert!(Metadata::parse("metadata", map(&[("\u{9b}", "")])).is_err());
     }
 }

@@ -144,10 +144,21 @@ fn unknown_param(name: &str) -> ApiError {
     )
 }
 
-/// A JSON integer that fits in an `i64`. Floats, strings and anything else
-/// are refused with "expected an integer".
+/// A JSON integer that fits in an `i64`. Strings, fractions and anything
+/// else are refused with "expected an integer".
+///
+/// A number written with a zero fraction or an exponent (`4999.0`, `5e3`)
+/// is an integer too, as JSON Schema (and so our OpenAPI document) defines
+/// it, and as clients that compute amounts in floating point send them.
+/// serde_json reads those as an `f64`: they are taken only when the value
+/// is integral and below 2^52 in magnitude. There a double's spacing is at
+/// most 0.5, so a parse that is off by a unit in the last place cannot turn
+/// one integer into another; anything larger must be written as an integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JsonInt(pub i64);
+
+/// 2^52: integral doubles below it are taken as integers.
+const FLOAT_INT_LIMIT: f64 = 4_503_599_627_370_496.0;
 
 impl<'de> serde::Deserialize<'de> for JsonInt {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -164,6 +175,15 @@ impl<'de> serde::Deserialize<'de> for JsonInt {
                 i64::try_from(v)
                     .map(JsonInt)
                     .map_err(|_| E::custom(format!("{v} is too large")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<JsonInt, E> {
+                if v.fract() != 0.0 || !v.is_finite() {
+                    return Err(E::invalid_type(serde::de::Unexpected::Float(v), &self));
+                }
+                if v.abs() >= FLOAT_INT_LIMIT {
+                    return Err(E::custom(format!("{v} is too large")));
+                }
+                Ok(JsonInt(v as i64))
             }
         }
         d.deserialize_any(V)
@@ -205,6 +225,21 @@ mod tests {
     }
 
     #[test]
+    fn whole_numbers_with_a_fraction_or_exponent_are_integers() {
+        // JSON Schema's `integer` is any number with a zero fractional part.
+        for (body, want) in [
+            (r#"{"amount": 16123.0}"#, 16123),
+            (r#"{"amount": 5e3}"#, 5000),
+            (r#"{"amount": -2.0}"#, -2),
+            (r#"{"amount": 0.0}"#, 0),
+            (r#"{"amount": 4503599627370495e0}"#, 4_503_599_627_370_495),
+        ] {
+            let d: Dto = parse_bytes(body.as_bytes()).unwrap();
+            assert_eq!(d.amount, Some(JsonInt(want)), "{body}");
+        }
+    }
+
+    #[test]
     fn unknown_parameters_are_named() {
         let e = err(r#"{"amount": 1, "amout": 2}"#);
         assert_eq!(e.code.as_deref(), Some("parameter_unknown"));
@@ -228,6 +263,14 @@ mod tests {
         assert!(e.message.contains("too large"), "{}", e.message);
         let e = err(r#"{"amount": 1e30}"#);
         assert_eq!(e.param.as_deref(), Some("amount"));
+        assert!(e.message.contains("too large"), "{}", e.message);
+        let e = err(r#"{"amount": 4503599627370496.0}"#);
+        assert!(e.message.contains("too large"), "{}", e.message);
+        let e = err(r#"{"amount": 4999.5}"#);
+        assert_eq!(
+            e.message,
+            "Invalid amount: invalid type: floating point `4999.5`, expected an integer."
+        );
         let e = err(r#"{"metadata": {"k": 5}}"#);
         assert_eq!(e.param.as_deref(), Some("metadata[k]"));
         let e = err(r#"{"address": "x"}"#);

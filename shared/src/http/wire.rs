@@ -648,11 +648,34 @@ impl TryFrom<QueryParams> for ListCustomersRequest {
 
 /// A customer's `address` in an update: an object replaces it, `""` clears
 /// it.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// `address` on update: an object to set, or an empty string to clear.
+#[derive(Debug)]
 pub enum AddressPatch {
     Clear(String),
     Set(AddressRequest),
+}
+
+// By hand rather than `#[serde(untagged)]`: an untagged enum buffers its
+// input, so an unknown key inside the object (`address[county]`) never
+// reached the unknown-parameter check and was silently dropped. Handing the
+// map straight to `AddressRequest` keeps the check (and the parameter path).
+impl<'de> Deserialize<'de> for AddressPatch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AddressPatch;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an address object, or an empty string to clear it")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<AddressPatch, E> {
+                Ok(AddressPatch::Clear(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<AddressPatch, A::Error> {
+                AddressRequest::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(AddressPatch::Set)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `POST /v1/customers/{id}`: the fields of create; `""` clears a field, and
@@ -701,6 +724,7 @@ impl TryFrom<UpdateCustomerRequest> for CustomerUpdate {
         };
         let mut metadata = BTreeMap::new();
         for (k, v) in r.metadata.unwrap_or_default() {
+            Metadata::check_key("metadata", &k)?;
             metadata.insert(k, (!v.is_empty()).then_some(v));
         }
         Ok(CustomerUpdate {
@@ -916,5 +940,24 @@ mod tests {
         assert_eq!(parse(r#"{"email": "nope"}"#).unwrap_err().code, "email_invalid");
         assert!(parse(r#"{"address": {}}"#).unwrap().address.is_none());
         assert_eq!(parse("{}").unwrap(), NewCustomer::default());
+    }
+    #[test]
+    fn address_updates_name_unknown_keys() {
+        let e = parse_bytes::<UpdateCustomerRequest>(br#"{"address": {"city": "x", "county": "y"}}"#).unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("parameter_unknown"));
+        assert_eq!(e.param.as_deref(), Some("address[county]"));
+        let r = parse_bytes::<UpdateCustomerRequest>(br#"{"address": ""}"#).unwrap();
+        assert!(matches!(r.address, Some(AddressPatch::Clear(ref s)) if s.is_empty()));
+        let r = parse_bytes::<UpdateCustomerRequest>(br#"{"address": {"city": "Paris"}}"#).unwrap();
+        assert!(matches!(r.address, Some(AddressPatch::Set(ref a)) if a.city.as_deref() == Some("Paris")));
+        let r = parse_bytes::<UpdateCustomerRequest>(br#"{"address": null}"#).unwrap();
+        assert!(r.address.is_none());
+        let e = parse_bytes::<UpdateCustomerRequest>(br#"{"address": 5}"#).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("address"));
+        let e = parse_bytes::<UpdateCustomerRequest>(br#"{"metadata": {"a[b]": ""}}"#)
+            .map_err(|e| e.param)
+            .and_then(|r| CustomerUpdate::try_from(r).map_err(|e| Some(e.param)))
+            .unwrap_err();
+        assert_eq!(e.as_deref(), Some("metadata"));
     }
 }
