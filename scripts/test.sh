@@ -32,12 +32,20 @@ cargo test --workspace --all-targets --locked --no-fail-fast 2>&1 | tee "$log" |
 echo "==> The hosted payment page in headless Chromium" >&2
 scripts/e2e.sh 2>&1 | tee -a "$log" || status=$?
 
+# Schemathesis: the API against openapi.yaml on the same DynamoDB Local
+# (scripts/schemathesis.sh; its last line is `schemathesis: N cases, ...`,
+# counted below as one test).
+echo "==> Schemathesis against the local stack" >&2
+scripts/schemathesis.sh 2>&1 | tee -a "$log" || status=$?
+
 # One closing line for the whole run (cargo prints one per test binary; the
-# browser test prints TAP).
+# browser test prints TAP; schemathesis its own line, just above).
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
      /^# pass /      { passed += $3 }
      /^# fail /      { failed += $3 }
      /^# skipped /   { ignored += $3 }
+     /^schemathesis: .*: ok$/     { passed += 1 }
+     /^schemathesis: .*: FAILED$/ { failed += 1 }
      END { printf "total: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"
 rm -f "$log"
 exit "$status"
