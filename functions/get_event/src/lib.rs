@@ -14,12 +14,12 @@ use paynectra::{
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     serve(req, |ctx, req| async move {
         let id: EventId = path_id(&req)?;
-        let event = app
+        // One Query: the event and its deliveries share a partition.
+        let (event, deliveries) = app
             .store
-            .get_event(&ctx.tenant, &id)
+            .event_with_deliveries(&ctx.tenant, &id)
             .await?
             .ok_or_else(|| ApiError::not_found("event", id.as_str()))?;
-        let deliveries = app.store.deliveries(&ctx.tenant, &id).await?;
         Reply::ok(&EventWithDeliveries {
             event: EventObject::from(&event),
             deliveries: deliveries.iter().map(DeliveryObject::from).collect(),

@@ -339,6 +339,43 @@ impl Store {
         Ok(out)
     }
 
+    /// An event (unless past its 30 days) with its deliveries, in one
+    /// strongly consistent Query of the event's partition: the event item
+    /// (`sk = event`) and its deliveries (`sk = delivery#...`) share it, so
+    /// GET /v1/events/{id} costs one round trip, not a GetItem and a Query.
+    pub async fn event_with_deliveries(
+        &self,
+        tenant: &Tenant,
+        event: &crate::domain::EventId,
+    ) -> Result<Option<(crate::domain::Event, Vec<Delivery>)>, StoreError> {
+        let (pk, prefix) = keys::deliveries_prefix(tenant, event);
+        let event_sk = keys::event(tenant, event).sk;
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut found = None;
+        let mut deliveries = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| StoreError::dynamo("Query(event and deliveries)", e))?;
+            match item.get(keys::SK).and_then(|v| v.as_s().ok()) {
+                Some(sk) if *sk == event_sk => found = Some(super::from_item::<crate::domain::Event>(item)?),
+                Some(sk) if sk.starts_with(prefix) => deliveries.push(super::from_item(item)?),
+                _ => {}
+            }
+        }
+        // Past its 30 days, an event is gone even before TTL deletes it.
+        Ok(found
+            .filter(|e| e.expires_at > crate::now_unix())
+            .map(|e| (e, deliveries)))
+    }
+
     /// Retries due by `now`: one Query per day of the last four.
     pub async fn due_retries(&self, now: i64) -> Result<Vec<DueRetry>, StoreError> {
         let today = now.div_euclid(86_400);
