@@ -35,11 +35,29 @@ pub fn functions() -> Vec<String> {
     names
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-pub enum Warm {
-    On,
-    Off,
-    NotApplicable,
+/// A way to start a binary: a label and the environment it adds.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    pub label: &'static str,
+    pub env: Vec<(&'static str, &'static str)>,
+}
+
+pub const ON: &str = "warm-up on";
+pub const OFF: &str = "warm-up off";
+pub const PLAIN: &str = "-";
+
+/// The default pair: with and without the init-time warm-up.
+pub fn warm_up_variants() -> Vec<Variant> {
+    vec![
+        Variant {
+            label: ON,
+            env: vec![("PAYNECTRA_WARM_DYNAMODB", "1")],
+        },
+        Variant {
+            label: OFF,
+            env: vec![("PAYNECTRA_WARM_DYNAMODB", "0")],
+        },
+    ]
 }
 
 #[derive(Debug, Default, Clone)]
@@ -77,7 +95,7 @@ pub struct Cold<'a> {
 }
 
 impl Cold<'_> {
-    async fn run(&mut self, name: &str, warm: Warm) -> Run {
+    async fn run(&mut self, name: &str, variant: &Variant) -> Run {
         let event = if name == HELLO {
             std::fs::read_to_string(crate::world::repo_root().join("events/get_payment.json")).unwrap()
         } else {
@@ -108,7 +126,7 @@ impl Cold<'_> {
             .env("WEBHOOK_SECRET_KEY", WEBHOOK_SECRET_KEY)
             .env("PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS", "1")
             .env("RUST_LOG", "warn")
-            .env("PAYNECTRA_WARM_DYNAMODB", if warm == Warm::Off { "0" } else { "1" })
+            .envs(variant.env.iter().copied())
             .stdin(Stdio::null())
             .stdout(self.log.try_clone().unwrap())
             .stderr(self.log.try_clone().unwrap())
@@ -168,13 +186,23 @@ impl Cold<'_> {
     /// `runs` fresh processes per binary and variant, alternating: every
     /// round runs each (hello world, each function with and without the
     /// init warm-up) once, in an order that rotates between rounds.
-    pub async fn measure(&mut self, functions: &[String], runs: usize) -> BTreeMap<(String, Warm), Vec<Run>> {
-        let mut jobs: Vec<(String, Warm)> = vec![(HELLO.to_owned(), Warm::NotApplicable)];
+    pub async fn measure(
+        &mut self,
+        functions: &[String],
+        variants: &[Variant],
+        runs: usize,
+    ) -> BTreeMap<(String, &'static str), Vec<Run>> {
+        let plain = Variant {
+            label: PLAIN,
+            env: vec![],
+        };
+        let mut jobs: Vec<(String, Variant)> = vec![(HELLO.to_owned(), plain)];
         for f in functions {
-            jobs.push((f.clone(), Warm::On));
-            jobs.push((f.clone(), Warm::Off));
+            for v in variants {
+                jobs.push((f.clone(), v.clone()));
+            }
         }
-        let mut results: BTreeMap<(String, Warm), Vec<Run>> = BTreeMap::new();
+        let mut results: BTreeMap<(String, &'static str), Vec<Run>> = BTreeMap::new();
         for round in 0..runs {
             let mut order = jobs.clone();
             let n = order.len();
@@ -183,12 +211,12 @@ impl Cold<'_> {
                 order.reverse();
             }
             let started = Instant::now();
-            for (name, warm) in order {
-                let r = self.run(&name, warm).await;
+            for (name, variant) in order {
+                let r = self.run(&name, &variant).await;
                 if let Some(f) = &r.failed {
                     eprintln!("  {f}");
                 }
-                results.entry((name, warm)).or_default().push(r);
+                results.entry((name, variant.label)).or_default().push(r);
             }
             eprintln!("cold start round {}/{runs} in {:.1?}", round + 1, started.elapsed());
         }
@@ -248,17 +276,40 @@ fn ops_summary(ops: &[String]) -> String {
         .join(" + ")
 }
 
-pub fn report(results: &BTreeMap<(String, Warm), Vec<Run>>, sizes: &BTreeMap<String, (u64, u64)>, runs: usize) {
-    let col = |name: &str, warm: Warm, f: &dyn Fn(&Run) -> f64| -> f64 {
+type Results = BTreeMap<(String, &'static str), Vec<Run>>;
+
+fn col(results: &Results, name: &str, label: &'static str, f: &dyn Fn(&Run) -> f64) -> f64 {
+    let v: Vec<f64> = results
+        .get(&(name.to_owned(), label))
+        .map(|r| r.iter().filter(|r| r.failed.is_none()).map(f).collect())
+        .unwrap_or_default();
+    median(&v)
+}
+
+/// A table per variant: init and first request (the TLS experiment).
+pub fn report_variants(results: &Results, runs: usize) {
+    println!("\n### Cold start by variant ({runs} fresh processes each, medians in ms)\n");
+    println!("| binary | variant | init | cold request | init + cold request |");
+    println!("|---|---|---|---|---|");
+    for (name, label) in results.keys() {
+        let init = col(results, name, label, &|r| r.init);
+        let cold = col(results, name, label, &|r| r.cold);
+        let total = col(results, name, label, &|r| r.init + r.cold);
+        println!("| {name} | {label} | {init:.2} | {cold:.2} | {total:.2} |");
+    }
+}
+
+pub fn report(results: &Results, sizes: &BTreeMap<String, (u64, u64)>, runs: usize) {
+    let col = |name: &str, label: &'static str, f: &dyn Fn(&Run) -> f64| -> f64 {
         let v: Vec<f64> = results
-            .get(&(name.to_owned(), warm))
+            .get(&(name.to_owned(), label))
             .map(|r| r.iter().filter(|r| r.failed.is_none()).map(f).collect())
             .unwrap_or_default();
         median(&v)
     };
-    let hello_init = col(HELLO, Warm::NotApplicable, &|r| r.init);
-    let hello_cold = col(HELLO, Warm::NotApplicable, &|r| r.cold);
-    let hello_warm = col(HELLO, Warm::NotApplicable, &|r| median(&r.warm));
+    let hello_init = col(HELLO, PLAIN, &|r| r.init);
+    let hello_cold = col(HELLO, PLAIN, &|r| r.cold);
+    let hello_warm = col(HELLO, PLAIN, &|r| median(&r.warm));
     println!("\n### Cold start ({runs} fresh processes per binary and variant, medians in ms)\n");
     println!(
         "hello world (`hello-lambda`): init {hello_init:.2}, cold request {hello_cold:.2}, warm request {hello_warm:.2}; {:.2} MB stripped, {:.2} MB zipped\n",
@@ -270,20 +321,20 @@ pub fn report(results: &BTreeMap<(String, Warm), Vec<Run>>, sizes: &BTreeMap<Str
     let mut names: Vec<&String> = results.keys().map(|(n, _)| n).filter(|n| *n != HELLO).collect();
     names.dedup();
     for name in names {
-        let runs_on = &results[&(name.clone(), Warm::On)];
+        let runs_on = &results[&(name.clone(), ON)];
         let failed = runs_on.iter().filter(|r| r.failed.is_some()).count()
             + results
-                .get(&(name.clone(), Warm::Off))
+                .get(&(name.clone(), OFF))
                 .map(|r| r.iter().filter(|r| r.failed.is_some()).count())
                 .unwrap_or(0);
         let sample = runs_on.iter().find(|r| r.failed.is_none()).cloned().unwrap_or_default();
-        let init_on = col(name, Warm::On, &|r| r.init);
-        let init_off = col(name, Warm::Off, &|r| r.init);
-        let cold_on = col(name, Warm::On, &|r| r.cold);
-        let cold_off = col(name, Warm::Off, &|r| r.cold);
-        let raw = col(name, Warm::On, &|r| r.raw_cold);
+        let init_on = col(name, ON, &|r| r.init);
+        let init_off = col(name, OFF, &|r| r.init);
+        let cold_on = col(name, ON, &|r| r.cold);
+        let cold_off = col(name, OFF, &|r| r.cold);
+        let raw = col(name, ON, &|r| r.raw_cold);
         let bound = hello_cold + raw;
-        let warm = col(name, Warm::On, &|r| median(&r.warm));
+        let warm = col(name, ON, &|r| median(&r.warm));
         let (size, zipped) = sizes.get(name).copied().unwrap_or_default();
         let mut statuses: Vec<String> = runs_on.iter().map(|r| r.status.clone()).collect();
         statuses.sort();

@@ -10,6 +10,9 @@
 //! - overhead: every endpoint through the local HTTP stack against the same
 //!   calls replayed raw; calls and consumed capacity per endpoint.
 //! - throughput: create and get payment with 1, 4 and 16 clients.
+//! - sdk: one GetItem by a bare HTTP client and by the SDK as configured.
+//! - cold-tls (not in `all`): init with the root certificates of the whole
+//!   system store against the bundle file alone (`SSL_CERT_FILE`).
 //!
 //! Environment: `PAYNECTRA_TEST_DYNAMODB` (DynamoDB Local's URL; `make
 //! bench` starts one), `BENCH_BIN_DIR` (default `target/release`),
@@ -21,10 +24,17 @@ mod cold;
 mod overhead;
 mod proxy;
 mod runtime;
+mod sdk;
 mod throughput;
 mod world;
 
 use std::time::Instant;
+
+fn bin_dir() -> std::path::PathBuf {
+    std::env::var("BENCH_BIN_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|_| world::repo_root().join("target/release"))
+}
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -33,8 +43,11 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 #[tokio::main]
 async fn main() {
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
-    if !matches!(what.as_str(), "cold" | "overhead" | "throughput" | "all") {
-        eprintln!("usage: bench-lambda [cold|overhead|throughput|all]");
+    if !matches!(
+        what.as_str(),
+        "cold" | "cold-tls" | "overhead" | "throughput" | "sdk" | "all"
+    ) {
+        eprintln!("usage: bench-lambda [cold|cold-tls|overhead|throughput|sdk|all]");
         std::process::exit(2);
     }
     let ddb = std::env::var("PAYNECTRA_TEST_DYNAMODB")
@@ -48,7 +61,7 @@ async fn main() {
         std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
     );
 
-    if all || what == "cold" || what == "overhead" {
+    if all || what.starts_with("cold") || what == "overhead" {
         let proxy = proxy::Proxy::start(&ddb, true).await;
         let hop = proxy::Proxy::start(&ddb, false).await;
         let world = world::World::start(&proxy.url).await;
@@ -79,14 +92,53 @@ async fn main() {
                 warm_invocations: env_or("BENCH_WARM_INVOCATIONS", 3),
                 log,
             };
-            let results = c.measure(&functions, runs).await;
+            let results = c.measure(&functions, &cold::warm_up_variants(), runs).await;
             cold::report(&results, &sizes, runs);
+        }
+        if what == "cold-tls" {
+            // The TLS setup: root certificates from the whole system store
+            // (the bundle file and every file of the certificate
+            // directory, as rustls-native-certs finds them) or from the
+            // bundle file alone (SSL_CERT_FILE).
+            let runs = env_or("BENCH_COLD_RUNS", 10);
+            let bundle: &'static str = Box::leak(
+                std::env::var("BENCH_CERT_FILE")
+                    .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".into())
+                    .into_boxed_str(),
+            );
+            let variants = vec![
+                cold::Variant {
+                    label: "system store (default)",
+                    env: vec![],
+                },
+                cold::Variant {
+                    label: "SSL_CERT_FILE (bundle only)",
+                    env: vec![("SSL_CERT_FILE", bundle)],
+                },
+            ];
+            let mut c = cold::Cold {
+                bin_dir: bin_dir(),
+                world: &world,
+                proxy: &proxy,
+                twin: &mut twin,
+                warm_invocations: 0,
+                log: std::fs::File::create(std::env::temp_dir().join("bench-lambda-functions.log")).expect("log"),
+            };
+            let results = c.measure(&functions, &variants, runs).await;
+            cold::report_variants(&results, runs);
         }
         if all || what == "overhead" {
             let iterations = env_or("BENCH_OVERHEAD_ITERATIONS", 50);
             let endpoints = overhead::endpoints(&functions);
             let samples = overhead::measure(&world, &proxy, &mut twin, &endpoints, iterations).await;
             overhead::report(&samples, iterations);
+        }
+    }
+    if all || what == "throughput" || what == "sdk" {
+        let world = world::World::start(&ddb).await;
+        if all || what == "sdk" {
+            sdk::measure(&ddb, world.table(), env_or("BENCH_SDK_CALLS", 2000)).await;
+            sdk::measure_event_read(&world, env_or("BENCH_SDK_CALLS", 2000) / 4).await;
         }
     }
     if all || what == "throughput" {
