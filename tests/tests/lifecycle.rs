@@ -542,6 +542,11 @@ async fn a_customers_saved_cards() {
     };
     let r = detach(b.clone()).await;
     assert_eq!((r.status, r.body["customer"].is_null()), (200, true), "{}", r.text);
+    // The whole method, as the one conditional update left it.
+    assert_eq!(
+        (r.body["id"].as_str(), r.body["card"]["last4"].as_str()),
+        (Some(b.as_str()), Some("4444"))
+    );
     assert_eq!(detach(b.clone()).await.status, 404, "only once");
     let ids: Vec<String> = api.get(&m.test_key, &path).await.body["data"]
         .as_array()

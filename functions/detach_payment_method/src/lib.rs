@@ -2,7 +2,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
-    domain::{CustomerId, PaymentMethod, PaymentMethodId},
+    domain::{CustomerId, PaymentMethodId},
     http::{path_id, path_id_named, serve, wire::PaymentMethodObject, ApiError, Reply},
     App,
 };
@@ -12,16 +12,14 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
         let customer: CustomerId = path_id(&req)?;
         let pm_id: PaymentMethodId = path_id_named(&req, "payment_method_id")?;
         let not_attached = || ApiError::not_found("payment method", pm_id.as_str()).with_param("payment_method_id");
+        // One conditional UpdateItem that returns the method as it now is.
         let pm = app
             .store
-            .get_payment_method(&ctx.tenant, &pm_id)
+            .detach_payment_method(&ctx.tenant, &pm_id, &customer)
             .await?
             .ok_or_else(not_attached)?;
-        if !app.store.detach_payment_method(&ctx.tenant, &pm_id, &customer).await? {
-            return Err(not_attached());
-        }
         tracing::info!(payment_method_id = %pm_id, customer_id = %customer, "payment method detached");
-        Reply::ok(&PaymentMethodObject::from(&PaymentMethod { customer: None, ..pm }))
+        Reply::ok(&PaymentMethodObject::from(&pm))
     })
     .await
 }

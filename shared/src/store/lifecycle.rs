@@ -88,12 +88,16 @@ impl Store {
 
     /// Detaches a payment method from `customer`. False if it was not
     /// attached to that customer.
+    /// Detaches a payment method from `customer` and returns it as it now
+    /// is, in one conditional UpdateItem (`ReturnValues = ALL_NEW`): no
+    /// read first. None when it is not attached to that customer (or does
+    /// not exist): the condition fails the same way.
     pub async fn detach_payment_method(
         &self,
         tenant: &Tenant,
         id: &PaymentMethodId,
         customer: &CustomerId,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<PaymentMethod>, StoreError> {
         let result = self
             .client
             .update_item()
@@ -102,9 +106,23 @@ impl Store {
             .update_expression("REMOVE customer, gsi2pk, gsi2sk")
             .condition_expression("customer = :c")
             .expression_attribute_values(":c", s(customer.as_str()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;
-        super::applied(result, "UpdateItem(detach)")
+        match result {
+            Ok(out) => out
+                .attributes
+                .ok_or_else(|| StoreError::Corrupt("UpdateItem(detach) returned no attributes".into()))
+                .and_then(from_item)
+                .map(Some),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(super::ConditionFailure::is_condition_failure) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(StoreError::dynamo("UpdateItem(detach)", e)),
+        }
     }
 
     pub async fn list_customer_payment_methods(
