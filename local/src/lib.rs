@@ -486,7 +486,8 @@ impl LocalApi {
             "isBase64Encoded": is_base64,
         });
         let function = self.functions[route.function.as_str()].clone();
-        match invoke(function, self.app, event, request_id).await {
+        let timeout = self.template.timeout(&route.function);
+        match invoke(function, self.app, event, request_id, timeout).await {
             Ok(res) => res,
             Err(e) => {
                 tracing::error!(request_id, function = %route.function, error = %e, "function failed");
@@ -499,19 +500,28 @@ impl LocalApi {
 /// Runs a handler as `lambda_http::run` would: the proxy event is
 /// deserialised into `LambdaRequest`, converted by `lambda_http`'s adapter,
 /// and the response converted back into API Gateway's proxy response shape,
-/// which becomes the HTTP response.
+/// which becomes the HTTP response. The invocation has the function's
+/// deadline, and is stopped at it, as Lambda stops a function that times out
+/// (API Gateway then answers 502 with the `DEFAULT_5XX` body).
 async fn invoke(
     function: HttpHandler,
     app: &'static App,
     event: Value,
     request_id: &str,
+    timeout: std::time::Duration,
 ) -> Result<HttpResponse, lambda_http::Error> {
     let lambda_request: LambdaRequest = serde_json::from_value(event)?;
     let mut context = lambda_runtime::Context::default();
     context.request_id = request_id.to_owned();
+    context.deadline = (std::time::SystemTime::now() + timeout)
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
     let mut adapter = lambda_http::Adapter::from(lambda_http::service_fn(move |req: Request| function(app, req)));
     std::future::poll_fn(|cx| Service::<LambdaEvent<LambdaRequest>>::poll_ready(&mut adapter, cx)).await?;
-    let response = adapter.call(LambdaEvent::new(lambda_request, context)).await?;
+    let response = tokio::time::timeout(timeout, adapter.call(LambdaEvent::new(lambda_request, context)))
+        .await
+        .map_err(|_| format!("Task timed out after {:.2} seconds", timeout.as_secs_f64()))??;
     let proxy: aws_lambda_events::apigw::ApiGatewayProxyResponse =
         serde_json::from_value(serde_json::to_value(response)?)?;
     let body = match proxy.body {

@@ -2,7 +2,7 @@
 //! function behind each, the authorizer, and the gateway responses. The
 //! template is the one source of truth for both AWS and the local stack.
 
-use std::{collections::HashMap, path::Path};
+use std::{collections::HashMap, path::Path, time::Duration};
 
 use http::Method;
 use serde_yaml_ng::Value;
@@ -99,7 +99,13 @@ pub struct Template {
     pub gateway_responses: HashMap<String, GatewayResponse>,
     /// The stage's `MethodSettings` that set a throttle.
     pub method_settings: Vec<MethodSetting>,
+    /// Each function's `Timeout` (its own, else `Globals.Function.Timeout`),
+    /// by binary.
+    pub timeouts: HashMap<String, Duration>,
 }
+
+/// SAM's default function timeout.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// `/*`, or a resource path with `/` escaped as `~1` (JSON pointer style).
 fn setting_resource(raw: &str) -> Option<String> {
@@ -154,6 +160,18 @@ impl Template {
         let mut authorizer_ref = None;
         let mut gateway_responses = HashMap::new();
         let mut method_settings = Vec::new();
+        let mut timeouts = HashMap::new();
+        let seconds = |v: Option<&Value>| {
+            v.and_then(text)
+                .and_then(|t| t.parse::<u64>().ok())
+                .map(Duration::from_secs)
+        };
+        let global_timeout = seconds(
+            get(&doc, "Globals")
+                .and_then(|g| get(g, "Function"))
+                .and_then(|f| get(f, "Timeout")),
+        )
+        .unwrap_or(DEFAULT_TIMEOUT);
         for (name, res) in resources {
             let name = text(name).ok_or_else(|| shape("a resource name is not a string".into()))?;
             let kind = get(res, "Type").and_then(text).unwrap_or_default();
@@ -166,6 +184,10 @@ impl Template {
                         .and_then(text)
                         .ok_or_else(|| shape(format!("{name} has no Metadata.BuildProperties.Binary")))?;
                     binaries.insert(name.clone(), binary.clone());
+                    timeouts.insert(
+                        binary.clone(),
+                        seconds(props.and_then(|p| get(p, "Timeout"))).unwrap_or(global_timeout),
+                    );
                     let events = props.and_then(|p| get(p, "Events")).and_then(Value::as_mapping);
                     for (_, event) in events.into_iter().flatten() {
                         if get(event, "Type").and_then(text).as_deref() != Some("Api") {
@@ -275,7 +297,13 @@ impl Template {
             authorizer,
             gateway_responses,
             method_settings,
+            timeouts,
         })
+    }
+
+    /// How long Lambda lets `function` (a binary) run.
+    pub fn timeout(&self, function: &str) -> Duration {
+        self.timeouts.get(function).copied().unwrap_or(DEFAULT_TIMEOUT)
     }
 
     /// The throttle API Gateway applies to one method (`resource` as in the
@@ -358,6 +386,7 @@ Resources:
         assert!(t.route(&Method::GET, "/v1/things/a/b").is_none());
         assert_eq!(t.gateway_responses["ACCESS_DENIED"].status, Some(401));
         assert_eq!(t.throttle(&Method::GET, "/v1/things/{id}"), None, "no MethodSettings");
+        assert_eq!(t.timeout("get_thing"), DEFAULT_TIMEOUT, "no Timeout anywhere");
     }
 
     #[test]
@@ -393,6 +422,11 @@ Resources:
     #[test]
     fn the_template_throttles_every_route() {
         let t = Template::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")).unwrap();
+        assert_eq!(
+            t.timeout("create_refund"),
+            Duration::from_secs(10),
+            "Globals.Function.Timeout"
+        );
         for r in &t.routes {
             assert_eq!(
                 t.throttle(&r.method, &r.path),

@@ -1,6 +1,9 @@
 //! The wrapper every handler runs in.
 
-use std::{future::Future, time::Instant};
+use std::{
+    future::Future,
+    time::{Duration, Instant, SystemTime},
+};
 
 use http::{header, HeaderValue, StatusCode};
 use lambda_http::{request::RequestContext, Body, Request, RequestExt, Response};
@@ -89,6 +92,26 @@ fn authorized(req: &Request) -> Option<(Tenant, KeyKind)> {
     ))
 }
 
+/// How long before the invocation's deadline a handler gives up: it then
+/// answers an opaque 500 (and logs why) instead of being killed by Lambda
+/// mid-request, which would leave no log of the cause and a 502 from API
+/// Gateway. A handler makes several DynamoDB calls, each bounded by the
+/// client's 8 s operation timeout, so together they can outlast the
+/// function's 10 s when DynamoDB is slow.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+
+/// The time the handler has: until the Lambda deadline less
+/// [`DEADLINE_MARGIN`]. `None` without a deadline (a request built by hand).
+fn time_left(req: &Request) -> Option<Duration> {
+    let ctx = req.lambda_context_ref().filter(|c| c.deadline > 0)?;
+    Some(
+        ctx.deadline()
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            .saturating_sub(DEADLINE_MARGIN),
+    )
+}
+
 /// Which keys an endpoint accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -162,6 +185,7 @@ where
         path = %req.uri().path(),
         account_id = tracing::field::Empty,
     );
+    let budget = time_left(&req);
     async move {
         let started = Instant::now();
         let outcome = match authorized(&req) {
@@ -184,7 +208,21 @@ where
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned),
                 };
-                handler(ctx, req).await
+                let work = handler(ctx, req);
+                match budget {
+                    None => work.await,
+                    Some(budget) => tokio::time::timeout(budget, work).await.unwrap_or_else(|_| {
+                        // Dropped mid-way: a write in flight may or may not
+                        // have applied (each is one atomic call), and an
+                        // Idempotency-Key claimed stays held until its lock
+                        // expires, as if Lambda had killed the function.
+                        tracing::error!(
+                            budget_ms = budget.as_millis() as u64,
+                            "the handler ran out of time before the invocation's deadline"
+                        );
+                        Err(ApiError::internal())
+                    }),
+                }
             }
             None => {
                 tracing::warn!("request without authorizer context refused");
@@ -204,4 +242,66 @@ where
     }
     .instrument(span)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use lambda_http::{request::RequestContext, Context, RequestExt};
+
+    use super::*;
+
+    /// A request as the authorizer lets it through, invoked with `deadline`.
+    fn request(deadline: Option<SystemTime>) -> Request {
+        let ctx: aws_lambda_events::apigw::ApiGatewayProxyRequestContext = serde_json::from_value(serde_json::json!({
+            "requestId": "req-1",
+            "httpMethod": "GET",
+            "authorizer": {
+                "account_id": crate::domain::AccountId::generate().to_string(),
+                "mode": "test",
+                "key_kind": "secret",
+            },
+        }))
+        .unwrap();
+        let mut lambda = Context::default();
+        if let Some(d) = deadline {
+            lambda.deadline = d.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
+        }
+        http::Request::builder()
+            .uri("/v1/payments")
+            .body(Body::Empty)
+            .unwrap()
+            .with_request_context(RequestContext::ApiGatewayV1(ctx))
+            .with_lambda_context(lambda)
+    }
+
+    async fn slow(_: RequestCtx, _: Request) -> Result<Reply, ApiError> {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Err(ApiError::invalid("never", "never", None))
+    }
+
+    #[tokio::test]
+    async fn a_handler_past_its_deadline_answers_an_opaque_500_before_it() {
+        let started = Instant::now();
+        let deadline = SystemTime::now() + DEADLINE_MARGIN + Duration::from_millis(200);
+        let res = serve(request(Some(deadline)), slow).await.unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let Body::Text(body) = res.body() else {
+            panic!("a text body")
+        };
+        assert_eq!(body, &ApiError::internal().body());
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(SystemTime::now() < deadline, "answered before the deadline");
+    }
+
+    #[test]
+    fn time_left_is_the_deadline_less_the_margin() {
+        assert_eq!(time_left(&request(None)), None, "no deadline, no bound");
+        let left = time_left(&request(Some(SystemTime::now() + Duration::from_secs(10)))).unwrap();
+        assert!(
+            left <= Duration::from_secs(10) - DEADLINE_MARGIN && left > Duration::from_secs(9),
+            "{left:?}"
+        );
+        let past = time_left(&request(Some(SystemTime::now() - Duration::from_secs(1)))).unwrap();
+        assert_eq!(past, Duration::ZERO);
+    }
 }
