@@ -71,6 +71,9 @@ pub struct Run {
     pub ops: Vec<String>,
     pub raw_cold: f64,
     pub capacity: Capacity,
+    /// TCP connections the process opened to DynamoDB (through the proxy)
+    /// over init, the first request and the warm ones.
+    pub connections: usize,
     pub failed: Option<String>,
 }
 
@@ -104,6 +107,7 @@ impl Cold<'_> {
         let event = Bytes::from(event);
         self.twin.catch_up(self.proxy).await;
         let mark = self.proxy.len();
+        let connections = self.proxy.connections();
         let mut rt = RuntimeApi::start().await;
         let first = rt.invoke(event.clone());
         let mut cmd = tokio::process::Command::new(self.bin_dir.join(name));
@@ -165,6 +169,7 @@ impl Cold<'_> {
         }
         let _ = child.kill().await;
         drop(rt);
+        run.connections = self.proxy.connections() - connections;
         // Which recorded calls were the init's, which the first request's.
         let calls = self.proxy.since(mark);
         let init_calls = calls.iter().take_while(|c| c.at < outcome.handed_out).count();
@@ -316,8 +321,8 @@ pub fn report(results: &Results, sizes: &BTreeMap<String, (u64, u64)>, runs: usi
         mb(sizes.get(HELLO).map(|s| s.0).unwrap_or(0)),
         mb(sizes.get(HELLO).map(|s| s.1).unwrap_or(0)),
     );
-    println!("| function | status | DynamoDB calls (first request) | init: warm-up on / off | cold request: warm-up on / off | raw calls, new connection | goal: 1.3 × (hello + raw) | ratio on / off | warm request | stripped MB | zipped MB |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| function | status | DynamoDB calls (first request) | init: warm-up on / off | cold request: warm-up on / off | raw calls, new connection | goal: 1.3 × (hello + raw) | ratio on / off | warm request | connections | stripped MB | zipped MB |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut names: Vec<&String> = results.keys().map(|(n, _)| n).filter(|n| *n != HELLO).collect();
     names.dedup();
     for name in names {
@@ -350,8 +355,15 @@ pub fn report(results: &Results, sizes: &BTreeMap<String, (u64, u64)>, runs: usi
         } else {
             format!("{warm:.2} ({})", warm_statuses.join("/"))
         };
+        // Connections per process, over init and every invocation.
+        let conns = runs_on
+            .iter()
+            .filter(|r| r.failed.is_none())
+            .map(|r| r.connections)
+            .max()
+            .unwrap_or(0);
         println!(
-            "| {name}{} | {} | {} | {init_on:.1} / {init_off:.1} | {cold_on:.2} / {cold_off:.2} | {raw:.2} | {:.2} | {:.2}x / {:.2}x | {warm_cell} | {:.2} | {:.2} |",
+            "| {name}{} | {} | {} | {init_on:.1} / {init_off:.1} | {cold_on:.2} / {cold_off:.2} | {raw:.2} | {:.2} | {:.2}x / {:.2}x | {warm_cell} | {conns} | {:.2} | {:.2} |",
             if failed > 0 { format!(" ({failed} runs failed)") } else { String::new() },
             statuses.join("/"),
             ops_summary(&sample.ops),

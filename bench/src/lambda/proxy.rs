@@ -50,6 +50,8 @@ pub struct Call {
 pub struct Proxy {
     pub url: String,
     log: Arc<Mutex<Vec<Call>>>,
+    /// TCP connections accepted so far.
+    connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Proxy {
@@ -63,11 +65,14 @@ impl Proxy {
         let client = http_client();
         let upstream = upstream.trim_end_matches('/').to_owned();
         let state = (record.then(|| log.clone()), client, upstream);
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let accepted = connections.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
+                accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let _ = stream.set_nodelay(true);
                 let (log, client, upstream) = state.clone();
                 tokio::spawn(async move {
@@ -84,7 +89,13 @@ impl Proxy {
         Proxy {
             url: format!("http://{addr}"),
             log,
+            connections,
         }
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many calls were recorded so far.
