@@ -1,5 +1,5 @@
 # The commands a newcomer can guess. See README.md.
-.PHONY: run test bench lint fmt build release clean-local
+.PHONY: run test bench bench-lambda lint fmt build release clean-local
 
 ## Start the whole stack locally: DynamoDB Local, table, dev account, API on 127.0.0.1:$(PORT).
 run:
@@ -12,6 +12,10 @@ test:
 ## Rerun the benchmarks of BENCHMARKS.md (release build, its own DynamoDB Local).
 bench:
 	@scripts/bench.sh
+
+## Only the Lambda benchmarks: cold starts, request overhead, throughput (BENCHMARKS.md).
+bench-lambda:
+	@scripts/bench.sh lambda
 
 lint:
 	cargo fmt --all -- --check

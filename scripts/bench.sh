@@ -1,15 +1,43 @@
 #!/usr/bin/env bash
 # `make bench`: the benchmarks in BENCHMARKS.md, against a DynamoDB Local of
-# their own (in memory), stopped on exit. BENCH_SIZES=1000,100000 and
-# BENCH_ITERATIONS=50 are the defaults.
+# their own (in memory), stopped on exit.
+#
+#   scripts/bench.sh [all|list|lambda]     (make bench = all, make bench-lambda = lambda)
+#
+# list:   bench-list-payments. BENCH_SIZES=1000,100000 and BENCH_ITERATIONS=50
+#         are the defaults.
+# lambda: bench-lambda all: cold starts of every function's release binary,
+#         request overhead and throughput (BENCH_COLD_RUNS=10,
+#         BENCH_OVERHEAD_ITERATIONS=50, BENCH_THROUGHPUT_ROUNDS=3,
+#         BENCH_THROUGHPUT_SECONDS=2, BENCH_FUNCTIONS=all; see
+#         bench/src/lambda/main.rs). It builds every function with the
+#         release profile first (fat LTO: slow on 2 cores; the time is shown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+what=${1:-all}
+case "$what" in all | list | lambda) ;; *)
+  echo "usage: scripts/bench.sh [all|list|lambda]" >&2
+  exit 2
+  ;;
+esac
 source scripts/dynamodb-local.sh
 ddb_install
+if [ "$what" != list ]; then
+  functions=()
+  for d in functions/*/; do functions+=(-p "$(basename "$d")"); done
+  started=$(date +%s)
+  cargo build --release --quiet "${functions[@]}"
+  echo "==> release build of ${#functions[@]} function crates: $(($(date +%s) - started)) s (nothing to do if unchanged)" >&2
+fi
 cargo build --release --quiet -p paynectra-bench
 trap ddb_stop EXIT
 port=$(free_port)
 DDB_JAVA_OPTS="-Xmx6g" ddb_start "$port"
 ddb_env "$port"
 export PAYNECTRA_TEST_DYNAMODB="http://127.0.0.1:$port" RUST_LOG=${RUST_LOG:-warn}
-target/release/bench-list-payments
+if [ "$what" != lambda ]; then
+  target/release/bench-list-payments
+fi
+if [ "$what" != list ]; then
+  target/release/bench-lambda all
+fi
