@@ -38,14 +38,23 @@ scripts/e2e.sh 2>&1 | tee -a "$log" || status=$?
 echo "==> Schemathesis against the local stack" >&2
 scripts/schemathesis.sh 2>&1 | tee -a "$log" || status=$?
 
+# The deploy path (scripts/deploy-check.sh): cfn-lint, `sam validate --lint`,
+# then `sam build` for arm64 with cargo-lambda and a check of every artefact
+# (arm64 ELF, zip under 6 MB). Its last line, `deploy-check: ...`, counts as
+# one test.
+echo "==> The deploy path: cfn-lint, sam validate --lint, sam build" >&2
+scripts/deploy-check.sh 2>&1 | tee -a "$log" || status=$?
+
 # One closing line for the whole run (cargo prints one per test binary; the
-# browser test prints TAP; schemathesis its own line, just above).
+# browser test prints TAP; schemathesis and the deploy check a line each).
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
      /^# pass /      { passed += $3 }
      /^# fail /      { failed += $3 }
      /^# skipped /   { ignored += $3 }
      /^schemathesis: .*: ok$/     { passed += 1 }
      /^schemathesis: .*: FAILED$/ { failed += 1 }
+     /^deploy-check: .*: ok$/     { passed += 1 }
+     /^deploy-check: .*: FAILED$/ { failed += 1 }
      END { printf "total: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"
 rm -f "$log"
 exit "$status"
