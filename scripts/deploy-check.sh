@@ -57,8 +57,8 @@ fi
 
 echo "==> sam build (cargo-lambda, arm64, release profile)" >&2
 start=$(date +%s)
-# rust-cargolambda is still a beta build method in SAM CLI.
-sam build --beta-features --template-file template.yaml >&2
+# samconfig.toml turns on the beta rust-cargolambda build method.
+sam build --template-file template.yaml >&2
 echo "==> sam build took $(($(date +%s) - start)) s" >&2
 
 # Every function of the template has an arm64 bootstrap whose zip fits.
