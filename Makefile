@@ -1,5 +1,5 @@
 # The commands a newcomer can guess. See README.md.
-.PHONY: run test bench bench-lambda lint fmt build release clean-local
+.PHONY: run test bench bench-lambda deploy-check lint fmt build release clean-local
 
 ## Start the whole stack locally: DynamoDB Local, table, dev account, API on 127.0.0.1:$(PORT).
 run:
@@ -16,6 +16,10 @@ bench:
 ## Only the Lambda benchmarks: cold starts, request overhead, throughput (BENCHMARKS.md).
 bench-lambda:
 	@scripts/bench.sh lambda
+
+## The deploy path: cfn-lint, sam validate --lint, sam build (arm64), artefact sizes (part of make test).
+deploy-check:
+	@scripts/deploy-check.sh
 
 lint:
 	cargo fmt --all -- --check
