@@ -21,7 +21,7 @@ SAM_VERSION=1.170.0
 CFN_LINT_VERSION=1.58.0
 CARGO_LAMBDA_VERSION=1.9.2
 CACHE=${PAYNECTRA_CACHE:-.cache}
-VENV=$CACHE/deploy-tools-sam$SAM_VERSION-cl$CARGO_LAMBDA_VERSION
+VENV=$CACHE/deploy-tools-sam$SAM_VERSION-cfnlint$CFN_LINT_VERSION-cl$CARGO_LAMBDA_VERSION
 MAX_ZIP_BYTES=${MAX_ZIP_BYTES:-6000000}
 
 if ! [ -x "$VENV/bin/sam" ] || ! [ -x "$VENV/bin/cfn-lint" ] || ! [ -x "$VENV/bin/cargo-lambda" ]; then

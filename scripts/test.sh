@@ -35,15 +35,35 @@ scripts/e2e.sh 2>&1 | tee -a "$log" || status=$?
 # Schemathesis: the API against openapi.yaml on the same DynamoDB Local
 # (scripts/schemathesis.sh; its last line is `schemathesis: N cases, ...`,
 # counted below as one test).
+# summarized NAME CMD...: runs CMD into the log; a step that stops before its
+# `NAME: ...: ok|FAILED` line (pip, a build, a server that did not start) is
+# counted as failed all the same.
+summarized() {
+  local name=$1 rc=0 out
+  shift
+  out=$(mktemp -t paynectra-step.XXXXXX.log)
+  "$@" 2>&1 | tee "$out" || rc=$?
+  cat "$out" >>"$log"
+  if ! grep -Eq "^$name: .*: (ok|FAILED)\$" "$out"; then
+    echo "$name: stopped before its summary (exit $rc): FAILED" | tee -a "$log"
+    [ "$rc" -ne 0 ] || rc=1
+  fi
+  rm -f "$out"
+  return "$rc"
+}
+
 echo "==> Schemathesis against the local stack" >&2
-scripts/schemathesis.sh 2>&1 | tee -a "$log" || status=$?
+summarized schemathesis scripts/schemathesis.sh || status=$?
+
+# DynamoDB Local is not needed any more: give its memory and CPU to sam build.
+ddb_stop
 
 # The deploy path (scripts/deploy-check.sh): cfn-lint, `sam validate --lint`,
 # then `sam build` for arm64 with cargo-lambda and a check of every artefact
 # (arm64 ELF, zip under 6 MB). Its last line, `deploy-check: ...`, counts as
 # one test.
 echo "==> The deploy path: cfn-lint, sam validate --lint, sam build" >&2
-scripts/deploy-check.sh 2>&1 | tee -a "$log" || status=$?
+summarized deploy-check scripts/deploy-check.sh || status=$?
 
 # One closing line for the whole run (cargo prints one per test binary; the
 # browser test prints TAP; schemathesis and the deploy check a line each).
@@ -55,6 +75,7 @@ awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
      /^schemathesis: .*: FAILED$/ { failed += 1 }
      /^deploy-check: .*: ok$/     { passed += 1 }
      /^deploy-check: .*: FAILED$/ { failed += 1 }
-     END { printf "total: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"
+     END { if (status != 0 && failed == 0) failed = 1  # a step failed before it could report (a build, say)
+           printf "total: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' status="$status" "$log"
 rm -f "$log"
 exit "$status"
