@@ -21,7 +21,7 @@ struct Cli {
     template: PathBuf,
     /// Throttle every method at this many requests per second instead of
     /// the template's MethodSettings (with --throttle-burst).
-    #[arg(long, env = "PAYNECTRA_THROTTLE_RATE", requires = "throttle_burst")]
+    #[arg(long, env = "PAYNECTRA_THROTTLE_RATE", requires = "throttle_burst", value_parser = positive_rate)]
     throttle_rate: Option<f64>,
     /// The burst (bucket size) that goes with --throttle-rate.
     #[arg(long, env = "PAYNECTRA_THROTTLE_BURST", requires = "throttle_rate")]
@@ -29,6 +29,15 @@ struct Cli {
     /// No throttle at all (for load runs against the local stack).
     #[arg(long, env = "PAYNECTRA_NO_THROTTLE", conflicts_with = "throttle_rate")]
     no_throttle: bool,
+}
+
+/// A rate is a finite number of requests per second above zero (NaN would
+/// never throttle, a negative rate would throttle for good).
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!("{s:?} is not a number of requests per second above 0")),
+    }
 }
 
 #[tokio::main]

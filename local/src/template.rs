@@ -243,7 +243,8 @@ impl Template {
                                     .map_err(|_| shape(format!("MethodSettings: bad HttpMethod {m}")))?,
                             ),
                         };
-                        // A negative limit (API Gateway's -1) means "not throttled here".
+                        // A negative limit (API Gateway's -1, "not set") or
+                        // NaN leaves that limit to the less specific entry.
                         let rate = field("ThrottlingRateLimit")
                             .map(|r| {
                                 r.parse::<f64>()

@@ -10,11 +10,12 @@ use paynectra_tests::{Reply, TestApi};
 
 #[tokio::test]
 async fn past_the_burst_a_method_answers_429_until_its_bucket_refills() {
-    let api = TestApi::spawn_throttled(Throttling::Limits(ThrottleLimits { rate: 1.0, burst: 5 })).await;
+    let api = TestApi::spawn_throttled(Throttling::Limits(ThrottleLimits { rate: 0.2, burst: 5 })).await;
     let m = api.merchant("Throttled").await;
 
-    // Six requests at once: the bucket holds five tokens, and refills one a
-    // second, so exactly one of them is throttled.
+    // Six requests at once: the bucket holds five tokens and refills one
+    // every 5 s (slow, so that a loaded machine still sends all six before
+    // the first refill): exactly one of them is throttled.
     let replies = futures::future::join_all((0..6).map(|_| api.get(&m.test_key, "/v1/payments"))).await;
     let ok = replies.iter().filter(|r| r.status == 200).count();
     let throttled: Vec<&Reply> = replies.iter().filter(|r| r.status == 429).collect();
@@ -31,17 +32,20 @@ async fn past_the_burst_a_method_answers_429_until_its_bucket_refills() {
     let other = api.get(&m.test_key, "/v1/customers").await;
     assert_eq!(other.status, 200, "{}", other.text);
 
-    // The bucket refills: poll until the method answers again (about a
-    // second at 1 request/s); every answer meanwhile is the same 429.
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // The bucket refills: poll until the method answers again (about 5 s
+    // at 0.2 requests/s); every answer meanwhile is the same 429.
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let r = api.get(&m.test_key, "/v1/payments").await;
         if r.status == 200 {
             break;
         }
         r.error(429);
-        assert!(Instant::now() < deadline, "still throttled after 10 s at 1 request/s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            Instant::now() < deadline,
+            "still throttled after 30 s at 0.2 requests/s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
@@ -68,5 +72,9 @@ async fn the_template_limits_apply_by_default() {
         "{admitted} admitted in {elapsed:.2} s: more than the burst of 200 plus 100/s"
     );
     assert!(admitted >= 200, "the whole burst is admitted: {admitted}");
-    assert!(throttled > 0, "400 requests in {elapsed:.2} s and none throttled");
+    // 400 requests within 2 s must meet the throttle (200 + 100/s); a
+    // machine too busy to send them that fast proves nothing either way.
+    if elapsed < 1.9 {
+        assert!(throttled > 0, "400 requests in {elapsed:.2} s and none throttled");
+    }
 }
