@@ -280,12 +280,15 @@ fn transaction_throttled(err: &SdkError<TransactWriteItemsError, impl std::fmt::
 
 /// True when a transaction was cancelled because another transaction was
 /// writing the same item at the same moment: safe to retry.
+/// Another transaction held one of the items: nothing of ours was written,
+/// so deciding again from a fresh read is safe. Not so for
+/// TransactionInProgressException: it answers the SDK's retry of *our* own
+/// transaction (same client request token) while the first attempt is still
+/// committing, which may well succeed. Deciding again could then refund
+/// twice; it stays an opaque 500 (outcome unknown), and a retry with the
+/// same Idempotency-Key replays the committed answer.
 fn transaction_conflict(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> bool {
-    let codes = cancellation_codes(err);
-    codes.is_some_and(|c| c.iter().any(|c| c == "TransactionConflict"))
-        || err
-            .as_service_error()
-            .is_some_and(|e| e.is_transaction_in_progress_exception())
+    cancellation_codes(err).is_some_and(|c| c.iter().any(|c| c == "TransactionConflict"))
 }
 
 const NOT_EXISTS: &str = "attribute_not_exists(pk)";
@@ -330,7 +333,9 @@ impl Store {
             .send();
         match tokio::time::timeout(within, call).await {
             Ok(Ok(_)) => tracing::debug!("DynamoDB connection warmed"),
-            Ok(Err(e)) => tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "warm-up call failed"),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "warm-up call failed")
+            }
             Err(_) => tracing::debug!("warm-up call timed out"),
         }
     }
@@ -1046,6 +1051,17 @@ mod tests {
         ])));
         assert!(!transaction_throttled(&cancelled(&["None", "TransactionConflict"])));
         assert!(transaction_conflict(&cancelled(&["None", "TransactionConflict"])));
+        // Our own transaction still committing (the SDK retried it with the
+        // same token): not a conflict to decide again from, the outcome is
+        // unknown.
+        let in_progress: SdkError<TransactWriteItemsError, ()> = SdkError::service_error(
+            TransactWriteItemsError::TransactionInProgressException(
+                aws_sdk_dynamodb::types::error::TransactionInProgressException::builder().build(),
+            ),
+            (),
+        );
+        assert!(!transaction_conflict(&in_progress));
+        assert!(!transaction_throttled(&in_progress));
         assert_eq!(
             failed_conditions(&cancelled(&["None", "ConditionalCheckFailed"])),
             Some(vec![false, true])
