@@ -164,14 +164,28 @@ where
         };
         let event = transition_event(tenant, &before, &after, &request.event, crate::now_unix());
         if declined {
+            // The 402 is recorded for an Idempotency-Key in the same
+            // transaction as the failed payment: a request cut off between
+            // the two would otherwise leave the key to expire, and its retry
+            // would meet a `failed` payment (400) instead of the decline.
+            let refusal = refused(&after, Transition::Declined(Box::new(after.clone())));
+            let reply = Reply {
+                status: refusal.status,
+                body: refusal.body(),
+                replayed: false,
+            };
+            let completion = run.completion(&reply);
             let writes = Writes {
                 event: event.as_ref(),
-                completion: None,
+                completion: completion.as_ref(),
             };
             match app.store.transition_payment(tenant, &before, &after, writes).await {
                 Ok(()) => {
                     tracing::info!(payment_id = %id, "payment declined");
-                    return Err(refused(&after, Transition::Declined(Box::new(after.clone()))));
+                    return match completion {
+                        Some(_) => Ok(Outcome { reply, recorded: true }),
+                        None => Err(refusal),
+                    };
                 }
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
