@@ -325,6 +325,7 @@ pub fn report(results: &Results, sizes: &BTreeMap<String, (u64, u64)>, runs: usi
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut names: Vec<&String> = results.keys().map(|(n, _)| n).filter(|n| *n != HELLO).collect();
     names.dedup();
+    let (mut moved, mut added, mut totals, mut ratios) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for name in names {
         let runs_on = &results[&(name.clone(), ON)];
         let failed = runs_on.iter().filter(|r| r.failed.is_some()).count()
@@ -356,12 +357,20 @@ pub fn report(results: &Results, sizes: &BTreeMap<String, (u64, u64)>, runs: usi
             format!("{warm:.2} ({})", warm_statuses.join("/"))
         };
         // Connections per process, over init and every invocation.
-        let conns = runs_on
-            .iter()
-            .filter(|r| r.failed.is_none())
-            .map(|r| r.connections)
-            .max()
-            .unwrap_or(0);
+        let ok = || runs_on.iter().filter(|r| r.failed.is_none());
+        let (cmin, cmax) = (
+            ok().map(|r| r.connections).min().unwrap_or(0),
+            ok().map(|r| r.connections).max().unwrap_or(0),
+        );
+        let conns = if cmin == cmax {
+            cmin.to_string()
+        } else {
+            format!("{cmin}–{cmax}")
+        };
+        moved.push(cold_off - cold_on);
+        added.push(init_on - init_off);
+        totals.push((init_on + cold_on) - (init_off + cold_off));
+        ratios.push(cold_on / bound);
         println!(
             "| {name}{} | {} | {} | {init_on:.1} / {init_off:.1} | {cold_on:.2} / {cold_off:.2} | {raw:.2} | {:.2} | {:.2}x / {:.2}x | {warm_cell} | {conns} | {:.2} | {:.2} |",
             if failed > 0 { format!(" ({failed} runs failed)") } else { String::new() },
@@ -374,4 +383,15 @@ pub fn report(results: &Results, sizes: &BTreeMap<String, (u64, u64)>, runs: usi
             mb(zipped),
         );
     }
+    println!(
+        "\nWarm-up, median over functions: first request {:.2} ms faster, init {:.2} ms longer, init + first request {:+.2} ms. \
+         Ratio to (hello + raw calls), warm-up on: median {:.2}x, max {:.2}x; {} of {} within 1.3x.",
+        median(&moved),
+        median(&added),
+        median(&totals),
+        median(&ratios),
+        ratios.iter().cloned().fold(f64::MIN, f64::max),
+        ratios.iter().filter(|r| **r <= 1.3).count(),
+        ratios.len()
+    );
 }
