@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# `make bench`: the benchmarks in BENCHMARKS.md, against a DynamoDB Local of
-# their own (in memory), stopped on exit.
+# `make bench`: the benchmarks in BENCHMARKS.md, each against a DynamoDB
+# Local of its own (in memory), stopped afterwards.
 #
 #   scripts/bench.sh [all|list|lambda]     (make bench = all, make bench-lambda = lambda)
 #
 # list:   bench-list-payments. BENCH_SIZES=1000,100000 and BENCH_ITERATIONS=50
 #         are the defaults.
-# lambda: bench-lambda cold, overhead, sdk, throughput: cold starts of every function's release binary,
-#         request overhead and throughput (BENCH_COLD_RUNS=10,
+# lambda: bench-lambda cold, overhead, sdk and throughput: cold starts of
+#         every function's release binary, request overhead, the SDK's cost
+#         per call, throughput (BENCH_COLD_RUNS=10,
 #         BENCH_OVERHEAD_ITERATIONS=50, BENCH_THROUGHPUT_ROUNDS=3,
 #         BENCH_THROUGHPUT_SECONDS=2, BENCH_FUNCTIONS=all; see
 #         bench/src/lambda/main.rs). It builds every function with the
@@ -24,10 +25,14 @@ source scripts/dynamodb-local.sh
 ddb_install
 if [ "$what" != list ]; then
   functions=()
-  for d in functions/*/; do functions+=(-p "$(basename "$d")"); done
+  crates=0
+  for d in functions/*/; do
+    functions+=(-p "$(basename "$d")")
+    crates=$((crates + 1))
+  done
   started=$(date +%s)
   cargo build --release --quiet "${functions[@]}"
-  echo "==> release build of ${#functions[@]} function crates: $(($(date +%s) - started)) s (nothing to do if unchanged)" >&2
+  echo "==> release build of $crates function crates: $(($(date +%s) - started)) s (nothing to do if unchanged)" >&2
 fi
 cargo build --release --quiet -p paynectra-bench
 trap ddb_stop EXIT
