@@ -14,6 +14,10 @@
 //! - cold-tls (not in `all`): init with the root certificates of the whole
 //!   system store against the bundle file alone (`SSL_CERT_FILE`).
 //!
+//! `make bench-lambda` runs cold, overhead, sdk and throughput one by one,
+//! each against a fresh DynamoDB Local (it slows down as it fills); `all`
+//! runs them in one process against one, for quick looks.
+//!
 //! Environment: `PAYNECTRA_TEST_DYNAMODB` (DynamoDB Local's URL; `make
 //! bench` starts one), `BENCH_BIN_DIR` (default `target/release`),
 //! `BENCH_FUNCTIONS` (a comma list, default all), `BENCH_COLD_RUNS` (10),
