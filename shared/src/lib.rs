@@ -50,6 +50,14 @@ impl App {
                 .and_then(|k| webhook::SecretBox::new(&k)),
         })
     }
+
+    /// The card fingerprint key, or a 500 (logged) when it is not set.
+    pub fn fingerprint_key(&self) -> Result<&[u8], http::ApiError> {
+        self.card_fingerprint_key.as_deref().ok_or_else(|| {
+            tracing::error!("CARD_FINGERPRINT_KEY is not set: cards cannot be tokenised");
+            http::ApiError::internal()
+        })
+    }
 }
 
 /// Current Unix time in seconds.

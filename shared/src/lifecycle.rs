@@ -6,7 +6,9 @@
 use subtle::ConstantTimeEq;
 
 use crate::{
-    domain::{Event, EventRequest, EventType, Payment, PaymentId, Tenant, Transition},
+    domain::{
+        Event, EventRequest, EventType, Mode, Payment, PaymentId, PaymentMethod, PaymentMethodRef, Tenant, Transition,
+    },
     http::{
         idempotency::{Outcome, Run},
         wire::{PaymentObject, PublicPaymentObject},
@@ -80,6 +82,31 @@ fn busy() -> ApiError {
         "lock_timeout",
         "This payment is being changed concurrently by other requests; retry this request.",
     )
+}
+
+/// The payment method a confirmation names: the tenant's stored one, or, in
+/// test mode, a test card's alias (`pm_card_visa`) tokenised into a new
+/// payment method of the tenant, stored as `POST /v1/payment_methods` would
+/// store it. In live mode an alias is unknown like any other id: 404 on
+/// `payment_method`.
+pub async fn resolve_payment_method(
+    app: &App,
+    tenant: &Tenant,
+    named: &PaymentMethodRef,
+    now: i64,
+) -> Result<PaymentMethod, ApiError> {
+    let missing = || ApiError::not_found("payment method", named.as_str()).with_param("payment_method");
+    match named {
+        PaymentMethodRef::Id(id) => app.store.get_payment_method(tenant, id).await?.ok_or_else(missing),
+        PaymentMethodRef::TestAlias(card) if tenant.mode == Mode::Test => {
+            let valid = card.input(now).validate(app.fingerprint_key()?, now)?;
+            let pm = PaymentMethod::create(valid, tenant.mode, now);
+            app.store.insert_payment_method(tenant, &pm, Writes::NONE).await?;
+            tracing::info!(payment_method_id = %pm.id, alias = card.alias(), "test payment method created");
+            Ok(pm)
+        }
+        PaymentMethodRef::TestAlias(_) => Err(missing()),
+    }
 }
 
 /// Compares a presented client secret with the payment's, in constant time.

@@ -581,3 +581,106 @@ async fn confirm_is_idempotent() {
     );
     assert!(again.headers.contains_key("idempotent-replayed"));
 }
+
+#[tokio::test]
+async fn test_payment_method_aliases() {
+    let api = TestApi::spawn().await;
+    let m = api.merchant("Aliases").await;
+    let other = api.merchant("Other").await;
+
+    // pm_card_visa: a fresh, ordinary payment method of this account, then confirmed.
+    let (pay, _) = payment(&api, &m.test_key, json!({"amount": 2000, "currency": "usd"})).await;
+    let r = confirm(&api, &m.test_key, &pay, "pm_card_visa").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "succeeded");
+    let created = r.body["payment_method"].as_str().unwrap().to_owned();
+    assert!(
+        created.starts_with("pm_") && !created.starts_with("pm_card_"),
+        "{created}"
+    );
+    let read = api.get(&m.test_key, &format!("/v1/payments/{pay}")).await;
+    assert_eq!(read.body["payment_method"], created.as_str());
+    // It is stored: it can be attached to a customer, listed, and confirmed with again.
+    let cus = api.post(&m.test_key, "/v1/customers", json!({})).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/customers/{cus}/payment_methods");
+    let attached = api.post(&m.test_key, &path, json!({"payment_method": created})).await;
+    assert_eq!(attached.status, 200, "{}", attached.text);
+    let c = &attached.body["card"];
+    assert_eq!((c["brand"].as_str(), c["last4"].as_str()), (Some("visa"), Some("4242")));
+    assert!(
+        c["exp_year"].as_i64().unwrap() >= 2035,
+        "far-future expiry: {}",
+        attached.text
+    );
+    let list = api.get(&m.test_key, &path).await;
+    assert_eq!(list.body["data"][0]["id"], created.as_str());
+    // Another account does not see it.
+    let r = api.post(&other.test_key, "/v1/customers", json!({})).await;
+    let their_cus = r.body["id"].as_str().unwrap();
+    let r = api
+        .post(
+            &other.test_key,
+            &format!("/v1/customers/{their_cus}/payment_methods"),
+            json!({"payment_method": created}),
+        )
+        .await;
+    assert_eq!(r.error(404).1.as_deref(), Some("payment_method"));
+
+    // Each use is a new payment method; manual capture holds.
+    let (held, _) = payment(
+        &api,
+        &m.test_key,
+        json!({"amount": 1000, "currency": "usd", "capture_method": "manual"}),
+    )
+    .await;
+    let r = confirm(&api, &m.test_key, &held, "pm_card_mastercard").await;
+    assert_eq!(r.body["status"], "requires_capture", "{}", r.text);
+    let second = r.body["payment_method"].as_str().unwrap();
+    assert!(second.starts_with("pm_") && second != created, "{second}");
+
+    // pm_card_chargeDeclined: the test card's decline.
+    let (declined, _) = payment(&api, &m.test_key, json!({"amount": 2000, "currency": "usd"})).await;
+    let r = confirm(&api, &m.test_key, &declined, "pm_card_chargeDeclined").await;
+    assert_eq!(r.status, 402, "{}", r.text);
+    assert_eq!(r.body["error"]["code"], "card_declined");
+    assert_eq!(r.body["error"]["decline_code"], "generic_decline");
+    let r = confirm(&api, &m.test_key, &declined, "pm_card_chargeDeclinedInsufficientFunds").await;
+    assert_eq!(r.body["error"]["decline_code"], "insufficient_funds", "{}", r.text);
+
+    // A browser confirms with an alias too (test mode, with the client secret).
+    let (browser, created_pay) = payment(&api, &m.test_key, json!({"amount": 500, "currency": "eur"})).await;
+    let secret = created_pay.body["client_secret"].as_str().unwrap();
+    let r = api
+        .post(
+            &m.test_publishable_key,
+            &format!("/v1/payments/{browser}/confirm"),
+            json!({"payment_method": "pm_card_amex", "client_secret": secret}),
+        )
+        .await;
+    assert_eq!(r.body["status"], "succeeded", "{}", r.text);
+
+    // An unknown alias is no payment method (400 like any malformed id).
+    let (pay2, _) = payment(&api, &m.test_key, json!({"amount": 2000, "currency": "usd"})).await;
+    let r = confirm(&api, &m.test_key, &pay2, "pm_card_nope").await;
+    assert_eq!(
+        r.error(400),
+        (Some("resource_missing".into()), Some("payment_method".into()))
+    );
+
+    // Live mode: an alias is an unknown id, and nothing is written.
+    let (live_pay, _) = payment(&api, &m.live_key, json!({"amount": 1500, "currency": "eur"})).await;
+    let items = api.item_count().await;
+    let r = confirm(&api, &m.live_key, &live_pay, "pm_card_visa").await;
+    assert_eq!(
+        r.error(404),
+        (Some("resource_missing".into()), Some("payment_method".into()))
+    );
+    assert_eq!(api.item_count().await, items, "a live alias writes nothing");
+    assert_eq!(
+        api.get(&m.live_key, &format!("/v1/payments/{live_pay}")).await.body["status"],
+        "pending"
+    );
+}

@@ -9,7 +9,7 @@ use paynectra::{
         wire::{Confirm, ConfirmPaymentRequest},
         Access, ApiError,
     },
-    lifecycle::{client_secret_matches, transition, TransitionRequest},
+    lifecycle::{client_secret_matches, resolve_payment_method, transition, TransitionRequest},
     App,
 };
 
@@ -28,11 +28,9 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
             Begin::Replay(reply) => return Ok(reply),
             Begin::Run(run) => run,
         };
-        let pm = app.store.get_payment_method(&ctx.tenant, &confirm.payment_method).await;
         let outcome = async {
-            let pm = pm?.ok_or_else(|| {
-                ApiError::not_found("payment method", confirm.payment_method.as_str()).with_param("payment_method")
-            })?;
+            let now = paynectra::now_unix();
+            let pm = resolve_payment_method(app, &ctx.tenant, &confirm.payment_method, now).await?;
             let check = |payment: &paynectra::domain::Payment| {
                 if let Some(secret) = &confirm.client_secret {
                     if !client_secret_matches(payment, secret) {
@@ -49,7 +47,6 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
                     _ => Ok(()),
                 }
             };
-            let now = paynectra::now_unix();
             transition(app, &ctx.tenant, &id, &run, &TransitionRequest::from_ctx(&ctx), check, |p| p.confirm(&pm, now)).await
         }
         .await;

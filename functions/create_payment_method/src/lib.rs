@@ -7,7 +7,7 @@ use paynectra::{
         idempotency::{self, Begin, Outcome},
         parse_json, serve_with,
         wire::{CreatePaymentMethodRequest, PaymentMethodObject},
-        Access, ApiError, Reply,
+        Access, Reply,
     },
     store::Writes,
     App,
@@ -16,10 +16,7 @@ use paynectra::{
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     serve_with(Access::Publishable, req, |ctx, req| async move {
         let input = CardInput::try_from(parse_json::<CreatePaymentMethodRequest>(&req)?)?;
-        let key = app.card_fingerprint_key.as_deref().ok_or_else(|| {
-            tracing::error!("CARD_FINGERPRINT_KEY is not set: cards cannot be tokenised");
-            ApiError::internal()
-        })?;
+        let key = app.fingerprint_key()?;
         let now = paynectra::now_unix();
         let card = input.validate(key, now)?;
         let run = match idempotency::begin(&app.store, &ctx, &req).await? {

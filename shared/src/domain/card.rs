@@ -80,6 +80,122 @@ pub const TEST_CARDS: &[(&str, &str)] = &[
     ("4000000000000119", "declined: processing_error / processing_error"),
 ];
 
+/// Stripe's test payment methods: in test mode, confirming with one of these
+/// names (`pm_card_visa`, ...) tokenises its test card into a fresh payment
+/// method, as `POST /v1/payment_methods` would, and confirms with that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestCard {
+    Visa,
+    Mastercard,
+    Amex,
+    Discover,
+    Jcb,
+    ChargeDeclined,
+    ChargeDeclinedInsufficientFunds,
+    ChargeDeclinedLostCard,
+    ChargeDeclinedStolenCard,
+    ChargeDeclinedExpiredCard,
+    ChargeDeclinedIncorrectCvc,
+    ChargeDeclinedProcessingError,
+}
+
+impl TestCard {
+    pub const ALL: [TestCard; 12] = [
+        TestCard::Visa,
+        TestCard::Mastercard,
+        TestCard::Amex,
+        TestCard::Discover,
+        TestCard::Jcb,
+        TestCard::ChargeDeclined,
+        TestCard::ChargeDeclinedInsufficientFunds,
+        TestCard::ChargeDeclinedLostCard,
+        TestCard::ChargeDeclinedStolenCard,
+        TestCard::ChargeDeclinedExpiredCard,
+        TestCard::ChargeDeclinedIncorrectCvc,
+        TestCard::ChargeDeclinedProcessingError,
+    ];
+
+    /// Stripe's name for it.
+    pub fn alias(self) -> &'static str {
+        match self {
+            TestCard::Visa => "pm_card_visa",
+            TestCard::Mastercard => "pm_card_mastercard",
+            TestCard::Amex => "pm_card_amex",
+            TestCard::Discover => "pm_card_discover",
+            TestCard::Jcb => "pm_card_jcb",
+            TestCard::ChargeDeclined => "pm_card_chargeDeclined",
+            TestCard::ChargeDeclinedInsufficientFunds => "pm_card_chargeDeclinedInsufficientFunds",
+            TestCard::ChargeDeclinedLostCard => "pm_card_chargeDeclinedLostCard",
+            TestCard::ChargeDeclinedStolenCard => "pm_card_chargeDeclinedStolenCard",
+            TestCard::ChargeDeclinedExpiredCard => "pm_card_chargeDeclinedExpiredCard",
+            TestCard::ChargeDeclinedIncorrectCvc => "pm_card_chargeDeclinedIncorrectCvc",
+            TestCard::ChargeDeclinedProcessingError => "pm_card_chargeDeclinedProcessingError",
+        }
+    }
+
+    /// Its number: one of [`TEST_CARDS`].
+    pub fn number(self) -> &'static str {
+        match self {
+            TestCard::Visa => "4242424242424242",
+            TestCard::Mastercard => "5555555555554444",
+            TestCard::Amex => "378282246310005",
+            TestCard::Discover => "6011111111111117",
+            TestCard::Jcb => "3566002020360505",
+            TestCard::ChargeDeclined => "4000000000000002",
+            TestCard::ChargeDeclinedInsufficientFunds => "4000000000009995",
+            TestCard::ChargeDeclinedLostCard => "4000000000009987",
+            TestCard::ChargeDeclinedStolenCard => "4000000000009979",
+            TestCard::ChargeDeclinedExpiredCard => "4000000000000069",
+            TestCard::ChargeDeclinedIncorrectCvc => "4000000000000127",
+            TestCard::ChargeDeclinedProcessingError => "4000000000000119",
+        }
+    }
+
+    pub fn from_alias(alias: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.alias() == alias)
+    }
+
+    /// The card as a client would present it: December, ten years after
+    /// `now` (Unix seconds), with a CVC of the brand's length.
+    pub fn input(self, now: i64) -> CardInput {
+        let today = time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        CardInput {
+            number: self.number().to_owned(),
+            exp_month: 12,
+            exp_year: i64::from(today.year()) + 10,
+            cvc: if self == TestCard::Amex { "1234" } else { "123" }.to_owned(),
+        }
+    }
+}
+
+/// The payment method a request names: a stored one, or (test mode only) a
+/// test card's alias, tokenised when used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PaymentMethodRef {
+    Id(PaymentMethodId),
+    TestAlias(TestCard),
+}
+
+impl PaymentMethodRef {
+    pub fn as_str(&self) -> &str {
+        match self {
+            PaymentMethodRef::Id(id) => id.as_str(),
+            PaymentMethodRef::TestAlias(card) => card.alias(),
+        }
+    }
+}
+
+impl TryFrom<String> for PaymentMethodRef {
+    type Error = super::ids::InvalidId;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        match TestCard::from_alias(&s) {
+            Some(card) => Ok(PaymentMethodRef::TestAlias(card)),
+            None => PaymentMethodId::try_from(s).map(PaymentMethodRef::Id),
+        }
+    }
+}
+
 fn test_outcome(number: &str) -> NetworkOutcome {
     match number {
         "4242424242424242" | "5555555555554444" | "378282246310005" | "6011111111111117" | "3566002020360505" => {
@@ -261,6 +377,32 @@ mod tests {
             cvc: cvc.into(),
         }
         .validate(b"key", NOW)
+    }
+
+    #[test]
+    fn test_card_aliases_name_test_cards() {
+        for c in TestCard::ALL {
+            assert!(TEST_CARDS.iter().any(|(n, _)| *n == c.number()), "{c:?}");
+            assert_eq!(TestCard::from_alias(c.alias()), Some(c));
+            let v = c
+                .input(NOW)
+                .validate(b"key", NOW)
+                .unwrap_or_else(|e| panic!("{c:?}: {e}"));
+            assert_eq!(v.card.exp_year, 2036);
+            assert_eq!(
+                PaymentMethodRef::try_from(c.alias().to_owned()),
+                Ok(PaymentMethodRef::TestAlias(c))
+            );
+        }
+        assert_eq!(
+            TestCard::Visa.input(NOW).validate(b"key", NOW).unwrap().outcome,
+            NetworkOutcome::Approve
+        );
+        assert!(PaymentMethodRef::try_from("pm_card_nope".to_owned()).is_err());
+        assert!(matches!(
+            PaymentMethodRef::try_from("pm_abc123".to_owned()),
+            Ok(PaymentMethodRef::Id(_))
+        ));
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod refund;
 pub mod webhook_endpoint;
 
 pub use account::{Account, ApiKey, KeyHash, KeyKind, KeyStatus, Mode, SecretKey, Tenant};
-pub use card::{Brand, Card, CardInput, NetworkOutcome, PaymentMethod, ValidCard};
+pub use card::{Brand, Card, CardInput, NetworkOutcome, PaymentMethod, PaymentMethodRef, TestCard, ValidCard};
 pub use customer::{Address, Country, Customer, CustomerUpdate, Email, NewCustomer, Patch, Phone};
 pub use error::ValidationError;
 pub use event::{Event, EventRequest, EventType, EventTypeFilter};

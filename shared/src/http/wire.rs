@@ -11,8 +11,8 @@ use crate::domain::{
     customer::parse_name, payment::parse_description, Address, Amount, Brand, CancellationReason, CaptureMethod,
     CardInput, Country, CreatedRange, Currency, Customer, CustomerId, CustomerUpdate, Email, EnabledEvents, Event,
     EventId, EventRequest, EventTypeFilter, ListWindow, Metadata, NewCustomer, NewPayment, NewRefund, Patch, Payment,
-    PaymentError, PaymentFilter, PaymentId, PaymentMethod, PaymentMethodId, PaymentStatus, Phone, Refund, RefundId,
-    RefundReason, RefundStatus, ReturnUrl, ValidationError, WebhookEndpoint,
+    PaymentError, PaymentFilter, PaymentId, PaymentMethod, PaymentMethodId, PaymentMethodRef, PaymentStatus, Phone,
+    Refund, RefundId, RefundReason, RefundStatus, ReturnUrl, ValidationError, WebhookEndpoint,
 };
 
 /// `POST /v1/payments`.
@@ -439,9 +439,9 @@ impl<'a> From<&'a PaymentMethod> for PaymentMethodObject<'a> {
 }
 
 /// A body that names one payment method: attach, confirm.
-fn payment_method_param(raw: Option<String>) -> Result<PaymentMethodId, ValidationError> {
+fn payment_method_param<T: TryFrom<String>>(raw: Option<String>) -> Result<T, ValidationError> {
     let raw = raw.ok_or_else(|| ValidationError::missing("payment_method"))?;
-    raw.parse().map_err(|_| {
+    T::try_from(raw.clone()).map_err(|_| {
         ValidationError::new(
             "payment_method",
             "resource_missing",
@@ -474,7 +474,8 @@ pub struct ConfirmPaymentRequest {
 /// A validated confirmation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirm {
-    pub payment_method: PaymentMethodId,
+    /// A stored payment method, or a test card's alias (`pm_card_visa`).
+    pub payment_method: PaymentMethodRef,
     pub client_secret: Option<String>,
 }
 
