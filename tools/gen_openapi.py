@@ -152,10 +152,18 @@ card = {"type": "object", "additionalProperties": False, "required": ["number", 
     "exp_year": {"type": "integer", "minimum": 1, "maximum": 9999, "description": "This year to 50 years on; with exp_month, not in the past."},
     "cvc": {"type": "string", "pattern": "^[0-9]{3,4}$", "description": "4 digits for American Express, 3 otherwise."}}}
 
+# Stripe's test payment methods (TestCard in shared/src/domain/card.rs): test mode only.
+test_aliases = ["pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_discover", "pm_card_jcb",
+                "pm_card_chargeDeclined", "pm_card_chargeDeclinedInsufficientFunds", "pm_card_chargeDeclinedLostCard",
+                "pm_card_chargeDeclinedStolenCard", "pm_card_chargeDeclinedExpiredCard", "pm_card_chargeDeclinedIncorrectCvc",
+                "pm_card_chargeDeclinedProcessingError"]
+confirm_pm = {"anyOf": [id_of("pm_"), {"enum": test_aliases}],
+              "description": "A payment method id, or in test mode a test payment method (pm_card_visa, ...): its test card is tokenised into a new payment method, which the payment then references. In live mode an alias is an unknown id (404)."}
+
 # Links: what the stateful phase follows (create, then read, act on and list).
 payment_links = {
     "GetPayment": link("getPayment", "The payment just created.", {"id": "$response.body#/id"}),
-    "ConfirmPayment": link("confirmPayment", "Confirm it.", {"id": "$response.body#/id"}),
+    "ConfirmPayment": link("confirmPayment", "Confirm it (test mode: with the test card pm_card_visa).", {"id": "$response.body#/id"}, body={"payment_method": "pm_card_visa"}),
     "CapturePayment": link("capturePayment", "Capture it.", {"id": "$response.body#/id"}),
     "CancelPayment": link("cancelPayment", "Cancel it.", {"id": "$response.body#/id"}),
     "RefundPayment": link("createRefund", "Refund it.", body={"payment_id": "$response.body#/id"}),
@@ -185,7 +193,7 @@ paths = {
   "/v1/payments": {"post": op("createPayment", "Create a payment", "Payment", payment_body, [IDEM], required=["amount", "currency"], links=payment_links, body_extra=amount_rule),
                    "get": op("listPayments", "List payments", "PaymentList", None, list_params("pay_") + CREATED + [{"name": "customer", "in": "query", "schema": id_of("cus_")}, {"name": "status", "in": "query", "schema": {"enum": statuses}}])},
   "/v1/payments/{id}": {"get": op("getPayment", "Retrieve a payment", "Payment", None, [ID("pay_")])},
-  "/v1/payments/{id}/confirm": {"post": op("confirmPayment", "Confirm a payment (secret key, or publishable key with client_secret)", "Payment", {"payment_method": id_of("pm_"), "client_secret": {"type": "string", "maxLength": 255}}, [ID("pay_"), IDEM], extra=["402"], required=["payment_method"], links=transition_links)},
+  "/v1/payments/{id}/confirm": {"post": op("confirmPayment", "Confirm a payment (secret key, or publishable key with client_secret)", "Payment", {"payment_method": confirm_pm, "client_secret": {"type": "string", "maxLength": 255}}, [ID("pay_"), IDEM], extra=["402"], required=["payment_method"], links=transition_links)},
   "/v1/payments/{id}/capture": {"post": op("capturePayment", "Capture a held payment", "Payment", {"amount_to_capture": {"type": "integer", "minimum": 1, "maximum": 99999999, "description": "At most the amount held (the whole of it by default)."}}, [ID("pay_"), IDEM], links=transition_links)},
   "/v1/payments/{id}/cancel": {"post": op("cancelPayment", "Cancel a payment", "Payment", {"cancellation_reason": {"enum": ["duplicate", "fraudulent", "requested_by_customer", "abandoned"]}}, [ID("pay_"), IDEM], links=transition_links)},
   "/v1/payment_methods": {"post": op("createPaymentMethod", "Tokenise a card (secret or publishable key)", "PaymentMethod", {"type": {"const": "card"}, "card": card}, [IDEM], required=["card"], links=payment_method_links)},

@@ -164,3 +164,20 @@ fn openapi_paths_equal_the_template_routes() {
         .collect();
     assert_eq!(documented, served);
 }
+
+/// The confirm body's test payment methods are exactly `TestCard::ALL`.
+#[test]
+fn openapi_test_payment_methods_equal_the_test_cards() {
+    let spec: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(repo_root().join("openapi.yaml")).unwrap()).unwrap();
+    let pm = &spec["paths"]["/v1/payments/{id}/confirm"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"]["properties"]["payment_method"];
+    let documented: Vec<&str> = pm["anyOf"][1]["enum"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("no alias enum in {pm:?}"))
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let known: Vec<&str> = paynectra::domain::TestCard::ALL.iter().map(|c| c.alias()).collect();
+    assert_eq!(documented, known);
+}
