@@ -16,26 +16,16 @@
 # `deploy-check: N functions built for arm64, largest zip N bytes: ok`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 
 SAM_VERSION=1.170.0
 CFN_LINT_VERSION=1.58.0
 CARGO_LAMBDA_VERSION=1.9.2
 CACHE=${PAYNECTRA_CACHE:-.cache}
-VENV=$CACHE/deploy-tools-sam$SAM_VERSION-cfnlint$CFN_LINT_VERSION-cl$CARGO_LAMBDA_VERSION
+VENV=$CACHE/deploy-tools
 MAX_ZIP_BYTES=${MAX_ZIP_BYTES:-6000000}
 
-if ! [ -x "$VENV/bin/sam" ] || ! [ -x "$VENV/bin/cfn-lint" ] || ! [ -x "$VENV/bin/cargo-lambda" ]; then
-  echo "==> Installing aws-sam-cli==$SAM_VERSION cfn-lint==$CFN_LINT_VERSION cargo-lambda==$CARGO_LAMBDA_VERSION into $VENV" >&2
-  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi
-    $SUDO apt-get update -qq >&2 && $SUDO apt-get install -y -qq python3-venv >/dev/null
-  fi
-  rm -rf "$VENV"
-  mkdir -p "$CACHE"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "aws-sam-cli==$SAM_VERSION" "cfn-lint==$CFN_LINT_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION" >&2
-fi
+python_venv "$VENV" "aws-sam-cli==$SAM_VERSION" "cfn-lint==$CFN_LINT_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION"
 export PATH="$PWD/$VENV/bin:$PATH"
 # SAM asks nothing and sends nothing; validate needs a region, no credentials.
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1} AWS_REGION=${AWS_REGION:-us-east-1}

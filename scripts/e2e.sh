@@ -6,6 +6,7 @@
 # playwright-core if they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "==> Installing Debian's chromium for the browser test" >&2
@@ -31,16 +32,6 @@ server_log=$(mktemp -t paynectra-e2e-api.XXXXXX.log)
 RUST_LOG=warn PAYNECTRA_PORT=$port target/debug/paynectra-local >"$server_log" 2>&1 &
 api_pid=$!
 trap 'kill $api_pid 2>/dev/null || true; wait $api_pid 2>/dev/null || true; rm -f "$server_log"' EXIT
-up=""
-for _ in $(seq 1 150); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then up=1; break; fi
-  kill -0 "$api_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$up" ]; then
-  echo "The local API did not start; its log:" >&2
-  cat "$server_log" >&2
-  exit 1
-fi
+wait_for_api "$port" "$api_pid" "$server_log"
 export PAYNECTRA_E2E_BASE="http://127.0.0.1:$port"
 cd tests/e2e && node --test --test-reporter=tap

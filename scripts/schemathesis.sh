@@ -23,6 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dynamodb-local.sh
+source scripts/common.sh
 
 ST_VERSION=4.32.5
 CACHE=${PAYNECTRA_CACHE:-.cache}
@@ -32,17 +33,7 @@ MAX_EXAMPLES=${ST_MAX_EXAMPLES:-25}
 SEED=${ST_SEED:-20240601}
 WORKERS=${ST_WORKERS:-1}
 
-if ! "$VENV/bin/st" --version 2>/dev/null | grep -qF "$ST_VERSION"; then
-  echo "==> Installing schemathesis==$ST_VERSION into $VENV" >&2
-  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi
-    $SUDO apt-get update -qq >&2 && $SUDO apt-get install -y -qq python3-venv >/dev/null
-  fi
-  rm -rf "$VENV"
-  mkdir -p "$CACHE"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet "schemathesis==$ST_VERSION" >&2
-fi
+python_venv "$VENV" "schemathesis==$ST_VERSION"
 
 API_PID=""
 STARTED_DDB=""
@@ -82,17 +73,7 @@ SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_secret_key
 port=$(free_port)
 RUST_LOG=warn PAYNECTRA_LOCAL_WEBHOOKS=off PAYNECTRA_PORT=$port target/debug/paynectra-local --no-throttle >"$server_log" 2>&1 &
 API_PID=$!
-up=""
-for _ in $(seq 1 150); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then up=1; break; fi
-  kill -0 "$API_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$up" ]; then
-  echo "The local API did not start; its log:" >&2
-  cat "$server_log" >&2
-  exit 1
-fi
+wait_for_api "$port" "$API_PID" "$server_log"
 
 rm -rf "$REPORTS"
 mkdir -p "$REPORTS"

@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Helpers shared by the scripts. Source this file.
+
+# python_venv VENV PACKAGE...: a venv at VENV with exactly these pinned
+# packages (pip), made once and reused; installs python3-venv if missing.
+python_venv() {
+  local venv=$1
+  shift
+  if [ -f "$venv/.installed" ] && [ "$(cat "$venv/.installed")" = "$*" ]; then
+    return 0
+  fi
+  echo "==> Installing $* into $venv" >&2
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi
+    $SUDO apt-get update -qq >&2 && $SUDO apt-get install -y -qq python3-venv >/dev/null
+  fi
+  rm -rf "$venv"
+  mkdir -p "$(dirname "$venv")"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$@" >&2
+  echo "$*" >"$venv/.installed"
+}
+
+# wait_for_api PORT PID LOG: waits (up to 15 s) until the process PID
+# answers on 127.0.0.1:PORT; if it exits or never answers, prints LOG and
+# fails.
+wait_for_api() {
+  local port=$1 pid=$2 log=$3
+  for _ in $(seq 1 150); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "The local API did not start; its log:" >&2
+  cat "$log" >&2
+  return 1
+}
