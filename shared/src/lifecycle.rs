@@ -86,26 +86,67 @@ fn busy() -> ApiError {
 
 /// The payment method a confirmation names: the tenant's stored one, or, in
 /// test mode, a test card's alias (`pm_card_visa`) tokenised into a new
-/// payment method of the tenant, stored as `POST /v1/payment_methods` would
-/// store it. In live mode an alias is unknown like any other id: 404 on
-/// `payment_method`.
+/// payment method of the tenant ([`Resolved::New`], not stored yet: see
+/// [`Resolved::store_for`]). In live mode an alias is unknown like any other
+/// id: 404 on `payment_method`.
 pub async fn resolve_payment_method(
     app: &App,
     tenant: &Tenant,
     named: &PaymentMethodRef,
     now: i64,
-) -> Result<PaymentMethod, ApiError> {
+) -> Result<Resolved, ApiError> {
     let missing = || ApiError::not_found("payment method", named.as_str()).with_param("payment_method");
     match named {
-        PaymentMethodRef::Id(id) => app.store.get_payment_method(tenant, id).await?.ok_or_else(missing),
+        PaymentMethodRef::Id(id) => Ok(Resolved::Stored(
+            app.store.get_payment_method(tenant, id).await?.ok_or_else(missing)?,
+        )),
         PaymentMethodRef::TestAlias(card) if tenant.mode == Mode::Test => {
             let valid = card.input(now).validate(app.fingerprint_key()?, now)?;
-            let pm = PaymentMethod::create(valid, tenant.mode, now);
-            app.store.insert_payment_method(tenant, &pm, Writes::NONE).await?;
-            tracing::info!(payment_method_id = %pm.id, alias = card.alias(), "test payment method created");
-            Ok(pm)
+            Ok(Resolved::New(PaymentMethod::create(valid, tenant.mode, now)))
         }
         PaymentMethodRef::TestAlias(_) => Err(missing()),
+    }
+}
+
+/// What [`resolve_payment_method`] found.
+pub enum Resolved {
+    Stored(PaymentMethod),
+    /// Made from a test card's alias, to be stored before it is used.
+    New(PaymentMethod),
+}
+
+impl Resolved {
+    pub fn payment_method(&self) -> &PaymentMethod {
+        match self {
+            Resolved::Stored(pm) | Resolved::New(pm) => pm,
+        }
+    }
+
+    /// Stores a new payment method, as `POST /v1/payment_methods` would,
+    /// but only for a payment that this confirmation can act on: the payment
+    /// is read and vetted (`check`, then the confirmation itself; a decline
+    /// counts, as it records the payment method) first, so a refused
+    /// confirmation writes nothing.
+    pub async fn store_for(
+        &self,
+        app: &App,
+        tenant: &Tenant,
+        id: &PaymentId,
+        now: i64,
+        check: impl Fn(&Payment) -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
+        let Resolved::New(pm) = self else {
+            return Ok(());
+        };
+        let payment = load_payment(app, tenant, id, now).await?;
+        check(&payment)?;
+        match payment.confirm(pm, now) {
+            Ok(_) | Err(Transition::Declined(_)) => {}
+            Err(other) => return Err(refused(&payment, other)),
+        }
+        app.store.insert_payment_method(tenant, pm, Writes::NONE).await?;
+        tracing::info!(payment_method_id = %pm.id, "test payment method created");
+        Ok(())
     }
 }
 

@@ -683,4 +683,20 @@ async fn test_payment_method_aliases() {
         api.get(&m.live_key, &format!("/v1/payments/{live_pay}")).await.body["status"],
         "pending"
     );
+
+    // A confirmation that cannot run stores no payment method for its
+    // alias: an unknown payment, another account's, or one confirmed already.
+    let (others, _) = payment(&api, &other.test_key, json!({"amount": 1500, "currency": "usd"})).await;
+    let items = api.item_count().await;
+    let r = confirm(&api, &m.test_key, "pay_doesnotexist000", "pm_card_visa").await;
+    assert_eq!(r.error(404).0.as_deref(), Some("resource_missing"));
+    let r = confirm(&api, &m.test_key, &others, "pm_card_visa").await;
+    assert_eq!(r.error(404).0.as_deref(), Some("resource_missing"));
+    let r = confirm(&api, &m.test_key, &pay, "pm_card_visa").await;
+    assert_eq!(r.error(400).0.as_deref(), Some("payment_unexpected_state"));
+    assert_eq!(
+        api.item_count().await,
+        items,
+        "refused alias confirmations write nothing"
+    );
 }

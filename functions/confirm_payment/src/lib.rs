@@ -30,7 +30,8 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
         };
         let outcome = async {
             let now = paynectra::now_unix();
-            let pm = resolve_payment_method(app, &ctx.tenant, &confirm.payment_method, now).await?;
+            let resolved = resolve_payment_method(app, &ctx.tenant, &confirm.payment_method, now).await?;
+            let pm = resolved.payment_method();
             let check = |payment: &paynectra::domain::Payment| {
                 if let Some(secret) = &confirm.client_secret {
                     if !client_secret_matches(payment, secret) {
@@ -47,7 +48,8 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
                     _ => Ok(()),
                 }
             };
-            transition(app, &ctx.tenant, &id, &run, &TransitionRequest::from_ctx(&ctx), check, |p| p.confirm(&pm, now)).await
+            resolved.store_for(app, &ctx.tenant, &id, now, check).await?;
+            transition(app, &ctx.tenant, &id, &run, &TransitionRequest::from_ctx(&ctx), check, |p| p.confirm(pm, now)).await
         }
         .await;
         run.finish(&app.store, outcome).await
