@@ -40,6 +40,8 @@ pub fn functions() -> Vec<String> {
 pub struct Variant {
     pub label: &'static str,
     pub env: Vec<(&'static str, &'static str)>,
+    /// Another build's binaries (`cold-builds`); default: `BENCH_BIN_DIR`.
+    pub bin_dir: Option<PathBuf>,
 }
 
 pub const ON: &str = "warm-up on";
@@ -52,10 +54,12 @@ pub fn warm_up_variants() -> Vec<Variant> {
         Variant {
             label: ON,
             env: vec![("PAYNECTRA_WARM_DYNAMODB", "1")],
+            bin_dir: None,
         },
         Variant {
             label: OFF,
             env: vec![("PAYNECTRA_WARM_DYNAMODB", "0")],
+            bin_dir: None,
         },
     ]
 }
@@ -110,7 +114,7 @@ impl Cold<'_> {
         let connections = self.proxy.connections();
         let mut rt = RuntimeApi::start().await;
         let first = rt.invoke(event.clone());
-        let mut cmd = tokio::process::Command::new(self.bin_dir.join(name));
+        let mut cmd = tokio::process::Command::new(variant.bin_dir.as_ref().unwrap_or(&self.bin_dir).join(name));
         cmd.env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("AWS_LAMBDA_RUNTIME_API", &rt.addr)
@@ -200,6 +204,7 @@ impl Cold<'_> {
         let plain = Variant {
             label: PLAIN,
             env: vec![],
+            bin_dir: None,
         };
         let mut jobs: Vec<(String, Variant)> = vec![(HELLO.to_owned(), plain)];
         for f in functions {

@@ -13,6 +13,8 @@
 //! - sdk: one GetItem by a bare HTTP client and by the SDK as configured.
 //! - cold-tls (not in `all`): init with the root certificates of the whole
 //!   system store against the bundle file alone (`SSL_CERT_FILE`).
+//! - cold-builds (not in `all`): the binaries of `BENCH_BIN_DIR` against
+//!   those of `BENCH_COMPARE_DIR` (two release profiles, say).
 //!
 //! `make bench-lambda` runs cold, overhead, sdk and throughput one by one,
 //! each against a fresh DynamoDB Local (it slows down as it fills); `all`
@@ -49,9 +51,9 @@ async fn main() {
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     if !matches!(
         what.as_str(),
-        "cold" | "cold-tls" | "overhead" | "throughput" | "sdk" | "all"
+        "cold" | "cold-tls" | "cold-builds" | "overhead" | "throughput" | "sdk" | "all"
     ) {
-        eprintln!("usage: bench-lambda [cold|cold-tls|overhead|throughput|sdk|all]");
+        eprintln!("usage: bench-lambda [cold|cold-tls|cold-builds|overhead|throughput|sdk|all]");
         std::process::exit(2);
     }
     let ddb = std::env::var("PAYNECTRA_TEST_DYNAMODB")
@@ -114,10 +116,40 @@ async fn main() {
                 cold::Variant {
                     label: "system store (default)",
                     env: vec![],
+                    bin_dir: None,
                 },
                 cold::Variant {
                     label: "SSL_CERT_FILE (bundle only)",
                     env: vec![("SSL_CERT_FILE", bundle)],
+                    bin_dir: None,
+                },
+            ];
+            let mut c = cold::Cold {
+                bin_dir: bin_dir(),
+                world: &world,
+                proxy: &proxy,
+                twin: &mut twin,
+                warm_invocations: 0,
+                log: std::fs::File::create(std::env::temp_dir().join("bench-lambda-functions.log")).expect("log"),
+            };
+            let results = c.measure(&functions, &variants, runs).await;
+            cold::report_variants(&results, runs);
+        }
+        if what == "cold-builds" {
+            // Two builds of the same functions (say two release profiles),
+            // side by side: BENCH_BIN_DIR against BENCH_COMPARE_DIR.
+            let runs = env_or("BENCH_COLD_RUNS", 10);
+            let other = std::env::var("BENCH_COMPARE_DIR").expect("BENCH_COMPARE_DIR: the other build's binaries");
+            let variants = vec![
+                cold::Variant {
+                    label: "BENCH_BIN_DIR",
+                    env: vec![],
+                    bin_dir: None,
+                },
+                cold::Variant {
+                    label: "BENCH_COMPARE_DIR",
+                    env: vec![],
+                    bin_dir: Some(other.into()),
                 },
             ];
             let mut c = cold::Cold {
