@@ -4,13 +4,17 @@
 
 use std::time::{Duration, Instant};
 
-use paynectra::Store;
+use paynectra::{store::WarmUp, Store};
 use paynectra_tests::fresh_store;
 
 #[tokio::test]
 async fn warm_up_reads_a_missing_key_and_writes_nothing() {
     let store = fresh_store().await;
-    store.warm_up(Duration::from_secs(5)).await;
+    assert_eq!(
+        store.warm_up(Duration::from_secs(5)).await,
+        WarmUp::Warmed { found: false },
+        "the warm-up read answers, and finds nothing"
+    );
     let items = store
         .client()
         .scan()
@@ -36,8 +40,9 @@ async fn warm_up_gives_up_at_its_bound_when_dynamodb_does_not_answer() {
         .build();
     let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), "nowhere");
     let started = Instant::now();
-    store.warm_up(Duration::from_millis(200)).await;
+    let outcome = store.warm_up(Duration::from_millis(200)).await;
     let took = started.elapsed();
+    assert_eq!(outcome, WarmUp::TimedOut);
     assert!(took < Duration::from_secs(2), "bounded by its timeout, took {took:?}");
     drop(silent);
 }

@@ -31,6 +31,16 @@ pub(super) struct Keys {
     pub gsi3: Option<(String, String)>,
 }
 
+/// The key of the init-time warm-up read ([`super::Store::warm_up`]): no
+/// item ever has it (not tenant-shaped, not an id), so the read finds nothing.
+pub(super) fn warm_up() -> Keys {
+    Keys {
+        pk: "WARMUP".into(),
+        sk: "WARMUP".into(),
+        ..Keys::default()
+    }
+}
+
 fn tenant_prefix(t: &Tenant) -> String {
     format!("T#{}#{}", t.account_id, t.mode.as_str())
 }

@@ -69,6 +69,18 @@ pub enum StoreError {
     Dynamo { operation: &'static str, message: String },
 }
 
+/// What [`Store::warm_up`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarmUp {
+    /// DynamoDB answered the read (`found`: whether an item came back; none
+    /// should).
+    Warmed { found: bool },
+    /// DynamoDB answered with an error (say, a role without GetItem).
+    Failed,
+    /// No answer within the bound.
+    TimedOut,
+}
+
 /// DynamoDB's error codes for "too many requests": a table or index over its
 /// capacity, the account's request limit, or on-demand throttling.
 const THROTTLING_CODES: [&str; 3] = [
@@ -322,21 +334,32 @@ impl Store {
     /// consistent GetItem of a key no item has (0.5 RCU at most), bounded by
     /// `within`; any outcome, error or timeout included, is fine: it is only
     /// a warm-up, and a function whose role may not GetItem still warmed its
-    /// connection. Measured in BENCHMARKS.md (cold start).
-    pub async fn warm_up(&self, within: std::time::Duration) {
+    /// connection. Measured in BENCHMARKS.md (cold start). Returns what
+    /// happened, for tests and the log.
+    pub async fn warm_up(&self, within: std::time::Duration) -> WarmUp {
+        let key = keys::warm_up();
         let call = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(keys::PK, s("WARMUP"))
-            .key(keys::SK, s("WARMUP"))
+            .key(keys::PK, s(&key.pk))
+            .key(keys::SK, s(&key.sk))
             .send();
         match tokio::time::timeout(within, call).await {
-            Ok(Ok(_)) => tracing::debug!("DynamoDB connection warmed"),
-            Ok(Err(e)) => {
-                tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "warm-up call failed")
+            Ok(Ok(out)) => {
+                tracing::debug!("DynamoDB connection warmed");
+                WarmUp::Warmed {
+                    found: out.item.is_some(),
+                }
             }
-            Err(_) => tracing::debug!("warm-up call timed out"),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %DisplayErrorContext(&e), "warm-up call failed");
+                WarmUp::Failed
+            }
+            Err(_) => {
+                tracing::debug!("warm-up call timed out");
+                WarmUp::TimedOut
+            }
         }
     }
 
