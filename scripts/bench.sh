@@ -12,7 +12,7 @@
 #         BENCH_OVERHEAD_ITERATIONS=50, BENCH_THROUGHPUT_ROUNDS=3,
 #         BENCH_THROUGHPUT_SECONDS=2, BENCH_FUNCTIONS=all; see
 #         bench/src/lambda/main.rs). It builds every function with the
-#         release profile first (fat LTO: slow on 2 cores; the time is shown).
+#         release profile first (no LTO: about 4.5 minutes on 2 cores; the time is shown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
