@@ -46,10 +46,9 @@ pub async fn fresh_store() -> Store {
     fresh_store_at(&endpoint()).await
 }
 
-/// [`fresh_store`] on the DynamoDB (Local) at `endpoint`, with the SDK
-/// client the functions use (its timeouts and retries).
-pub async fn fresh_store_at(endpoint: &str) -> Store {
-    paynectra::telemetry::init_for_tests();
+/// The SDK client the functions use (its timeouts and retries), pointed at
+/// the DynamoDB (Local) at `endpoint` with dummy credentials.
+pub async fn local_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
         .endpoint_url(endpoint)
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
@@ -57,7 +56,14 @@ pub async fn fresh_store_at(endpoint: &str) -> Store {
             "local", "local", None, None, "tests",
         ))
         .build();
-    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// [`fresh_store`] on the DynamoDB (Local) at `endpoint`, with the SDK
+/// client the functions use (its timeouts and retries).
+pub async fn fresh_store_at(endpoint: &str) -> Store {
+    paynectra::telemetry::init_for_tests();
+    let client = local_client(endpoint).await;
     let table = format!("test-{}", uuid::Uuid::new_v4().simple());
     schema::create_table(&client, &table).await.expect("create test table");
     Store::new(client, table)

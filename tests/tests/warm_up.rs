@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use paynectra::{store::WarmUp, Store};
-use paynectra_tests::fresh_store;
+use paynectra_tests::{fresh_store, local_client};
 
 #[tokio::test]
 async fn warm_up_reads_a_missing_key_and_writes_nothing() {
@@ -31,14 +31,7 @@ async fn warm_up_gives_up_at_its_bound_when_dynamodb_does_not_answer() {
     // Accepts connections (the kernel's backlog) and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", silent.local_addr().expect("addr"));
-    let config = aws_sdk_dynamodb::config::Builder::from(&paynectra::store::sdk_config().await)
-        .endpoint_url(url)
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "tests",
-        ))
-        .build();
-    let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), "nowhere");
+    let store = Store::new(local_client(&url).await, "nowhere");
     let started = Instant::now();
     let outcome = store.warm_up(Duration::from_millis(200)).await;
     let took = started.elapsed();

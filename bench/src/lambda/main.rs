@@ -42,6 +42,28 @@ fn bin_dir() -> std::path::PathBuf {
         .unwrap_or_else(|_| world::repo_root().join("target/release"))
 }
 
+/// The experiments (`cold-tls`, `cold-builds`): every function's cold start
+/// under each variant, side by side, without warm invocations.
+async fn compare_variants(
+    world: &world::World,
+    proxy: &proxy::Proxy,
+    twin: &mut proxy::Twin,
+    functions: &[String],
+    variants: &[cold::Variant],
+    runs: usize,
+) {
+    let mut c = cold::Cold {
+        bin_dir: bin_dir(),
+        world,
+        proxy,
+        twin,
+        warm_invocations: 0,
+        log: std::fs::File::create(std::env::temp_dir().join("bench-lambda-functions.log")).expect("log"),
+    };
+    let results = c.measure(functions, variants, runs).await;
+    cold::report_variants(&results, runs);
+}
+
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -75,10 +97,7 @@ async fn main() {
         twin.catch_up(&proxy).await;
 
         if all || what == "cold" {
-            let bin_dir = std::path::PathBuf::from(
-                std::env::var("BENCH_BIN_DIR")
-                    .unwrap_or_else(|_| world::repo_root().join("target/release").display().to_string()),
-            );
+            let bin_dir = bin_dir();
             let runs = env_or("BENCH_COLD_RUNS", 10);
             let log_path = std::env::temp_dir().join("bench-lambda-functions.log");
             let log = std::fs::File::create(&log_path).expect("function log");
@@ -124,16 +143,7 @@ async fn main() {
                     bin_dir: None,
                 },
             ];
-            let mut c = cold::Cold {
-                bin_dir: bin_dir(),
-                world: &world,
-                proxy: &proxy,
-                twin: &mut twin,
-                warm_invocations: 0,
-                log: std::fs::File::create(std::env::temp_dir().join("bench-lambda-functions.log")).expect("log"),
-            };
-            let results = c.measure(&functions, &variants, runs).await;
-            cold::report_variants(&results, runs);
+            compare_variants(&world, &proxy, &mut twin, &functions, &variants, runs).await;
         }
         if what == "cold-builds" {
             // Two builds of the same functions (say two release profiles),
@@ -152,16 +162,7 @@ async fn main() {
                     bin_dir: Some(other.into()),
                 },
             ];
-            let mut c = cold::Cold {
-                bin_dir: bin_dir(),
-                world: &world,
-                proxy: &proxy,
-                twin: &mut twin,
-                warm_invocations: 0,
-                log: std::fs::File::create(std::env::temp_dir().join("bench-lambda-functions.log")).expect("log"),
-            };
-            let results = c.measure(&functions, &variants, runs).await;
-            cold::report_variants(&results, runs);
+            compare_variants(&world, &proxy, &mut twin, &functions, &variants, runs).await;
         }
         if all || what == "overhead" {
             let iterations = env_or("BENCH_OVERHEAD_ITERATIONS", 50);

@@ -16,7 +16,7 @@ use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use crate::world::{median, ms, percentile};
 
 pub async fn measure(endpoint: &str, table: &str, iterations: usize) {
-    let ours = crate::world::client(endpoint).await;
+    let ours = paynectra_tests::local_client(endpoint).await;
     let no_stall = aws_sdk_dynamodb::Client::from_conf(
         ours.config()
             .to_builder()

@@ -19,17 +19,6 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-pub async fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::config::Builder::from(&paynectra::store::sdk_config().await)
-        .endpoint_url(endpoint)
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "bench",
-        ))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
-}
-
 /// The local API on a fresh table reached at `endpoint`.
 pub struct World {
     pub base: String,
@@ -41,7 +30,7 @@ pub struct World {
 
 impl World {
     pub async fn start(endpoint: &str) -> World {
-        let client = client(endpoint).await;
+        let client = paynectra_tests::local_client(endpoint).await;
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         schema::create_table(&client, &table).await.expect("create table");
         let app: &'static App = Box::leak(Box::new(App {
