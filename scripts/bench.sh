@@ -24,15 +24,10 @@ esac
 source scripts/dynamodb-local.sh
 ddb_install
 if [ "$what" != list ]; then
-  functions=()
-  crates=0
-  for d in functions/*/; do
-    functions+=(-p "$(basename "$d")")
-    crates=$((crates + 1))
-  done
+  functions=$(ls functions/src/bin | wc -l)
   started=$(date +%s)
-  cargo build --release --quiet "${functions[@]}"
-  echo "==> release build of $crates function crates: $(($(date +%s) - started)) s (nothing to do if unchanged)" >&2
+  cargo build --release --quiet -p paynectra-functions
+  echo "==> release build of the $functions functions: $(($(date +%s) - started)) s (nothing to do if unchanged)" >&2
 fi
 cargo build --release --quiet -p paynectra-bench
 trap ddb_stop EXIT

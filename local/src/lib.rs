@@ -12,6 +12,13 @@
 pub mod stream;
 pub mod template;
 
+use paynectra_functions::{
+    attach_payment_method, authorizer, cancel_payment, capture_payment, confirm_payment, create_customer,
+    create_payment, create_payment_method, create_refund, create_webhook_endpoint, delete_customer,
+    delete_webhook_endpoint, detach_payment_method, get_customer, get_event, get_payment, get_refund, hosted_page,
+    list_customers, list_events, list_payment_methods, list_payments, list_refunds, list_webhook_endpoints,
+    update_customer,
+};
 use std::{
     collections::HashMap,
     convert::Infallible,

@@ -6,6 +6,13 @@ use paynectra::{
     domain::{Account, AccountId, ApiKey, Customer, Mode, NewCustomer, Payment, SecretKey, Tenant},
     http::wire::CreatePaymentRequest,
 };
+use paynectra_functions::{
+    attach_payment_method, authorizer, cancel_payment, capture_payment, confirm_payment, create_customer,
+    create_payment, create_payment_method, create_refund, create_webhook_endpoint, delete_customer,
+    delete_webhook_endpoint, deliver_webhooks, detach_payment_method, expire_holds, get_customer, get_event,
+    get_payment, get_refund, hosted_page, list_customers, list_events, list_payment_methods, list_payments,
+    list_refunds, list_webhook_endpoints, retry_webhooks, update_customer,
+};
 use paynectra_tests::{fresh_app, repo_root};
 use serde_json::Value;
 

@@ -2,6 +2,7 @@
 //! capture, cancel, holds that expire, publishable keys, and races.
 
 use paynectra::domain::{Mode, PaymentId, Tenant};
+use paynectra_functions::expire_holds;
 use paynectra_tests::{Merchant, Reply, TestApi};
 use serde_json::{json, Value};
 

@@ -108,13 +108,19 @@ fn every_function_is_in_the_template_with_a_fixture_and_least_privilege() {
         );
         in_template.insert(binary);
     }
-    let on_disk: BTreeSet<String> = std::fs::read_dir(repo_root().join("functions"))
+    let on_disk: BTreeSet<String> = std::fs::read_dir(repo_root().join("functions/src/bin"))
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .strip_suffix(".rs")
+                .map(str::to_owned)
+        })
         .collect();
     assert_eq!(
         in_template, on_disk,
-        "functions/* and the template's functions are the same set"
+        "functions/src/bin/* and the template's functions are the same set"
     );
 }
 

@@ -1,5 +1,6 @@
 //! Webhook endpoints over HTTP.
 
+use paynectra_functions::retry_webhooks;
 use paynectra_tests::{Reply, TestApi};
 use serde_json::json;
 

@@ -19,13 +19,12 @@ use crate::{
 
 pub const HELLO: &str = "hello-lambda";
 
-/// The functions of the workspace (binary name = crate directory name).
+/// The functions of the workspace (their binaries, `functions/src/bin/<name>.rs`).
 pub fn functions() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(crate::world::repo_root().join("functions"))
-        .expect("functions/")
+    let mut names: Vec<String> = std::fs::read_dir(crate::world::repo_root().join("functions/src/bin"))
+        .expect("functions/src/bin/")
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("src/main.rs").exists())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter_map(|e| e.file_name().to_string_lossy().strip_suffix(".rs").map(str::to_owned))
         .collect();
     names.sort();
     if let Ok(only) = std::env::var("BENCH_FUNCTIONS") {

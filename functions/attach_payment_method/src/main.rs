@@ -1,6 +1,0 @@
-//! POST /v1/customers/{id}/payment_methods: attaches a payment method to a customer.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(attach_payment_method::handler).await
-}

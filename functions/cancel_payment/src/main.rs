@@ -1,6 +1,0 @@
-//! POST /v1/payments/{id}/cancel: cancels a payment that was not captured.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(cancel_payment::handler).await
-}

@@ -1,6 +1,0 @@
-//! POST /v1/customers: creates a customer.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(create_customer::handler).await
-}

@@ -1,6 +1,0 @@
-//! POST /v1/payments: creates a payment.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(create_payment::handler).await
-}

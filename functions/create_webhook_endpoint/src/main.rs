@@ -1,6 +1,0 @@
-//! POST /v1/webhook_endpoints: registers a webhook endpoint; its signing secret is shown once.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(create_webhook_endpoint::handler).await
-}

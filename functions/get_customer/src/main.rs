@@ -1,6 +1,0 @@
-//! GET /v1/customers/{id}: retrieves a customer.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(get_customer::handler).await
-}

@@ -1,6 +1,0 @@
-//! GET /v1/payments/{id}: retrieves a payment.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(get_payment::handler).await
-}

@@ -1,6 +1,0 @@
-//! GET /v1/refunds/{id}: retrieves a refund.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(get_refund::handler).await
-}

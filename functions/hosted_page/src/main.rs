@@ -1,6 +1,0 @@
-//! GET /pay/{payment_id}: the hosted payment page, and paynectra.js.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(hosted_page::handler).await
-}

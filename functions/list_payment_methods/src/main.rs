@@ -1,6 +1,0 @@
-//! GET /v1/customers/{id}/payment_methods: lists a customer's payment methods.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(list_payment_methods::handler).await
-}

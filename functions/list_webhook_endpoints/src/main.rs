@@ -1,6 +1,0 @@
-//! GET /v1/webhook_endpoints: lists webhook endpoints (never their secrets).
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(list_webhook_endpoints::handler).await
-}

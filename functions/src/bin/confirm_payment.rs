@@ -1,0 +1,6 @@
+//! POST /v1/payments/{id}/confirm: confirms a payment with a card (secret key, or publishable key with the client secret).
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    paynectra::lambda::run_http(paynectra_functions::confirm_payment::handler).await
+}

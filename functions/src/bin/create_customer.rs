@@ -1,0 +1,6 @@
+//! POST /v1/customers: creates a customer.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    paynectra::lambda::run_http(paynectra_functions::create_customer::handler).await
+}

@@ -1,0 +1,6 @@
+//! POST /v1/payments: creates a payment.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    paynectra::lambda::run_http(paynectra_functions::create_payment::handler).await
+}

@@ -1,0 +1,6 @@
+//! POST /v1/webhook_endpoints: registers a webhook endpoint; its signing secret is shown once.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    paynectra::lambda::run_http(paynectra_functions::create_webhook_endpoint::handler).await
+}

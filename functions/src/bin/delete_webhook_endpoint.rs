@@ -1,0 +1,6 @@
+//! DELETE /v1/webhook_endpoints/{id}: deletes a webhook endpoint.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    paynectra::lambda::run_http(paynectra_functions::delete_webhook_endpoint::handler).await
+}

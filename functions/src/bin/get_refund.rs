@@ -1,0 +1,6 @@
+//! GET /v1/refunds/{id}: retrieves a refund.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    paynectra::lambda::run_http(paynectra_functions::get_refund::handler).await
+}

@@ -1,0 +1,6 @@
+//! GET /v1/refunds: lists refunds (of one payment with payment_id), newest first.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    paynectra::lambda::run_http(paynectra_functions::list_refunds::handler).await
+}
