@@ -16,7 +16,7 @@ use aws_lambda_events::{
     iam::{IamPolicyEffect, IamPolicyStatement},
 };
 use lambda_runtime::Error;
-use paynectra::{http::auth::authenticate, Store};
+use paynectra::{http::auth::authenticate, service::App};
 
 pub type Event = ApiGatewayCustomAuthorizerRequestTypeRequest;
 pub type Output = ApiGatewayCustomAuthorizerResponse;
@@ -42,12 +42,12 @@ fn policy(effect: IamPolicyEffect, resource: String) -> ApiGatewayCustomAuthoriz
     doc
 }
 
-pub async fn handler(store: &Store, event: Event) -> Result<Output, Error> {
+pub async fn handler(app: &App, event: Event) -> Result<Output, Error> {
     let resource = stage_wildcard(event.method_arn.as_deref().unwrap_or("*"));
     let header = event.headers.get("authorization").and_then(|v| v.to_str().ok());
     let request_id = event.request_context.request_id.as_deref().unwrap_or("");
     let mut out = Output::default();
-    match authenticate(store, header).await {
+    match authenticate(&app.store, header).await {
         Ok(Some(key)) => {
             tracing::info!(request_id, account_id = %key.account_id, key_id = %key.id, "api key accepted");
             out.principal_id = Some(key.account_id.to_string());

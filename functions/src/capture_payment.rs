@@ -2,36 +2,19 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
-    domain::PaymentId,
-    http::{
-        idempotency::{self, Begin},
-        parse_json, path_id, serve,
-        wire::CapturePaymentRequest,
-    },
-    lifecycle::{transition, TransitionRequest},
-    App,
+    domain::{CapturePayment, PaymentId},
+    http::{idempotent, parse_json, path_id, serve, wire::CapturePaymentRequest},
+    service::{payments, App},
 };
 
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    serve(req, |ctx, req| async move {
+    serve(app, req, |ctx, req| async move {
         let id: PaymentId = path_id(&req)?;
-        let amount = Option::<i64>::try_from(parse_json::<CapturePaymentRequest>(&req)?)?;
-        let run = match idempotency::begin(&app.store, &ctx, &req).await? {
-            Begin::Replay(reply) => return Ok(reply),
-            Begin::Run(run) => run,
-        };
-        let now = paynectra::now_unix();
-        let outcome = transition(
-            app,
-            &ctx.tenant,
-            &id,
-            &run,
-            &TransitionRequest::from_ctx(&ctx),
-            |_| Ok(()),
-            |p| p.capture(amount, now),
-        )
-        .await;
-        run.finish(&app.store, outcome).await
+        let capture = CapturePayment::try_from(parse_json::<CapturePaymentRequest>(&req)?)?;
+        idempotent(&app.store, &ctx, &req, async |run| {
+            payments::capture(app, &ctx, &id, capture, run).await
+        })
+        .await
     })
     .await
 }

@@ -8,13 +8,19 @@ use aws_lambda_events::{
     dynamodb::Event as StreamEvent,
     streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse},
 };
-use paynectra::{
-    delivery::{deliver_event, Deliverer},
-    App,
-};
+use paynectra::service::{deliveries::deliver_event, App};
 
-pub async fn handler(app: &App, deliverer: &Deliverer, batch: StreamEvent) -> DynamoDbEventResponse {
+pub async fn handler(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
+    let Ok(deliverer) = app.deliverer() else {
+        // No HTTP client (logged): every record is retried.
+        for record in &batch.records {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = record.change.sequence_number.clone();
+            response.batch_item_failures.push(failure);
+        }
+        return response;
+    };
     for record in batch.records {
         if record.event_name != "INSERT" {
             continue;
@@ -34,7 +40,7 @@ pub async fn handler(app: &App, deliverer: &Deliverer, batch: StreamEvent) -> Dy
                 continue;
             }
         };
-        if let Err(e) = deliver_event(app, deliverer, &tenant, &event, paynectra::now_unix()).await {
+        if let Err(e) = deliver_event(app, deliverer, &tenant, &event, app.clock.now()).await {
             tracing::error!(event_id = %event.id, error = %e, "delivery failed; the record will be retried");
             failed(&mut response);
         }

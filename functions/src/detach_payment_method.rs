@@ -4,11 +4,11 @@ use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
     domain::{CustomerId, PaymentMethodId},
     http::{path_id, path_id_named, serve, wire::PaymentMethodObject, ApiError, Reply},
-    App,
+    service::App,
 };
 
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    serve(req, |ctx, req| async move {
+    serve(app, req, |ctx, req| async move {
         let customer: CustomerId = path_id(&req)?;
         let pm_id: PaymentMethodId = path_id_named(&req, "payment_method_id")?;
         let not_attached = || ApiError::not_found("payment method", pm_id.as_str()).with_param("payment_method_id");

@@ -8,11 +8,11 @@ use paynectra::{
         wire::{CustomerObject, DeletedObject},
         ApiError, Reply,
     },
-    App,
+    service::App,
 };
 
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    serve(req, |ctx, req| async move {
+    serve(app, req, |ctx, req| async move {
         let id: CustomerId = path_id(&req)?;
         let customer = app
             .store

@@ -8,16 +8,16 @@ use paynectra::{
         wire::{DeliveryObject, EventObject, EventWithDeliveries},
         ApiError, Reply,
     },
-    App,
+    service::App,
 };
 
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    serve(req, |ctx, req| async move {
+    serve(app, req, |ctx, req| async move {
         let id: EventId = path_id(&req)?;
         // One Query: the event and its deliveries share a partition.
         let (event, deliveries) = app
             .store
-            .event_with_deliveries(&ctx.tenant, &id)
+            .event_with_deliveries(&ctx.tenant, &id, ctx.now)
             .await?
             .ok_or_else(|| ApiError::not_found("event", id.as_str()))?;
         Reply::ok(&EventWithDeliveries {

@@ -4,11 +4,11 @@ use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
     domain::RefundId,
     http::{path_id, serve, wire::RefundObject, ApiError, Reply},
-    App,
+    service::App,
 };
 
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    serve(req, |ctx, req| async move {
+    serve(app, req, |ctx, req| async move {
         let id: RefundId = path_id(&req)?;
         let refund = app
             .store

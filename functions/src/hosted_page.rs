@@ -13,8 +13,8 @@ use lambda_http::{
 use paynectra::{
     domain::{KeyKind, Payment, PaymentId, PaymentStatus},
     http::{auth::authenticate, REQUEST_ID_HEADER},
-    lifecycle::{client_secret_matches, load_payment},
-    App,
+    service::payments::{client_secret_matches, load_payment},
+    service::App,
 };
 
 pub const SCRIPT: &str = include_str!("hosted_page/paynectra.js");
@@ -170,7 +170,7 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
             ));
         }
     };
-    let payment = match load_payment(app, &api_key.tenant(), &id, paynectra::now_unix()).await {
+    let payment = match load_payment(app, &api_key.tenant(), &id, app.clock.now()).await {
         Ok(p) if client_secret_matches(&p, secret) => p,
         Err(e) if e.status.is_server_error() => return Ok(something_went_wrong(&request_id)),
         _ => return Ok(not_valid(&request_id)),

@@ -3,25 +3,23 @@
 use lambda_http::{Body, Error, Request, Response};
 use paynectra::{
     http::{
-        serve,
-        wire::{take_window, ListObject, WebhookEndpointObject},
-        ApiError, QueryParams, Reply,
+        list_reply, listed, serve,
+        wire::{take_window, WebhookEndpointObject},
+        QueryParams,
     },
-    App,
+    service::App,
 };
 
 pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    serve(req, |ctx, req| async move {
+    serve(app, req, |ctx, req| async move {
         let mut q = QueryParams::from_request(&req)?;
         let window = take_window(&mut q)?;
         q.finish()?;
-        let (page, _) = app
-            .store
-            .list_webhook_endpoints(&ctx.tenant, &window)
-            .await
-            .map_err(|e| ApiError::from_list_error(e, "webhook endpoint"))?;
-        let data = page.data.iter().map(WebhookEndpointObject::from).collect();
-        Reply::ok(&ListObject::new("/v1/webhook_endpoints", page.has_more, data))
+        let page = listed(
+            app.store.list_webhook_endpoints(&ctx.tenant, &window).await,
+            "webhook endpoint",
+        )?;
+        list_reply("/v1/webhook_endpoints", &page, WebhookEndpointObject::from)
     })
     .await
 }

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod card;
 pub mod customer;
+pub mod delivery;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -18,6 +19,7 @@ pub mod webhook_endpoint;
 pub use account::{Account, ApiKey, KeyHash, KeyKind, KeyStatus, Mode, SecretKey, Tenant};
 pub use card::{Brand, Card, CardInput, NetworkOutcome, PaymentMethod, PaymentMethodRef, TestCard, ValidCard};
 pub use customer::{Address, Country, Customer, CustomerUpdate, Email, NewCustomer, Patch, Phone};
+pub use delivery::{Attempt, Delivery, DeliveryStatus};
 pub use error::ValidationError;
 pub use event::{Event, EventRequest, EventType, EventTypeFilter};
 pub use ids::{
@@ -27,8 +29,8 @@ pub use list::{CreatedRange, Cursor, ListWindow, Page};
 pub use metadata::Metadata;
 pub use money::{Amount, Currency};
 pub use payment::{
-    CancellationReason, CaptureMethod, NewPayment, Payment, PaymentError, PaymentFilter, PaymentStatus, ReturnUrl,
-    Transition,
+    CancelPayment, CancellationReason, CaptureMethod, CapturePayment, ConfirmPayment, NewPayment, Payment,
+    PaymentError, PaymentFilter, PaymentStatus, ReturnUrl, TransitionRefused,
 };
 pub use refund::{NewRefund, Refund, RefundReason, RefundRefused, RefundStatus};
-pub use webhook_endpoint::{EnabledEvents, WebhookEndpoint};
+pub use webhook_endpoint::{EnabledEvents, NewWebhookEndpoint, WebhookEndpoint};

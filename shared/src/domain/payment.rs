@@ -2,7 +2,7 @@
 
 use super::{
     error::bounded_string, Amount, Currency, CustomerId, Metadata, Mode, NetworkOutcome, PaymentId, PaymentMethod,
-    PaymentMethodId, ValidationError,
+    PaymentMethodId, PaymentMethodRef, ValidationError,
 };
 
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
@@ -170,9 +170,31 @@ pub struct PaymentError {
     pub message: String,
 }
 
+/// `POST /v1/payments/{id}/confirm`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmPayment {
+    /// A stored payment method, or a test card's alias (`pm_card_visa`).
+    pub payment_method: PaymentMethodRef,
+    /// Required with a publishable key.
+    pub client_secret: Option<String>,
+}
+
+/// `POST /v1/payments/{id}/capture`, validated: how much to capture (all
+/// that is capturable when `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CapturePayment {
+    pub amount: Option<i64>,
+}
+
+/// `POST /v1/payments/{id}/cancel`, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CancelPayment {
+    pub reason: Option<CancellationReason>,
+}
+
 /// Why a transition did not happen.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Transition {
+pub enum TransitionRefused {
     /// Not allowed from the current status.
     UnexpectedState(String),
     /// Live mode has no card network connected in this product.
@@ -318,8 +340,8 @@ impl Payment {
         }
     }
 
-    fn unexpected(&self, action: &str, done: &str, allowed: &str) -> Transition {
-        Transition::UnexpectedState(format!(
+    fn unexpected(&self, action: &str, done: &str, allowed: &str) -> TransitionRefused {
+        TransitionRefused::UnexpectedState(format!(
             "You cannot {action} this payment because it has a status of {}. Only payments with a status of {allowed} can be {done}.",
             self.status.as_str()
         ))
@@ -327,12 +349,12 @@ impl Payment {
 
     /// Confirms the payment with a card: the (simulated) network approves
     /// or declines. Allowed from `pending`, or `failed` (another try).
-    pub fn confirm(&self, method: &PaymentMethod, now: i64) -> Result<Payment, Transition> {
+    pub fn confirm(&self, method: &PaymentMethod, now: i64) -> Result<Payment, TransitionRefused> {
         if !matches!(self.status, PaymentStatus::Pending | PaymentStatus::Failed) {
             return Err(self.unexpected("confirm", "confirmed", "pending or failed"));
         }
         if self.mode == Mode::Live {
-            return Err(Transition::LiveNetworkUnavailable);
+            return Err(TransitionRefused::LiveNetworkUnavailable);
         }
         let confirmed = Payment {
             payment_method: Some(method.id.clone()),
@@ -353,7 +375,7 @@ impl Payment {
                 code,
                 decline_code,
                 message,
-            } => Err(Transition::Declined(Box::new(Payment {
+            } => Err(TransitionRefused::Declined(Box::new(Payment {
                 status: PaymentStatus::Failed,
                 last_payment_error: Some(PaymentError {
                     code: code.clone(),
@@ -366,16 +388,16 @@ impl Payment {
     }
 
     /// Captures a hold: all of it, or `amount` (the rest is released).
-    pub fn capture(&self, amount: Option<i64>, now: i64) -> Result<Payment, Transition> {
+    pub fn capture(&self, command: &CapturePayment, now: i64) -> Result<Payment, TransitionRefused> {
         if self.status != PaymentStatus::RequiresCapture {
             return Err(self.unexpected("capture", "captured", "requires_capture"));
         }
         if self.hold_expired(now) {
-            return Err(Transition::HoldExpired);
+            return Err(TransitionRefused::HoldExpired);
         }
-        let amount = amount.unwrap_or(self.amount_capturable);
+        let amount = command.amount.unwrap_or(self.amount_capturable);
         if amount <= 0 || amount > self.amount_capturable {
-            return Err(Transition::InvalidCaptureAmount {
+            return Err(TransitionRefused::InvalidCaptureAmount {
                 requested: amount,
                 capturable: self.amount_capturable,
             });
@@ -384,7 +406,8 @@ impl Payment {
     }
 
     /// Cancels a payment that has not been captured.
-    pub fn cancel(&self, reason: Option<CancellationReason>) -> Result<Payment, Transition> {
+    pub fn cancel(&self, command: &CancelPayment) -> Result<Payment, TransitionRefused> {
+        let reason = command.reason;
         if !matches!(
             self.status,
             PaymentStatus::Pending | PaymentStatus::RequiresCapture | PaymentStatus::Failed
@@ -408,7 +431,12 @@ impl Payment {
     /// (`automatic`). `None` if nothing changes.
     pub fn expire_hold(&self, now: i64) -> Option<Payment> {
         self.hold_expired(now)
-            .then(|| self.cancel(Some(CancellationReason::Automatic)).ok())
+            .then(|| {
+                self.cancel(&CancelPayment {
+                    reason: Some(CancellationReason::Automatic),
+                })
+                .ok()
+            })
             .flatten()
     }
 
@@ -514,15 +542,17 @@ mod tests {
             (PaymentStatus::Succeeded, 1000, 1000)
         );
         assert!(
-            matches!(p.confirm(&ok, now), Err(Transition::UnexpectedState(_))),
+            matches!(p.confirm(&ok, now), Err(TransitionRefused::UnexpectedState(_))),
             "confirming twice"
         );
         assert!(matches!(
-            p.cancel(Some(CancellationReason::Duplicate)),
-            Err(Transition::UnexpectedState(_))
+            p.cancel(&CancelPayment {
+                reason: Some(CancellationReason::Duplicate)
+            }),
+            Err(TransitionRefused::UnexpectedState(_))
         ));
 
-        let Err(Transition::Declined(failed)) = pending(CaptureMethod::Automatic).confirm(&declined, now) else {
+        let Err(TransitionRefused::Declined(failed)) = pending(CaptureMethod::Automatic).confirm(&declined, now) else {
             panic!("declined")
         };
         assert_eq!(failed.status, PaymentStatus::Failed);
@@ -545,10 +575,10 @@ mod tests {
         );
         assert_eq!(held.capture_before, Some(now + HOLD_SECONDS));
         assert!(matches!(
-            held.capture(Some(1001), now),
-            Err(Transition::InvalidCaptureAmount { .. })
+            held.capture(&CapturePayment { amount: Some(1001) }, now),
+            Err(TransitionRefused::InvalidCaptureAmount { .. })
         ));
-        let part = held.capture(Some(600), now).unwrap();
+        let part = held.capture(&CapturePayment { amount: Some(600) }, now).unwrap();
         assert_eq!(
             (
                 part.status,
@@ -558,7 +588,11 @@ mod tests {
             ),
             (PaymentStatus::Succeeded, 600, 0, 600)
         );
-        let cancelled = held.cancel(Some(CancellationReason::RequestedByCustomer)).unwrap();
+        let cancelled = held
+            .cancel(&CancelPayment {
+                reason: Some(CancellationReason::RequestedByCustomer),
+            })
+            .unwrap();
         assert_eq!(
             (cancelled.status, cancelled.amount_capturable),
             (PaymentStatus::Cancelled, 0)
@@ -567,13 +601,16 @@ mod tests {
         assert!(held.expire_hold(now + HOLD_SECONDS - 1).is_none());
         let expired = held.expire_hold(now + HOLD_SECONDS).unwrap();
         assert_eq!(expired.cancellation_reason, Some(CancellationReason::Automatic));
-        assert_eq!(held.capture(None, now + HOLD_SECONDS), Err(Transition::HoldExpired));
+        assert_eq!(
+            held.capture(&CapturePayment::default(), now + HOLD_SECONDS),
+            Err(TransitionRefused::HoldExpired)
+        );
 
         let live = Payment {
             mode: Mode::Live,
             ..pending(CaptureMethod::Automatic)
         };
-        assert_eq!(live.confirm(&ok, now), Err(Transition::LiveNetworkUnavailable));
+        assert_eq!(live.confirm(&ok, now), Err(TransitionRefused::LiveNetworkUnavailable));
         assert!(held.client_secret.starts_with(&format!("{}_secret_", held.id)));
     }
 

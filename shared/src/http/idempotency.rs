@@ -88,7 +88,7 @@ fn idempotency_error(status: StatusCode, code: &str, message: String) -> ApiErro
 }
 
 /// The outcome of [`begin`].
-pub enum Begin {
+enum Begin {
     /// Do the work (and record it, if the request has a key).
     Run(Run),
     /// The key's recorded response: return it as it is.
@@ -113,13 +113,50 @@ pub struct Outcome {
     pub recorded: bool,
 }
 
+impl Outcome {
+    /// A reply whose completion rode in the work's own write when there was
+    /// one (`completion` is what [`Run::completion`] gave).
+    pub fn written<T>(reply: Reply, completion: &Option<T>) -> Self {
+        Self {
+            recorded: completion.is_some(),
+            reply,
+        }
+    }
+
+    /// A reply the work did not record itself ([`Run::finish`] does).
+    pub fn unrecorded(reply: Reply) -> Self {
+        Self { reply, recorded: false }
+    }
+}
+
+/// Runs a POST under its `Idempotency-Key`, the one way every POST endpoint
+/// does it: claims the key (or replays its recorded response), runs `work`
+/// with the claim (whose [`Run::completion`] the work writes in its own
+/// transaction), then records whatever else the work answered, or releases
+/// the key for an answer that says "retry". Call it after the input is
+/// validated: a refused request is not recorded. Without a key it costs
+/// nothing.
+pub async fn idempotent(
+    store: &Store,
+    ctx: &RequestCtx,
+    req: &Request,
+    work: impl AsyncFnOnce(&Run) -> Result<Outcome, ApiError>,
+) -> Result<Reply, ApiError> {
+    let run = match begin(store, ctx, req).await? {
+        Begin::Replay(reply) => return Ok(reply),
+        Begin::Run(run) => run,
+    };
+    let outcome = work(&run).await;
+    run.finish(store, outcome).await
+}
+
 /// Claims the request's `Idempotency-Key`, or answers from its record.
 /// Without a key it costs nothing.
-pub async fn begin(store: &Store, ctx: &RequestCtx, req: &Request) -> Result<Begin, ApiError> {
+async fn begin(store: &Store, ctx: &RequestCtx, req: &Request) -> Result<Begin, ApiError> {
     let Some(key) = key(req)? else {
         return Ok(Begin::Run(Run { claim: None }));
     };
-    let now = crate::now_unix();
+    let now = ctx.now;
     let record = IdempotencyRecord {
         // Publishable and secret keys have separate key spaces: a browser
         // (anyone with the pk_) cannot take a key the merchant's server uses.
@@ -197,7 +234,7 @@ impl Run {
 
     /// Records what the work produced, unless its own write already did:
     /// errors the endpoint answered after it began are replayed too.
-    pub async fn finish(self, store: &Store, outcome: Result<Outcome, ApiError>) -> Result<Reply, ApiError> {
+    async fn finish(self, store: &Store, outcome: Result<Outcome, ApiError>) -> Result<Reply, ApiError> {
         let Some(claim) = self.claim else {
             return outcome.map(|o| o.reply);
         };

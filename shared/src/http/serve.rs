@@ -11,7 +11,10 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::ApiError;
-use crate::domain::{AccountId, KeyKind, Mode, PrefixedId, Tenant};
+use crate::{
+    domain::{AccountId, KeyKind, Mode, PrefixedId, Tenant},
+    service::App,
+};
 
 /// The response header that carries the request id (API Gateway's, so it
 /// matches the access logs).
@@ -27,6 +30,9 @@ pub struct RequestCtx {
     pub key_kind: KeyKind,
     /// The request's `Idempotency-Key`, if any (recorded on its events).
     pub idempotency_key: Option<String>,
+    /// The time of the request (Unix seconds), read once from the app's
+    /// clock: everything the request decides and writes uses it.
+    pub now: i64,
 }
 
 impl RequestCtx {
@@ -163,16 +169,21 @@ fn respond(status: StatusCode, body: String, request_id: &str, replayed: bool) -
 ///
 /// It never returns `Err`: a failure is a response, so Lambda never reports
 /// an invocation error for a request it answered.
-pub async fn serve<F, Fut>(req: Request, handler: F) -> Result<Response<Body>, lambda_http::Error>
+pub async fn serve<F, Fut>(app: &App, req: Request, handler: F) -> Result<Response<Body>, lambda_http::Error>
 where
     F: FnOnce(RequestCtx, Request) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
-    serve_with(Access::SecretOnly, req, handler).await
+    serve_with(app, Access::SecretOnly, req, handler).await
 }
 
 /// [`serve`], for an endpoint that also takes publishable keys.
-pub async fn serve_with<F, Fut>(access: Access, req: Request, handler: F) -> Result<Response<Body>, lambda_http::Error>
+pub async fn serve_with<F, Fut>(
+    app: &App,
+    access: Access,
+    req: Request,
+    handler: F,
+) -> Result<Response<Body>, lambda_http::Error>
 where
     F: FnOnce(RequestCtx, Request) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
@@ -207,6 +218,7 @@ where
                         .get(super::idempotency::HEADER)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned),
+                    now: app.clock.now(),
                 };
                 let work = handler(ctx, req);
                 match budget {
@@ -283,7 +295,11 @@ mod tests {
     async fn a_handler_past_its_deadline_answers_an_opaque_500_before_it() {
         let started = Instant::now();
         let deadline = SystemTime::now() + DEADLINE_MARGIN + Duration::from_millis(200);
-        let res = serve(request(Some(deadline)), slow).await.unwrap();
+        let app = crate::service::App::new(crate::store::Store::new(
+            aws_sdk_dynamodb::Client::from_conf(aws_sdk_dynamodb::Config::builder().behavior_version_latest().build()),
+            "unused",
+        ));
+        let res = serve(&app, request(Some(deadline)), slow).await.unwrap();
         assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let Body::Text(body) = res.body() else {
             panic!("a text body")

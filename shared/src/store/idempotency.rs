@@ -6,7 +6,10 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update},
 };
 
-use super::{from_item, key_of, keys, s, to_item, Store, StoreError};
+use super::{
+    item::{from_item, key_of, s, to_item},
+    keys, Store, StoreError,
+};
 use crate::domain::Tenant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

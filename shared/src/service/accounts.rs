@@ -30,8 +30,7 @@ impl CreatedAccount {
     }
 }
 
-pub async fn create_account(store: &Store, name: &str) -> Result<CreatedAccount, StoreError> {
-    let now = crate::now_unix();
+pub async fn create_account(store: &Store, name: &str, now: i64) -> Result<CreatedAccount, StoreError> {
     let account = Account {
         id: AccountId::generate(),
         name: name.to_owned(),
@@ -64,6 +63,7 @@ pub async fn roll_key(
     store: &Store,
     account: &AccountId,
     mode: Mode,
+    now: i64,
 ) -> Result<(SecretKey, ApiKey, Vec<ApiKeyId>), StoreError> {
     let old: Vec<ApiKey> = store
         .list_api_keys(account)
@@ -72,7 +72,7 @@ pub async fn roll_key(
         .filter(|k| k.mode == mode && k.kind == KeyKind::Secret && k.status == KeyStatus::Active)
         .collect();
     let secret = SecretKey::generate(mode);
-    let new_key = ApiKey::new(account.clone(), &secret, crate::now_unix());
+    let new_key = ApiKey::new(account.clone(), &secret, now);
     store.rotate_api_keys(Some(&new_key), &old).await?;
     Ok((secret, new_key, old.into_iter().map(|k| k.id).collect()))
 }

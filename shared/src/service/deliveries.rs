@@ -11,31 +11,21 @@
 //! receiver can see an event more than once (a stream record redelivered
 //! after a crash, say): receivers should deduplicate on the event id.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 
+use super::App;
 use crate::{
-    domain::{Event, Tenant},
+    domain::{
+        delivery::{backoff, sign, Attempt, Delivery, DeliveryStatus, RETRY_FOR_SECONDS, SIGNATURE_HEADER, TIMEOUT},
+        Event, Tenant,
+    },
     http::wire::EventObject,
-    store::{Attempt, Delivery, DeliveryStatus, StoreError},
-    webhook::{sign, SIGNATURE_HEADER},
-    App,
+    store::{DueRetry, StoreError},
 };
-
-/// How long a receiver has to answer.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
-/// Deliveries are retried for this long after their event.
-pub const RETRY_FOR_SECONDS: i64 = 3 * 24 * 60 * 60;
-
-/// The wait before retry `n` (1-based): 1 min, 5 min, 30 min, 2 h, 6 h,
-/// 12 h, then daily, until three days have passed.
-pub fn backoff(n: usize) -> i64 {
-    const STEPS: [i64; 7] = [60, 300, 1800, 7200, 21_600, 43_200, 86_400];
-    STEPS[n.saturating_sub(1).min(STEPS.len() - 1)]
-}
 
 type HttpsClient =
     Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Full<Bytes>>;
@@ -45,6 +35,12 @@ type HttpsClient =
 #[derive(Clone)]
 pub struct Deliverer {
     client: HttpsClient,
+}
+
+impl std::fmt::Debug for Deliverer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Deliverer(..)")
+    }
 }
 
 impl Deliverer {
@@ -99,7 +95,7 @@ pub async fn attempt(
         .and_then(|e| app.webhook_secrets.as_ref()?.open(&e.secret_sealed, e.id.as_str()));
     // The time of the attempt itself, not of the run that makes it: the
     // signature's timestamp must be fresh when the receiver checks it.
-    let now = crate::now_unix();
+    let now = app.clock.now();
     let started = Instant::now();
     let result = match (&endpoint, &secret) {
         (Some(_), Some(secret)) => {
@@ -197,12 +193,7 @@ pub async fn retry_due(app: &App, deliverer: &Deliverer, now: i64) -> Result<usi
 }
 
 /// Whether an attempt was made for this index entry.
-async fn retry_one(
-    app: &App,
-    deliverer: &Deliverer,
-    due: &crate::store::DueRetry,
-    now: i64,
-) -> Result<bool, StoreError> {
+async fn retry_one(app: &App, deliverer: &Deliverer, due: &DueRetry, now: i64) -> Result<bool, StoreError> {
     let tenant = due.tenant();
     let Some(mut delivery) = app.store.get_delivery(&tenant, &due.event_id, &due.endpoint_id).await? else {
         return Ok(false);
@@ -221,22 +212,4 @@ async fn retry_one(
     };
     attempt(app, deliverer, &tenant, &event, delivery).await?;
     Ok(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_spans_about_three_days() {
-        let mut waited = 0;
-        let mut n = 1;
-        while waited + backoff(n) <= RETRY_FOR_SECONDS {
-            waited += backoff(n);
-            n += 1;
-        }
-        assert_eq!(backoff(1), 60);
-        assert!(backoff(2) > backoff(1));
-        assert!(n >= 8, "{n} attempts in three days");
-    }
 }

@@ -1,105 +1,19 @@
-//! Webhook endpoints in the store.
+//! Webhook deliveries: one item per event and endpoint with every attempt,
+//! the event's `pending_webhooks` count, and the retry index.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
-use super::{key_of, keys, put_item, s, to_item, ReadStats, Store, StoreError, Writes, NOT_EXISTS};
-use crate::domain::{CreatedRange, ListWindow, Page, Tenant, WebhookEndpoint, WebhookEndpointId};
-
-impl Store {
-    pub async fn insert_webhook_endpoint(
-        &self,
-        tenant: &Tenant,
-        endpoint: &WebhookEndpoint,
-        writes: Writes<'_>,
-    ) -> Result<(), StoreError> {
-        let keys = keys::webhook_endpoint_item(tenant, &endpoint.id, endpoint.created);
-        let item = to_item(&keys, endpoint)?;
-        self.insert_new("PutItem(webhook endpoint)", item, tenant, writes).await
-    }
-
-    pub async fn list_webhook_endpoints(
-        &self,
-        tenant: &Tenant,
-        window: &ListWindow<WebhookEndpointId>,
-    ) -> Result<(Page<WebhookEndpoint>, ReadStats), StoreError> {
-        let index = keys::webhook_endpoint_list_index(tenant);
-        let cursor_keys = window.cursor.as_ref().map(|c| keys::webhook_endpoint(tenant, c.id()));
-        self.list(index, None, &CreatedRange::default(), window, cursor_keys)
-            .await
-    }
-
-    /// Every live endpoint of the tenant (for delivery): pages of 100.
-    pub async fn all_webhook_endpoints(&self, tenant: &Tenant) -> Result<Vec<WebhookEndpoint>, StoreError> {
-        let mut out = Vec::new();
-        let mut window = ListWindow::new(Some(100), None, None).expect("100 is a valid limit");
-        loop {
-            let (page, _) = self.list_webhook_endpoints(tenant, &window).await?;
-            let last = page.data.last().map(|e| e.id.clone());
-            out.extend(page.data);
-            match (page.has_more, last) {
-                (true, Some(id)) => window = ListWindow::new(Some(100), Some(id), None).expect("valid"),
-                _ => return Ok(out),
-            }
-        }
-    }
-
-    /// Deletes an endpoint: a tombstone that leaves the list (and so stops
-    /// deliveries). False if there was none.
-    pub async fn delete_webhook_endpoint(&self, tenant: &Tenant, id: &WebhookEndpointId) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_of(&keys::webhook_endpoint(tenant, id))))
-            .update_expression("SET deleted = :true REMOVE gsi1pk, gsi1sk")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .send()
-            .await;
-        super::applied(result, "UpdateItem(delete webhook endpoint)")
-    }
-}
-
-/// Where a delivery stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    Pending,
-    Succeeded,
-    Failed,
-}
-
-/// One POST of an event to an endpoint.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Attempt {
-    pub at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<u16>,
-    pub latency_ms: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// An event's delivery to one endpoint, with every attempt.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Delivery {
-    pub event_id: crate::domain::EventId,
-    pub endpoint_id: WebhookEndpointId,
-    pub url: String,
-    pub status: DeliveryStatus,
-    // Always stored (the attempt condition reads its size).
-    #[serde(default)]
-    pub attempts: Vec<Attempt>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_attempt_at: Option<i64>,
-    pub created: i64,
-    /// The event's creation time (the retry window runs from it).
-    #[serde(default)]
-    pub event_created: i64,
-    /// TTL: deliveries go with their event, after 30 days.
-    #[serde(default)]
-    pub expires_at: i64,
-}
+use super::{
+    error::StoreError,
+    item::{from_item, key_of, s, to_item, Item, NOT_EXISTS},
+    keys,
+    transact::{put_item, Writes},
+    Store,
+};
+use crate::domain::{
+    delivery::{Delivery, DeliveryStatus, RETRY_FOR_SECONDS},
+    Event, EventId, Tenant, WebhookEndpoint, WebhookEndpointId,
+};
 
 /// A delivery due for a retry, from the retry index.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -122,8 +36,6 @@ impl DueRetry {
     }
 }
 
-type Item = std::collections::HashMap<String, AttributeValue>;
-
 impl Store {
     /// The tenant and event of a stream record's new image: `Ok(None)` if
     /// it is not an event item, an error if it is one that cannot be read
@@ -142,7 +54,7 @@ impl Store {
         }
         let tenant = keys::tenant_of_event_pk(&pk)
             .ok_or_else(|| StoreError::Corrupt(format!("an event item with a malformed key: {pk}")))?;
-        Ok(Some((tenant, super::from_item(image)?)))
+        Ok(Some((tenant, from_item(image)?)))
     }
 
     /// Creates the deliveries of an event, one per endpoint, each in one
@@ -219,7 +131,7 @@ impl Store {
             endpoint_id: delivery.endpoint_id.clone(),
             at,
             // Kept through the whole retry window and a day more.
-            expires_at: delivery.event_created + crate::delivery::RETRY_FOR_SECONDS + 86_400,
+            expires_at: delivery.event_created + RETRY_FOR_SECONDS + 86_400,
         };
         let item = to_item(
             &keys::retry(tenant, &delivery.event_id, &delivery.endpoint_id, at),
@@ -298,20 +210,6 @@ impl Store {
             .await
     }
 
-    pub async fn get_webhook_endpoint(
-        &self,
-        tenant: &Tenant,
-        id: &WebhookEndpointId,
-    ) -> Result<Option<WebhookEndpoint>, StoreError> {
-        let item = self
-            .get(&keys::webhook_endpoint(tenant, id), "GetItem(webhook endpoint)")
-            .await?;
-        match item {
-            Some(i) if !i.contains_key("deleted") => Ok(Some(super::from_item(i)?)),
-            _ => Ok(None),
-        }
-    }
-
     /// An event's deliveries (one Query on the event's partition).
     pub async fn deliveries(
         &self,
@@ -332,22 +230,23 @@ impl Store {
             .send();
         let mut out = Vec::new();
         while let Some(item) = pages.next().await {
-            out.push(super::from_item(
+            out.push(from_item(
                 item.map_err(|e| StoreError::dynamo("Query(deliveries)", e))?,
             )?);
         }
         Ok(out)
     }
 
-    /// An event (unless past its 30 days) with its deliveries, in one
+    /// An event (unless past its 30 days at `now`) with its deliveries, in one
     /// strongly consistent Query of the event's partition: the event item
     /// (`sk = event`) and its deliveries (`sk = delivery#...`) share it, so
     /// GET /v1/events/{id} costs one round trip, not a GetItem and a Query.
     pub async fn event_with_deliveries(
         &self,
         tenant: &Tenant,
-        event: &crate::domain::EventId,
-    ) -> Result<Option<(crate::domain::Event, Vec<Delivery>)>, StoreError> {
+        event: &EventId,
+        now: i64,
+    ) -> Result<Option<(Event, Vec<Delivery>)>, StoreError> {
         let (pk, prefix) = keys::deliveries_prefix(tenant, event);
         let event_sk = keys::event(tenant, event).sk;
         let mut pages = self
@@ -365,15 +264,13 @@ impl Store {
         while let Some(item) = pages.next().await {
             let item = item.map_err(|e| StoreError::dynamo("Query(event and deliveries)", e))?;
             match item.get(keys::SK).and_then(|v| v.as_s().ok()) {
-                Some(sk) if *sk == event_sk => found = Some(super::from_item::<crate::domain::Event>(item)?),
-                Some(sk) if sk.starts_with(prefix) => deliveries.push(super::from_item(item)?),
+                Some(sk) if *sk == event_sk => found = Some(from_item::<Event>(item)?),
+                Some(sk) if sk.starts_with(prefix) => deliveries.push(from_item(item)?),
                 _ => {}
             }
         }
         // Past its 30 days, an event is gone even before TTL deletes it.
-        Ok(found
-            .filter(|e| e.expires_at > crate::now_unix())
-            .map(|e| (e, deliveries)))
+        Ok(found.filter(|e| e.expires_at > now).map(|e| (e, deliveries)))
     }
 
     /// Retries due by `now`: one Query per day of the last four.
@@ -392,9 +289,7 @@ impl Store {
                 .items()
                 .send();
             while let Some(item) = pages.next().await {
-                out.push(super::from_item(
-                    item.map_err(|e| StoreError::dynamo("Query(retries)", e))?,
-                )?);
+                out.push(from_item(item.map_err(|e| StoreError::dynamo("Query(retries)", e))?)?);
             }
         }
         Ok(out)

@@ -1,0 +1,36 @@
+//! The one shape of every list endpoint's answer.
+
+use serde::Serialize;
+
+use super::{wire::ListObject, ApiError, Reply};
+use crate::{
+    domain::Page,
+    store::{ReadStats, StoreError},
+};
+
+/// The page a list endpoint's store call gave, its cost logged; a cursor
+/// that names nothing of the tenant is a 400 naming the cursor parameter
+/// (see [`ApiError::from_list_error`]).
+pub fn listed<T>(result: Result<(Page<T>, ReadStats), StoreError>, kind: &'static str) -> Result<Page<T>, ApiError> {
+    let (page, stats) = result.map_err(|e| ApiError::from_list_error(e, kind))?;
+    tracing::info!(
+        returned = page.data.len(),
+        has_more = page.has_more,
+        queries = stats.queries,
+        items_read = stats.items_read,
+        read_capacity = stats.read_capacity,
+        "{kind}s listed"
+    );
+    Ok(page)
+}
+
+/// The reply of a list endpoint: each item of `page` as its wire `object`,
+/// under `url` (the path a client follows to page on, with real ids).
+pub fn list_reply<'p, T, O: Serialize>(
+    url: impl Into<String>,
+    page: &'p Page<T>,
+    object: impl Fn(&'p T) -> O,
+) -> Result<Reply, ApiError> {
+    let data = page.data.iter().map(object).collect();
+    Reply::ok(&ListObject::new(url, page.has_more, data))
+}

@@ -1,0 +1,121 @@
+//! Refunds on the wire.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::list::{take_created, take_window};
+use crate::{
+    domain::{
+        CreatedRange, ListWindow, Metadata, NewRefund, PaymentId, Refund, RefundId, RefundReason, RefundStatus,
+        ValidationError,
+    },
+    http::ApiError,
+    http::{body::JsonInt, QueryParams},
+};
+
+/// `POST /v1/refunds`.
+#[derive(Debug, Deserialize)]
+pub struct CreateRefundRequest {
+    pub payment_id: Option<String>,
+    pub amount: Option<JsonInt>,
+    pub reason: Option<String>,
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+/// Why a refund request was refused before anything was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundRequestRefused {
+    /// A `payment_id` that cannot name a payment: as missing as one that
+    /// does not exist (404 naming `payment_id`).
+    NoSuchPayment(String),
+    Invalid(ValidationError),
+}
+
+impl From<ValidationError> for RefundRequestRefused {
+    fn from(e: ValidationError) -> Self {
+        Self::Invalid(e)
+    }
+}
+
+impl From<RefundRequestRefused> for ApiError {
+    fn from(e: RefundRequestRefused) -> Self {
+        match e {
+            RefundRequestRefused::NoSuchPayment(raw) => ApiError::not_found("payment", &raw).with_param("payment_id"),
+            RefundRequestRefused::Invalid(e) => e.into(),
+        }
+    }
+}
+
+impl TryFrom<CreateRefundRequest> for NewRefund {
+    type Error = RefundRequestRefused;
+
+    fn try_from(r: CreateRefundRequest) -> Result<Self, RefundRequestRefused> {
+        let raw = r.payment_id.ok_or_else(|| ValidationError::missing("payment_id"))?;
+        let payment_id = raw
+            .parse::<PaymentId>()
+            .map_err(|_| RefundRequestRefused::NoSuchPayment(raw.clone()))?;
+        Ok(NewRefund {
+            payment_id,
+            amount: r.amount.map(|a| NewRefund::parse_amount("amount", a.0)).transpose()?,
+            reason: r.reason.map(|x| RefundReason::parse("reason", &x)).transpose()?,
+            metadata: Metadata::parse("metadata", r.metadata.unwrap_or_default())?,
+        })
+    }
+}
+
+/// The refund object.
+#[derive(Debug, Serialize)]
+pub struct RefundObject<'a> {
+    pub id: &'a str,
+    pub object: &'static str,
+    pub payment_id: &'a str,
+    pub amount: i64,
+    pub currency: &'static str,
+    pub reason: Option<RefundReason>,
+    pub status: RefundStatus,
+    pub metadata: &'a BTreeMap<String, String>,
+    pub created: i64,
+    pub livemode: bool,
+}
+
+impl<'a> From<&'a Refund> for RefundObject<'a> {
+    fn from(r: &'a Refund) -> Self {
+        Self {
+            id: r.id.as_str(),
+            object: "refund",
+            payment_id: r.payment_id.as_str(),
+            amount: r.amount,
+            currency: r.currency.code(),
+            reason: r.reason,
+            status: r.status,
+            metadata: r.metadata.as_map(),
+            created: r.created,
+            livemode: r.mode.livemode(),
+        }
+    }
+}
+
+/// `GET /v1/refunds`: optionally one payment's refunds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRefundsRequest {
+    pub payment_id: Option<PaymentId>,
+    pub created: CreatedRange,
+    pub window: ListWindow<RefundId>,
+}
+
+impl TryFrom<QueryParams> for ListRefundsRequest {
+    type Error = ValidationError;
+
+    fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
+        let window = take_window(&mut q)?;
+        let payment_id = q.take_id("payment_id")?;
+        let created = take_created(&mut q)?;
+        q.finish()?;
+        Ok(Self {
+            payment_id,
+            created,
+            window,
+        })
+    }
+}

@@ -1,0 +1,85 @@
+//! What every handler shares, built once per execution environment.
+
+use std::sync::OnceLock;
+
+use super::{deliveries::Deliverer, Clock};
+use crate::{
+    domain::webhook_endpoint::SecretBox,
+    http,
+    store::{self, Store},
+};
+
+/// Everything a handler needs, built once per Lambda execution environment
+/// (or once per local server) and shared by every invocation.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub store: Store,
+    /// The key card fingerprints are HMACs with (`CARD_FINGERPRINT_KEY`).
+    /// Without it, cards cannot be tokenised (500, logged).
+    pub card_fingerprint_key: Option<Vec<u8>>,
+    /// Seals webhook secrets (`WEBHOOK_SECRET_KEY`). Without it, webhook
+    /// endpoints cannot be created nor deliveries signed (500, logged).
+    pub webhook_secrets: Option<SecretBox>,
+    /// Whether webhook URLs may point at loopback or private addresses
+    /// (`PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS=1`: the local stack only). On
+    /// Lambda they may not: 127.0.0.1:9001 is the Runtime API, and private
+    /// ranges are the operator's network.
+    pub allow_local_webhook_urls: bool,
+    /// Where `now` comes from (the system clock, or a test's).
+    pub clock: Clock,
+    /// The HTTP client webhooks go out with, built on first use (only the
+    /// delivery functions need it, and loading the root certificates would
+    /// add to every other function's cold start).
+    deliverer: OnceLock<Deliverer>,
+}
+
+impl App {
+    /// Builds the app from the environment: `TABLE_NAME` names the table, and
+    /// the AWS SDK's own variables (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`,
+    /// credentials) choose where it lives.
+    pub async fn from_env() -> Result<Self, store::StoreError> {
+        Ok(Self {
+            card_fingerprint_key: std::env::var("CARD_FINGERPRINT_KEY")
+                .ok()
+                .filter(|k| k.len() >= 16)
+                .map(String::into_bytes),
+            allow_local_webhook_urls: std::env::var("PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS").is_ok_and(|v| v == "1"),
+            webhook_secrets: std::env::var("WEBHOOK_SECRET_KEY")
+                .ok()
+                .and_then(|k| SecretBox::new(&k)),
+            ..Self::new(Store::from_env().await?)
+        })
+    }
+
+    /// An app over `store` with no keys configured and the system clock
+    /// (tests and tools set the fields they need).
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            card_fingerprint_key: None,
+            webhook_secrets: None,
+            allow_local_webhook_urls: false,
+            clock: Clock::system(),
+            deliverer: OnceLock::new(),
+        }
+    }
+
+    /// The webhook HTTP client, built once.
+    pub fn deliverer(&self) -> Result<&Deliverer, std::io::Error> {
+        if let Some(d) = self.deliverer.get() {
+            return Ok(d);
+        }
+        let built = Deliverer::new().inspect_err(|e| {
+            tracing::error!(error = %e, "no root certificates: webhooks cannot be delivered");
+        })?;
+        Ok(self.deliverer.get_or_init(|| built))
+    }
+
+    /// The card fingerprint key, or a 500 (logged) when it is not set.
+    pub fn fingerprint_key(&self) -> Result<&[u8], http::ApiError> {
+        self.card_fingerprint_key.as_deref().ok_or_else(|| {
+            tracing::error!("CARD_FINGERPRINT_KEY is not set: cards cannot be tokenised");
+            http::ApiError::internal()
+        })
+    }
+}

@@ -1,0 +1,16 @@
+//! The rules that combine domain decisions with store calls: each reads,
+//! lets the domain decide, and writes conditioned on what it read. One
+//! file per resource, as in every layer.
+
+pub mod accounts;
+mod app;
+mod clock;
+pub mod customers;
+pub mod deliveries;
+pub mod payment_methods;
+pub mod payments;
+pub mod refunds;
+pub mod webhook_endpoints;
+
+pub use app::App;
+pub use clock::{now_unix, Clock};

@@ -1,0 +1,366 @@
+//! Payments as the endpoints run them: creation, and every transition
+//! (confirm, capture, cancel, a hold's expiry): read, decide in the domain,
+//! write conditioned on the status read. Two racing transitions cannot both
+//! win; the loser reads again and gets the answer for the state that won.
+
+use subtle::ConstantTimeEq;
+
+use super::{payment_methods::resolve_payment_method, App};
+use crate::{
+    domain::{
+        CancelPayment, CapturePayment, ConfirmPayment, Event, EventRequest, EventType, KeyKind, NewPayment, Payment,
+        PaymentId, PaymentStatus, Tenant, TransitionRefused,
+    },
+    http::{
+        wire::{PaymentObject, PublicPaymentObject},
+        ApiError, Outcome, Reply, RequestCtx, Run,
+    },
+    store::{StoreError, Writes},
+};
+
+/// Who asked for a transition, when, and so what they may see of the result.
+pub struct TransitionRequest {
+    pub event: EventRequest,
+    pub view: View,
+    pub now: i64,
+}
+
+/// The merchant (secret key) sees the whole payment; a browser
+/// (publishable key) sees [`PublicPaymentObject`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Merchant,
+    Browser,
+}
+
+impl TransitionRequest {
+    pub fn from_ctx(ctx: &RequestCtx) -> Self {
+        Self {
+            now: ctx.now,
+            event: ctx.event_request(),
+            view: match ctx.key_kind {
+                KeyKind::Secret => View::Merchant,
+                KeyKind::Publishable => View::Browser,
+            },
+        }
+    }
+}
+
+/// Rounds of read-decide-write when transitions race.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// The payment as it is now: 404 if the tenant has none, and an expired
+/// hold is cancelled on the way (lazily, in case the scheduled function has
+/// not run yet).
+pub async fn load_payment(app: &App, tenant: &Tenant, id: &PaymentId, now: i64) -> Result<Payment, ApiError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let payment = app
+            .store
+            .get_payment(tenant, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("payment", id.as_str()))?;
+        let Some(expired) = payment.expire_hold(now) else {
+            return Ok(payment);
+        };
+        let event = transition_event(tenant, &payment, &expired, &EventRequest::default(), now);
+        let writes = Writes {
+            event: event.as_ref(),
+            completion: None,
+        };
+        match app.store.transition_payment(tenant, &payment, &expired, writes).await {
+            Ok(()) => {
+                tracing::info!(payment_id = %id, "expired hold cancelled on read");
+                return Ok(expired);
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(busy())
+}
+
+fn busy() -> ApiError {
+    ApiError::conflict(
+        "lock_timeout",
+        "This payment is being changed concurrently by other requests; retry this request.",
+    )
+}
+
+/// Compares a presented client secret with the payment's, in constant time.
+pub fn client_secret_matches(payment: &Payment, presented: &str) -> bool {
+    !payment.client_secret.is_empty() && bool::from(payment.client_secret.as_bytes().ct_eq(presented.as_bytes()))
+}
+
+/// The API error for a transition the domain refused.
+pub fn refused(payment: &Payment, t: TransitionRefused) -> ApiError {
+    match t {
+        TransitionRefused::UnexpectedState(message) => ApiError::invalid("payment_unexpected_state", message, None),
+        TransitionRefused::LiveNetworkUnavailable => ApiError::invalid(
+            "livemode_unsupported",
+            "Live payments cannot be confirmed: this deployment has no card network connected. Use test mode keys and test cards.",
+            None,
+        ),
+        TransitionRefused::HoldExpired => ApiError::invalid(
+            "payment_unexpected_state",
+            format!("The hold on payment {} expired and was released; it can no longer be captured.", payment.id),
+            None,
+        ),
+        TransitionRefused::InvalidCaptureAmount { requested, capturable } => ApiError::invalid(
+            "amount_too_large",
+            format!("amount_to_capture ({requested}) must be at most the amount capturable ({capturable})."),
+            Some("amount_to_capture"),
+        ),
+        TransitionRefused::Declined(p) => {
+            let e = p.last_payment_error.clone().unwrap_or_else(|| crate::domain::PaymentError {
+                code: "card_declined".into(),
+                decline_code: "generic_decline".into(),
+                message: "Your card was declined.".into(),
+            });
+            ApiError::card_declined(&e.code, &e.decline_code, &e.message)
+        }
+    }
+}
+
+/// The event of a payment's transition (none if its status did not change).
+fn transition_event(
+    tenant: &Tenant,
+    before: &Payment,
+    after: &Payment,
+    request: &EventRequest,
+    now: i64,
+) -> Option<Event> {
+    EventType::of_transition(before.status, after.status).map(|kind| {
+        Event::new(
+            kind,
+            tenant.mode,
+            &PaymentObject::from(after),
+            None,
+            request.clone(),
+            now,
+        )
+    })
+}
+
+/// Runs one transition of payment `id`: `check` vets the payment first
+/// (ownership of a client secret, a payment method's customer), `decide`
+/// computes the new state. A decline is written (the payment is `failed`)
+/// and answered 402.
+pub async fn transition<C, D>(
+    app: &App,
+    tenant: &Tenant,
+    id: &PaymentId,
+    run: &Run,
+    request: &TransitionRequest,
+    check: C,
+    decide: D,
+) -> Result<Outcome, ApiError>
+where
+    C: Fn(&Payment) -> Result<(), ApiError>,
+    D: Fn(&Payment) -> Result<Payment, TransitionRefused>,
+{
+    for _ in 0..MAX_ATTEMPTS {
+        let before = load_payment(app, tenant, id, request.now).await?;
+        check(&before)?;
+        let (after, declined) = match decide(&before) {
+            Ok(after) => (after, false),
+            Err(TransitionRefused::Declined(after)) => (*after, true),
+            Err(other) => return Err(refused(&before, other)),
+        };
+        let event = transition_event(tenant, &before, &after, &request.event, request.now);
+        if declined {
+            // The 402 is recorded for an Idempotency-Key in the same
+            // transaction as the failed payment: a request cut off between
+            // the two would otherwise leave the key to expire, and its retry
+            // would meet a `failed` payment (400) instead of the decline.
+            let refusal = refused(&after, TransitionRefused::Declined(Box::new(after.clone())));
+            let reply = Reply {
+                status: refusal.status,
+                body: refusal.body(),
+                replayed: false,
+            };
+            let completion = run.completion(&reply);
+            let writes = Writes {
+                event: event.as_ref(),
+                completion: completion.as_ref(),
+            };
+            match app.store.transition_payment(tenant, &before, &after, writes).await {
+                Ok(()) => {
+                    tracing::info!(payment_id = %id, "payment declined");
+                    return match completion {
+                        Some(_) => Ok(Outcome { reply, recorded: true }),
+                        None => Err(refusal),
+                    };
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let reply = match request.view {
+            View::Merchant => Reply::ok(&PaymentObject::with_secret(&after))?,
+            View::Browser => Reply::ok(&PublicPaymentObject::from(&after))?,
+        };
+        let completion = run.completion(&reply);
+        let writes = Writes {
+            event: event.as_ref(),
+            completion: completion.as_ref(),
+        };
+        match app.store.transition_payment(tenant, &before, &after, writes).await {
+            Ok(()) => {
+                tracing::info!(payment_id = %id, from = before.status.as_str(), to = after.status.as_str(), "payment transition");
+                return Ok(Outcome {
+                    recorded: completion.is_some(),
+                    reply,
+                });
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(busy())
+}
+
+/// `POST /v1/payments`: stores the new payment with its event (and the
+/// customer it names checked in the same transaction).
+pub async fn create(app: &App, ctx: &RequestCtx, new: NewPayment, run: &Run) -> Result<Outcome, ApiError> {
+    let payment = Payment::create(new, ctx.tenant.mode, ctx.now);
+    let reply = Reply::ok(&PaymentObject::with_secret(&payment))?;
+    let completion = run.completion(&reply);
+    let event = Event::new(
+        EventType::PaymentCreated,
+        ctx.tenant.mode,
+        &PaymentObject::from(&payment),
+        None,
+        ctx.event_request(),
+        payment.created,
+    );
+    match app
+        .store
+        .insert_payment(&ctx.tenant, &payment, Writes::new(&event, completion.as_ref()))
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::CustomerNotFound(id)) => {
+            return Err(ApiError::invalid(
+                "resource_missing",
+                format!("No such customer: '{id}'"),
+                Some("customer_id"),
+            ))
+        }
+        // The customer was being changed by another transaction at the same
+        // instant: nothing was written, and a retry is safe.
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::conflict(
+                "lock_timeout",
+                "The customer was being modified concurrently; retry this request.",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(payment_id = %payment.id, "payment created");
+    Ok(Outcome::written(reply, &completion))
+}
+
+/// `POST /v1/payments/{id}/capture`.
+pub async fn capture(
+    app: &App,
+    ctx: &RequestCtx,
+    id: &PaymentId,
+    command: CapturePayment,
+    run: &Run,
+) -> Result<Outcome, ApiError> {
+    let request = TransitionRequest::from_ctx(ctx);
+    transition(
+        app,
+        &ctx.tenant,
+        id,
+        run,
+        &request,
+        |_| Ok(()),
+        |p| p.capture(&command, ctx.now),
+    )
+    .await
+}
+
+/// `POST /v1/payments/{id}/cancel`.
+pub async fn cancel(
+    app: &App,
+    ctx: &RequestCtx,
+    id: &PaymentId,
+    command: CancelPayment,
+    run: &Run,
+) -> Result<Outcome, ApiError> {
+    let request = TransitionRequest::from_ctx(ctx);
+    transition(app, &ctx.tenant, id, run, &request, |_| Ok(()), |p| p.cancel(&command)).await
+}
+
+/// `POST /v1/payments/{id}/confirm`: with a secret key, or a publishable
+/// key and the payment's client secret.
+pub async fn confirm(
+    app: &App,
+    ctx: &RequestCtx,
+    id: &PaymentId,
+    command: ConfirmPayment,
+    run: &Run,
+) -> Result<Outcome, ApiError> {
+    let now = ctx.now;
+    let resolved = resolve_payment_method(app, &ctx.tenant, &command.payment_method, now).await?;
+    let pm = resolved.payment_method();
+    let check = |payment: &Payment| {
+        if let Some(secret) = &command.client_secret {
+            if !client_secret_matches(payment, secret) {
+                // As if the payment did not exist: a wrong secret learns nothing.
+                return Err(ApiError::not_found("payment", id.as_str()));
+            }
+        }
+        match (&pm.customer, &payment.customer_id) {
+            (Some(owner), other) if other.as_ref() != Some(owner) => Err(ApiError::invalid(
+                "payment_method_unexpected_state",
+                "This payment method belongs to another customer than the payment's.",
+                Some("payment_method"),
+            )),
+            _ => Ok(()),
+        }
+    };
+    resolved.store_for(app, &ctx.tenant, id, now, check).await?;
+    let request = TransitionRequest::from_ctx(ctx);
+    transition(app, &ctx.tenant, id, run, &request, check, |p| p.confirm(pm, now)).await
+}
+
+/// What a sweep of expired holds did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct HoldSweep {
+    pub due: usize,
+    pub cancelled: usize,
+}
+
+/// The hold sweep: every hold in the hold index whose time ran out by
+/// `now`, still `requires_capture`, is cancelled with reason `automatic`.
+/// Each cancellation is the same conditional transition an API call makes
+/// ([`load_payment`] cancels an expired hold as it reads it), so a capture
+/// racing the sweep either wins (and the sweep skips it) or loses.
+pub async fn expire_holds(app: &App, now: i64) -> Result<HoldSweep, StoreError> {
+    let due = app.store.due_holds(now).await?;
+    let mut cancelled = 0;
+    for hold in &due {
+        let tenant = hold.tenant();
+        // One payment's failure must not stop the sweep of the others.
+        let before = match app.store.get_payment(&tenant, &hold.payment_id).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(payment_id = %hold.payment_id, error = %e, "hold not swept");
+                continue;
+            }
+        };
+        let was_held = before.is_some_and(|p| p.hold_expired(now));
+        match load_payment(app, &tenant, &hold.payment_id, now).await {
+            Ok(p) if was_held && p.status == PaymentStatus::Cancelled => cancelled += 1,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(payment_id = %hold.payment_id, error = %e.message, "hold not swept"),
+        }
+    }
+    tracing::info!(due = due.len(), cancelled, "hold sweep done");
+    Ok(HoldSweep {
+        due: due.len(),
+        cancelled,
+    })
+}

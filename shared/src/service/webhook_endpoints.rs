@@ -1,0 +1,63 @@
+//! Webhook endpoints: creation, with the signing secret shown once and
+//! stored sealed.
+
+use super::App;
+use crate::{
+    domain::{webhook_endpoint::new_secret, NewWebhookEndpoint, WebhookEndpoint},
+    http::{wire::WebhookEndpointObject, ApiError, Outcome, Reply, RequestCtx, Run},
+    store::Writes,
+};
+
+/// Refuses, when deployed, an endpoint on loopback or a private address,
+/// and a deployment that cannot seal secrets; both before any write.
+pub fn vet(app: &App, new: &NewWebhookEndpoint) -> Result<(), ApiError> {
+    if new.url.is_internal() && !app.allow_local_webhook_urls {
+        return Err(ApiError::invalid(
+            "url_invalid",
+            "Invalid url: webhook endpoints must be on the public internet (not localhost or a private address).",
+            Some("url"),
+        ));
+    }
+    sealer(app).map(|_| ())
+}
+
+fn sealer(app: &App) -> Result<&crate::domain::webhook_endpoint::SecretBox, ApiError> {
+    app.webhook_secrets.as_ref().ok_or_else(|| {
+        tracing::error!("WEBHOOK_SECRET_KEY is not set: webhook secrets cannot be stored");
+        ApiError::internal()
+    })
+}
+
+/// `POST /v1/webhook_endpoints`.
+pub async fn create(app: &App, ctx: &RequestCtx, new: NewWebhookEndpoint, run: &Run) -> Result<Outcome, ApiError> {
+    let sealer = sealer(app)?;
+    let secret = new_secret();
+    let endpoint = WebhookEndpoint::create(
+        new.url,
+        new.enabled_events,
+        |id| sealer.seal(&secret, id.as_str()),
+        ctx.tenant.mode,
+        ctx.now,
+    );
+    // The secret is shown once, here. A retry with the same Idempotency-Key
+    // replays the endpoint without it: idempotency records hold responses
+    // in plaintext, and secrets are never stored in plaintext.
+    let without_secret = Reply::ok(&WebhookEndpointObject::from(&endpoint))?;
+    let completion = run.completion(&without_secret);
+    let writes = Writes {
+        event: None,
+        completion: completion.as_ref(),
+    };
+    app.store
+        .insert_webhook_endpoint(&ctx.tenant, &endpoint, writes)
+        .await?;
+    tracing::info!(webhook_endpoint_id = %endpoint.id, "webhook endpoint created");
+    let object = WebhookEndpointObject {
+        secret: Some(&secret),
+        ..WebhookEndpointObject::from(&endpoint)
+    };
+    Ok(Outcome {
+        recorded: true,
+        reply: Reply::ok(&object)?,
+    })
+}

@@ -1,0 +1,203 @@
+//! Accounts and their API keys (stored hashed, never in the clear).
+
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
+
+use super::{
+    error::{failed_conditions, StoreError},
+    item::{from_item, key_of, s, to_item, NOT_EXISTS},
+    keys, Store,
+};
+use crate::domain::{Account, AccountId, ApiKey, ApiKeyId, KeyHash, KeyKind, KeyStatus, Mode};
+
+/// An API key as stored: the hash, never the secret.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ApiKeyRecord {
+    id: ApiKeyId,
+    account_id: AccountId,
+    mode: Mode,
+    #[serde(default = "secret_kind")]
+    kind: KeyKind,
+    hash: String,
+    redacted: String,
+    status: KeyStatus,
+    created: i64,
+}
+
+fn secret_kind() -> KeyKind {
+    KeyKind::Secret
+}
+
+impl From<&ApiKey> for ApiKeyRecord {
+    fn from(k: &ApiKey) -> Self {
+        Self {
+            id: k.id.clone(),
+            account_id: k.account_id.clone(),
+            mode: k.mode,
+            kind: k.kind,
+            hash: k.hash.to_hex(),
+            redacted: k.redacted.clone(),
+            status: k.status,
+            created: k.created,
+        }
+    }
+}
+
+impl TryFrom<ApiKeyRecord> for ApiKey {
+    type Error = StoreError;
+
+    fn try_from(r: ApiKeyRecord) -> Result<Self, StoreError> {
+        Ok(Self {
+            hash: KeyHash::from_hex(&r.hash)
+                .ok_or_else(|| StoreError::Corrupt(format!("key {} has a bad hash", r.id)))?,
+            id: r.id,
+            account_id: r.account_id,
+            mode: r.mode,
+            kind: r.kind,
+            redacted: r.redacted,
+            status: r.status,
+            created: r.created,
+        })
+    }
+}
+
+impl Store {
+    fn key_items(&self, key: &ApiKey) -> Result<[TransactWriteItem; 2], StoreError> {
+        let record = ApiKeyRecord::from(key);
+        Ok([
+            TransactWriteItem::builder()
+                .put(self.put(
+                    to_item(&keys::api_key_record(&key.account_id, &key.id), &record)?,
+                    NOT_EXISTS,
+                ))
+                .build(),
+            TransactWriteItem::builder()
+                .put(self.put(to_item(&keys::api_key_lookup(&key.hash), &record)?, NOT_EXISTS))
+                .build(),
+        ])
+    }
+
+    /// Creates an account and its first keys in one transaction.
+    pub async fn create_account(&self, account: &Account, api_keys: &[ApiKey]) -> Result<(), StoreError> {
+        let mut items = vec![TransactWriteItem::builder()
+            .put(self.put(to_item(&keys::account(&account.id), account)?, NOT_EXISTS))
+            .build()];
+        for k in api_keys {
+            items.extend(self.key_items(k)?);
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| match failed_conditions(&e) {
+                Some(f) if f.iter().any(|x| *x) => StoreError::AlreadyExists,
+                _ => StoreError::dynamo("TransactWriteItems(create account)", e),
+            })?;
+        Ok(())
+    }
+
+    pub async fn get_account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        self.get_as(&keys::account(id), "GetItem(account)").await
+    }
+
+    /// Finds the key whose secret hashes to `hash` (one GetItem). The caller
+    /// still checks it with [`ApiKey::authenticates`], in constant time.
+    pub async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKey>, StoreError> {
+        match self.get(&keys::api_key_lookup(hash), "GetItem(api key)").await? {
+            Some(item) => Ok(Some(from_item::<ApiKeyRecord>(item)?.try_into()?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn list_api_keys(&self, account: &AccountId) -> Result<Vec<ApiKey>, StoreError> {
+        let (pk, prefix) = keys::api_key_records_prefix(account);
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| StoreError::dynamo("Query(api keys)", e))?;
+            out.push(from_item::<ApiKeyRecord>(item)?.try_into()?);
+        }
+        Ok(out)
+    }
+
+    fn revoke_items(&self, key: &ApiKey) -> [TransactWriteItem; 2] {
+        [
+            keys::api_key_record(&key.account_id, &key.id),
+            keys::api_key_lookup(&key.hash),
+        ]
+        .map(|k| {
+            TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_of(&k)))
+                        .update_expression("SET #status = :revoked")
+                        .condition_expression("#status = :active")
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(":revoked", s("revoked"))
+                        .expression_attribute_values(":active", s("active"))
+                        .build()
+                        .expect("table, key and expression are set"),
+                )
+                .build()
+        })
+    }
+
+    /// Adds `new_key` and revokes every key in `revoke`, atomically: either
+    /// the new key works and the old ones do not, or nothing changed. Fails
+    /// with [`StoreError::KeyNotFound`] if one of `revoke` is not active any
+    /// more (someone else revoked it first), and [`StoreError::AccountNotFound`]
+    /// if the account does not exist.
+    pub async fn rotate_api_keys(&self, new_key: Option<&ApiKey>, revoke: &[ApiKey]) -> Result<(), StoreError> {
+        let mut items = Vec::new();
+        let mut owners = Vec::new();
+        if let Some(k) = new_key {
+            items.push(
+                TransactWriteItem::builder()
+                    .condition_check(
+                        ConditionCheck::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(key_of(&keys::account(&k.account_id))))
+                            .condition_expression("attribute_exists(pk)")
+                            .build()
+                            .expect("table, key and condition are set"),
+                    )
+                    .build(),
+            );
+            owners.push(Err(StoreError::AccountNotFound(k.account_id.clone())));
+            items.extend(self.key_items(k)?);
+            owners.extend([Ok(()), Ok(())]);
+        }
+        for k in revoke {
+            items.extend(self.revoke_items(k));
+            owners.extend([Err(StoreError::KeyNotFound(k.id.clone())), Ok(())]);
+        }
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| {
+                let failed = failed_conditions(&e).unwrap_or_default();
+                let culprit = failed
+                    .iter()
+                    .zip(owners)
+                    .find_map(|(f, owner)| if *f { owner.err() } else { None });
+                culprit.unwrap_or_else(|| StoreError::dynamo("TransactWriteItems(rotate keys)", e))
+            })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! Customers: versioned replaces, tombstones, lists by email.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+
+use super::{
+    error::StoreError,
+    item::{key_of, to_item},
+    keys,
+    transact::{put_item, Writes},
+    ReadStats, Store,
+};
+use crate::domain::{CreatedRange, Customer, CustomerId, Event, ListWindow, Page, Tenant};
+
+impl Store {
+    pub async fn insert_customer(
+        &self,
+        tenant: &Tenant,
+        customer: &Customer,
+        writes: Writes<'_>,
+    ) -> Result<(), StoreError> {
+        let keys = keys::customer_item(
+            tenant,
+            &customer.id,
+            customer.created,
+            customer.email.as_ref().map(|e| e.as_str()),
+        );
+        let item = to_item(&keys, customer)?;
+        self.insert_new("PutItem(customer)", item, tenant, writes).await
+    }
+
+    /// Replaces a customer with its updated version, conditioned on nobody
+    /// having changed it since it was read (`version`) and on it not being
+    /// deleted. The list keys are rebuilt (the email may have changed).
+    pub async fn replace_customer(
+        &self,
+        tenant: &Tenant,
+        customer: &Customer,
+        writes: Writes<'_>,
+    ) -> Result<(), StoreError> {
+        let keys = keys::customer_item(
+            tenant,
+            &customer.id,
+            customer.created,
+            customer.email.as_ref().map(|e| e.as_str()),
+        );
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&keys, customer)?))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted) AND version = :read")
+            .expression_attribute_values(
+                ":read",
+                AttributeValue::N(customer.version.saturating_sub(1).to_string()),
+            )
+            .build()
+            .expect("table, item and condition are set");
+        if writes.any() {
+            return self
+                .transact(
+                    "TransactWriteItems(customer update)",
+                    vec![put_item(put)],
+                    tenant,
+                    writes,
+                    |_| StoreError::Conflict,
+                )
+                .await;
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(put.item))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted) AND version = :read")
+            .set_expression_attribute_values(put.expression_attribute_values)
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => StoreError::Conflict,
+                _ => StoreError::dynamo("PutItem(customer update)", e),
+            })?;
+        Ok(())
+    }
+
+    /// Deletes a customer: it becomes a tombstone (`deleted`), leaves every
+    /// list index, and no new payment can name it. Returns false if there
+    /// was no live customer to delete.
+    pub async fn delete_customer(
+        &self,
+        tenant: &Tenant,
+        id: &CustomerId,
+        event: Option<&Event>,
+    ) -> Result<bool, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::customer(tenant, id))))
+            .update_expression("SET deleted = :true REMOVE gsi1pk, gsi1sk, gsi3pk, gsi3sk")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .build()
+            .expect("table, key and expressions are set");
+        let writes = Writes {
+            event,
+            completion: None,
+        };
+        let items = vec![TransactWriteItem::builder().update(update).build()];
+        match self
+            .transact("TransactWriteItems(delete customer)", items, tenant, writes, |_| {
+                StoreError::Conflict
+            })
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One page of the tenant's live customers (with one email, if given,
+    /// compared case-insensitively), newest first. One Query (plus one
+    /// GetItem for a cursor).
+    pub async fn list_customers(
+        &self,
+        tenant: &Tenant,
+        email: Option<&str>,
+        created: &CreatedRange,
+        window: &ListWindow<CustomerId>,
+    ) -> Result<(Page<Customer>, ReadStats), StoreError> {
+        let index = keys::customer_list_index(tenant, email);
+        let cursor_keys = window.cursor.as_ref().map(|c| keys::customer(tenant, c.id()));
+        self.list(index, None, created, window, cursor_keys).await
+    }
+
+    pub async fn get_customer(&self, tenant: &Tenant, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.get_as(&keys::customer(tenant, id), "GetItem(customer)").await
+    }
+}

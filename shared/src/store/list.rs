@@ -1,0 +1,143 @@
+//! The list engine every list endpoint shares: one Query on a list index,
+//! newest first, with cursors resolved to sort keys.
+
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+use serde::de::DeserializeOwned;
+
+use super::{
+    error::StoreError,
+    item::{from_item, s},
+    keys::{self, Keys},
+    Store,
+};
+use crate::domain::{CreatedRange, Cursor, ListWindow, Page};
+
+/// What a read cost, for logs, tests and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReadStats {
+    pub get_items: u32,
+    pub queries: u32,
+    /// Items DynamoDB read (`ScannedCount`), before any filter.
+    pub items_read: u32,
+    /// Read capacity units consumed, as DynamoDB reports them.
+    pub read_capacity: f64,
+}
+
+impl Store {
+    /// The sort key of a list cursor: one GetItem of the object it names.
+    async fn cursor_sort_key<Id: std::fmt::Display>(
+        &self,
+        cursor: &Cursor<Id>,
+        keys: &Keys,
+    ) -> Result<String, StoreError> {
+        let missing = || StoreError::CursorNotFound {
+            param: cursor.param(),
+            id: cursor.id().to_string(),
+        };
+        let item = self.get(keys, "GetItem(list cursor)").await?.ok_or_else(missing)?;
+        let created = item
+            .get("created")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+            .ok_or_else(missing)?;
+        let id = item.get("id").and_then(|v| v.as_s().ok()).ok_or_else(missing)?;
+        Ok(keys::created_sort_key(created, id))
+    }
+
+    /// One page of a list index, newest first: the shared engine of every
+    /// list endpoint. `residual` is an equality filter on an attribute the
+    /// index does not key on.
+    pub(super) async fn list<T: DeserializeOwned, Id: std::fmt::Display>(
+        &self,
+        index: keys::ListIndex,
+        residual: Option<(&'static str, String)>,
+        created: &CreatedRange,
+        window: &ListWindow<Id>,
+        cursor_keys: Option<Keys>,
+    ) -> Result<(Page<T>, ReadStats), StoreError> {
+        let mut stats = ReadStats::default();
+        let cursor_sort = match (&window.cursor, &cursor_keys) {
+            (Some(c), Some(k)) => {
+                stats.get_items += 1;
+                Some(self.cursor_sort_key(c, k).await?)
+            }
+            _ => None,
+        };
+        if created.is_empty() {
+            return Ok((
+                Page {
+                    data: vec![],
+                    has_more: false,
+                },
+                stats,
+            ));
+        }
+        let mut lower = created.gte.map(keys::created_lower);
+        let mut upper = created.lte.map(keys::created_upper);
+        let ascending = matches!(window.cursor, Some(Cursor::Before(_)));
+        match (&window.cursor, &cursor_sort) {
+            (Some(Cursor::After(_)), Some(s)) => upper = Some(upper.map_or(s.clone(), |u| u.min(s.clone()))),
+            (Some(Cursor::Before(_)), Some(s)) => lower = Some(lower.map_or(s.clone(), |l| l.max(s.clone()))),
+            _ => {}
+        }
+        let key_condition = match (&lower, &upper) {
+            (Some(_), Some(_)) => "#pk = :pk AND #sk BETWEEN :lower AND :upper",
+            (Some(_), None) => "#pk = :pk AND #sk >= :lower",
+            (None, Some(_)) => "#pk = :pk AND #sk <= :upper",
+            (None, None) => "#pk = :pk",
+        };
+        let want = window.limit + 1;
+        let mut items: Vec<T> = Vec::with_capacity(want + 1);
+        let mut start_key = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index.index)
+                .key_condition_expression(key_condition)
+                .expression_attribute_names("#pk", index.pk_attr)
+                .expression_attribute_values(":pk", s(&index.pk))
+                .scan_index_forward(ascending)
+                .limit(i32::try_from(want + 1 - items.len()).unwrap_or(i32::MAX))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .set_exclusive_start_key(start_key.take());
+            if lower.is_some() || upper.is_some() {
+                q = q.expression_attribute_names("#sk", index.sk_attr);
+            }
+            if let Some(l) = &lower {
+                q = q.expression_attribute_values(":lower", s(l));
+            }
+            if let Some(u) = &upper {
+                q = q.expression_attribute_values(":upper", s(u));
+            }
+            if let Some((attr, value)) = &residual {
+                q = q
+                    .filter_expression("#residual = :residual")
+                    .expression_attribute_names("#residual", *attr)
+                    .expression_attribute_values(":residual", s(value));
+            }
+            let out = q.send().await.map_err(|e| StoreError::dynamo("Query(list)", e))?;
+            stats.queries += 1;
+            stats.items_read += u32::try_from(out.scanned_count()).unwrap_or(0);
+            stats.read_capacity += out.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
+            for item in out.items.unwrap_or_default() {
+                let sort = item.get(index.sk_attr).and_then(|v| v.as_s().ok());
+                if sort.is_some() && sort == cursor_sort.as_ref() {
+                    continue;
+                }
+                items.push(from_item(item)?);
+            }
+            start_key = out.last_evaluated_key;
+            if items.len() >= want || start_key.is_none() {
+                break;
+            }
+        }
+        let has_more = items.len() > window.limit;
+        items.truncate(window.limit);
+        if ascending {
+            items.reverse();
+        }
+        Ok((Page { data: items, has_more }, stats))
+    }
+}

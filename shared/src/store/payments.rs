@@ -1,0 +1,173 @@
+//! Payments: creation (checked against its customer), transitions
+//! conditioned on the status read, lists, and the hold index.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+
+use super::{
+    error::StoreError,
+    item::{from_item, key_of, s, to_item, NOT_EXISTS},
+    keys,
+    transact::{put_item, Writes},
+    ReadStats, Store,
+};
+use crate::domain::{ListWindow, Mode, Page, Payment, PaymentFilter, PaymentId, PaymentStatus, Tenant};
+
+impl Store {
+    /// Stores a new payment. If it names a customer, the customer must exist
+    /// (and not be deleted) at the moment of the write: the check and the
+    /// write are one transaction. With a `completion`, the idempotency
+    /// record is completed in the same transaction.
+    pub async fn insert_payment(
+        &self,
+        tenant: &Tenant,
+        payment: &Payment,
+        writes: Writes<'_>,
+    ) -> Result<(), StoreError> {
+        let keys = keys::payment_item(
+            tenant,
+            &payment.id,
+            payment.created,
+            payment.customer_id.as_ref(),
+            payment.status.as_str(),
+        );
+        let item = to_item(&keys, payment)?;
+        let Some(customer_id) = &payment.customer_id else {
+            return self.insert_new("PutItem(payment)", item, tenant, writes).await;
+        };
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::customer(tenant, customer_id))))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
+            .build()
+            .expect("table, key and condition are set");
+        let items = vec![
+            TransactWriteItem::builder().condition_check(check).build(),
+            put_item(self.put(item, NOT_EXISTS)),
+        ];
+        self.transact("TransactWriteItems(payment)", items, tenant, writes, |i| match i {
+            0 => StoreError::CustomerNotFound(customer_id.clone()),
+            _ => StoreError::AlreadyExists,
+        })
+        .await
+    }
+
+    pub async fn get_payment(&self, tenant: &Tenant, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
+        self.get_as(&keys::payment(tenant, id), "GetItem(payment)").await
+    }
+
+    /// One page of the tenant's payments matching `filter`, newest first.
+    ///
+    /// Cost: one GetItem to resolve a cursor, then one Query on the
+    /// narrowest index reading `limit + 2` items at most (the extra two tell
+    /// `has_more` and skip the cursor itself). Only customer and status
+    /// together add a filter, and may take more than one Query.
+    pub async fn list_payments(
+        &self,
+        tenant: &Tenant,
+        filter: &PaymentFilter,
+        window: &ListWindow<PaymentId>,
+    ) -> Result<(Page<Payment>, ReadStats), StoreError> {
+        let (index, residual_status) = keys::payment_list_index(tenant, filter);
+        let cursor_keys = window.cursor.as_ref().map(|c| keys::payment(tenant, c.id()));
+        let residual = residual_status.map(|s| ("status", s.as_str().to_owned()));
+        self.list(index, residual, &filter.created, window, cursor_keys).await
+    }
+
+    /// Writes a payment's transition from `before` to `after`, conditioned
+    /// on the stored status still being `before`'s: of two racing
+    /// transitions only one can win (the other gets
+    /// [`StoreError::Conflict`]). A new hold is indexed for the scheduled
+    /// expiry in the same transaction.
+    pub async fn transition_payment(
+        &self,
+        tenant: &Tenant,
+        before: &Payment,
+        after: &Payment,
+        writes: Writes<'_>,
+    ) -> Result<(), StoreError> {
+        let keys = keys::payment_item(
+            tenant,
+            &after.id,
+            after.created,
+            after.customer_id.as_ref(),
+            after.status.as_str(),
+        );
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&keys, after)?))
+            .condition_expression("#status = :before")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":before", s(before.status.as_str()))
+            .build()
+            .expect("table, item and condition are set");
+        let mut items = vec![put_item(put)];
+        if let (PaymentStatus::RequiresCapture, Some(capture_before)) = (after.status, after.capture_before) {
+            if before.status != PaymentStatus::RequiresCapture {
+                let hold = DueHold {
+                    account_id: tenant.account_id.clone(),
+                    mode: tenant.mode,
+                    payment_id: after.id.clone(),
+                    capture_before,
+                    expires_at: capture_before + 86_400,
+                };
+                let item = to_item(&keys::hold(tenant, &after.id, capture_before), &hold)?;
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .build()
+                    .expect("table and item are set");
+                items.push(put_item(put));
+            }
+        }
+        self.transact("TransactWriteItems(payment transition)", items, tenant, writes, |_| {
+            StoreError::Conflict
+        })
+        .await
+    }
+
+    /// Holds whose time ran out by `now`, from the hold index: one Query
+    /// per day of the last `HOLD_SECONDS` plus a day. Entries whose payment
+    /// was captured or cancelled meanwhile are returned too (the caller
+    /// re-reads each payment); they vanish by TTL.
+    pub async fn due_holds(&self, now: i64) -> Result<Vec<DueHold>, StoreError> {
+        let today = now.div_euclid(86_400);
+        let days = crate::domain::payment::HOLD_SECONDS / 86_400 + 1;
+        let mut out = Vec::new();
+        for day in (today - days)..=today {
+            let mut pages = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk <= :now")
+                .expression_attribute_values(":pk", s(keys::hold_day(day)))
+                .expression_attribute_values(":now", AttributeValue::S(format!("{now:012}#~")))
+                .into_paginator()
+                .items()
+                .send();
+            while let Some(item) = pages.next().await {
+                out.push(from_item(item.map_err(|e| StoreError::dynamo("Query(holds)", e))?)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A manual-capture hold waiting in the hold index.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DueHold {
+    pub account_id: crate::domain::AccountId,
+    pub mode: Mode,
+    pub payment_id: PaymentId,
+    pub capture_before: i64,
+    /// TTL: the index entry disappears a day after the hold expired.
+    pub expires_at: i64,
+}
+
+impl DueHold {
+    pub fn tenant(&self) -> Tenant {
+        Tenant {
+            account_id: self.account_id.clone(),
+            mode: self.mode,
+        }
+    }
+}

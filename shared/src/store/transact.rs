@@ -1,0 +1,157 @@
+//! Writes: one conditional PutItem, or one TransactWriteItems that carries a
+//! change's event and its idempotency completion with it; and the reads by
+//! key every resource uses.
+
+use aws_sdk_dynamodb::{
+    error::DisplayErrorContext,
+    types::{Put, TransactWriteItem},
+};
+use serde::de::DeserializeOwned;
+
+use super::{
+    error::{failed_conditions, transaction_conflict, transaction_throttled, StoreError},
+    item::{from_item, key_of, Item, NOT_EXISTS},
+    keys::Keys,
+    Completion, Store,
+};
+use crate::domain::{Event, Tenant};
+
+/// What a change writes besides itself, in the same transaction: its event,
+/// and the completion of the request's idempotency record.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Writes<'a> {
+    pub event: Option<&'a Event>,
+    pub completion: Option<&'a Completion>,
+}
+
+impl<'a> Writes<'a> {
+    pub const NONE: Writes<'static> = Writes {
+        event: None,
+        completion: None,
+    };
+
+    pub fn new(event: &'a Event, completion: Option<&'a Completion>) -> Self {
+        Self {
+            event: Some(event),
+            completion,
+        }
+    }
+
+    pub(super) fn any(&self) -> bool {
+        self.event.is_some() || self.completion.is_some()
+    }
+}
+
+pub(super) fn put_item(put: Put) -> TransactWriteItem {
+    TransactWriteItem::builder().put(put).build()
+}
+
+impl Store {
+    pub(super) fn put(&self, item: Item, condition: &str) -> Put {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .build()
+            .expect("table, item and condition are set")
+    }
+
+    /// One TransactWriteItems. `failure` names the error for the first item
+    /// whose condition failed; a completion of an idempotency record, if
+    /// any, is the last item, and its failure is
+    /// [`StoreError::IdempotencyLost`]. A clash with a concurrent transaction
+    /// on the same items is [`StoreError::Conflict`] (safe to retry).
+    pub(super) async fn transact(
+        &self,
+        operation: &'static str,
+        mut items: Vec<TransactWriteItem>,
+        tenant: &Tenant,
+        writes: Writes<'_>,
+        failure: impl Fn(usize) -> StoreError,
+    ) -> Result<(), StoreError> {
+        if let Some(e) = writes.event {
+            items.push(self.event_put(tenant, e)?);
+        }
+        let business = items.len();
+        if let Some(c) = writes.completion {
+            items.push(self.completion_item(tenant, c));
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            // The SDK retries a transaction whose response was lost with the
+            // same token, so a commit is not retried into a false failure.
+            .client_request_token(uuid::Uuid::new_v4().to_string())
+            .send()
+            .await
+            .map_err(|e| match failed_conditions(&e) {
+                Some(failed) if failed.iter().any(|f| *f) => {
+                    let first = failed.iter().position(|f| *f).unwrap_or(0);
+                    if first >= business {
+                        StoreError::IdempotencyLost
+                    } else {
+                        failure(first)
+                    }
+                }
+                _ if transaction_conflict(&e) => StoreError::Conflict,
+                _ if transaction_throttled(&e) => StoreError::Throttled {
+                    operation,
+                    message: DisplayErrorContext(&e).to_string(),
+                },
+                _ => StoreError::dynamo(operation, e),
+            })?;
+        Ok(())
+    }
+
+    /// Writes a new item (`attribute_not_exists(pk)`): a single PutItem, or
+    /// a transaction when the change carries an event or an idempotency
+    /// completion. An existing item is [`StoreError::AlreadyExists`].
+    pub(super) async fn insert_new(
+        &self,
+        operation: &'static str,
+        item: Item,
+        tenant: &Tenant,
+        writes: Writes<'_>,
+    ) -> Result<(), StoreError> {
+        if writes.any() {
+            let items = vec![put_item(self.put(item, NOT_EXISTS))];
+            return self
+                .transact(operation, items, tenant, writes, |_| StoreError::AlreadyExists)
+                .await;
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(NOT_EXISTS)
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => StoreError::AlreadyExists,
+                _ => StoreError::dynamo(operation, e),
+            })?;
+        Ok(())
+    }
+
+    /// GetItem (strongly consistent), mapped to `T`.
+    pub(super) async fn get_as<T: DeserializeOwned>(
+        &self,
+        keys: &Keys,
+        operation: &'static str,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(keys, operation).await?.map(from_item).transpose()
+    }
+
+    pub(super) async fn get(&self, keys: &Keys, operation: &'static str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(keys)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo(operation, e))?;
+        Ok(out.item)
+    }
+}
