@@ -9,10 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use paynectra::{
-    accounts,
     domain::{AccountId, ApiKey, ApiKeyId, Mode},
-    store::{dynamodb_client, schema, StoreError},
-    Store,
+    service::{accounts, now_unix},
+    store::{dynamodb_client, schema, Store, StoreError},
 };
 use serde_json::json;
 
@@ -115,7 +114,9 @@ async fn run(cli: Cli) -> Result<serde_json::Value, StoreError> {
             schema::create_table(&client, &cli.table).await?;
             json!({ "table": cli.table, "status": "active" })
         }
-        Command::Accounts(AccountsCmd::Create { name }) => accounts::create_account(&store, &name).await?.to_json(),
+        Command::Accounts(AccountsCmd::Create { name }) => {
+            accounts::create_account(&store, &name, now_unix()).await?.to_json()
+        }
         Command::Keys(KeysCmd::List { account }) => {
             if store.get_account(&account).await?.is_none() {
                 return Err(StoreError::AccountNotFound(account));
@@ -124,7 +125,7 @@ async fn run(cli: Cli) -> Result<serde_json::Value, StoreError> {
             json!({ "account_id": account, "keys": keys.iter().map(key_json).collect::<Vec<_>>() })
         }
         Command::Keys(KeysCmd::Roll { account, mode }) => {
-            let (secret, key, revoked) = accounts::roll_key(&store, &account, mode.into()).await?;
+            let (secret, key, revoked) = accounts::roll_key(&store, &account, mode.into(), now_unix()).await?;
             json!({ "key": key_json(&key), "secret_key": secret.expose(), "revoked": revoked })
         }
         Command::Keys(KeysCmd::Revoke { account, key }) => {

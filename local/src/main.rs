@@ -3,8 +3,8 @@
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
 
-use clap::Parser;
-use paynectra::App;
+use clap::{CommandFactory, Parser};
+use paynectra::service::App;
 use paynectra_local::{serve, LocalApi, Template, ThrottleLimits, Throttling};
 
 #[derive(Parser)]
@@ -27,8 +27,25 @@ struct Cli {
     #[arg(long, env = "PAYNECTRA_THROTTLE_BURST", requires = "throttle_rate")]
     throttle_burst: Option<u32>,
     /// No throttle at all (for load runs against the local stack).
-    #[arg(long, env = "PAYNECTRA_NO_THROTTLE", conflicts_with = "throttle_rate")]
+    /// PAYNECTRA_NO_THROTTLE takes 1/0, true/false (or yes/no, on/off).
+    #[arg(long, env = "PAYNECTRA_NO_THROTTLE", value_parser = clap::builder::BoolishValueParser::new())]
     no_throttle: bool,
+}
+
+impl Cli {
+    /// The throttle asked for. Not clap's `conflicts_with`: it would also
+    /// refuse `PAYNECTRA_NO_THROTTLE=0` (throttle on) beside a rate.
+    fn throttling(&self) -> Result<Throttling, clap::Error> {
+        match (self.no_throttle, self.throttle_rate, self.throttle_burst) {
+            (true, Some(_), _) => Err(Cli::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--no-throttle (PAYNECTRA_NO_THROTTLE) cannot be used with --throttle-rate",
+            )),
+            (true, None, _) => Ok(Throttling::Off),
+            (false, Some(rate), Some(burst)) => Ok(Throttling::Limits(ThrottleLimits { rate, burst })),
+            _ => Ok(Throttling::Template),
+        }
+    }
 }
 
 /// A rate is a finite number of requests per second above zero (NaN would
@@ -42,8 +59,9 @@ fn positive_rate(s: &str) -> Result<f64, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    paynectra::telemetry::init();
+    paynectra::lambda::telemetry::init();
     let cli = Cli::parse();
+    let throttling = cli.throttling().unwrap_or_else(|e| e.exit());
 
     let template = match Template::load(&cli.template) {
         Ok(t) => t,
@@ -63,11 +81,6 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let throttling = match (cli.no_throttle, cli.throttle_rate, cli.throttle_burst) {
-        (true, _, _) => Throttling::Off,
-        (false, Some(rate), Some(burst)) => Throttling::Limits(ThrottleLimits { rate, burst }),
-        _ => Throttling::Template,
-    };
     let api = match LocalApi::new(template, app) {
         Ok(api) => Arc::new(api.with_throttling(throttling)),
         Err(e) => {
@@ -86,7 +99,7 @@ async fn main() -> ExitCode {
         }
         Ok(endpoint) => {
             let streams = paynectra_local::stream::streams_client(&endpoint).await;
-            let deliverer = match paynectra::delivery::Deliverer::new() {
+            let deliverer = match paynectra::service::deliveries::Deliverer::new() {
                 Ok(d) => d,
                 Err(e) => {
                     eprintln!("paynectra-local: no root certificates for webhook delivery: {e}");
@@ -140,4 +153,60 @@ async fn main() -> ExitCode {
     .await;
     eprintln!("paynectra-local: stopped");
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `PAYNECTRA_NO_THROTTLE=1` (as the README says) and `true` turn the
+    /// throttle off, `0` and `false` leave it on, as `--no-throttle` and its
+    /// absence do. The only test of this binary, so the only one that sets
+    /// these variables.
+    #[test]
+    fn no_throttle_from_the_environment() {
+        for var in [
+            "PAYNECTRA_THROTTLE_RATE",
+            "PAYNECTRA_THROTTLE_BURST",
+            "PAYNECTRA_NO_THROTTLE",
+        ] {
+            std::env::remove_var(var);
+        }
+        let throttling = |args: &[&str]| {
+            Cli::try_parse_from(args)
+                .and_then(|c| c.throttling())
+                .map_err(|e| e.to_string())
+        };
+        let limits = Throttling::Limits(ThrottleLimits { rate: 5.0, burst: 10 });
+        let with_rate = ["paynectra-local", "--throttle-rate", "5", "--throttle-burst", "10"];
+        assert_eq!(throttling(&["paynectra-local"]), Ok(Throttling::Template));
+        assert_eq!(throttling(&["paynectra-local", "--no-throttle"]), Ok(Throttling::Off));
+        assert_eq!(throttling(&with_rate), Ok(limits));
+        assert!(throttling(&[&with_rate[..], &["--no-throttle"]].concat()).is_err());
+        for (value, off) in [
+            ("1", true),
+            ("true", true),
+            ("TRUE", true),
+            ("True", true),
+            ("0", false),
+            ("false", false),
+            ("FALSE", false),
+        ] {
+            std::env::set_var("PAYNECTRA_NO_THROTTLE", value);
+            let (plain, rated) = if off {
+                (Ok(Throttling::Off), false)
+            } else {
+                (Ok(Throttling::Template), true)
+            };
+            assert_eq!(throttling(&["paynectra-local"]), plain, "PAYNECTRA_NO_THROTTLE={value}");
+            assert_eq!(
+                throttling(&with_rate).is_ok(),
+                rated,
+                "PAYNECTRA_NO_THROTTLE={value} with --throttle-rate"
+            );
+        }
+        std::env::set_var("PAYNECTRA_NO_THROTTLE", "maybe");
+        assert!(throttling(&["paynectra-local"]).is_err(), "an unknown value is refused");
+        std::env::remove_var("PAYNECTRA_NO_THROTTLE");
+    }
 }

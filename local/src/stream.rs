@@ -5,8 +5,8 @@
 use std::{collections::HashMap, time::Duration};
 
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
-use paynectra::{
-    delivery::{deliver_event, retry_due, Deliverer},
+use paynectra::service::{
+    deliveries::{deliver_event, retry_due, Deliverer},
     App,
 };
 
@@ -57,7 +57,7 @@ pub async fn follow(
             }
             ticks += 1;
             if ticks.is_multiple_of(5) {
-                if let Err(e) = retry_due(app, &deliverer, paynectra::now_unix()).await {
+                if let Err(e) = retry_due(app, &deliverer, app.clock.now()).await {
                     tracing::warn!(error = %e, "webhook retries failed");
                 }
             }
@@ -137,7 +137,7 @@ async fn poll_once(
                     continue;
                 }
             };
-            if let Err(e) = deliver_event(app, deliverer, &tenant, &event, paynectra::now_unix()).await {
+            if let Err(e) = deliver_event(app, deliverer, &tenant, &event, app.clock.now()).await {
                 tracing::warn!(event_id = %event.id, error = %e, "local delivery failed");
             }
         }

@@ -36,7 +36,7 @@ impl World {
         let app: &'static App = Box::leak(Box::new(App {
             store: Store::new(client, table),
             card_fingerprint_key: Some(FINGERPRINT_KEY.as_bytes().to_vec()),
-            webhook_secrets: paynectra::webhook::SecretBox::new(WEBHOOK_SECRET_KEY),
+            webhook_secrets: paynectra::domain::webhook_endpoint::SecretBox::new(WEBHOOK_SECRET_KEY),
             allow_local_webhook_urls: true,
         }));
         let template = Template::load(&repo_root().join("template.yaml")).expect("template.yaml");

@@ -30,7 +30,7 @@ pub struct App {
     /// The HTTP client webhooks go out with, built on first use (only the
     /// delivery functions need it, and loading the root certificates would
     /// add to every other function's cold start).
-    deliverer: OnceLock<Deliverer>,
+    pub deliverer: OnceLock<Deliverer>,
 }
 
 impl App {
