@@ -71,7 +71,10 @@ impl Reply {
 
     #[track_caller]
     pub fn assert_request_id(&self) {
-        let v = self.headers.get("request-id").expect("every response carries Request-Id");
+        let v = self
+            .headers
+            .get("request-id")
+            .expect("every response carries Request-Id");
         assert!(!v.to_str().unwrap().is_empty());
     }
 
@@ -255,8 +258,11 @@ impl TestApi {
     }
 
     pub async fn detach(&self, key: &str, customer: &str, payment_method: &str) -> Reply {
-        self.delete(key, &format!("/v1/customers/{customer}/payment_methods/{payment_method}"))
-            .await
+        self.delete(
+            key,
+            &format!("/v1/customers/{customer}/payment_methods/{payment_method}"),
+        )
+        .await
     }
 
     pub async fn list_payment_methods(&self, key: &str, customer: &str) -> Reply {
