@@ -12,6 +12,9 @@ use paynectra::{
 };
 use paynectra_local::{LocalApi, Template, Throttling};
 
+mod client;
+pub use client::Reply;
+
 /// The repository root (for `template.yaml` and `events/`).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -129,6 +132,16 @@ impl From<CreatedAccount> for Merchant {
     }
 }
 
+impl Merchant {
+    /// The merchant's account in `mode`, for calls straight to the store.
+    pub fn tenant(&self, mode: Mode) -> Tenant {
+        Tenant {
+            account_id: self.account_id.parse().expect("an account id"),
+            mode,
+        }
+    }
+}
+
 impl TestApi {
     /// Not throttled: tests and benchmarks fire requests at one method
     /// faster than the template's 100/s on purpose. The throttle has tests
@@ -181,10 +194,6 @@ impl TestApi {
         api
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
     pub async fn merchant(&self, name: &str) -> Merchant {
         accounts::create_account(&self.app.store, name)
             .await
@@ -196,42 +205,12 @@ impl TestApi {
     /// be refunded before the payment lifecycle exists. Returns its id.
     pub async fn captured_payment(&self, m: &Merchant, mode: Mode, amount: i64) -> String {
         let p = Payment::create(usd_payment(amount, None), mode, paynectra::now_unix()).captured();
-        let tenant = Tenant {
-            account_id: m.account_id.parse().expect("an account id"),
-            mode,
-        };
         self.app
             .store
-            .insert_payment(&tenant, &p, paynectra::store::Writes::NONE)
+            .insert_payment(&m.tenant(mode), &p, paynectra::store::Writes::NONE)
             .await
             .expect("store payment");
         p.id.to_string()
-    }
-
-    /// POST a JSON body with a bearer key.
-    pub async fn post(&self, key: &str, path: &str, body: serde_json::Value) -> Reply {
-        Reply::from(
-            self.http
-                .post(self.url(path))
-                .bearer_auth(key)
-                .json(&body)
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
-    }
-
-    pub async fn get(&self, key: &str, path: &str) -> Reply {
-        Reply::from(
-            self.http
-                .get(self.url(path))
-                .bearer_auth(key)
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
     }
 
     /// Every item in the table (a Scan: tests only, to prove that refused
@@ -248,50 +227,5 @@ impl TestApi {
             .await
             .expect("scan");
         out.count() as usize
-    }
-}
-
-/// A response, read whole.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: serde_json::Value,
-    pub text: String,
-}
-
-impl Reply {
-    pub async fn from(res: reqwest::Response) -> Self {
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        Self {
-            status,
-            headers,
-            body,
-            text,
-        }
-    }
-
-    /// Asserts the standard error shape and returns `(code, param)`.
-    #[track_caller]
-    pub fn error(&self, status: u16) -> (Option<String>, Option<String>) {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
-        let e = self.body["error"]
-            .as_object()
-            .unwrap_or_else(|| panic!("no error object: {}", self.text));
-        let mut keys: Vec<&str> = e.keys().map(String::as_str).collect();
-        keys.sort();
-        assert_eq!(keys, ["code", "message", "param", "type"], "error shape: {}", self.text);
-        assert!(
-            e["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "message: {}",
-            self.text
-        );
-        (
-            e["code"].as_str().map(str::to_owned),
-            e["param"].as_str().map(str::to_owned),
-        )
     }
 }

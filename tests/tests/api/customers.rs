@@ -2,7 +2,7 @@
 //! means for payments.
 
 use paynectra_tests::TestApi;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn ids(r: &paynectra_tests::Reply) -> Vec<String> {
     assert_eq!(r.status, 200, "{}", r.text);
@@ -281,4 +281,67 @@ async fn delete_customers() {
         r.error(400),
         (Some("resource_missing".into()), Some("customer_id".into()))
     );
+}
+
+#[tokio::test]
+async fn customer_bad_input_is_400_naming_the_param_and_writes_nothing() {
+    let api = TestApi::spawn().await;
+    let m = api.merchant("Bad customers").await;
+    let items = api.item_count().await;
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (json!({"email": "not-an-email"}), "email_invalid", "email"),
+        (json!({"email": "a@b"}), "email_invalid", "email"),
+        (json!({"email": 5}), "parameter_invalid", "email"),
+        (
+            json!({"email": format!("{}@example.com", "a".repeat(600))}),
+            "parameter_invalid_string_too_long",
+            "email",
+        ),
+        (json!({"phone": "4155550123"}), "phone_invalid", "phone"),
+        (json!({"phone": "+1 415 555 0123"}), "phone_invalid", "phone"),
+        (
+            json!({"name": "n".repeat(257)}),
+            "parameter_invalid_string_too_long",
+            "name",
+        ),
+        (json!({"name": ""}), "parameter_invalid_string_empty", "name"),
+        (json!({"address": "510 Townsend St"}), "parameter_invalid", "address"),
+        (
+            json!({"address": {"country": "USA"}}),
+            "country_invalid",
+            "address[country]",
+        ),
+        (
+            json!({"address": {"country": "XX"}}),
+            "country_invalid",
+            "address[country]",
+        ),
+        (
+            json!({"address": {"line1": ""}}),
+            "parameter_invalid_string_empty",
+            "address[line1]",
+        ),
+        (
+            json!({"address": {"line1": "x".repeat(201)}}),
+            "parameter_invalid_string_too_long",
+            "address[line1]",
+        ),
+        (
+            json!({"address": {"zip": "94103"}}),
+            "parameter_unknown",
+            "address[zip]",
+        ),
+        (
+            json!({"address": {"city": 94103}}),
+            "parameter_invalid",
+            "address[city]",
+        ),
+        (json!({"metadata": {"a[b]": "c"}}), "parameter_invalid", "metadata"),
+        (json!({"description": "hi"}), "parameter_unknown", "description"),
+    ];
+    for (body, code, param) in cases {
+        let r = api.post(&m.test_key, "/v1/customers", body.clone()).await;
+        assert_eq!(r.error(400), (Some(code.to_owned()), Some(param.to_owned())), "{body}");
+    }
+    assert_eq!(api.item_count().await, items, "nothing was written");
 }

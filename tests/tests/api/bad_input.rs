@@ -1,6 +1,7 @@
-//! A corpus of hostile requests, through the HTTP path, against every POST
-//! endpoint: each gets a 4xx in the error shape, and the table is exactly
-//! as it was (compared item by item before and after).
+//! Requests the API refuses whatever the endpoint: a corpus of hostile
+//! bodies against every POST endpoint (each gets a 4xx in the error shape,
+//! and the table is exactly as it was, compared item by item before and
+//! after), unknown routes and oversized bodies.
 
 use paynectra_tests::{Reply, TestApi};
 use serde_json::json;
@@ -104,4 +105,43 @@ async fn hostile_bodies_get_4xx_and_change_nothing() {
     }
     assert_eq!(checked, endpoints.len() * bodies.len());
     assert_eq!(dump(&api).await, before, "nothing was written by any refused request");
+}
+
+#[tokio::test]
+async fn gateway_level_errors() {
+    let api = TestApi::spawn().await;
+    let m = api.merchant("Gateway").await;
+    for (method, path) in [
+        ("GET", "/v1/nope"),
+        ("DELETE", "/v1/payments"),
+        ("PUT", "/v1/payments"),
+        ("PATCH", "/v1/customers/cus_1"),
+        ("GET", "/"),
+    ] {
+        let r = Reply::from(
+            api.http
+                .request(method.parse().unwrap(), api.url(path))
+                .bearer_auth(&m.test_key)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.error(404).0.as_deref(), Some("url_unrecognized"), "{method} {path}");
+        crate::helpers::assert_request_id(&r);
+    }
+    // Bodies over API Gateway's 10 MB limit are refused before any parsing.
+    let big = vec![b' '; paynectra_local::MAX_BODY_BYTES + 1];
+    let r = Reply::from(
+        api.http
+            .post(api.url("/v1/payments"))
+            .bearer_auth(&m.test_key)
+            .header("Content-Type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.error(413).0.as_deref(), Some("request_too_large"));
 }

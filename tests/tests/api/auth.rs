@@ -1,0 +1,142 @@
+//! API keys and tenancy over real HTTP: Bearer and Basic, refusals that
+//! all look alike, revoked keys, and accounts and modes that never see each
+//! other's objects.
+
+use std::collections::HashSet;
+
+use base64::Engine;
+use paynectra_tests::{Reply, TestApi};
+use serde_json::json;
+
+use crate::helpers::{assert_request_id, id};
+
+#[tokio::test]
+async fn modes_and_accounts_are_isolated() {
+    let api = TestApi::spawn().await;
+    let a = api.merchant("A").await;
+    let b = api.merchant("B").await;
+
+    let cus = id(&api
+        .post(&a.test_key, "/v1/customers", json!({"name": "A's customer"}))
+        .await);
+    let pay = id(&api
+        .post(&a.test_key, "/v1/payments", json!({"amount": 1000, "currency": "eur"}))
+        .await);
+    let live = api
+        .post(&a.live_key, "/v1/payments", json!({"amount": 1000, "currency": "eur"}))
+        .await;
+    assert_eq!(live.body["livemode"], true);
+    let live_pay = id(&live);
+
+    // Another account, or the other mode, sees a 404 exactly like an unknown id.
+    for (key, path) in [
+        (&b.test_key, format!("/v1/payments/{pay}")),
+        (&b.live_key, format!("/v1/payments/{pay}")),
+        (&a.live_key, format!("/v1/payments/{pay}")),
+        (&a.test_key, format!("/v1/payments/{live_pay}")),
+        (&b.test_key, format!("/v1/customers/{cus}")),
+        (&a.live_key, format!("/v1/customers/{cus}")),
+    ] {
+        let r = api.get(key, &path).await;
+        assert_eq!(
+            r.error(404),
+            (Some("resource_missing".into()), Some("id".into())),
+            "{path}"
+        );
+        let id = path.rsplit('/').next().unwrap();
+        assert!(r.body["error"]["message"].as_str().unwrap().contains(id));
+    }
+    let unknown = api
+        .get(&b.test_key, "/v1/payments/pay_0000000000000000000000000000000a")
+        .await;
+    assert_eq!(unknown.error(404).0.as_deref(), Some("resource_missing"));
+
+    // Nor can it pay with another account's customer, or the other mode's.
+    for key in [&b.test_key, &a.live_key] {
+        let r = api
+            .post(
+                key,
+                "/v1/payments",
+                json!({"amount": 1000, "currency": "eur", "customer_id": cus}),
+            )
+            .await;
+        assert_eq!(
+            r.error(400),
+            (Some("resource_missing".into()), Some("customer_id".into()))
+        );
+    }
+    let own = api
+        .post(
+            &a.test_key,
+            "/v1/payments",
+            json!({"amount": 1000, "currency": "eur", "customer_id": cus}),
+        )
+        .await;
+    assert_eq!(own.status, 200);
+}
+
+#[tokio::test]
+async fn authentication() {
+    let api = TestApi::spawn().await;
+    let m = api.merchant("Auth").await;
+    let path = "/v1/payments/pay_0000000000000000000000000000000a";
+
+    // Bearer and Basic (key as user name, empty password) both work.
+    assert_eq!(api.get(&m.test_key, path).await.status, 404);
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:", m.test_key));
+    let r = Reply::from(
+        api.http
+            .get(api.url(path))
+            .header("Authorization", format!("Basic {basic}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+
+    let refused = |header: Option<String>| {
+        let mut req = api.http.get(api.url(path));
+        if let Some(h) = header {
+            req = req.header("Authorization", h);
+        }
+        async move { Reply::from(req.send().await.unwrap()).await }
+    };
+    let with_password = base64::engine::general_purpose::STANDARD.encode(format!("{}:secret", m.test_key));
+    let mut bodies = HashSet::new();
+    for header in [
+        None,
+        Some(String::new()),
+        Some("Bearer".into()),
+        Some("Bearer sk_test_short".into()),
+        Some(format!("Bearer {}x", m.test_key)),
+        Some("Bearer sk_test_00000000000000000000000000000000".into()),
+        Some(format!("Token {}", m.test_key)),
+        Some(format!("Basic {with_password}")),
+        Some("Basic not-base64!".into()),
+        Some(m.test_key.clone()),
+    ] {
+        let r = refused(header.clone()).await;
+        assert_eq!(r.error(401).0.as_deref(), Some("api_key_invalid"), "{header:?}");
+        assert_request_id(&r);
+        assert!(!r.text.contains(&m.test_key[8..]), "the key is never echoed");
+        bodies.insert(r.text.clone());
+    }
+    assert_eq!(bodies.len(), 1, "every refusal looks the same");
+
+    // A revoked key is refused the same way; the account's other key still works.
+    let keys = api
+        .app
+        .store
+        .list_api_keys(&m.account_id.parse().unwrap())
+        .await
+        .unwrap();
+    let test_key = keys.iter().find(|k| k.mode == paynectra::domain::Mode::Test).unwrap();
+    paynectra::accounts::revoke_key(&api.app.store, &test_key.account_id, &test_key.id)
+        .await
+        .unwrap();
+    let r = api.get(&m.test_key, path).await;
+    r.error(401);
+    assert!(bodies.contains(&r.text));
+    assert_eq!(api.get(&m.live_key, path).await.status, 404);
+}
