@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 
-use paynectra::{http::auth::authenticate, Store};
+use paynectra::{http::auth::authenticate, store::Store};
 use paynectra_tests::{child_env, fresh_store};
 use serde_json::Value;
 

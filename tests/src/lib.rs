@@ -5,10 +5,12 @@
 use std::{path::PathBuf, sync::Arc};
 
 use paynectra::{
-    accounts::{self, CreatedAccount},
     domain::{Amount, CaptureMethod, Currency, CustomerId, Metadata, Mode, NewPayment, Payment, Tenant},
-    store::{schema, sdk_config},
-    App, Store,
+    service::{
+        accounts::{self, CreatedAccount},
+        now_unix, App,
+    },
+    store::{schema, sdk_config, Store},
 };
 use paynectra_local::{LocalApi, Template, Throttling};
 
@@ -65,7 +67,7 @@ pub async fn local_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
 /// [`fresh_store`] on the DynamoDB (Local) at `endpoint`, with the SDK
 /// client the functions use (its timeouts and retries).
 pub async fn fresh_store_at(endpoint: &str) -> Store {
-    paynectra::telemetry::init_for_tests();
+    paynectra::lambda::telemetry::init_for_tests();
     let client = local_client(endpoint).await;
     let table = format!("test-{}", uuid::Uuid::new_v4().simple());
     schema::create_table(&client, &table).await.expect("create test table");
@@ -80,11 +82,11 @@ pub async fn fresh_app() -> &'static App {
 /// A leaked app around `store`.
 pub fn app_on(store: Store) -> &'static App {
     Box::leak(Box::new(App {
-        store,
         card_fingerprint_key: Some(b"paynectra-tests-fingerprint-key".to_vec()),
-        webhook_secrets: paynectra::webhook::SecretBox::new("paynectra-tests-webhook-secret-key-0123"),
+        webhook_secrets: paynectra::domain::webhook_endpoint::SecretBox::new("paynectra-tests-webhook-secret-key-0123"),
         // Tests deliver to receivers on loopback, like the local stack.
         allow_local_webhook_urls: true,
+        ..App::new(store)
     }))
 }
 
@@ -187,7 +189,7 @@ impl TestApi {
     pub async fn spawn_with_webhooks() -> Self {
         let api = Self::spawn().await;
         let streams = paynectra_local::stream::streams_client(&endpoint()).await;
-        let deliverer = paynectra::delivery::Deliverer::new().expect("root certificates");
+        let deliverer = paynectra::service::deliveries::Deliverer::new().expect("root certificates");
         paynectra_local::stream::follow(api.app, streams, deliverer)
             .await
             .expect("follow the stream");
@@ -195,7 +197,7 @@ impl TestApi {
     }
 
     pub async fn merchant(&self, name: &str) -> Merchant {
-        accounts::create_account(&self.app.store, name)
+        accounts::create_account(&self.app.store, name, self.app.clock.now())
             .await
             .expect("create account")
             .into()
@@ -204,7 +206,7 @@ impl TestApi {
     /// A payment of `amount` cents stored as captured (succeeded), so it can
     /// be refunded before the payment lifecycle exists. Returns its id.
     pub async fn captured_payment(&self, m: &Merchant, mode: Mode, amount: i64) -> String {
-        let p = Payment::create(usd_payment(amount, None), mode, paynectra::now_unix()).captured();
+        let p = Payment::create(usd_payment(amount, None), mode, now_unix()).captured();
         self.app
             .store
             .insert_payment(&m.tenant(mode), &p, paynectra::store::Writes::NONE)

@@ -149,7 +149,11 @@ pub async fn measure_event_read(world: &crate::world::World, iterations: usize) 
         for j in 0..2 {
             let t = Instant::now();
             if (i + j) % 2 == 0 {
-                let e = store.get_event(&tenant, &id).await.expect("GetItem").expect("found");
+                let e = store
+                    .get_event(&tenant, &id, paynectra::service::now_unix())
+                    .await
+                    .expect("GetItem")
+                    .expect("found");
                 let d = store.deliveries(&tenant, &id).await.expect("Query");
                 std::hint::black_box((e, d));
                 if i >= 20 {
@@ -157,7 +161,7 @@ pub async fn measure_event_read(world: &crate::world::World, iterations: usize) 
                 }
             } else {
                 let x = store
-                    .event_with_deliveries(&tenant, &id)
+                    .event_with_deliveries(&tenant, &id, paynectra::service::now_unix())
                     .await
                     .expect("Query")
                     .expect("found");

@@ -7,7 +7,10 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use paynectra::{accounts, store::schema, App, Store};
+use paynectra::{
+    service::{accounts, App},
+    store::{schema, Store},
+};
 use paynectra_local::{LocalApi, Template, Throttling};
 use paynectra_tests::Merchant;
 use serde_json::{json, Value};
@@ -34,10 +37,10 @@ impl World {
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         schema::create_table(&client, &table).await.expect("create table");
         let app: &'static App = Box::leak(Box::new(App {
-            store: Store::new(client, table),
             card_fingerprint_key: Some(FINGERPRINT_KEY.as_bytes().to_vec()),
             webhook_secrets: paynectra::domain::webhook_endpoint::SecretBox::new(WEBHOOK_SECRET_KEY),
             allow_local_webhook_urls: true,
+            ..App::new(Store::new(client, table))
         }));
         let template = Template::load(&repo_root().join("template.yaml")).expect("template.yaml");
         // The benchmark measures our code, not the stage's throttle.
@@ -52,7 +55,7 @@ impl World {
         tokio::spawn(paynectra_local::serve(listener, api, async {
             let _ = rx.await;
         }));
-        let merchant: Merchant = accounts::create_account(&app.store, "Bench")
+        let merchant: Merchant = accounts::create_account(&app.store, "Bench", app.clock.now())
             .await
             .expect("create account")
             .into();

@@ -132,7 +132,7 @@ async fn authentication() {
         .await
         .unwrap();
     let test_key = keys.iter().find(|k| k.mode == paynectra::domain::Mode::Test).unwrap();
-    paynectra::accounts::revoke_key(&api.app.store, &test_key.account_id, &test_key.id)
+    paynectra::service::accounts::revoke_key(&api.app.store, &test_key.account_id, &test_key.id)
         .await
         .unwrap();
     let r = api.get(&m.test_key, path).await;

@@ -198,7 +198,7 @@ async fn events_are_per_tenant_and_kept_thirty_days() {
         &json!({"id": "cus_old"}),
         None,
         EventRequest::default(),
-        paynectra::now_unix() - 31 * 86_400,
+        paynectra::service::now_unix() - 31 * 86_400,
     );
     // Stored through a customer write, as every event is.
     let customer = paynectra::domain::Customer::create(Default::default(), Mode::Test, old.created);

@@ -139,7 +139,7 @@ const HTTP_FUNCTIONS: [&str; 23] = [
     "list_refunds",
 ];
 
-async fn run(name: &str, app: &'static paynectra::App, req: Request) -> lambda_http::Response<Body> {
+async fn run(name: &str, app: &'static paynectra::service::App, req: Request) -> lambda_http::Response<Body> {
     match name {
         "create_payment" => create_payment::handler(app, req).await,
         "get_payment" => get_payment::handler(app, req).await,
@@ -170,7 +170,7 @@ async fn run(name: &str, app: &'static paynectra::App, req: Request) -> lambda_h
 }
 
 /// A captured payment with the fixtures' payment id.
-async fn fixture_payment(app: &paynectra::App) -> Payment {
+async fn fixture_payment(app: &paynectra::service::App) -> Payment {
     let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
     let dto: CreatePaymentRequest = serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
     let payment = Payment {
@@ -186,7 +186,7 @@ async fn fixture_payment(app: &paynectra::App) -> Payment {
 }
 
 /// The fixtures' customer, with the email list_customers looks for.
-async fn fixture_customer(app: &paynectra::App) -> Customer {
+async fn fixture_customer(app: &paynectra::service::App) -> Customer {
     let raw: Value = serde_json::from_str(&fixture("create_customer")).unwrap();
     let dto: paynectra::http::wire::CreateCustomerRequest =
         serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
@@ -301,14 +301,14 @@ async fn customer_fixtures() {
 }
 
 /// The fixtures' payment method (a 4242 card).
-async fn fixture_payment_method(app: &paynectra::App) {
+async fn fixture_payment_method(app: &paynectra::service::App) {
     let card = paynectra::domain::CardInput {
         number: "4242424242424242".into(),
         exp_month: 12,
         exp_year: 2034,
         cvc: "123".into(),
     }
-    .validate(b"fixture", paynectra::now_unix())
+    .validate(b"fixture", paynectra::service::now_unix())
     .unwrap();
     let pm = paynectra::domain::PaymentMethod {
         id: "pm_0fixture000000000000000000000001".parse().unwrap(),
@@ -366,24 +366,25 @@ async fn lifecycle_fixtures() {
 
     // The scheduled sweep takes EventBridge's event (ignored) and runs.
     let _event: Value = serde_json::from_str(&fixture("expire_holds")).unwrap();
-    let swept = expire_holds::sweep(app, paynectra::now_unix()).await.unwrap();
+    let swept = expire_holds::handler(app, paynectra::service::now_unix())
+        .await
+        .unwrap();
     assert_eq!(swept["cancelled"], 0);
 }
 
 #[tokio::test]
 async fn webhook_delivery_fixtures() {
     let app = fresh_app().await;
-    let deliverer = paynectra::delivery::Deliverer::new().unwrap();
     // The stream record of a new event, as the event source mapping sends it.
     let batch: aws_lambda_events::dynamodb::Event =
         serde_json::from_str(&fixture("deliver_webhooks")).expect("events/deliver_webhooks.json is a stream event");
-    let res = deliver_webhooks::handler(app, &deliverer, batch).await;
+    let res = deliver_webhooks::handler(app, batch).await;
     assert!(
         res.batch_item_failures.is_empty(),
         "no endpoints: nothing to do, nothing failed"
     );
     let _schedule: Value = serde_json::from_str(&fixture("retry_webhooks")).unwrap();
-    let out = retry_webhooks::handler(app, &deliverer, paynectra::now_unix())
+    let out = retry_webhooks::handler(app, paynectra::service::now_unix())
         .await
         .unwrap();
     assert_eq!(out["attempted"], 0);
@@ -405,7 +406,7 @@ async fn webhook_endpoint_fixtures() {
     assert_eq!(json_body(&res)["data"].as_array().unwrap().len(), 1);
 
     // As deployed (not the local stack), internal addresses are refused.
-    let deployed: &'static paynectra::App = Box::leak(Box::new(paynectra::App {
+    let deployed: &'static paynectra::service::App = Box::leak(Box::new(paynectra::service::App {
         allow_local_webhook_urls: false,
         ..app.clone()
     }));
@@ -436,7 +437,7 @@ async fn event_fixtures() {
             &serde_json::json!({"id": "pay_1"}),
             None,
             Default::default(),
-            paynectra::now_unix(),
+            paynectra::service::now_unix(),
         )
     };
     let payment = fixture_payment(app).await;
@@ -531,7 +532,7 @@ async fn authorizer_fixture_allows_an_active_key_and_denies_others() {
     let account_id: AccountId = FIXTURE_ACCOUNT.parse().unwrap();
 
     // Unknown key: Deny, for the whole stage.
-    let out = serde_json::to_value(authorizer::handler(&app.store, authorizer_event()).await.unwrap()).unwrap();
+    let out = serde_json::to_value(authorizer::handler(app, authorizer_event()).await.unwrap()).unwrap();
     assert_eq!(out["policyDocument"]["Statement"][0]["Effect"], "Deny");
     assert!(out["context"].is_null() || out["context"].get("account_id").is_none());
 
@@ -546,7 +547,7 @@ async fn authorizer_fixture_allows_an_active_key_and_denies_others() {
         .create_account(&account, std::slice::from_ref(&key))
         .await
         .unwrap();
-    let out = serde_json::to_value(authorizer::handler(&app.store, authorizer_event()).await.unwrap()).unwrap();
+    let out = serde_json::to_value(authorizer::handler(app, authorizer_event()).await.unwrap()).unwrap();
     let statement = &out["policyDocument"]["Statement"][0];
     assert_eq!(statement["Effect"], "Allow");
     assert_eq!(
@@ -558,10 +559,10 @@ async fn authorizer_fixture_allows_an_active_key_and_denies_others() {
     assert_eq!(out["context"]["key_id"], key.id.as_str());
 
     // Revoked: Deny again.
-    paynectra::accounts::revoke_key(&app.store, &account_id, &key.id)
+    paynectra::service::accounts::revoke_key(&app.store, &account_id, &key.id)
         .await
         .unwrap();
-    let out = serde_json::to_value(authorizer::handler(&app.store, authorizer_event()).await.unwrap()).unwrap();
+    let out = serde_json::to_value(authorizer::handler(app, authorizer_event()).await.unwrap()).unwrap();
     assert_eq!(out["policyDocument"]["Statement"][0]["Effect"], "Deny");
 }
 

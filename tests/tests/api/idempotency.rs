@@ -265,7 +265,7 @@ async fn expired_records_and_abandoned_claims_free_the_key() {
     let api = TestApi::spawn().await;
     let m = api.merchant("Expiry").await;
     let t = tenant(&m);
-    let now = paynectra::now_unix();
+    let now = paynectra::service::now_unix();
     let store = &api.app.store;
     let body = json!({"amount": 100, "currency": "usd"});
 

@@ -101,7 +101,7 @@ async fn manual_capture_partial_capture_and_refunds_of_what_was_captured() {
     let held = confirm(&api, &m.test_key, &pay, &method).await;
     assert_eq!(held.body["status"], "requires_capture", "{}", held.text);
     assert_eq!(held.body["amount_capturable"], 1000);
-    assert!(held.body["capture_before"].as_i64().unwrap() > paynectra::now_unix() + 6 * 86_400);
+    assert!(held.body["capture_before"].as_i64().unwrap() > paynectra::service::now_unix() + 6 * 86_400);
     let listed = api.get(&m.test_key, "/v1/payments?status=requires_capture").await;
     assert_eq!(listed.body["data"][0]["id"], pay.as_str());
 
@@ -428,8 +428,8 @@ async fn holds_expire_after_seven_days() {
     // One is captured before the sweep: the sweep leaves it alone.
     api.post(&m.test_key, &format!("/v1/payments/{}/capture", held[2]), json!({}))
         .await;
-    let now = paynectra::now_unix();
-    let early = expire_holds::sweep(api.app, now + 6 * 86_400).await.unwrap();
+    let now = paynectra::service::now_unix();
+    let early = expire_holds::handler(api.app, now + 6 * 86_400).await.unwrap();
     assert_eq!(early["cancelled"], 0);
     let later = now + 7 * 86_400 + 60;
     // The first is cancelled lazily, when read after its time.
@@ -438,12 +438,12 @@ async fn holds_expire_after_seven_days() {
         mode: Mode::Test,
     };
     let id: PaymentId = held[0].parse().unwrap();
-    let read = paynectra::lifecycle::load_payment(api.app, &tenant, &id, later)
+    let read = paynectra::service::payments::load_payment(api.app, &tenant, &id, later)
         .await
         .unwrap();
     assert_eq!(read.status, paynectra::domain::PaymentStatus::Cancelled);
     // The sweep cancels the other one.
-    let swept = expire_holds::sweep(api.app, later).await.unwrap();
+    let swept = expire_holds::handler(api.app, later).await.unwrap();
     assert_eq!(swept["cancelled"], 1, "{swept}");
     for (p, status) in [
         (&held[0], "cancelled"),

@@ -12,7 +12,7 @@ use crate::helpers::{assert_request_id, id};
 async fn customer_and_payment_round_trip() {
     let api = TestApi::spawn().await;
     let m = api.merchant("Round trip").await;
-    let before = paynectra::now_unix();
+    let before = paynectra::service::now_unix();
 
     let customer = api
         .post(

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use paynectra::{store::WarmUp, Store};
+use paynectra::store::{Store, WarmUp};
 use paynectra_tests::{fresh_store, local_client};
 
 #[tokio::test]

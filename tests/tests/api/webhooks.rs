@@ -202,7 +202,7 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
     let (sig, body) = receiver.received()[0].clone();
     assert!(python_verifies(&secret, &sig, &body), "Python's hmac agrees: {sig}");
     assert!(!python_verifies("whsec_wrong", &sig, &body));
-    assert!(paynectra::webhook::verify(&secret, &sig, &body, paynectra::now_unix()).is_ok());
+    assert!(paynectra::domain::delivery::verify(&secret, &sig, &body, paynectra::service::now_unix()).is_ok());
     let delivered: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(delivered["type"], "customer.created");
     assert_eq!(delivered["data"]["object"]["id"], cus.body["id"]);
@@ -215,21 +215,16 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
 
     // Retries come with backoff; run them as the scheduled function would,
     // later. The second fails (503), the third is acknowledged (200).
-    let now = paynectra::now_unix();
-    let deliverer = paynectra::delivery::Deliverer::new().unwrap();
+    let now = paynectra::service::now_unix();
     assert_eq!(
-        retry_webhooks::handler(api.app, &deliverer, now + 30).await.unwrap()["attempted"],
+        retry_webhooks::handler(api.app, now + 30).await.unwrap()["attempted"],
         0,
         "not due yet"
     );
-    retry_webhooks::handler(api.app, &deliverer, now + 61).await.unwrap();
-    retry_webhooks::handler(api.app, &deliverer, now + 61 + 301)
-        .await
-        .unwrap();
+    retry_webhooks::handler(api.app, now + 61).await.unwrap();
+    retry_webhooks::handler(api.app, now + 61 + 301).await.unwrap();
     assert_eq!(
-        retry_webhooks::handler(api.app, &deliverer, now + 86_400)
-            .await
-            .unwrap()["attempted"],
+        retry_webhooks::handler(api.app, now + 86_400).await.unwrap()["attempted"],
         0,
         "done"
     );
