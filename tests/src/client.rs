@@ -164,6 +164,11 @@ impl TestApi {
         self.post(key, "/v1/payments", body).await
     }
 
+    /// Creates a payment, asserting it was created; returns its id.
+    pub async fn new_payment(&self, key: &str, body: Value) -> String {
+        self.create_payment(key, body).await.ok().id()
+    }
+
     pub async fn get_payment(&self, key: &str, id: &str) -> Reply {
         self.get(key, &format!("/v1/payments/{id}")).await
     }
@@ -214,6 +219,11 @@ impl TestApi {
         self.post(key, "/v1/customers", body).await
     }
 
+    /// Creates a customer, asserting it was created; returns its id.
+    pub async fn new_customer(&self, key: &str, body: Value) -> String {
+        self.create_customer(key, body).await.ok().id()
+    }
+
     pub async fn get_customer(&self, key: &str, id: &str) -> Reply {
         self.get(key, &format!("/v1/customers/{id}")).await
     }
@@ -245,6 +255,11 @@ impl TestApi {
             json!({"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": cvc}}),
         )
         .await
+    }
+
+    /// Creates a card payment method, asserting it was created; returns its id.
+    pub async fn new_card(&self, key: &str, number: &str) -> String {
+        self.create_card(key, number).await.ok().id()
     }
 
     /// Attaches `payment_method` to `customer`.

@@ -196,6 +196,19 @@ impl TestApi {
         api
     }
 
+    /// [`TestApi::spawn`], and a merchant of each name (created in order).
+    pub async fn with_merchants<const N: usize>(names: [&str; N]) -> (Self, [Merchant; N]) {
+        let api = Self::spawn().await;
+        let mut merchants = Vec::with_capacity(N);
+        for name in names {
+            merchants.push(api.merchant(name).await);
+        }
+        let Ok(merchants) = merchants.try_into() else {
+            unreachable!("one merchant per name")
+        };
+        (api, merchants)
+    }
+
     pub async fn merchant(&self, name: &str) -> Merchant {
         accounts::create_account(&self.app.store, name, self.app.clock.now())
             .await

@@ -35,7 +35,7 @@ use std::{
 };
 
 use paynectra::{
-    domain::{Mode, PaymentId, Tenant},
+    domain::{Mode, PaymentId},
     http::error::INTERNAL_ERROR_MESSAGE,
 };
 use paynectra_tests::{repo_root, Merchant, Reply, TestApi};
@@ -338,10 +338,7 @@ async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
     let mut ddb = DynamoDbLocal::start().await;
     let api = Arc::new(TestApi::spawn_at(&ddb.endpoint()).await);
     let m = Arc::new(api.merchant("Faults").await);
-    let tenant = Tenant {
-        account_id: m.account_id.parse().unwrap(),
-        mode: Mode::Test,
-    };
+    let tenant = m.tenant(Mode::Test);
 
     // Captured payments, each refunded by 8 concurrent requests of 1,500
     // out of 10,000: whatever the order and the faults, exactly 6 succeed.
@@ -360,27 +357,17 @@ async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
     }
     // Payments to confirm (automatic capture), or confirm and capture
     // (manual), then refund: one chain of requests each.
-    let card = api
-        .post(
-            &m.test_key,
-            "/v1/payment_methods",
-            json!({"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}}),
-        )
-        .await;
-    assert_eq!(card.status, 200, "{}", card.text);
-    let pm = card.body["id"].as_str().unwrap().to_owned();
+    let pm = api.new_card(&m.test_key, "4242424242424242").await;
     let mut chains: Vec<(String, bool, Vec<Op>)> = Vec::new();
     for c in 0..6 {
         let manual = c % 2 == 1;
-        let r = api
-            .post(
+        let capture_method = if manual { "manual" } else { "automatic" };
+        let pay = api
+            .new_payment(
                 &m.test_key,
-                "/v1/payments",
-                json!({"amount": CHAINED, "currency": "usd", "capture_method": if manual { "manual" } else { "automatic" }}),
+                json!({"amount": CHAINED, "currency": "usd", "capture_method": capture_method}),
             )
             .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        let pay = r.body["id"].as_str().unwrap().to_owned();
         let mut ops = vec![Op {
             key: format!("confirm-{c}"),
             path: format!("/v1/payments/{pay}/confirm"),

@@ -16,7 +16,7 @@ async fn past_the_burst_a_method_answers_429_until_its_bucket_refills() {
     // Six requests at once: the bucket holds five tokens and refills one
     // every 5 s (slow, so that a loaded machine still sends all six before
     // the first refill): exactly one of them is throttled.
-    let replies = futures::future::join_all((0..6).map(|_| api.get(&m.test_key, "/v1/payments"))).await;
+    let replies = futures::future::join_all((0..6).map(|_| api.list_payments(&m.test_key, ""))).await;
     let ok = replies.iter().filter(|r| r.status == 200).count();
     let throttled: Vec<&Reply> = replies.iter().filter(|r| r.status == 429).collect();
     assert_eq!((ok, throttled.len()), (5, 1), "{replies:#?}");
@@ -29,14 +29,14 @@ async fn past_the_burst_a_method_answers_429_until_its_bucket_refills() {
     assert!(r.headers.contains_key("request-id"), "{:?}", r.headers);
 
     // Each method has a bucket of its own.
-    let other = api.get(&m.test_key, "/v1/customers").await;
+    let other = api.list_customers(&m.test_key, "").await;
     assert_eq!(other.status, 200, "{}", other.text);
 
     // The bucket refills: poll until the method answers again (about 5 s
     // at 0.2 requests/s); every answer meanwhile is the same 429.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let r = api.get(&m.test_key, "/v1/payments").await;
+        let r = api.list_payments(&m.test_key, "").await;
         if r.status == 200 {
             break;
         }
@@ -58,11 +58,7 @@ async fn past_the_burst_a_method_answers_429_until_its_bucket_refills() {
 async fn the_template_limits_apply_by_default() {
     let api = TestApi::spawn_throttled(Throttling::Template).await;
     let started = Instant::now();
-    let replies = futures::future::join_all((0..400).map(|_| async {
-        let res = api.http.get(api.url("/v1/payments")).send().await.expect("request");
-        Reply::from(res).await
-    }))
-    .await;
+    let replies = futures::future::join_all((0..400).map(|_| api.send(api.http.get(api.url("/v1/payments"))))).await;
     let elapsed = started.elapsed().as_secs_f64();
     let admitted = replies.iter().filter(|r| r.status == 401).count();
     let throttled = replies.iter().filter(|r| r.status == 429).count();

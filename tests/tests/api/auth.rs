@@ -5,28 +5,22 @@
 use std::collections::HashSet;
 
 use base64::Engine;
-use paynectra_tests::{Reply, TestApi};
+use paynectra_tests::TestApi;
 use serde_json::json;
-
-use crate::helpers::{assert_request_id, id};
 
 #[tokio::test]
 async fn modes_and_accounts_are_isolated() {
-    let api = TestApi::spawn().await;
-    let a = api.merchant("A").await;
-    let b = api.merchant("B").await;
+    let (api, [a, b]) = TestApi::with_merchants(["A", "B"]).await;
 
-    let cus = id(&api
-        .post(&a.test_key, "/v1/customers", json!({"name": "A's customer"}))
-        .await);
-    let pay = id(&api
-        .post(&a.test_key, "/v1/payments", json!({"amount": 1000, "currency": "eur"}))
-        .await);
-    let live = api
-        .post(&a.live_key, "/v1/payments", json!({"amount": 1000, "currency": "eur"}))
-        .await;
+    let eur = json!({"amount": 1000, "currency": "eur"});
+    let cus = api
+        .create_customer(&a.test_key, json!({"name": "A's customer"}))
+        .await
+        .id();
+    let pay = api.create_payment(&a.test_key, eur.clone()).await.id();
+    let live = api.create_payment(&a.live_key, eur).await;
     assert_eq!(live.body["livemode"], true);
-    let live_pay = id(&live);
+    let live_pay = live.id();
 
     // Another account, or the other mode, sees a 404 exactly like an unknown id.
     for (key, path) in [
@@ -52,47 +46,33 @@ async fn modes_and_accounts_are_isolated() {
     assert_eq!(unknown.error(404).0.as_deref(), Some("resource_missing"));
 
     // Nor can it pay with another account's customer, or the other mode's.
+    let for_cus = json!({"amount": 1000, "currency": "eur", "customer_id": cus});
     for key in [&b.test_key, &a.live_key] {
-        let r = api
-            .post(
-                key,
-                "/v1/payments",
-                json!({"amount": 1000, "currency": "eur", "customer_id": cus}),
-            )
-            .await;
+        let r = api.create_payment(key, for_cus.clone()).await;
         assert_eq!(
             r.error(400),
             (Some("resource_missing".into()), Some("customer_id".into()))
         );
     }
-    let own = api
-        .post(
-            &a.test_key,
-            "/v1/payments",
-            json!({"amount": 1000, "currency": "eur", "customer_id": cus}),
-        )
-        .await;
+    let own = api.create_payment(&a.test_key, for_cus).await;
     assert_eq!(own.status, 200);
 }
 
 #[tokio::test]
 async fn authentication() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Auth").await;
+    let (api, [m]) = TestApi::with_merchants(["Auth"]).await;
     let path = "/v1/payments/pay_0000000000000000000000000000000a";
 
     // Bearer and Basic (key as user name, empty password) both work.
     assert_eq!(api.get(&m.test_key, path).await.status, 404);
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:", m.test_key));
-    let r = Reply::from(
-        api.http
-            .get(api.url(path))
-            .header("Authorization", format!("Basic {basic}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = api
+        .send(
+            api.http
+                .get(api.url(path))
+                .header("Authorization", format!("Basic {basic}")),
+        )
+        .await;
     assert_eq!(r.status, 404, "{}", r.text);
 
     let refused = |header: Option<String>| {
@@ -100,7 +80,7 @@ async fn authentication() {
         if let Some(h) = header {
             req = req.header("Authorization", h);
         }
-        async move { Reply::from(req.send().await.unwrap()).await }
+        api.send(req)
     };
     let with_password = base64::engine::general_purpose::STANDARD.encode(format!("{}:secret", m.test_key));
     let mut bodies = HashSet::new();
@@ -118,7 +98,7 @@ async fn authentication() {
     ] {
         let r = refused(header.clone()).await;
         assert_eq!(r.error(401).0.as_deref(), Some("api_key_invalid"), "{header:?}");
-        assert_request_id(&r);
+        r.assert_request_id();
         assert!(!r.text.contains(&m.test_key[8..]), "the key is never echoed");
         bodies.insert(r.text.clone());
     }

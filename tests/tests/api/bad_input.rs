@@ -3,7 +3,7 @@
 //! and the table is exactly as it was, compared item by item before and
 //! after), unknown routes and oversized bodies.
 
-use paynectra_tests::{Reply, TestApi};
+use paynectra_tests::TestApi;
 use serde_json::json;
 
 /// Every item in the table, sorted (tests only: a Scan).
@@ -30,12 +30,11 @@ async fn dump(api: &TestApi) -> Vec<String> {
 
 #[tokio::test]
 async fn hostile_bodies_get_4xx_and_change_nothing() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Hostile").await;
+    let (api, [m]) = TestApi::with_merchants(["Hostile"]).await;
     let cus = api
-        .post(&m.test_key, "/v1/customers", json!({"email": "x@example.com"}))
-        .await;
-    let cus = cus.body["id"].as_str().unwrap().to_owned();
+        .create_customer(&m.test_key, json!({"email": "x@example.com"}))
+        .await
+        .id();
     let pay = api.captured_payment(&m, paynectra::domain::Mode::Test, 1000).await;
     let before = dump(&api).await;
 
@@ -82,16 +81,7 @@ async fn hostile_bodies_get_4xx_and_change_nothing() {
     let mut checked = 0;
     for path in &endpoints {
         for (body, content_type) in &bodies {
-            let res = api
-                .http
-                .post(api.url(path))
-                .bearer_auth(&m.test_key)
-                .header("Content-Type", *content_type)
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap();
-            let r = Reply::from(res).await;
+            let r = api.post_raw(&m.test_key, path, content_type, body.clone()).await;
             assert!(
                 (400..500).contains(&r.status),
                 "{path} with {:?}: {} {}",
@@ -109,8 +99,7 @@ async fn hostile_bodies_get_4xx_and_change_nothing() {
 
 #[tokio::test]
 async fn gateway_level_errors() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Gateway").await;
+    let (api, [m]) = TestApi::with_merchants(["Gateway"]).await;
     for (method, path) in [
         ("GET", "/v1/nope"),
         ("DELETE", "/v1/payments"),
@@ -118,30 +107,12 @@ async fn gateway_level_errors() {
         ("PATCH", "/v1/customers/cus_1"),
         ("GET", "/"),
     ] {
-        let r = Reply::from(
-            api.http
-                .request(method.parse().unwrap(), api.url(path))
-                .bearer_auth(&m.test_key)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let r = api.send(api.request(method.parse().unwrap(), &m.test_key, path)).await;
         assert_eq!(r.error(404).0.as_deref(), Some("url_unrecognized"), "{method} {path}");
-        crate::helpers::assert_request_id(&r);
+        r.assert_request_id();
     }
     // Bodies over API Gateway's 10 MB limit are refused before any parsing.
     let big = vec![b' '; paynectra_local::MAX_BODY_BYTES + 1];
-    let r = Reply::from(
-        api.http
-            .post(api.url("/v1/payments"))
-            .bearer_auth(&m.test_key)
-            .header("Content-Type", "application/json")
-            .body(big)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = api.post_raw(&m.test_key, "/v1/payments", "application/json", big).await;
     assert_eq!(r.error(413).0.as_deref(), Some("request_too_large"));
 }

@@ -1,24 +1,17 @@
 //! The customer resource over HTTP: list, update, delete, and what deletion
 //! means for payments.
 
-use paynectra_tests::TestApi;
+use paynectra_tests::{Reply, TestApi};
 use serde_json::{json, Value};
 
-fn ids(r: &paynectra_tests::Reply) -> Vec<String> {
+fn ids(r: &Reply) -> Vec<String> {
     assert_eq!(r.status, 200, "{}", r.text);
-    r.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .collect()
+    r.ids()
 }
 
 #[tokio::test]
 async fn list_customers_with_cursors_and_email() {
-    let api = TestApi::spawn().await;
-    let a = api.merchant("A").await;
-    let b = api.merchant("B").await;
+    let (api, [a, b]) = TestApi::with_merchants(["A", "B"]).await;
     let mut made = Vec::new();
     for i in 0..7 {
         let email = if i % 2 == 0 {
@@ -26,26 +19,22 @@ async fn list_customers_with_cursors_and_email() {
         } else {
             format!("c{i}@example.com")
         };
-        let r = api.post(&a.test_key, "/v1/customers", json!({"email": email})).await;
-        made.push(r.body["id"].as_str().unwrap().to_owned());
+        made.push(api.create_customer(&a.test_key, json!({"email": email})).await.id());
     }
-    api.post(&b.test_key, "/v1/customers", json!({"email": "shared@example.com"}))
-        .await;
-    api.post(&a.live_key, "/v1/customers", json!({"email": "shared@example.com"}))
-        .await;
+    for key in [&b.test_key, &a.live_key] {
+        api.create_customer(key, json!({"email": "shared@example.com"})).await;
+    }
     made.reverse();
 
-    let first = api.get(&a.test_key, "/v1/customers?limit=3").await;
+    let first = api.list_customers(&a.test_key, "limit=3").await;
     assert_eq!(first.body["url"], "/v1/customers");
     assert_eq!(ids(&first), made[..3]);
     assert_eq!(first.body["has_more"], true);
     let mut seen = ids(&first);
     loop {
+        let after = seen.last().unwrap();
         let r = api
-            .get(
-                &a.test_key,
-                &format!("/v1/customers?limit=3&starting_after={}", seen.last().unwrap()),
-            )
+            .list_customers(&a.test_key, &format!("limit=3&starting_after={after}"))
             .await;
         seen.extend(ids(&r));
         if r.body["has_more"] != true {
@@ -54,12 +43,12 @@ async fn list_customers_with_cursors_and_email() {
     }
     assert_eq!(seen, made, "every customer once, newest first");
     let back = api
-        .get(&a.test_key, &format!("/v1/customers?limit=3&ending_before={}", made[6]))
+        .list_customers(&a.test_key, &format!("limit=3&ending_before={}", made[6]))
         .await;
     assert_eq!(ids(&back), made[3..6]);
 
     // Email: case-insensitive, this account and mode only.
-    let shared = api.get(&a.test_key, "/v1/customers?email=shared@EXAMPLE.com").await;
+    let shared = api.list_customers(&a.test_key, "email=shared@EXAMPLE.com").await;
     let expected: Vec<String> = made
         .iter()
         .enumerate()
@@ -68,53 +57,45 @@ async fn list_customers_with_cursors_and_email() {
         .collect();
     assert_eq!(ids(&shared), expected);
     assert_eq!(
-        ids(&api.get(&a.test_key, "/v1/customers?email=nobody@example.com").await),
+        ids(&api.list_customers(&a.test_key, "email=nobody@example.com").await),
         Vec::<String>::new()
     );
-    assert_eq!(ids(&api.get(&b.test_key, "/v1/customers").await).len(), 1);
-    assert_eq!(ids(&api.get(&a.live_key, "/v1/customers").await).len(), 1);
+    assert_eq!(ids(&api.list_customers(&b.test_key, "").await).len(), 1);
+    assert_eq!(ids(&api.list_customers(&a.live_key, "").await).len(), 1);
     for (query, param) in [
         ("limit=101", "limit"),
         ("starting_after=pay_1", "starting_after"),
         (
-            &format!(
-                "starting_after={}",
-                ids(&api.get(&b.test_key, "/v1/customers").await)[0]
-            ),
+            &format!("starting_after={}", ids(&api.list_customers(&b.test_key, "").await)[0]),
             "starting_after",
         ),
         ("email=", "email"),
         ("name=x", "name"),
         ("email=a@b.co&email=c@d.co", "email"),
     ] {
-        let r = api.get(&a.test_key, &format!("/v1/customers?{query}")).await;
+        let r = api.list_customers(&a.test_key, query).await;
         assert_eq!(r.error(400).1.as_deref(), Some(param), "{query}");
     }
 }
 
 #[tokio::test]
 async fn update_customers() {
-    let api = TestApi::spawn().await;
-    let a = api.merchant("A").await;
-    let b = api.merchant("B").await;
+    let (api, [a, b]) = TestApi::with_merchants(["A", "B"]).await;
     let created = api
-        .post(
+        .create_customer(
             &a.test_key,
-            "/v1/customers",
             json!({"email": "old@example.com", "name": "Jenny", "phone": "+14155550123", "address": {"city": "Paris", "country": "FR"}, "metadata": {"a": "1", "b": "2"}}),
         )
         .await;
-    let id = created.body["id"].as_str().unwrap().to_owned();
-    let path = format!("/v1/customers/{id}");
+    let id = created.id();
+    let update = |key, body| api.update_customer(key, &id, body);
 
-    let r = api
-        .post(
-            &a.test_key,
-            &path,
-            json!({"email": "new@example.com", "phone": "", "metadata": {"a": "", "c": "3"}}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    let r = update(
+        &a.test_key,
+        json!({"email": "new@example.com", "phone": "", "metadata": {"a": "", "c": "3"}}),
+    )
+    .await
+    .ok();
     assert_eq!(r.body["email"], "new@example.com");
     assert!(r.body["phone"].is_null());
     assert_eq!(r.body["name"], "Jenny", "fields not sent stay");
@@ -122,26 +103,20 @@ async fn update_customers() {
     assert_eq!(r.body["metadata"], json!({"b": "2", "c": "3"}));
     assert_eq!(r.body["created"], created.body["created"]);
     assert_eq!(
-        api.get(&a.test_key, &path).await.body,
+        api.get_customer(&a.test_key, &id).await.body,
         r.body,
         "the update is what a read returns"
     );
     // The email index follows the change.
-    assert!(ids(&api.get(&a.test_key, "/v1/customers?email=old@example.com").await).is_empty());
+    assert!(ids(&api.list_customers(&a.test_key, "email=old@example.com").await).is_empty());
     assert_eq!(
-        ids(&api.get(&a.test_key, "/v1/customers?email=new@example.com").await),
+        ids(&api.list_customers(&a.test_key, "email=new@example.com").await),
         std::slice::from_ref(&id)
     );
 
-    let r = api.post(&a.test_key, &path, json!({"address": ""})).await;
+    let r = update(&a.test_key, json!({"address": ""})).await;
     assert!(r.body["address"].is_null());
-    let r = api
-        .post(
-            &a.test_key,
-            &path,
-            json!({"address": {"line1": "1 Main St", "country": "us"}}),
-        )
-        .await;
+    let r = update(&a.test_key, json!({"address": {"line1": "1 Main St", "country": "us"}})).await;
     assert_eq!(r.body["address"]["country"], "US");
 
     for (body, code, param) in [
@@ -161,41 +136,41 @@ async fn update_customers() {
         (json!({"created": 5}), "parameter_unknown", "created"),
         (json!({"name": 5}), "parameter_invalid", "name"),
     ] {
-        let r = api.post(&a.test_key, &path, body.clone()).await;
+        let r = update(&a.test_key, body.clone()).await;
         assert_eq!(r.error(400), (Some(code.into()), Some(param.into())), "{body}");
     }
-    let many: serde_json::Map<String, serde_json::Value> = (0..49).map(|i| (format!("k{i}"), json!("v"))).collect();
-    let r = api.post(&a.test_key, &path, json!({"metadata": many})).await;
+    let many: serde_json::Map<String, Value> = (0..49).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let r = update(&a.test_key, json!({"metadata": many})).await;
     assert_eq!(r.error(400).1.as_deref(), Some("metadata"), "51 keys after the merge");
 
-    for (key, p) in [
-        (&b.test_key, path.clone()),
-        (&a.live_key, path.clone()),
-        (
-            &a.test_key,
-            "/v1/customers/cus_00000000000000000000000000000000".to_string(),
-        ),
+    for (key, id) in [
+        (&b.test_key, id.as_str()),
+        (&a.live_key, &id),
+        (&a.test_key, "cus_00000000000000000000000000000000"),
     ] {
         assert_eq!(
-            api.post(key, &p, json!({"name": "x"})).await.error(404).0.as_deref(),
+            api.update_customer(key, id, json!({"name": "x"}))
+                .await
+                .error(404)
+                .0
+                .as_deref(),
             Some("resource_missing")
         );
     }
     assert_eq!(
-        api.get(&a.test_key, &path).await.body["name"],
+        api.get_customer(&a.test_key, &id).await.body["name"],
         "Jenny",
         "refused updates changed nothing"
     );
 
     // Concurrent updates of different metadata keys: none is lost.
-    let replies = futures::future::join_all(
-        (0..10).map(|i| api.post(&a.test_key, &path, json!({"metadata": {format!("race{i}"): "x"}}))),
-    )
-    .await;
+    let replies =
+        futures::future::join_all((0..10).map(|i| update(&a.test_key, json!({"metadata": {format!("race{i}"): "x"}}))))
+            .await;
     let ok = replies.iter().filter(|r| r.status == 200).count();
     let retried = replies.iter().filter(|r| r.status == 409).count();
     assert_eq!(ok + retried, 10);
-    let meta = api.get(&a.test_key, &path).await.body["metadata"].clone();
+    let meta = api.get_customer(&a.test_key, &id).await.body["metadata"].clone();
     for (i, r) in replies.iter().enumerate() {
         assert_eq!(
             meta.get(format!("race{i}")).is_some(),
@@ -208,75 +183,49 @@ async fn update_customers() {
 
 #[tokio::test]
 async fn delete_customers() {
-    let api = TestApi::spawn().await;
-    let a = api.merchant("A").await;
-    let b = api.merchant("B").await;
+    let (api, [a, b]) = TestApi::with_merchants(["A", "B"]).await;
     let cus = api
-        .post(&a.test_key, "/v1/customers", json!({"email": "gone@example.com"}))
+        .create_customer(&a.test_key, json!({"email": "gone@example.com"}))
         .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let pay = api
-        .post(
-            &a.test_key,
-            "/v1/payments",
-            json!({"amount": 1000, "currency": "usd", "customer_id": cus}),
-        )
-        .await;
-    let pay = pay.body["id"].as_str().unwrap().to_owned();
-    let path = format!("/v1/customers/{cus}");
-    let delete = |key: String, path: String| {
-        let req = api.http.delete(api.url(&path)).bearer_auth(key);
-        async move { paynectra_tests::Reply::from(req.send().await.unwrap()).await }
-    };
+        .id();
+    let for_cus = json!({"amount": 1000, "currency": "usd", "customer_id": cus});
+    let pay = api.create_payment(&a.test_key, for_cus.clone()).await.id();
+    let missing = |r: Reply| r.error(404).0;
 
     for key in [&b.test_key, &a.live_key] {
         assert_eq!(
-            delete(key.clone(), path.clone()).await.error(404).0.as_deref(),
+            missing(api.delete_customer(key, &cus).await).as_deref(),
             Some("resource_missing")
         );
     }
-    let r = delete(a.test_key.clone(), path.clone()).await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    let r = api.delete_customer(&a.test_key, &cus).await.ok();
     assert_eq!(r.body, json!({"id": cus, "object": "customer", "deleted": true}));
     assert_eq!(
-        api.get(&a.test_key, &path).await.body,
+        api.get_customer(&a.test_key, &cus).await.body,
         r.body,
         "retrieving a deleted customer shows the stub"
     );
     assert_eq!(
-        delete(a.test_key.clone(), path.clone()).await.error(404).0.as_deref(),
+        missing(api.delete_customer(&a.test_key, &cus).await).as_deref(),
         Some("resource_missing")
     );
     assert_eq!(
-        api.post(&a.test_key, &path, json!({"name": "x"}))
-            .await
-            .error(404)
-            .0
-            .as_deref(),
+        missing(api.update_customer(&a.test_key, &cus, json!({"name": "x"})).await).as_deref(),
         Some("resource_missing")
     );
-    assert!(ids(&api.get(&a.test_key, "/v1/customers").await).is_empty());
-    assert!(ids(&api.get(&a.test_key, "/v1/customers?email=gone@example.com").await).is_empty());
+    assert!(ids(&api.list_customers(&a.test_key, "").await).is_empty());
+    assert!(ids(&api.list_customers(&a.test_key, "email=gone@example.com").await).is_empty());
 
     // Its payments keep their customer_id; new payments for it are refused.
     assert_eq!(
-        api.get(&a.test_key, &format!("/v1/payments/{pay}")).await.body["customer_id"],
+        api.get_payment(&a.test_key, &pay).await.body["customer_id"],
         cus.as_str()
     );
     assert_eq!(
-        ids(&api.get(&a.test_key, &format!("/v1/payments?customer={cus}")).await),
+        ids(&api.list_payments(&a.test_key, &format!("customer={cus}")).await),
         [pay]
     );
-    let r = api
-        .post(
-            &a.test_key,
-            "/v1/payments",
-            json!({"amount": 1000, "currency": "usd", "customer_id": cus}),
-        )
-        .await;
+    let r = api.create_payment(&a.test_key, for_cus).await;
     assert_eq!(
         r.error(400),
         (Some("resource_missing".into()), Some("customer_id".into()))
@@ -285,8 +234,7 @@ async fn delete_customers() {
 
 #[tokio::test]
 async fn customer_bad_input_is_400_naming_the_param_and_writes_nothing() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Bad customers").await;
+    let (api, [m]) = TestApi::with_merchants(["Bad customers"]).await;
     let items = api.item_count().await;
     let cases: Vec<(Value, &str, &str)> = vec![
         (json!({"email": "not-an-email"}), "email_invalid", "email"),
@@ -340,7 +288,7 @@ async fn customer_bad_input_is_400_naming_the_param_and_writes_nothing() {
         (json!({"description": "hi"}), "parameter_unknown", "description"),
     ];
     for (body, code, param) in cases {
-        let r = api.post(&m.test_key, "/v1/customers", body.clone()).await;
+        let r = api.create_customer(&m.test_key, body.clone()).await;
         assert_eq!(r.error(400), (Some(code.to_owned()), Some(param.to_owned())), "{body}");
     }
     assert_eq!(api.item_count().await, items, "nothing was written");

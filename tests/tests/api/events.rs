@@ -1,7 +1,7 @@
 //! Events over HTTP: one per state change, written with the change, listed
 //! and filtered, tenant-scoped, gone after 30 days.
 
-use paynectra::domain::{Event, EventRequest, EventType, Mode, Tenant};
+use paynectra::domain::{Event, EventRequest, EventType, Mode};
 use paynectra_tests::{Reply, TestApi};
 use serde_json::json;
 
@@ -17,83 +17,39 @@ fn types(r: &Reply) -> Vec<String> {
 
 #[tokio::test]
 async fn every_change_records_its_event() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Events").await;
-    let cus = api
-        .post(
-            &m.test_key,
-            "/v1/customers",
-            json!({"name": "Jenny", "metadata": {"a": "1"}}),
-        )
-        .await;
-    let cus_id = cus.body["id"].as_str().unwrap().to_owned();
-    api.post(
-        &m.test_key,
-        &format!("/v1/customers/{cus_id}"),
-        json!({"name": "Jenny Rosen", "metadata": {"a": ""}}),
-    )
-    .await;
-    let card = api
-        .post(
-            &m.test_key,
-            "/v1/payment_methods",
-            json!({"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}}),
-        )
-        .await;
-    let pm = card.body["id"].as_str().unwrap().to_owned();
-    let created = Reply::from(
-        api.http
-            .post(api.url("/v1/payments"))
-            .bearer_auth(&m.test_key)
-            .header("Idempotency-Key", "order-42")
-            .json(&json!({"amount": 1000, "currency": "usd", "capture_method": "manual"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let pay = created.body["id"].as_str().unwrap().to_owned();
-    api.post(
-        &m.test_key,
-        &format!("/v1/payments/{pay}/confirm"),
-        json!({"payment_method": pm}),
-    )
-    .await;
-    api.post(&m.test_key, &format!("/v1/payments/{pay}/capture"), json!({}))
-        .await;
-    api.post(&m.test_key, "/v1/refunds", json!({"payment_id": pay, "amount": 100}))
-        .await;
-    let (declined, _) = {
-        let r = api
-            .post(&m.test_key, "/v1/payments", json!({"amount": 1000, "currency": "usd"}))
-            .await;
-        (r.body["id"].as_str().unwrap().to_owned(), r)
-    };
-    let bad = api
-        .post(
-            &m.test_key,
-            "/v1/payment_methods",
-            json!({"card": {"number": "4000000000000002", "exp_month": 12, "exp_year": 2034, "cvc": "123"}}),
-        )
-        .await;
-    api.post(
-        &m.test_key,
-        &format!("/v1/payments/{declined}/confirm"),
-        json!({"payment_method": bad.body["id"]}),
-    )
-    .await;
-    api.post(&m.test_key, &format!("/v1/payments/{declined}/cancel"), json!({}))
-        .await;
-    let del = api
-        .http
-        .delete(api.url(&format!("/v1/customers/{cus_id}")))
-        .bearer_auth(&m.test_key)
-        .send()
+    let (api, [m]) = TestApi::with_merchants(["Events"]).await;
+    let key = &m.test_key;
+    let card = |number| json!({"card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}});
+    let cus_id = api
+        .create_customer(key, json!({"name": "Jenny", "metadata": {"a": "1"}}))
         .await
-        .unwrap();
-    assert_eq!(del.status(), 200);
+        .id();
+    api.update_customer(key, &cus_id, json!({"name": "Jenny Rosen", "metadata": {"a": ""}}))
+        .await;
+    let pm = api.create_payment_method(key, card("4242424242424242")).await.id();
+    let created = api
+        .post_idempotent(
+            key,
+            "/v1/payments",
+            "order-42",
+            json!({"amount": 1000, "currency": "usd", "capture_method": "manual"}),
+        )
+        .await;
+    let pay = created.id();
+    api.confirm(key, &pay, &pm).await;
+    api.capture(key, &pay, json!({})).await;
+    api.refund(key, json!({"payment_id": pay, "amount": 100})).await;
+    let declined = api
+        .create_payment(key, json!({"amount": 1000, "currency": "usd"}))
+        .await
+        .id();
+    let bad = api.create_payment_method(key, card("4000000000000002")).await;
+    api.confirm_with(key, &declined, json!({"payment_method": bad.body["id"]}))
+        .await;
+    api.cancel(key, &declined, json!({})).await;
+    assert_eq!(api.delete_customer(key, &cus_id).await.status, 200);
 
-    let all = api.get(&m.test_key, "/v1/events?limit=100").await;
+    let all = api.list_events(key, "limit=100").await;
     assert_eq!(
         types(&all),
         [
@@ -110,7 +66,7 @@ async fn every_change_records_its_event() {
         ],
         "newest first, one per change"
     );
-    let events = all.body["data"].as_array().unwrap();
+    let events = all.data();
     let updated = &events[8];
     assert_eq!(updated["data"]["object"]["name"], "Jenny Rosen");
     assert_eq!(
@@ -135,7 +91,7 @@ async fn every_change_records_its_event() {
 
     // Retrieve one; filter by type and by group.
     let id = events[4]["id"].as_str().unwrap();
-    let mut one = api.get(&m.test_key, &format!("/v1/events/{id}")).await.body;
+    let mut one = api.get_event(key, id).await.body;
     assert_eq!(
         one.as_object_mut().unwrap().remove("deliveries"),
         Some(json!([])),
@@ -143,14 +99,14 @@ async fn every_change_records_its_event() {
     );
     assert_eq!(one, events[4]);
     assert_eq!(
-        types(&api.get(&m.test_key, "/v1/events?type=payment.created").await),
+        types(&api.list_events(key, "type=payment.created").await),
         ["payment.created", "payment.created"]
     );
     assert_eq!(
-        types(&api.get(&m.test_key, "/v1/events?type=customer.*").await),
+        types(&api.list_events(key, "type=customer.*").await),
         ["customer.deleted", "customer.updated", "customer.created"]
     );
-    let page = api.get(&m.test_key, "/v1/events?type=payment.*&limit=2").await;
+    let page = api.list_events(key, "type=payment.*&limit=2").await;
     assert_eq!(types(&page), ["payment.cancelled", "payment.failed"]);
     assert_eq!(page.body["has_more"], true);
     for (query, param) in [
@@ -160,11 +116,7 @@ async fn every_change_records_its_event() {
         ("starting_after=pay_1", "starting_after"),
     ] {
         assert_eq!(
-            api.get(&m.test_key, &format!("/v1/events?{query}"))
-                .await
-                .error(400)
-                .1
-                .as_deref(),
+            api.list_events(key, query).await.error(400).1.as_deref(),
             Some(param),
             "{query}"
         );
@@ -173,25 +125,20 @@ async fn every_change_records_its_event() {
 
 #[tokio::test]
 async fn events_are_per_tenant_and_kept_thirty_days() {
-    let api = TestApi::spawn().await;
-    let a = api.merchant("A").await;
-    let b = api.merchant("B").await;
-    api.post(&a.test_key, "/v1/customers", json!({})).await;
-    let mine = api.get(&a.test_key, "/v1/events").await;
+    let (api, [a, b]) = TestApi::with_merchants(["A", "B"]).await;
+    api.create_customer(&a.test_key, json!({})).await;
+    let mine = api.list_events(&a.test_key, "").await;
     let id = mine.body["data"][0]["id"].as_str().unwrap().to_owned();
     for key in [&b.test_key, &a.live_key] {
-        assert!(types(&api.get(key, "/v1/events").await).is_empty());
+        assert!(types(&api.list_events(key, "").await).is_empty());
         assert_eq!(
-            api.get(key, &format!("/v1/events/{id}")).await.error(404).0.as_deref(),
+            api.get_event(key, &id).await.error(404).0.as_deref(),
             Some("resource_missing")
         );
     }
 
     // An event past its 30 days is gone, even before DynamoDB's TTL deletes it.
-    let tenant = Tenant {
-        account_id: a.account_id.parse().unwrap(),
-        mode: Mode::Test,
-    };
+    let tenant = a.tenant(Mode::Test);
     let old = Event::new(
         EventType::CustomerCreated,
         Mode::Test,
@@ -207,12 +154,9 @@ async fn events_are_per_tenant_and_kept_thirty_days() {
         .insert_customer(&tenant, &customer, paynectra::store::Writes::new(&old, None))
         .await
         .unwrap();
+    assert_eq!(api.get_event(&a.test_key, &old.id.to_string()).await.status, 404);
     assert_eq!(
-        api.get(&a.test_key, &format!("/v1/events/{}", old.id)).await.status,
-        404
-    );
-    assert_eq!(
-        types(&api.get(&a.test_key, "/v1/events").await).len(),
+        types(&api.list_events(&a.test_key, "").await).len(),
         1,
         "only the recent one is listed"
     );

@@ -3,7 +3,7 @@
 
 use lambda_http::{request::from_str, Body, Request};
 use paynectra::{
-    domain::{Account, AccountId, ApiKey, Customer, Mode, NewCustomer, Payment, SecretKey, Tenant},
+    domain::{Account, AccountId, ApiKey, Customer, Mode, NewCustomer, NewPayment, Payment, SecretKey, Tenant},
     http::wire::CreatePaymentRequest,
 };
 use paynectra_functions::{
@@ -46,6 +46,33 @@ fn request_id(res: &lambda_http::Response<Body>) -> &str {
     res.headers()["request-id"].to_str().unwrap()
 }
 
+/// The id the payment fixtures name.
+const FIXTURE_PAYMENT: &str = "pay_0fixture000000000000000000000001";
+
+/// The payment `events/create_payment.json` asks for, parsed as the
+/// function parses its body.
+fn fixture_new_payment() -> NewPayment {
+    let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
+    let dto: CreatePaymentRequest = serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
+    dto.try_into().unwrap()
+}
+
+/// [`fixture_new_payment`] as stored under the fixtures' payment id.
+fn fixture_pending_payment() -> Payment {
+    Payment {
+        id: FIXTURE_PAYMENT.parse().unwrap(),
+        ..Payment::create(fixture_new_payment(), Mode::Test, 1_795_521_600)
+    }
+}
+
+/// Stores `payment` in the fixtures' account, as it is (no event).
+async fn store_payment(app: &paynectra::service::App, payment: &Payment) {
+    app.store
+        .insert_payment(&tenant(), payment, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn create_payment_fixture() {
     let app = fresh_app().await;
@@ -68,20 +95,11 @@ async fn get_payment_fixture() {
     let res = get_payment::handler(app, request("get_payment")).await.unwrap();
     assert_eq!(res.status(), 404, "not there yet");
 
-    let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
-    let dto: CreatePaymentRequest = serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
-    let payment = Payment {
-        id: "pay_0fixture000000000000000000000001".parse().unwrap(),
-        ..Payment::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
-    };
-    app.store
-        .insert_payment(&tenant(), &payment, paynectra::store::Writes::NONE)
-        .await
-        .unwrap();
+    store_payment(app, &fixture_pending_payment()).await;
     let res = get_payment::handler(app, request("get_payment")).await.unwrap();
     assert_eq!(res.status(), 200);
     let body = json_body(&res);
-    assert_eq!(body["id"], "pay_0fixture000000000000000000000001");
+    assert_eq!(body["id"], FIXTURE_PAYMENT);
     assert_eq!(body["created"], 1_795_521_600);
 }
 
@@ -171,17 +189,8 @@ async fn run(name: &str, app: &'static paynectra::service::App, req: Request) ->
 
 /// A captured payment with the fixtures' payment id.
 async fn fixture_payment(app: &paynectra::service::App) -> Payment {
-    let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
-    let dto: CreatePaymentRequest = serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
-    let payment = Payment {
-        id: "pay_0fixture000000000000000000000001".parse().unwrap(),
-        ..Payment::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
-    }
-    .captured();
-    app.store
-        .insert_payment(&tenant(), &payment, paynectra::store::Writes::NONE)
-        .await
-        .unwrap();
+    let payment = fixture_pending_payment().captured();
+    store_payment(app, &payment).await;
     payment
 }
 
@@ -217,7 +226,7 @@ async fn refund_fixtures() {
     assert_eq!(refund["reason"], "customer_request");
     let payment = app
         .store
-        .get_payment(&tenant(), &"pay_0fixture000000000000000000000001".parse().unwrap())
+        .get_payment(&tenant(), &FIXTURE_PAYMENT.parse().unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -342,18 +351,13 @@ async fn payment_method_fixtures() {
 async fn lifecycle_fixtures() {
     let app = fresh_app().await;
     fixture_payment_method(app).await;
-    let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
-    let dto: CreatePaymentRequest = serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
-    let mut new: paynectra::domain::NewPayment = dto.try_into().unwrap();
+    let mut new = fixture_new_payment();
     new.capture_method = paynectra::domain::CaptureMethod::Manual;
     let payment = Payment {
-        id: "pay_0fixture000000000000000000000001".parse().unwrap(),
+        id: FIXTURE_PAYMENT.parse().unwrap(),
         ..Payment::create(new, Mode::Test, 1_795_521_600)
     };
-    app.store
-        .insert_payment(&tenant(), &payment, paynectra::store::Writes::NONE)
-        .await
-        .unwrap();
+    store_payment(app, &payment).await;
 
     let res = run("confirm_payment", app, request("confirm_payment")).await;
     assert_eq!(res.status(), 200, "{:?}", res.body());
@@ -471,17 +475,11 @@ async fn hosted_page_fixture() {
         .create_account(&account, &[ApiKey::new(account.id.clone(), &pk, 0)])
         .await
         .unwrap();
-    let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
-    let dto: CreatePaymentRequest = serde_json::from_str(raw["body"].as_str().unwrap()).unwrap();
     let payment = Payment {
-        id: "pay_0fixture000000000000000000000001".parse().unwrap(),
-        client_secret: "pay_0fixture000000000000000000000001_secret_0fixture".into(),
-        ..Payment::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
+        client_secret: format!("{FIXTURE_PAYMENT}_secret_0fixture"),
+        ..fixture_pending_payment()
     };
-    app.store
-        .insert_payment(&tenant(), &payment, paynectra::store::Writes::NONE)
-        .await
-        .unwrap();
+    store_payment(app, &payment).await;
     let res = hosted_page::handler(app, request("hosted_page")).await.unwrap();
     assert_eq!(res.status(), 200);
     let Body::Text(html) = res.body() else { panic!("html") };
@@ -569,14 +567,8 @@ async fn authorizer_fixture_allows_an_active_key_and_denies_others() {
 #[tokio::test]
 async fn list_payments_fixture() {
     let app = fresh_app().await;
-    let raw: Value = serde_json::from_str(&fixture("create_payment")).unwrap();
-    let dto = || -> CreatePaymentRequest { serde_json::from_str(raw["body"].as_str().unwrap()).unwrap() };
     for created in [100, 200, 300] {
-        let p = Payment::create(dto().try_into().unwrap(), Mode::Test, created);
-        app.store
-            .insert_payment(&tenant(), &p, paynectra::store::Writes::NONE)
-            .await
-            .unwrap();
+        store_payment(app, &Payment::create(fixture_new_payment(), Mode::Test, created)).await;
     }
     let res = run("list_payments", app, request("list_payments")).await;
     assert_eq!(res.status(), 200, "{:?}", res.body());

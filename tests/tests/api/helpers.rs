@@ -1,16 +1,14 @@
-//! Helpers the modules share.
+//! Request bodies the modules share.
 
-use paynectra_tests::Reply;
+use serde_json::{json, Value};
 
-pub fn id(r: &Reply) -> String {
-    r.body["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id in {}", r.text))
-        .to_owned()
+/// A payment of `amount` cents in usd, captured when it is confirmed.
+pub fn usd(amount: i64) -> Value {
+    json!({"amount": amount, "currency": "usd"})
 }
 
-#[track_caller]
-pub fn assert_request_id(r: &Reply) {
-    let v = r.headers.get("request-id").expect("every response carries Request-Id");
-    assert!(!v.to_str().unwrap().is_empty());
+/// A payment of `amount` cents in usd, held when it is confirmed until it
+/// is captured (`capture_method: manual`).
+pub fn usd_held(amount: i64) -> Value {
+    json!({"amount": amount, "currency": "usd", "capture_method": "manual"})
 }

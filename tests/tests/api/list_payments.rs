@@ -5,17 +5,10 @@
 use std::collections::HashSet;
 
 use paynectra::domain::{CustomerId, ListWindow, Mode, Payment, PaymentFilter, PaymentStatus, Tenant};
-use paynectra_tests::{usd_payment, Merchant, Reply, TestApi};
+use paynectra_tests::{usd_payment, Reply, TestApi};
 use serde_json::json;
 
 const BASE: i64 = 1_790_000_000;
-
-fn tenant(m: &Merchant, mode: Mode) -> Tenant {
-    Tenant {
-        account_id: m.account_id.parse().unwrap(),
-        mode,
-    }
-}
 
 fn payment(mode: Mode, created: i64, customer: Option<&CustomerId>, status: PaymentStatus) -> Payment {
     Payment {
@@ -39,6 +32,19 @@ async fn seed(api: &TestApi, t: &Tenant, payments: Vec<Payment>) -> Vec<Payment>
     payments
 }
 
+/// Stores a customer with this id (so payments can name it).
+async fn seed_customer(api: &TestApi, t: &Tenant, id: &CustomerId) {
+    let customer = paynectra::domain::Customer {
+        id: id.clone(),
+        ..paynectra::domain::Customer::create(Default::default(), Mode::Test, BASE)
+    };
+    api.app
+        .store
+        .insert_customer(t, &customer, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
+}
+
 /// Newest first, ties by id: the list order.
 fn ordered(mut v: Vec<&Payment>) -> Vec<String> {
     v.sort_by(|a, b| (b.created, b.id.as_str()).cmp(&(a.created, a.id.as_str())));
@@ -49,12 +55,7 @@ fn ids(r: &Reply) -> Vec<String> {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["object"], "list");
     assert_eq!(r.body["url"], "/v1/payments");
-    r.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_owned())
-        .collect()
+    r.ids()
 }
 
 fn has_more(r: &Reply) -> bool {
@@ -74,7 +75,7 @@ async fn walk_both_ways(api: &TestApi, key: &str, query: &str, limit: usize, exp
             .map(|c| format!("&starting_after={c}"))
             .unwrap_or_default();
         let r = api
-            .get(key, &format!("/v1/payments?limit={limit}{sep}{query}{after}"))
+            .list_payments(key, &format!("limit={limit}{sep}{query}{after}"))
             .await;
         let page = ids(&r);
         assert!(page.len() <= limit);
@@ -103,10 +104,7 @@ async fn walk_both_ways(api: &TestApi, key: &str, query: &str, limit: usize, exp
     let mut cursor = backward[0].clone();
     loop {
         let r = api
-            .get(
-                key,
-                &format!("/v1/payments?limit={limit}{sep}{query}&ending_before={cursor}"),
-            )
+            .list_payments(key, &format!("limit={limit}{sep}{query}&ending_before={cursor}"))
             .await;
         let page = ids(&r);
         let more = has_more(&r);
@@ -130,21 +128,11 @@ async fn walk_both_ways(api: &TestApi, key: &str, query: &str, limit: usize, exp
 
 #[tokio::test]
 async fn walks_with_every_filter_combination() {
-    let api = TestApi::spawn().await;
-    let a = api.merchant("A").await;
-    let b = api.merchant("B").await;
-    let ta = tenant(&a, Mode::Test);
+    let (api, [a, b]) = TestApi::with_merchants(["A", "B"]).await;
+    let ta = a.tenant(Mode::Test);
     let customers: Vec<CustomerId> = (0..3).map(|_| CustomerId::generate()).collect();
     for c in &customers {
-        let customer = paynectra::domain::Customer {
-            id: c.clone(),
-            ..paynectra::domain::Customer::create(Default::default(), Mode::Test, BASE)
-        };
-        api.app
-            .store
-            .insert_customer(&ta, &customer, paynectra::store::Writes::NONE)
-            .await
-            .unwrap();
+        seed_customer(&api, &ta, c).await;
     }
     // 240 payments, three per second (ties), four customers (one "none"),
     // four statuses, in an order that does not match creation.
@@ -161,22 +149,13 @@ async fn walks_with_every_filter_combination() {
     )
     .await;
     // Noise: another account, and the live mode of the same account.
-    seed(
-        &api,
-        &tenant(&b, Mode::Test),
+    let noise = |mode| {
         (0..40)
-            .map(|i| payment(Mode::Test, BASE + i, None, PaymentStatus::Pending))
-            .collect(),
-    )
-    .await;
-    seed(
-        &api,
-        &tenant(&a, Mode::Live),
-        (0..40)
-            .map(|i| payment(Mode::Live, BASE + i, None, PaymentStatus::Pending))
-            .collect(),
-    )
-    .await;
+            .map(|i| payment(mode, BASE + i, None, PaymentStatus::Pending))
+            .collect()
+    };
+    seed(&api, &b.tenant(Mode::Test), noise(Mode::Test)).await;
+    seed(&api, &a.tenant(Mode::Live), noise(Mode::Live)).await;
 
     let c1 = customers[1].to_string();
     let (lo, hi) = (BASE + 20, BASE + 60);
@@ -225,23 +204,22 @@ async fn walks_with_every_filter_combination() {
     walk_both_ways(&api, &a.test_key, "", 100, &all).await;
 
     // The other account and the other mode list only their own.
-    let r = api.get(&b.test_key, "/v1/payments?limit=100").await;
+    let r = api.list_payments(&b.test_key, "limit=100").await;
     assert_eq!(ids(&r).len(), 40);
-    let r = api.get(&a.live_key, "/v1/payments?limit=100").await;
+    let r = api.list_payments(&a.live_key, "limit=100").await;
     assert_eq!(ids(&r).len(), 40);
-    assert!(r.body["data"].as_array().unwrap().iter().all(|p| p["livemode"] == true));
+    assert!(r.data().iter().all(|p| p["livemode"] == true));
     let mine_ids: HashSet<String> = all.into_iter().collect();
     assert!(ids(&r).iter().all(|id| !mine_ids.contains(id)));
 }
 
 #[tokio::test]
 async fn limits_and_ties() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Limits").await;
+    let (api, [m]) = TestApi::with_merchants(["Limits"]).await;
     // 25 payments created in the same second: the id breaks the tie.
     let tied = seed(
         &api,
-        &tenant(&m, Mode::Test),
+        &m.tenant(Mode::Test),
         (0..25)
             .map(|_| payment(Mode::Test, BASE, None, PaymentStatus::Pending))
             .collect(),
@@ -249,47 +227,31 @@ async fn limits_and_ties() {
     .await;
     let expected = ordered(tied.iter().collect());
 
-    let r = api.get(&m.test_key, "/v1/payments").await;
+    let r = api.list_payments(&m.test_key, "").await;
     assert_eq!(ids(&r), expected[..20], "default limit is 20");
     assert!(has_more(&r));
-    let r = api.get(&m.test_key, "/v1/payments?limit=25").await;
+    let r = api.list_payments(&m.test_key, "limit=25").await;
     assert_eq!(ids(&r), expected);
     assert!(!has_more(&r), "exactly 25 left: no more");
-    let r = api.get(&m.test_key, "/v1/payments?limit=24").await;
+    let r = api.list_payments(&m.test_key, "limit=24").await;
     assert!(has_more(&r));
-    let r = api.get(&m.test_key, "/v1/payments?limit=100").await;
+    let r = api.list_payments(&m.test_key, "limit=100").await;
     assert_eq!(ids(&r).len(), 25);
     walk_both_ways(&api, &m.test_key, "", 4, &expected).await;
 
     for bad in ["0", "101", "-1", "abc", "2.5", ""] {
-        let r = api.get(&m.test_key, &format!("/v1/payments?limit={bad}")).await;
+        let r = api.list_payments(&m.test_key, &format!("limit={bad}")).await;
         assert_eq!(r.error(400).1.as_deref(), Some("limit"), "limit={bad}");
     }
 }
 
 #[tokio::test]
 async fn cursor_and_parameter_errors() {
-    let api = TestApi::spawn().await;
-    let a = api.merchant("A").await;
-    let b = api.merchant("B").await;
-    let pa = seed(
-        &api,
-        &tenant(&a, Mode::Test),
-        vec![payment(Mode::Test, BASE, None, PaymentStatus::Pending)],
-    )
-    .await;
-    let pb = seed(
-        &api,
-        &tenant(&b, Mode::Test),
-        vec![payment(Mode::Test, BASE, None, PaymentStatus::Pending)],
-    )
-    .await;
-    let live = seed(
-        &api,
-        &tenant(&a, Mode::Live),
-        vec![payment(Mode::Live, BASE, None, PaymentStatus::Pending)],
-    )
-    .await;
+    let (api, [a, b]) = TestApi::with_merchants(["A", "B"]).await;
+    let one = |mode| vec![payment(mode, BASE, None, PaymentStatus::Pending)];
+    let pa = seed(&api, &a.tenant(Mode::Test), one(Mode::Test)).await;
+    let pb = seed(&api, &b.tenant(Mode::Test), one(Mode::Test)).await;
+    let live = seed(&api, &a.tenant(Mode::Live), one(Mode::Live)).await;
     let own = &pa[0].id;
 
     for (query, code, param) in [
@@ -348,45 +310,33 @@ async fn cursor_and_parameter_errors() {
         ),
         ("limit=1&limit=2".to_string(), "parameter_repeated", "limit"),
     ] {
-        let r = api.get(&a.test_key, &format!("/v1/payments?{query}")).await;
+        let r = api.list_payments(&a.test_key, &query).await;
         assert_eq!(r.error(400), (Some(code.to_owned()), Some(param.to_owned())), "{query}");
     }
     // A customer filter that names nobody is simply an empty list.
     let r = api
-        .get(
-            &a.test_key,
-            "/v1/payments?customer=cus_00000000000000000000000000000000",
-        )
+        .list_payments(&a.test_key, "customer=cus_00000000000000000000000000000000")
         .await;
     assert!(ids(&r).is_empty() && !has_more(&r));
     // The own cursor works.
-    let r = api
-        .get(&a.test_key, &format!("/v1/payments?starting_after={own}"))
-        .await;
+    let r = api.list_payments(&a.test_key, &format!("starting_after={own}")).await;
     assert!(ids(&r).is_empty());
 }
 
 #[tokio::test]
 async fn a_walk_during_creation_sees_each_existing_payment_once() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Busy").await;
+    let (api, [m]) = TestApi::with_merchants(["Busy"]).await;
     // Created through the API, so new ones land in the same seconds.
     for chunk in 0..6 {
-        futures::future::join_all((0..20).map(|i| {
-            api.post(
-                &m.test_key,
-                "/v1/payments",
-                json!({"amount": 1000 + chunk * 20 + i, "currency": "usd"}),
-            )
-        }))
+        futures::future::join_all(
+            (0..20)
+                .map(|i| api.create_payment(&m.test_key, json!({"amount": 1000 + chunk * 20 + i, "currency": "usd"}))),
+        )
         .await;
     }
-    let snapshot = ids(&api.get(&m.test_key, "/v1/payments?limit=100").await);
+    let snapshot = ids(&api.list_payments(&m.test_key, "limit=100").await);
     let rest = ids(&api
-        .get(
-            &m.test_key,
-            &format!("/v1/payments?limit=100&starting_after={}", snapshot[99]),
-        )
+        .list_payments(&m.test_key, &format!("limit=100&starting_after={}", snapshot[99]))
         .await);
     let expected: Vec<String> = snapshot.into_iter().chain(rest).collect();
     assert_eq!(expected.len(), 120);
@@ -395,11 +345,7 @@ async fn a_walk_during_creation_sees_each_existing_payment_once() {
         let mut created = 0;
         for i in 0..60 {
             let r = api
-                .post(
-                    &m.test_key,
-                    "/v1/payments",
-                    json!({"amount": 5000 + i, "currency": "usd"}),
-                )
+                .create_payment(&m.test_key, json!({"amount": 5000 + i, "currency": "usd"}))
                 .await;
             assert_eq!(r.status, 200);
             created += 1;
@@ -414,7 +360,7 @@ async fn a_walk_during_creation_sees_each_existing_payment_once() {
                 .as_ref()
                 .map(|c| format!("&starting_after={c}"))
                 .unwrap_or_default();
-            let r = api.get(&m.test_key, &format!("/v1/payments?limit=5{after}")).await;
+            let r = api.list_payments(&m.test_key, &format!("limit=5{after}")).await;
             let page = ids(&r);
             if cursor.is_none() {
                 // The first page may already include new payments: they are
@@ -444,22 +390,10 @@ async fn a_walk_during_creation_sees_each_existing_payment_once() {
 /// one Query reading at most limit + 2 items (one GetItem more for a cursor).
 #[tokio::test]
 async fn each_list_reads_about_limit_plus_one_items() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Costs").await;
-    let t = tenant(&m, Mode::Test);
+    let (api, [m]) = TestApi::with_merchants(["Costs"]).await;
+    let t = m.tenant(Mode::Test);
     let customer = CustomerId::generate();
-    api.app
-        .store
-        .insert_customer(
-            &t,
-            &paynectra::domain::Customer {
-                id: customer.clone(),
-                ..paynectra::domain::Customer::create(Default::default(), Mode::Test, BASE)
-            },
-            paynectra::store::Writes::NONE,
-        )
-        .await
-        .unwrap();
+    seed_customer(&api, &t, &customer).await;
     let seeded = seed(
         &api,
         &t,

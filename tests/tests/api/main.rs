@@ -14,6 +14,7 @@ mod helpers;
 mod idempotency;
 mod lifecycle;
 mod list_payments;
+mod payment_methods;
 mod payments;
 mod refunds;
 mod template;

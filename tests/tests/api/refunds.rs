@@ -8,7 +8,7 @@ use paynectra_tests::{Reply, TestApi};
 use serde_json::{json, Value};
 
 async fn refund_all(api: &TestApi, key: &str, bodies: Vec<Value>) -> Vec<Reply> {
-    futures::future::join_all(bodies.into_iter().map(|b| api.post(key, "/v1/refunds", b))).await
+    futures::future::join_all(bodies.into_iter().map(|b| api.refund(key, b))).await
 }
 
 /// After a race: the payment's balance equals what the successful refunds
@@ -33,29 +33,24 @@ async fn check_books(api: &TestApi, key: &str, pay: &str, amount: i64, replies: 
         }
     }
     assert!(succeeded <= amount, "over-refunded: {succeeded} of {amount}");
-    let payment = api.get(key, &format!("/v1/payments/{pay}")).await;
+    let payment = api.get_payment(key, pay).await;
     assert_eq!(payment.body["amount_refunded"], succeeded);
     assert_eq!(payment.body["refunded"], succeeded == amount);
     let mut listed = 0;
     let mut cursor = String::new();
     loop {
         let page = api
-            .get(key, &format!("/v1/refunds?payment_id={pay}&limit=100{cursor}"))
+            .list_refunds(key, &format!("payment_id={pay}&limit=100{cursor}"))
             .await;
         assert_eq!(page.status, 200, "{}", page.text);
-        for r in page.body["data"].as_array().unwrap() {
+        for r in page.data() {
             assert_eq!(r["payment_id"], pay);
             listed += r["amount"].as_i64().unwrap();
         }
         if page.body["has_more"] != true {
             break;
         }
-        cursor = format!(
-            "&starting_after={}",
-            page.body["data"].as_array().unwrap().last().unwrap()["id"]
-                .as_str()
-                .unwrap()
-        );
+        cursor = format!("&starting_after={}", page.ids().last().unwrap());
     }
     assert_eq!(
         listed, succeeded,
@@ -66,8 +61,7 @@ async fn check_books(api: &TestApi, key: &str, pay: &str, amount: i64, replies: 
 
 #[tokio::test]
 async fn fifty_concurrent_refunds_of_ten_against_two_hundred() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Race").await;
+    let (api, [m]) = TestApi::with_merchants(["Race"]).await;
     let pay = api.captured_payment(&m, Mode::Test, 200).await;
     let replies = refund_all(
         &api,
@@ -83,8 +77,7 @@ async fn fifty_concurrent_refunds_of_ten_against_two_hundred() {
 
 #[tokio::test]
 async fn concurrent_refunds_of_mixed_amounts() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Mixed").await;
+    let (api, [m]) = TestApi::with_merchants(["Mixed"]).await;
     let pay = api.captured_payment(&m, Mode::Test, 1000).await;
     let amounts: Vec<i64> = (0..40).map(|i| [7, 13, 50, 100, 250, 1, 99, 333][i % 8]).collect();
     let replies = refund_all(
@@ -108,8 +101,7 @@ async fn concurrent_refunds_of_mixed_amounts() {
 
 #[tokio::test]
 async fn the_full_refund_default_racing_partial_refunds() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Default").await;
+    let (api, [m]) = TestApi::with_merchants(["Default"]).await;
     let pay = api.captured_payment(&m, Mode::Test, 500).await;
     let bodies: Vec<Value> = (0..30)
         .map(|i| {
@@ -130,21 +122,17 @@ async fn the_full_refund_default_racing_partial_refunds() {
 
 #[tokio::test]
 async fn refund_errors_and_tenancy() {
-    let api = TestApi::spawn().await;
-    let a = api.merchant("A").await;
-    let b = api.merchant("B").await;
+    let (api, [a, b]) = TestApi::with_merchants(["A", "B"]).await;
     let pay = api.captured_payment(&a, Mode::Test, 1000).await;
     let live_pay = api.captured_payment(&a, Mode::Live, 1000).await;
     let b_pay = api.captured_payment(&b, Mode::Test, 1000).await;
     let pending = api
-        .post(&a.test_key, "/v1/payments", json!({"amount": 1000, "currency": "usd"}))
-        .await;
-    let pending = pending.body["id"].as_str().unwrap().to_owned();
+        .create_payment(&a.test_key, json!({"amount": 1000, "currency": "usd"}))
+        .await
+        .id();
     let items = api.item_count().await;
 
-    let r = api
-        .post(&a.test_key, "/v1/refunds", json!({"payment_id": pending}))
-        .await;
+    let r = api.refund(&a.test_key, json!({"payment_id": pending})).await;
     assert_eq!(
         r.error(400),
         (Some("payment_unexpected_state".into()), Some("payment_id".into()))
@@ -155,7 +143,7 @@ async fn refund_errors_and_tenancy() {
         &"pay_00000000000000000000000000000000".to_string(),
         &"cus_123".to_string(),
     ] {
-        let r = api.post(&a.test_key, "/v1/refunds", json!({"payment_id": other})).await;
+        let r = api.refund(&a.test_key, json!({"payment_id": other})).await;
         assert_eq!(
             r.error(404),
             (Some("resource_missing".into()), Some("payment_id".into())),
@@ -163,7 +151,7 @@ async fn refund_errors_and_tenancy() {
         );
     }
     let r = api
-        .post(&a.test_key, "/v1/refunds", json!({"payment_id": pay, "amount": 1001}))
+        .refund(&a.test_key, json!({"payment_id": pay, "amount": 1001}))
         .await;
     assert_eq!(r.error(400), (Some("amount_too_large".into()), Some("amount".into())));
     let message = r.body["error"]["message"].as_str().unwrap();
@@ -210,20 +198,19 @@ async fn refund_errors_and_tenancy() {
         ),
         (json!({"payment_id": 42}), "parameter_invalid", "payment_id"),
     ] {
-        let r = api.post(&a.test_key, "/v1/refunds", body.clone()).await;
+        let r = api.refund(&a.test_key, body.clone()).await;
         assert_eq!(r.error(400), (Some(code.into()), Some(param.into())), "{body}");
     }
     assert_eq!(api.item_count().await, items, "refused refunds wrote nothing");
 
     // A partial refund, then the rest by default, then nothing is left.
     let first = api
-        .post(
+        .refund(
             &a.test_key,
-            "/v1/refunds",
             json!({"payment_id": pay, "amount": 400, "reason": "duplicate", "metadata": {"ticket": "T-1"}}),
         )
-        .await;
-    assert_eq!(first.status, 200, "{}", first.text);
+        .await
+        .ok();
     let f = &first.body;
     assert!(f["id"].as_str().unwrap().starts_with("re_"));
     assert_eq!(
@@ -235,11 +222,11 @@ async fn refund_errors_and_tenancy() {
         (Some("duplicate"), Some("succeeded"), Some(false))
     );
     assert_eq!(f["metadata"], json!({"ticket": "T-1"}));
-    let rest = api.post(&a.test_key, "/v1/refunds", json!({"payment_id": pay})).await;
+    let rest = api.refund(&a.test_key, json!({"payment_id": pay})).await;
     assert_eq!(rest.body["amount"], 600);
-    let again = api.post(&a.test_key, "/v1/refunds", json!({"payment_id": pay})).await;
+    let again = api.refund(&a.test_key, json!({"payment_id": pay})).await;
     assert_eq!(again.error(400).0.as_deref(), Some("charge_already_refunded"));
-    let p = api.get(&a.test_key, &format!("/v1/payments/{pay}")).await;
+    let p = api.get_payment(&a.test_key, &pay).await;
     assert_eq!(
         (p.body["amount_refunded"].as_i64(), p.body["refunded"].as_bool()),
         (Some(1000), Some(true))
@@ -247,60 +234,54 @@ async fn refund_errors_and_tenancy() {
 
     // Retrieve: own 200; another account, the other mode, unknown: 404.
     let id = f["id"].as_str().unwrap();
-    let got = api.get(&a.test_key, &format!("/v1/refunds/{id}")).await;
+    let got = api.get_refund(&a.test_key, id).await;
     assert_eq!(got.body, first.body);
     for key in [&b.test_key, &a.live_key] {
-        let r = api.get(key, &format!("/v1/refunds/{id}")).await;
+        let r = api.get_refund(key, id).await;
         assert_eq!(r.error(404), (Some("resource_missing".into()), Some("id".into())));
     }
     assert_eq!(
-        api.get(&a.test_key, "/v1/refunds/pay_1").await.error(404).0.as_deref(),
+        api.get_refund(&a.test_key, "pay_1").await.error(404).0.as_deref(),
         Some("resource_missing")
     );
 
     // Lists: all refunds, one payment's, never another tenant's.
-    let all = api.get(&a.test_key, "/v1/refunds").await;
-    assert_eq!(all.body["data"].as_array().unwrap().len(), 2);
+    let all = api.list_refunds(&a.test_key, "").await;
+    assert_eq!(all.data().len(), 2);
     assert_eq!(all.body["data"][0]["amount"], 600, "newest first");
-    let none = api.get(&b.test_key, &format!("/v1/refunds?payment_id={pay}")).await;
+    let none = api.list_refunds(&b.test_key, &format!("payment_id={pay}")).await;
     assert_eq!(none.body["data"], json!([]));
-    assert_eq!(api.get(&a.live_key, "/v1/refunds").await.body["data"], json!([]));
+    assert_eq!(api.list_refunds(&a.live_key, "").await.body["data"], json!([]));
     for (query, param) in [
         ("payment_id=cus_1", "payment_id"),
         ("starting_after=re_00000000000000000000000000000000", "starting_after"),
         ("limit=0", "limit"),
         ("status=succeeded", "status"),
     ] {
-        let r = api.get(&a.test_key, &format!("/v1/refunds?{query}")).await;
+        let r = api.list_refunds(&a.test_key, query).await;
         assert_eq!(r.error(400).1.as_deref(), Some(param), "{query}");
     }
 }
 
 #[tokio::test]
 async fn walking_a_payments_refunds() {
-    let api = TestApi::spawn().await;
-    let m = api.merchant("Walk").await;
+    let (api, [m]) = TestApi::with_merchants(["Walk"]).await;
     let pay = api.captured_payment(&m, Mode::Test, 1000).await;
     let mut made = Vec::new();
     for i in 0..10 {
         let r = api
-            .post(&m.test_key, "/v1/refunds", json!({"payment_id": pay, "amount": 10 + i}))
+            .refund(&m.test_key, json!({"payment_id": pay, "amount": 10 + i}))
             .await;
-        made.push(r.body["id"].as_str().unwrap().to_owned());
+        made.push(r.id());
     }
     made.reverse();
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
         let page = api
-            .get(&m.test_key, &format!("/v1/refunds?payment_id={pay}&limit=3{cursor}"))
+            .list_refunds(&m.test_key, &format!("payment_id={pay}&limit=3{cursor}"))
             .await;
-        let ids: Vec<String> = page.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_str().unwrap().to_owned())
-            .collect();
+        let ids = page.ids();
         seen.extend(ids.iter().cloned());
         if page.body["has_more"] != true {
             break;

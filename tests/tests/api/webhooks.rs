@@ -1,38 +1,29 @@
 //! Webhook endpoints over HTTP.
 
-use paynectra_functions::retry_webhooks;
-use paynectra_tests::{Reply, TestApi};
+use paynectra_tests::TestApi;
 use serde_json::json;
 
 #[tokio::test]
 async fn endpoints_show_their_secret_once_and_are_per_tenant() {
-    let api = TestApi::spawn().await;
-    let a = api.merchant("A").await;
-    let b = api.merchant("B").await;
+    let (api, [a, b]) = TestApi::with_merchants(["A", "B"]).await;
     let created = api
-        .post(
+        .create_webhook_endpoint(
             &a.test_key,
-            "/v1/webhook_endpoints",
             json!({"url": "https://shop.example/hooks", "enabled_events": ["payment.*", "refund.created"]}),
         )
-        .await;
-    assert_eq!(created.status, 200, "{}", created.text);
+        .await
+        .ok();
     let secret = created.body["secret"].as_str().unwrap();
     assert!(secret.starts_with("whsec_"));
-    let id = created.body["id"].as_str().unwrap().to_owned();
+    let id = created.id();
     assert!(id.starts_with("we_"));
-    let listed = api.get(&a.test_key, "/v1/webhook_endpoints").await;
+    let listed = api.list_webhook_endpoints(&a.test_key).await;
     assert_eq!(listed.body["data"][0]["id"], id.as_str());
     assert!(listed.body["data"][0].get("secret").is_none(), "never shown again");
     assert!(!listed.text.contains(secret));
-    assert_eq!(
-        api.get(&b.test_key, "/v1/webhook_endpoints").await.body["data"],
-        json!([])
-    );
-    assert_eq!(
-        api.get(&a.live_key, "/v1/webhook_endpoints").await.body["data"],
-        json!([])
-    );
+    for key in [&b.test_key, &a.live_key] {
+        assert_eq!(api.list_webhook_endpoints(key).await.body["data"], json!([]));
+    }
 
     for (body, param) in [
         (json!({"enabled_events": ["*"]}), "url"),
@@ -54,25 +45,15 @@ async fn endpoints_show_their_secret_once_and_are_per_tenant() {
             "secret",
         ),
     ] {
-        let r = api.post(&a.test_key, "/v1/webhook_endpoints", body.clone()).await;
+        let r = api.create_webhook_endpoint(&a.test_key, body.clone()).await;
         assert_eq!(r.error(400).1.as_deref(), Some(param), "{body}");
     }
 
-    let delete = |key: String, id: String| {
-        let req = api
-            .http
-            .delete(api.url(&format!("/v1/webhook_endpoints/{id}")))
-            .bearer_auth(key);
-        async move { Reply::from(req.send().await.unwrap()).await }
-    };
-    assert_eq!(delete(b.test_key.clone(), id.clone()).await.status, 404);
-    let r = delete(a.test_key.clone(), id.clone()).await;
+    assert_eq!(api.delete_webhook_endpoint(&b.test_key, &id).await.status, 404);
+    let r = api.delete_webhook_endpoint(&a.test_key, &id).await;
     assert_eq!(r.body, json!({"id": id, "object": "webhook_endpoint", "deleted": true}));
-    assert_eq!(delete(a.test_key.clone(), id.clone()).await.status, 404);
-    assert_eq!(
-        api.get(&a.test_key, "/v1/webhook_endpoints").await.body["data"],
-        json!([])
-    );
+    assert_eq!(api.delete_webhook_endpoint(&a.test_key, &id).await.status, 404);
+    assert_eq!(api.list_webhook_endpoints(&a.test_key).await.body["data"], json!([]));
 }
 
 use std::{
@@ -180,24 +161,16 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
     let (receiver, url) = Receiver::start(&[500, 503]).await;
     let (other, other_url) = Receiver::start(&[]).await;
     let endpoint = api
-        .post(
-            &a.test_key,
-            "/v1/webhook_endpoints",
-            json!({"url": url, "enabled_events": ["customer.*"]}),
-        )
+        .create_webhook_endpoint(&a.test_key, json!({"url": url, "enabled_events": ["customer.*"]}))
         .await;
     let secret = endpoint.body["secret"].as_str().unwrap().to_owned();
-    api.post(
-        &b.test_key,
-        "/v1/webhook_endpoints",
-        json!({"url": other_url, "enabled_events": ["*"]}),
-    )
-    .await;
+    api.create_webhook_endpoint(&b.test_key, json!({"url": other_url, "enabled_events": ["*"]}))
+        .await;
 
     // Not a customer event: not delivered to A's endpoint.
-    api.post(&a.test_key, "/v1/payments", json!({"amount": 1000, "currency": "usd"}))
+    api.create_payment(&a.test_key, json!({"amount": 1000, "currency": "usd"}))
         .await;
-    let cus = api.post(&a.test_key, "/v1/customers", json!({"name": "Jenny"})).await;
+    let cus = api.create_customer(&a.test_key, json!({"name": "Jenny"})).await;
     until("the first attempt", || receiver.received().len() == 1).await;
     let (sig, body) = receiver.received()[0].clone();
     assert!(python_verifies(&secret, &sig, &body), "Python's hmac agrees: {sig}");
@@ -209,7 +182,7 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
     let event_id = delivered["id"].as_str().unwrap().to_owned();
 
     // The receiver failed (500): pending, one attempt recorded.
-    let event = api.get(&a.test_key, &format!("/v1/events/{event_id}")).await;
+    let event = api.get_event(&a.test_key, &event_id).await;
     assert_eq!(event.body["pending_webhooks"], 1);
     assert_eq!(event.body["deliveries"][0]["attempts"][0]["status_code"], 500);
 
@@ -217,19 +190,27 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
     // later. The second fails (503), the third is acknowledged (200).
     let now = paynectra::service::now_unix();
     assert_eq!(
-        retry_webhooks::handler(api.app, now + 30).await.unwrap()["attempted"],
+        paynectra_functions::retry_webhooks::handler(api.app, now + 30)
+            .await
+            .unwrap()["attempted"],
         0,
         "not due yet"
     );
-    retry_webhooks::handler(api.app, now + 61).await.unwrap();
-    retry_webhooks::handler(api.app, now + 61 + 301).await.unwrap();
+    paynectra_functions::retry_webhooks::handler(api.app, now + 61)
+        .await
+        .unwrap();
+    paynectra_functions::retry_webhooks::handler(api.app, now + 61 + 301)
+        .await
+        .unwrap();
     assert_eq!(
-        retry_webhooks::handler(api.app, now + 86_400).await.unwrap()["attempted"],
+        paynectra_functions::retry_webhooks::handler(api.app, now + 86_400)
+            .await
+            .unwrap()["attempted"],
         0,
         "done"
     );
     assert_eq!(receiver.received().len(), 3, "three attempts, then acknowledged once");
-    let event = api.get(&a.test_key, &format!("/v1/events/{event_id}")).await;
+    let event = api.get_event(&a.test_key, &event_id).await;
     assert_eq!(event.body["pending_webhooks"], 0);
     let d = &event.body["deliveries"][0];
     assert_eq!(d["status"], "succeeded");
@@ -248,6 +229,6 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
         other.received().is_empty(),
         "another account's endpoint never receives A's events"
     );
-    api.post(&b.test_key, "/v1/customers", json!({})).await;
+    api.create_customer(&b.test_key, json!({})).await;
     until("B's own event", || other.received().len() == 1).await;
 }

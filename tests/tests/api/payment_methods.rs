@@ -1,0 +1,95 @@
+//! Payment methods over HTTP: card validation, and a customer's saved
+//! cards (attach, list, detach, and paying with them).
+
+use paynectra_tests::TestApi;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn card_validation() {
+    let (api, [m]) = TestApi::with_merchants(["Validation"]).await;
+    let items = api.item_count().await;
+    // A valid card, but for `field`.
+    let with = |field: &str, value: Value| {
+        let mut body = json!({"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}});
+        body["card"][field] = value;
+        body
+    };
+    for (body, code, param) in [
+        (
+            with("number", json!("4242424242424241")),
+            "incorrect_number",
+            "card[number]",
+        ),
+        (with("number", json!("4242")), "incorrect_number", "card[number]"),
+        (with("exp_month", json!(13)), "invalid_expiry_month", "card[exp_month]"),
+        (
+            json!({"card": {"number": "4242424242424242", "exp_month": 1, "exp_year": 2020, "cvc": "123"}}),
+            "invalid_expiry_year",
+            "card[exp_year]",
+        ),
+        (with("cvc", json!("12")), "invalid_cvc", "card[cvc]"),
+        (with("number", json!("378282246310005")), "invalid_cvc", "card[cvc]"),
+        (with("exp_month", json!("12")), "parameter_invalid", "card[exp_month]"),
+        (
+            json!({"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034}}),
+            "parameter_missing",
+            "card[cvc]",
+        ),
+        (json!({"type": "card"}), "parameter_missing", "card"),
+        (json!({"type": "sepa_debit", "card": {}}), "parameter_invalid", "type"),
+        (with("name", json!("J")), "parameter_unknown", "card[name]"),
+    ] {
+        let r = api.create_payment_method(&m.test_key, body.clone()).await;
+        assert_eq!(r.error(400), (Some(code.into()), Some(param.into())), "{body}");
+    }
+    assert_eq!(api.item_count().await, items, "nothing written");
+}
+
+#[tokio::test]
+async fn a_customers_saved_cards() {
+    let (api, [m, other]) = TestApi::with_merchants(["Saved", "Other"]).await;
+    let cus = api.new_customer(&m.test_key, json!({})).await;
+    let cus2 = api.new_customer(&m.test_key, json!({})).await;
+    let a = api.new_card(&m.test_key, "4242424242424242").await;
+    let b = api.new_card(&m.test_key, "5555555555554444").await;
+    for p in [&a, &b] {
+        let r = api.attach(&m.test_key, &cus, p).await;
+        assert_eq!(r.body["customer"], cus.as_str(), "{}", r.text);
+    }
+    let list = api.list_payment_methods(&m.test_key, &cus).await;
+    assert_eq!(list.ids(), [b.as_str(), a.as_str()], "newest first");
+
+    // Attached elsewhere, another account's, unknown customer: refused.
+    let r = api.attach(&m.test_key, &cus2, &a).await;
+    assert_eq!(r.error(400).0.as_deref(), Some("payment_method_unexpected_state"));
+    let theirs = api.new_card(&other.test_key, "4242424242424242").await;
+    let r = api.attach(&m.test_key, &cus, &theirs).await;
+    assert_eq!(r.error(404).1.as_deref(), Some("payment_method"));
+    assert_eq!(api.list_payment_methods(&other.test_key, &cus).await.status, 404);
+    let c = api.new_card(&m.test_key, "4242424242424242").await;
+    let r = api
+        .attach(&m.test_key, "cus_00000000000000000000000000000000", &c)
+        .await;
+    assert_eq!(r.status, 404);
+
+    // A saved card pays only for its customer's payments.
+    let for_customer = |cus| json!({"amount": 1000, "currency": "usd", "customer_id": cus});
+    let mine = api.new_payment(&m.test_key, for_customer(&cus)).await;
+    let theirs_pay = api.new_payment(&m.test_key, for_customer(&cus2)).await;
+    assert_eq!(
+        api.confirm(&m.test_key, &theirs_pay, &a).await.error(400).1.as_deref(),
+        Some("payment_method")
+    );
+    assert_eq!(api.confirm(&m.test_key, &mine, &a).await.status, 200);
+
+    // Detach.
+    let r = api.detach(&m.test_key, &cus, &b).await;
+    assert_eq!((r.status, r.body["customer"].is_null()), (200, true), "{}", r.text);
+    // The whole method, as the one conditional update left it.
+    assert_eq!(
+        (r.body["id"].as_str(), r.body["card"]["last4"].as_str()),
+        (Some(b.as_str()), Some("4444"))
+    );
+    assert_eq!(api.detach(&m.test_key, &cus, &b).await.status, 404, "only once");
+    assert_eq!(api.list_payment_methods(&m.test_key, &cus).await.ids(), [a]);
+}
