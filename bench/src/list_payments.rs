@@ -114,6 +114,20 @@ struct Scenario {
     deep: bool,
 }
 
+/// One list request of `scenario` on `f`'s merchant: the URL and the answer.
+async fn list(f: &Fixture, scenario: &Scenario) -> (String, reqwest::Response) {
+    let url = f.api.url(&format!("/v1/payments?limit={LIMIT}{}", (scenario.query)(f)));
+    let r = f
+        .api
+        .http
+        .get(&url)
+        .bearer_auth(&f.merchant.test_key)
+        .send()
+        .await
+        .unwrap();
+    (url, r)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
@@ -217,29 +231,13 @@ async fn main() {
         let mut latencies: Vec<Vec<Duration>> = vec![Vec::new(); fixtures.len()];
         // Warm each path once.
         for f in &fixtures {
-            let url = f.api.url(&format!("/v1/payments?limit={LIMIT}{}", (sc.query)(f)));
-            let r = f
-                .api
-                .http
-                .get(&url)
-                .bearer_auth(&f.merchant.test_key)
-                .send()
-                .await
-                .unwrap();
+            let (url, r) = list(f, sc).await;
             assert_eq!(r.status(), 200, "{url}");
         }
         for _ in 0..iterations {
             for (i, f) in fixtures.iter().enumerate() {
-                let url = f.api.url(&format!("/v1/payments?limit={LIMIT}{}", (sc.query)(f)));
                 let started = Instant::now();
-                let r = f
-                    .api
-                    .http
-                    .get(&url)
-                    .bearer_auth(&f.merchant.test_key)
-                    .send()
-                    .await
-                    .unwrap();
+                let (_, r) = list(f, sc).await;
                 let body = r.bytes().await.unwrap();
                 latencies[i].push(started.elapsed());
                 assert!(!body.is_empty());

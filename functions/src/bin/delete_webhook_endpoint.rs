@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(paynectra_functions::delete_webhook_endpoint::handler).await
+    paynectra::lambda::run_http(paynectra_functions::webhook_endpoints::delete).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    paynectra::lambda::run_stream(paynectra_functions::deliver_webhooks::handler).await
+    paynectra::lambda::run_stream(paynectra_functions::deliveries::deliver).await
 }

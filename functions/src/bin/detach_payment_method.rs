@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(paynectra_functions::detach_payment_method::handler).await
+    paynectra::lambda::run_http(paynectra_functions::payment_methods::detach).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    paynectra::lambda::run_schedule(paynectra_functions::expire_holds::handler).await
+    paynectra::lambda::run_schedule(paynectra_functions::payments::expire_holds).await
 }

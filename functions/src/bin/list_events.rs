@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(paynectra_functions::list_events::handler).await
+    paynectra::lambda::run_http(paynectra_functions::events::list).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    paynectra::lambda::run_http(paynectra_functions::list_payment_methods::handler).await
+    paynectra::lambda::run_http(paynectra_functions::payment_methods::list).await
 }

@@ -6,6 +6,24 @@ use serde::de::DeserializeOwned;
 
 use super::{ApiError, ErrorType};
 
+/// A command a JSON request body parses into through its wire DTO
+/// (`CapturePayment` from `CapturePaymentRequest`): each `wire` module names
+/// the DTO of its commands, so a handler reads `let capture: CapturePayment =
+/// body(&req)?`.
+pub trait FromBody: TryFrom<Self::Wire> {
+    type Wire: DeserializeOwned;
+}
+
+/// The request's JSON body as the command `T`: [`parse_json`] into its wire
+/// DTO, then the DTO's `TryFrom` into the domain.
+pub fn body<T>(req: &Request) -> Result<T, ApiError>
+where
+    T: FromBody,
+    ApiError: From<T::Error>,
+{
+    Ok(T::try_from(parse_json::<T::Wire>(req)?)?)
+}
+
 /// Parses the request's JSON body into `T`.
 ///
 /// - The body must be `Content-Type: application/json` (415 otherwise); an

@@ -224,6 +224,18 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+/// `Option` from a store read into the object or its 404.
+pub trait OrNotFound<T> {
+    /// The object, or [`ApiError::not_found`] for the `kind` named `id`.
+    fn or_not_found(self, kind: &str, id: &str) -> Result<T, ApiError>;
+}
+
+impl<T> OrNotFound<T> for Option<T> {
+    fn or_not_found(self, kind: &str, id: &str) -> Result<T, ApiError> {
+        self.ok_or_else(|| ApiError::not_found(kind, id))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

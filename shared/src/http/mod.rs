@@ -11,9 +11,10 @@ pub mod query;
 mod serve;
 pub mod wire;
 
-pub use body::parse_json;
-pub use error::{ApiError, ErrorType};
+pub use body::{body, parse_json, FromBody};
+pub use error::{ApiError, ErrorType, OrNotFound};
 pub use idempotency::{idempotent, Outcome, Run};
+pub use lambda_http::Request;
 pub use list::{list_reply, listed};
-pub use query::QueryParams;
-pub use serve::{path_id, path_id_named, serve, serve_with, Access, Reply, RequestCtx, REQUEST_ID_HEADER};
+pub use query::{query, QueryParams};
+pub use serve::{path_id, path_id_named, serve, serve_with, Access, Handled, Reply, RequestCtx, REQUEST_ID_HEADER};

@@ -12,6 +12,15 @@ use crate::domain::{PrefixedId, ValidationError};
 #[derive(Debug)]
 pub struct QueryParams(BTreeMap<String, String>);
 
+/// The request's query string as the list request `T` (which takes the
+/// parameters it knows and refuses the rest).
+pub fn query<T>(req: &Request) -> Result<T, ApiError>
+where
+    T: TryFrom<QueryParams, Error = ValidationError>,
+{
+    Ok(T::try_from(QueryParams::from_request(req)?)?)
+}
+
 impl QueryParams {
     /// Reads the query string. A parameter given twice is refused: which
     /// value was meant is a guess we do not make.

@@ -20,6 +20,9 @@ use crate::{
 /// matches the access logs).
 pub const REQUEST_ID_HEADER: &str = "request-id";
 
+/// What every HTTP handler returns to the Lambda runtime.
+pub type Handled = Result<Response<Body>, lambda_http::Error>;
+
 /// What a handler knows about its request besides the request itself.
 #[derive(Debug, Clone)]
 pub struct RequestCtx {
@@ -169,7 +172,7 @@ fn respond(status: StatusCode, body: String, request_id: &str, replayed: bool) -
 ///
 /// It never returns `Err`: a failure is a response, so Lambda never reports
 /// an invocation error for a request it answered.
-pub async fn serve<F, Fut>(app: &App, req: Request, handler: F) -> Result<Response<Body>, lambda_http::Error>
+pub async fn serve<F, Fut>(app: &App, req: Request, handler: F) -> Handled
 where
     F: FnOnce(RequestCtx, Request) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
@@ -178,12 +181,7 @@ where
 }
 
 /// [`serve`], for an endpoint that also takes publishable keys.
-pub async fn serve_with<F, Fut>(
-    app: &App,
-    access: Access,
-    req: Request,
-    handler: F,
-) -> Result<Response<Body>, lambda_http::Error>
+pub async fn serve_with<F, Fut>(app: &App, access: Access, req: Request, handler: F) -> Handled
 where
     F: FnOnce(RequestCtx, Request) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,

@@ -100,9 +100,5 @@ pub async fn delete(app: &App, ctx: &RequestCtx, id: &CustomerId) -> Result<Repl
         return Err(ApiError::not_found("customer", id.as_str()));
     }
     tracing::info!(customer_id = %id, "customer deleted");
-    Reply::ok(&DeletedObject {
-        id: id.as_str(),
-        object: "customer",
-        deleted: true,
-    })
+    Reply::ok(&DeletedObject::new(id.as_str(), "customer"))
 }

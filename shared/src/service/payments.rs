@@ -167,37 +167,20 @@ where
             Err(other) => return Err(refused(&before, other)),
         };
         let event = transition_event(tenant, &before, &after, &request.event, request.now);
-        if declined {
-            // The 402 is recorded for an Idempotency-Key in the same
-            // transaction as the failed payment: a request cut off between
-            // the two would otherwise leave the key to expire, and its retry
-            // would meet a `failed` payment (400) instead of the decline.
-            let refusal = refused(&after, TransitionRefused::Declined(Box::new(after.clone())));
-            let reply = Reply {
+        // A decline is answered 402, and the 402 is recorded for an
+        // Idempotency-Key in the same transaction as the failed payment: a
+        // request cut off between the two would otherwise leave the key to
+        // expire, and its retry would meet a `failed` payment (400) instead
+        // of the decline.
+        let refusal = declined.then(|| refused(&after, TransitionRefused::Declined(Box::new(after.clone()))));
+        let reply = match (&refusal, request.view) {
+            (Some(refusal), _) => Reply {
                 status: refusal.status,
                 body: refusal.body(),
                 replayed: false,
-            };
-            let completion = run.completion(&reply);
-            let writes = Writes {
-                event: event.as_ref(),
-                completion: completion.as_ref(),
-            };
-            match app.store.transition_payment(tenant, &before, &after, writes).await {
-                Ok(()) => {
-                    tracing::info!(payment_id = %id, "payment declined");
-                    return match completion {
-                        Some(_) => Ok(Outcome { reply, recorded: true }),
-                        None => Err(refusal),
-                    };
-                }
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let reply = match request.view {
-            View::Merchant => Reply::ok(&PaymentObject::with_secret(&after))?,
-            View::Browser => Reply::ok(&PublicPaymentObject::from(&after))?,
+            },
+            (None, View::Merchant) => Reply::ok(&PaymentObject::with_secret(&after))?,
+            (None, View::Browser) => Reply::ok(&PublicPaymentObject::from(&after))?,
         };
         let completion = run.completion(&reply);
         let writes = Writes {
@@ -207,10 +190,12 @@ where
         match app.store.transition_payment(tenant, &before, &after, writes).await {
             Ok(()) => {
                 tracing::info!(payment_id = %id, from = before.status.as_str(), to = after.status.as_str(), "payment transition");
-                return Ok(Outcome {
-                    recorded: completion.is_some(),
-                    reply,
-                });
+                let recorded = completion.is_some();
+                return match refusal {
+                    // Unrecorded (no Idempotency-Key), the decline is the error itself.
+                    Some(refusal) if !recorded => Err(refusal),
+                    _ => Ok(Outcome { reply, recorded }),
+                };
             }
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),

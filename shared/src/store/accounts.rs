@@ -5,7 +5,9 @@ use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
 use super::{
     error::{failed_conditions, StoreError},
     item::{from_item, key_of, s, to_item, NOT_EXISTS},
-    keys, Store,
+    keys,
+    list::SortKeys,
+    Store,
 };
 use crate::domain::{Account, AccountId, ApiKey, ApiKeyId, KeyHash, KeyKind, KeyStatus, Mode};
 
@@ -111,23 +113,13 @@ impl Store {
 
     pub async fn list_api_keys(&self, account: &AccountId) -> Result<Vec<ApiKey>, StoreError> {
         let (pk, prefix) = keys::api_key_records_prefix(account);
-        let mut out = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":prefix", s(prefix))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| StoreError::dynamo("Query(api keys)", e))?;
-            out.push(from_item::<ApiKeyRecord>(item)?.try_into()?);
-        }
-        Ok(out)
+        let items = self
+            .query_all(pk, SortKeys::BeginningWith(prefix.into()), true, "Query(api keys)")
+            .await?;
+        items
+            .into_iter()
+            .map(|item| from_item::<ApiKeyRecord>(item)?.try_into())
+            .collect()
     }
 
     fn revoke_items(&self, key: &ApiKey) -> [TransactWriteItem; 2] {

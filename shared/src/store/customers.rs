@@ -11,6 +11,17 @@ use super::{
 };
 use crate::domain::{CreatedRange, Customer, CustomerId, Event, ListWindow, Page, Tenant};
 
+/// A customer's item keys: its own, the list index and, with an email, the
+/// email index.
+fn customer_keys(tenant: &Tenant, customer: &Customer) -> keys::Keys {
+    keys::customer_item(
+        tenant,
+        &customer.id,
+        customer.created,
+        customer.email.as_ref().map(|e| e.as_str()),
+    )
+}
+
 impl Store {
     pub async fn insert_customer(
         &self,
@@ -18,12 +29,7 @@ impl Store {
         customer: &Customer,
         writes: Writes<'_>,
     ) -> Result<(), StoreError> {
-        let keys = keys::customer_item(
-            tenant,
-            &customer.id,
-            customer.created,
-            customer.email.as_ref().map(|e| e.as_str()),
-        );
+        let keys = customer_keys(tenant, customer);
         let item = to_item(&keys, customer)?;
         self.insert_new("PutItem(customer)", item, tenant, writes).await
     }
@@ -37,12 +43,7 @@ impl Store {
         customer: &Customer,
         writes: Writes<'_>,
     ) -> Result<(), StoreError> {
-        let keys = keys::customer_item(
-            tenant,
-            &customer.id,
-            customer.created,
-            customer.email.as_ref().map(|e| e.as_str()),
-        );
+        let keys = customer_keys(tenant, customer);
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&keys, customer)?))

@@ -7,6 +7,7 @@ use super::{
     error::StoreError,
     item::{from_item, key_of, s, to_item, Item, NOT_EXISTS},
     keys,
+    list::SortKeys,
     transact::{put_item, Writes},
     Store,
 };
@@ -217,24 +218,11 @@ impl Store {
         event: &crate::domain::EventId,
     ) -> Result<Vec<Delivery>, StoreError> {
         let (pk, prefix) = keys::deliveries_prefix(tenant, event);
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":prefix", s(prefix))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            out.push(from_item(
-                item.map_err(|e| StoreError::dynamo("Query(deliveries)", e))?,
-            )?);
-        }
-        Ok(out)
+        self.query_all(pk, SortKeys::BeginningWith(prefix.into()), true, "Query(deliveries)")
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// An event (unless past its 30 days at `now`) with its deliveries, in one
@@ -249,20 +237,12 @@ impl Store {
     ) -> Result<Option<(Event, Vec<Delivery>)>, StoreError> {
         let (pk, prefix) = keys::deliveries_prefix(tenant, event);
         let event_sk = keys::event(tenant, event).sk;
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(pk))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
+        let items = self
+            .query_all(pk, SortKeys::All, true, "Query(event and deliveries)")
+            .await?;
         let mut found = None;
         let mut deliveries = Vec::new();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| StoreError::dynamo("Query(event and deliveries)", e))?;
+        for item in items {
             match item.get(keys::SK).and_then(|v| v.as_s().ok()) {
                 Some(sk) if *sk == event_sk => found = Some(from_item::<Event>(item)?),
                 Some(sk) if sk.starts_with(prefix) => deliveries.push(from_item(item)?),
@@ -278,18 +258,16 @@ impl Store {
         let today = now.div_euclid(86_400);
         let mut out = Vec::new();
         for day in (today - 4)..=today {
-            let mut pages = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk <= :now")
-                .expression_attribute_values(":pk", s(keys::retry_day(day)))
-                .expression_attribute_values(":now", s(format!("{now:012}#~")))
-                .into_paginator()
-                .items()
-                .send();
-            while let Some(item) = pages.next().await {
-                out.push(from_item(item.map_err(|e| StoreError::dynamo("Query(retries)", e))?)?);
+            let due = self
+                .query_all(
+                    keys::retry_day(day),
+                    SortKeys::AtMost(format!("{now:012}#~")),
+                    false,
+                    "Query(retries)",
+                )
+                .await?;
+            for item in due {
+                out.push(from_item(item)?);
             }
         }
         Ok(out)

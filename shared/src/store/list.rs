@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     error::StoreError,
-    item::{from_item, s},
+    item::{from_item, s, Item},
     keys::{self, Keys},
     Store,
 };
@@ -23,7 +23,47 @@ pub struct ReadStats {
     pub read_capacity: f64,
 }
 
+/// Which sort keys of a partition [`Store::query_all`] reads.
+pub(super) enum SortKeys {
+    All,
+    BeginningWith(String),
+    AtMost(String),
+}
+
 impl Store {
+    /// Every item of partition `pk` whose sort key `sort` admits, all pages,
+    /// in sort-key order: for reads of a bounded partition (an account's
+    /// keys, an event's deliveries, a day of due retries), never for lists.
+    pub(super) async fn query_all(
+        &self,
+        pk: String,
+        sort: SortKeys,
+        consistent: bool,
+        what: &'static str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(consistent);
+        let q = match sort {
+            SortKeys::All => q.key_condition_expression("pk = :pk"),
+            SortKeys::BeginningWith(prefix) => q
+                .key_condition_expression("pk = :pk AND begins_with(sk, :sk)")
+                .expression_attribute_values(":sk", s(prefix)),
+            SortKeys::AtMost(last) => q
+                .key_condition_expression("pk = :pk AND sk <= :sk")
+                .expression_attribute_values(":sk", s(last)),
+        };
+        let mut pages = q.into_paginator().items().send();
+        let mut out = Vec::new();
+        while let Some(item) = pages.next().await {
+            out.push(item.map_err(|e| StoreError::dynamo(what, e))?);
+        }
+        Ok(out)
+    }
+
     /// The sort key of a list cursor: one GetItem of the object it names.
     async fn cursor_sort_key<Id: std::fmt::Display>(
         &self,

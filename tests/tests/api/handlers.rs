@@ -7,11 +7,7 @@ use paynectra::{
     http::wire::CreatePaymentRequest,
 };
 use paynectra_functions::{
-    attach_payment_method, authorizer, cancel_payment, capture_payment, confirm_payment, create_customer,
-    create_payment, create_payment_method, create_refund, create_webhook_endpoint, delete_customer,
-    delete_webhook_endpoint, deliver_webhooks, detach_payment_method, expire_holds, get_customer, get_event,
-    get_payment, get_refund, hosted_page, list_customers, list_events, list_payment_methods, list_payments,
-    list_refunds, list_webhook_endpoints, retry_webhooks, update_customer,
+    authorizer, customers, deliveries, events, hosted_page, payment_methods, payments, refunds, webhook_endpoints,
 };
 use paynectra_tests::{fresh_app, repo_root};
 use serde_json::Value;
@@ -76,7 +72,7 @@ async fn store_payment(app: &paynectra::service::App, payment: &Payment) {
 #[tokio::test]
 async fn create_payment_fixture() {
     let app = fresh_app().await;
-    let res = create_payment::handler(app, request("create_payment")).await.unwrap();
+    let res = payments::create(app, request("create_payment")).await.unwrap();
     assert_eq!(res.status(), 200, "{:?}", res.body());
     assert_eq!(request_id(&res), "c6af9ac6-7b61-11e6-9a41-93e8deadbeef");
     let body = json_body(&res);
@@ -92,11 +88,11 @@ async fn create_payment_fixture() {
 #[tokio::test]
 async fn get_payment_fixture() {
     let app = fresh_app().await;
-    let res = get_payment::handler(app, request("get_payment")).await.unwrap();
+    let res = payments::get(app, request("get_payment")).await.unwrap();
     assert_eq!(res.status(), 404, "not there yet");
 
     store_payment(app, &fixture_pending_payment()).await;
-    let res = get_payment::handler(app, request("get_payment")).await.unwrap();
+    let res = payments::get(app, request("get_payment")).await.unwrap();
     assert_eq!(res.status(), 200);
     let body = json_body(&res);
     assert_eq!(body["id"], FIXTURE_PAYMENT);
@@ -106,7 +102,7 @@ async fn get_payment_fixture() {
 #[tokio::test]
 async fn create_customer_fixture() {
     let app = fresh_app().await;
-    let res = create_customer::handler(app, request("create_customer")).await.unwrap();
+    let res = customers::create(app, request("create_customer")).await.unwrap();
     assert_eq!(res.status(), 200, "{:?}", res.body());
     let body = json_body(&res);
     assert_eq!(body["object"], "customer");
@@ -126,7 +122,7 @@ async fn get_customer_fixture() {
         .insert_customer(&tenant(), &customer, paynectra::store::Writes::NONE)
         .await
         .unwrap();
-    let res = get_customer::handler(app, request("get_customer")).await.unwrap();
+    let res = customers::get(app, request("get_customer")).await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
@@ -159,29 +155,29 @@ const HTTP_FUNCTIONS: [&str; 23] = [
 
 async fn run(name: &str, app: &'static paynectra::service::App, req: Request) -> lambda_http::Response<Body> {
     match name {
-        "create_payment" => create_payment::handler(app, req).await,
-        "get_payment" => get_payment::handler(app, req).await,
-        "list_payments" => list_payments::handler(app, req).await,
-        "create_customer" => create_customer::handler(app, req).await,
-        "get_customer" => get_customer::handler(app, req).await,
-        "update_customer" => update_customer::handler(app, req).await,
-        "delete_customer" => delete_customer::handler(app, req).await,
-        "list_customers" => list_customers::handler(app, req).await,
-        "create_refund" => create_refund::handler(app, req).await,
-        "get_refund" => get_refund::handler(app, req).await,
-        "list_refunds" => list_refunds::handler(app, req).await,
-        "create_payment_method" => create_payment_method::handler(app, req).await,
-        "attach_payment_method" => attach_payment_method::handler(app, req).await,
-        "list_payment_methods" => list_payment_methods::handler(app, req).await,
-        "detach_payment_method" => detach_payment_method::handler(app, req).await,
-        "confirm_payment" => confirm_payment::handler(app, req).await,
-        "capture_payment" => capture_payment::handler(app, req).await,
-        "cancel_payment" => cancel_payment::handler(app, req).await,
-        "get_event" => get_event::handler(app, req).await,
-        "list_events" => list_events::handler(app, req).await,
-        "create_webhook_endpoint" => create_webhook_endpoint::handler(app, req).await,
-        "list_webhook_endpoints" => list_webhook_endpoints::handler(app, req).await,
-        "delete_webhook_endpoint" => delete_webhook_endpoint::handler(app, req).await,
+        "create_payment" => payments::create(app, req).await,
+        "get_payment" => payments::get(app, req).await,
+        "list_payments" => payments::list(app, req).await,
+        "create_customer" => customers::create(app, req).await,
+        "get_customer" => customers::get(app, req).await,
+        "update_customer" => customers::update(app, req).await,
+        "delete_customer" => customers::delete(app, req).await,
+        "list_customers" => customers::list(app, req).await,
+        "create_refund" => refunds::create(app, req).await,
+        "get_refund" => refunds::get(app, req).await,
+        "list_refunds" => refunds::list(app, req).await,
+        "create_payment_method" => payment_methods::create(app, req).await,
+        "attach_payment_method" => payment_methods::attach(app, req).await,
+        "list_payment_methods" => payment_methods::list(app, req).await,
+        "detach_payment_method" => payment_methods::detach(app, req).await,
+        "confirm_payment" => payments::confirm(app, req).await,
+        "capture_payment" => payments::capture(app, req).await,
+        "cancel_payment" => payments::cancel(app, req).await,
+        "get_event" => events::get(app, req).await,
+        "list_events" => events::list(app, req).await,
+        "create_webhook_endpoint" => webhook_endpoints::create(app, req).await,
+        "list_webhook_endpoints" => webhook_endpoints::list(app, req).await,
+        "delete_webhook_endpoint" => webhook_endpoints::delete(app, req).await,
         other => panic!("no handler {other}"),
     }
     .unwrap()
@@ -370,7 +366,7 @@ async fn lifecycle_fixtures() {
 
     // The scheduled sweep takes EventBridge's event (ignored) and runs.
     let _event: Value = serde_json::from_str(&fixture("expire_holds")).unwrap();
-    let swept = expire_holds::handler(app, paynectra::service::now_unix())
+    let swept = payments::expire_holds(app, paynectra::service::now_unix())
         .await
         .unwrap();
     assert_eq!(swept["cancelled"], 0);
@@ -382,15 +378,13 @@ async fn webhook_delivery_fixtures() {
     // The stream record of a new event, as the event source mapping sends it.
     let batch: aws_lambda_events::dynamodb::Event =
         serde_json::from_str(&fixture("deliver_webhooks")).expect("events/deliver_webhooks.json is a stream event");
-    let res = deliver_webhooks::handler(app, batch).await;
+    let res = deliveries::deliver(app, batch).await;
     assert!(
         res.batch_item_failures.is_empty(),
         "no endpoints: nothing to do, nothing failed"
     );
     let _schedule: Value = serde_json::from_str(&fixture("retry_webhooks")).unwrap();
-    let out = retry_webhooks::handler(app, paynectra::service::now_unix())
-        .await
-        .unwrap();
+    let out = deliveries::retry(app, paynectra::service::now_unix()).await.unwrap();
     assert_eq!(out["attempted"], 0);
 }
 

@@ -264,7 +264,7 @@ async fn holds_expire_after_seven_days() {
     // One is captured before the sweep: the sweep leaves it alone.
     api.capture(&m.test_key, &held[2], json!({})).await;
     let now = paynectra::service::now_unix();
-    let early = paynectra_functions::expire_holds::handler(api.app, now + 6 * 86_400)
+    let early = paynectra_functions::payments::expire_holds(api.app, now + 6 * 86_400)
         .await
         .unwrap();
     assert_eq!(early["cancelled"], 0);
@@ -276,7 +276,7 @@ async fn holds_expire_after_seven_days() {
         .unwrap();
     assert_eq!(read.status, paynectra::domain::PaymentStatus::Cancelled);
     // The sweep cancels the other one.
-    let swept = paynectra_functions::expire_holds::handler(api.app, later)
+    let swept = paynectra_functions::payments::expire_holds(api.app, later)
         .await
         .unwrap();
     assert_eq!(swept["cancelled"], 1, "{swept}");

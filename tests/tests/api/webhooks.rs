@@ -190,20 +190,16 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
     // later. The second fails (503), the third is acknowledged (200).
     let now = paynectra::service::now_unix();
     assert_eq!(
-        paynectra_functions::retry_webhooks::handler(api.app, now + 30)
-            .await
-            .unwrap()["attempted"],
+        paynectra_functions::deliveries::retry(api.app, now + 30).await.unwrap()["attempted"],
         0,
         "not due yet"
     );
-    paynectra_functions::retry_webhooks::handler(api.app, now + 61)
-        .await
-        .unwrap();
-    paynectra_functions::retry_webhooks::handler(api.app, now + 61 + 301)
+    paynectra_functions::deliveries::retry(api.app, now + 61).await.unwrap();
+    paynectra_functions::deliveries::retry(api.app, now + 61 + 301)
         .await
         .unwrap();
     assert_eq!(
-        paynectra_functions::retry_webhooks::handler(api.app, now + 86_400)
+        paynectra_functions::deliveries::retry(api.app, now + 86_400)
             .await
             .unwrap()["attempted"],
         0,

@@ -4,35 +4,31 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::list::{take_created, take_window};
+use super::list::{ListFilter, ListRequest};
 use crate::{
     domain::{
-        customer::parse_name, Address, Country, CreatedRange, Customer, CustomerId, CustomerUpdate, Email, ListWindow,
-        Metadata, NewCustomer, Patch, Phone, ValidationError,
+        customer::parse_name, Address, Country, Customer, CustomerId, CustomerUpdate, Email, Metadata, NewCustomer,
+        Patch, Phone, ValidationError,
     },
     http::QueryParams,
 };
 
 /// `GET /v1/customers`: optionally those with one email.
+pub type ListCustomersRequest = ListRequest<CustomersFilter, CustomerId>;
+
 #[derive(Debug, Clone, PartialEq)]
-pub struct ListCustomersRequest {
+pub struct CustomersFilter {
     pub email: Option<String>,
-    pub created: CreatedRange,
-    pub window: ListWindow<CustomerId>,
 }
 
-impl TryFrom<QueryParams> for ListCustomersRequest {
-    type Error = ValidationError;
-
-    fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
-        let window = take_window(&mut q)?;
-        let email = q
-            .take("email")
-            .map(|e| crate::domain::customer::bounded_email_filter("email", e))
-            .transpose()?;
-        let created = take_created(&mut q)?;
-        q.finish()?;
-        Ok(Self { email, created, window })
+impl ListFilter for CustomersFilter {
+    fn take(q: &mut QueryParams) -> Result<Self, ValidationError> {
+        let email = q.take("email");
+        Ok(Self {
+            email: email
+                .map(|e| crate::domain::customer::bounded_email_filter("email", e))
+                .transpose()?,
+        })
     }
 }
 
@@ -134,6 +130,17 @@ pub struct DeletedObject<'a> {
     pub id: &'a str,
     pub object: &'static str,
     pub deleted: bool,
+}
+
+impl<'a> DeletedObject<'a> {
+    /// The object `id` of type `object`, deleted.
+    pub fn new(id: &'a str, object: &'static str) -> Self {
+        Self {
+            id,
+            object,
+            deleted: true,
+        }
+    }
 }
 
 /// An address as the API accepts it.

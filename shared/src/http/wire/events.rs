@@ -3,30 +3,27 @@
 
 use serde::Serialize;
 
-use super::list::{take_created, take_window};
+use super::list::{ListFilter, ListRequest};
 use crate::{
-    domain::{CreatedRange, Event, EventId, EventRequest, EventTypeFilter, ListWindow, ValidationError},
+    domain::{Event, EventId, EventRequest, EventTypeFilter, ValidationError},
     http::QueryParams,
 };
 
 /// `GET /v1/events`: optionally of one type (`payment.succeeded`) or group
 /// (`payment.*`).
+pub type ListEventsRequest = ListRequest<EventsFilter, EventId>;
+
 #[derive(Debug, Clone, PartialEq)]
-pub struct ListEventsRequest {
+pub struct EventsFilter {
     pub kind: Option<EventTypeFilter>,
-    pub created: CreatedRange,
-    pub window: ListWindow<EventId>,
 }
 
-impl TryFrom<QueryParams> for ListEventsRequest {
-    type Error = ValidationError;
-
-    fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
-        let window = take_window(&mut q)?;
-        let kind = q.take("type").map(|t| EventTypeFilter::parse("type", &t)).transpose()?;
-        let created = take_created(&mut q)?;
-        q.finish()?;
-        Ok(Self { kind, created, window })
+impl ListFilter for EventsFilter {
+    fn take(q: &mut QueryParams) -> Result<Self, ValidationError> {
+        let kind = q.take("type").map(|t| EventTypeFilter::parse("type", &t));
+        Ok(Self {
+            kind: kind.transpose()?,
+        })
     }
 }
 

@@ -29,7 +29,7 @@ impl<T> ListObject<T> {
 }
 
 /// The `created[gt|gte|lt|lte]` parameters every list takes.
-pub(super) fn take_created(q: &mut QueryParams) -> Result<CreatedRange, ValidationError> {
+fn take_created(q: &mut QueryParams) -> Result<CreatedRange, ValidationError> {
     CreatedRange::new(
         q.take_int("created[gt]")?,
         q.take_int("created[gte]")?,
@@ -40,10 +40,53 @@ pub(super) fn take_created(q: &mut QueryParams) -> Result<CreatedRange, Validati
 
 /// The `limit`, `starting_after` and `ending_before` parameters every list
 /// takes.
-pub fn take_window<Id: crate::domain::PrefixedId>(q: &mut QueryParams) -> Result<ListWindow<Id>, ValidationError> {
+fn take_window<Id: crate::domain::PrefixedId>(q: &mut QueryParams) -> Result<ListWindow<Id>, ValidationError> {
     ListWindow::new(
         q.take_int("limit")?,
         q.take_id("starting_after")?,
         q.take_id("ending_before")?,
     )
+}
+
+/// A list that takes only the window (webhook endpoints, a customer's
+/// payment methods): any other parameter is refused.
+impl<Id: crate::domain::PrefixedId> TryFrom<QueryParams> for ListWindow<Id> {
+    type Error = ValidationError;
+
+    fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
+        let window = take_window(&mut q)?;
+        q.finish()?;
+        Ok(window)
+    }
+}
+
+/// The parameters one list takes besides the window and `created` (a
+/// customer's email, a payment's refunds, ...).
+pub trait ListFilter: Sized {
+    fn take(q: &mut QueryParams) -> Result<Self, ValidationError>;
+}
+
+/// A list request: the window and `created` range every list takes, and
+/// the filter `F` of its own. Any other parameter is refused by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRequest<F, Id> {
+    pub filter: F,
+    pub created: CreatedRange,
+    pub window: ListWindow<Id>,
+}
+
+impl<F: ListFilter, Id: crate::domain::PrefixedId> TryFrom<QueryParams> for ListRequest<F, Id> {
+    type Error = ValidationError;
+
+    fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
+        let window = take_window(&mut q)?;
+        let filter = F::take(&mut q)?;
+        let created = take_created(&mut q)?;
+        q.finish()?;
+        Ok(Self {
+            filter,
+            created,
+            window,
+        })
+    }
 }

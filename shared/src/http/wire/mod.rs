@@ -19,3 +19,27 @@ pub use payment_methods::*;
 pub use payments::*;
 pub use refunds::*;
 pub use webhook_endpoints::*;
+
+/// The body each command is parsed from, in one table: `body::<C>(&req)`
+/// reads the JSON as the DTO, then `TryFrom` makes the command.
+macro_rules! bodies {
+    ($($command:ty => $wire:ty),* $(,)?) => {
+        $(impl crate::http::FromBody for $command {
+            type Wire = $wire;
+        })*
+    };
+}
+
+bodies! {
+    crate::domain::NewPayment => CreatePaymentRequest,
+    crate::domain::ConfirmPayment => ConfirmPaymentRequest,
+    crate::domain::CapturePayment => CapturePaymentRequest,
+    crate::domain::CancelPayment => CancelPaymentRequest,
+    crate::domain::NewRefund => CreateRefundRequest,
+    crate::domain::NewCustomer => CreateCustomerRequest,
+    crate::domain::CustomerUpdate => UpdateCustomerRequest,
+    crate::domain::CardInput => CreatePaymentMethodRequest,
+    // Attaching names the payment method to attach.
+    crate::domain::PaymentMethodId => AttachPaymentMethodRequest,
+    crate::domain::NewWebhookEndpoint => CreateWebhookEndpointRequest,
+}

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    list::{take_created, take_window},
+    list::{ListFilter, ListRequest},
     payment_methods::payment_method_param,
 };
 use crate::{
     domain::{
         payment::parse_description, Amount, CancelPayment, CancellationReason, CaptureMethod, CapturePayment,
-        ConfirmPayment, Currency, CustomerId, ListWindow, Metadata, NewPayment, NewRefund, Payment, PaymentError,
-        PaymentFilter, PaymentId, PaymentMethodId, PaymentStatus, ReturnUrl, ValidationError,
+        ConfirmPayment, Currency, CustomerId, Metadata, NewPayment, NewRefund, Payment, PaymentError, PaymentFilter,
+        PaymentId, PaymentMethodId, PaymentStatus, ReturnUrl, ValidationError,
     },
     http::{body::JsonInt, QueryParams},
 };
@@ -165,28 +165,34 @@ impl<'a> From<&'a Payment> for PaymentObject<'a> {
     }
 }
 
-/// `GET /v1/payments`: filters and the list window.
+/// `GET /v1/payments`: optionally one customer's, or those in one status.
+pub type ListPaymentsRequest = ListRequest<PaymentsFilter, PaymentId>;
+
 #[derive(Debug, Clone, PartialEq)]
-pub struct ListPaymentsRequest {
-    pub filter: PaymentFilter,
-    pub window: ListWindow<PaymentId>,
+pub struct PaymentsFilter {
+    pub customer: Option<CustomerId>,
+    pub status: Option<PaymentStatus>,
 }
 
-impl TryFrom<QueryParams> for ListPaymentsRequest {
-    type Error = ValidationError;
+impl ListFilter for PaymentsFilter {
+    fn take(q: &mut QueryParams) -> Result<Self, ValidationError> {
+        let customer = q.take_id("customer")?;
+        let status = q.take("status").map(|s| PaymentStatus::parse("status", &s));
+        Ok(Self {
+            customer,
+            status: status.transpose()?,
+        })
+    }
+}
 
-    fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
-        let window = take_window(&mut q)?;
-        let filter = PaymentFilter {
-            customer: q.take_id("customer")?,
-            status: q
-                .take("status")
-                .map(|s| PaymentStatus::parse("status", &s))
-                .transpose()?,
-            created: take_created(&mut q)?,
-        };
-        q.finish()?;
-        Ok(Self { filter, window })
+impl ListPaymentsRequest {
+    /// The store's filter: the parameters and the `created` range.
+    pub fn payment_filter(&self) -> PaymentFilter {
+        PaymentFilter {
+            customer: self.filter.customer.clone(),
+            status: self.filter.status,
+            created: self.created,
+        }
     }
 }
 

@@ -4,12 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::list::{take_created, take_window};
+use super::list::{ListFilter, ListRequest};
 use crate::{
-    domain::{
-        CreatedRange, ListWindow, Metadata, NewRefund, PaymentId, Refund, RefundId, RefundReason, RefundStatus,
-        ValidationError,
-    },
+    domain::{Metadata, NewRefund, PaymentId, Refund, RefundId, RefundReason, RefundStatus, ValidationError},
     http::ApiError,
     http::{body::JsonInt, QueryParams},
 };
@@ -97,25 +94,17 @@ impl<'a> From<&'a Refund> for RefundObject<'a> {
 }
 
 /// `GET /v1/refunds`: optionally one payment's refunds.
+pub type ListRefundsRequest = ListRequest<RefundsFilter, RefundId>;
+
 #[derive(Debug, Clone, PartialEq)]
-pub struct ListRefundsRequest {
+pub struct RefundsFilter {
     pub payment_id: Option<PaymentId>,
-    pub created: CreatedRange,
-    pub window: ListWindow<RefundId>,
 }
 
-impl TryFrom<QueryParams> for ListRefundsRequest {
-    type Error = ValidationError;
-
-    fn try_from(mut q: QueryParams) -> Result<Self, ValidationError> {
-        let window = take_window(&mut q)?;
-        let payment_id = q.take_id("payment_id")?;
-        let created = take_created(&mut q)?;
-        q.finish()?;
+impl ListFilter for RefundsFilter {
+    fn take(q: &mut QueryParams) -> Result<Self, ValidationError> {
         Ok(Self {
-            payment_id,
-            created,
-            window,
+            payment_id: q.take_id("payment_id")?,
         })
     }
 }

@@ -66,7 +66,7 @@ fn list_requests() {
     .unwrap();
     assert_eq!(r.window.limit, 3);
     assert_eq!(r.filter.status, Some(PaymentStatus::Succeeded));
-    assert_eq!(r.filter.created.gte, Some(10));
+    assert_eq!(r.created.gte, Some(10));
     assert_eq!(parse(&[("status", "done")]).unwrap_err().param, "status");
     assert_eq!(parse(&[("customer", "pay_1")]).unwrap_err().param, "customer");
     assert_eq!(

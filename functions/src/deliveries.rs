@@ -1,16 +1,22 @@
-//! Triggered by the table's stream (event source mapping, filtered to new
-//! event items): delivers each new event to its tenant's matching webhook
-//! endpoints. Failed records are reported one by one (partial batch
-//! failure), so only they are retried by the mapping, and then go to the
-//! dead-letter queue.
+//! Webhook delivery: the stream handler that delivers new events and the
+//! scheduled one that retries; each function's binary
+//! (`src/bin/<function>.rs`) is one line over it.
 
 use aws_lambda_events::{
     dynamodb::Event as StreamEvent,
     streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse},
 };
-use paynectra::service::{deliveries::deliver_event, App};
+use paynectra::service::{
+    deliveries::{deliver_event, retry_due},
+    App,
+};
 
-pub async fn handler(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
+/// Triggered by the table's stream (event source mapping, filtered to new
+/// event items): delivers each new event to its tenant's matching webhook
+/// endpoints. Failed records are reported one by one (partial batch
+/// failure), so only they are retried by the mapping, and then go to the
+/// dead-letter queue.
+pub async fn deliver(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
     let Ok(deliverer) = app.deliverer() else {
         // No HTTP client (logged): every record is retried.
@@ -46,4 +52,11 @@ pub async fn handler(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
         }
     }
     response
+}
+
+/// Scheduled (every minute): retries the webhook deliveries that are due.
+pub async fn retry(app: &App, now: i64) -> Result<serde_json::Value, lambda_runtime::Error> {
+    let attempted = retry_due(app, app.deliverer()?, now).await?;
+    tracing::info!(attempted, "webhook retries done");
+    Ok(serde_json::json!({ "attempted": attempted }))
 }

@@ -1,0 +1,100 @@
+//! The payments endpoints' handlers, one function each; a function's binary
+//! (`src/bin/<function>.rs`) is one line over it.
+
+use paynectra::{
+    domain::{CancelPayment, CapturePayment, ConfirmPayment, KeyKind, NewPayment, PaymentId},
+    http::{
+        body, idempotent, list_reply, listed, path_id, query, serve, serve_with,
+        wire::{ListPaymentsRequest, PaymentObject},
+        Access, ApiError, Handled, Reply, Request,
+    },
+    service::{payments, App},
+};
+
+/// POST /v1/payments
+pub async fn create(app: &App, req: Request) -> Handled {
+    serve(app, req, |ctx, req| async move {
+        let new: NewPayment = body(&req)?;
+        idempotent(&app.store, &ctx, &req, async |run| {
+            payments::create(app, &ctx, new, run).await
+        })
+        .await
+    })
+    .await
+}
+
+/// GET /v1/payments/{id}
+pub async fn get(app: &App, req: Request) -> Handled {
+    serve(app, req, |ctx, req| async move {
+        let id: PaymentId = path_id(&req)?;
+        // An expired hold is cancelled here if the scheduled sweep has not
+        // got to it yet.
+        let payment = payments::load_payment(app, &ctx.tenant, &id, ctx.now).await?;
+        Reply::ok(&PaymentObject::with_secret(&payment))
+    })
+    .await
+}
+
+/// GET /v1/payments
+pub async fn list(app: &App, req: Request) -> Handled {
+    serve(app, req, |ctx, req| async move {
+        let list: ListPaymentsRequest = query(&req)?;
+        let found = app
+            .store
+            .list_payments(&ctx.tenant, &list.payment_filter(), &list.window)
+            .await;
+        list_reply("/v1/payments", &listed(found, "payment")?, PaymentObject::from)
+    })
+    .await
+}
+
+/// POST /v1/payments/{id}/confirm
+pub async fn confirm(app: &App, req: Request) -> Handled {
+    serve_with(app, Access::Publishable, req, |ctx, req| async move {
+        let id: PaymentId = path_id(&req)?;
+        let confirm: ConfirmPayment = body(&req)?;
+        if ctx.key_kind == KeyKind::Publishable && confirm.client_secret.is_none() {
+            return Err(ApiError::invalid(
+                "parameter_missing",
+                "Missing required param: client_secret (a publishable key confirms only with the payment's client secret).",
+                Some("client_secret"),
+            ));
+        }
+        idempotent(&app.store, &ctx, &req, async |run| payments::confirm(app, &ctx, &id, confirm, run).await).await
+    })
+    .await
+}
+
+/// POST /v1/payments/{id}/capture
+pub async fn capture(app: &App, req: Request) -> Handled {
+    serve(app, req, |ctx, req| async move {
+        let id: PaymentId = path_id(&req)?;
+        let capture: CapturePayment = body(&req)?;
+        idempotent(&app.store, &ctx, &req, async |run| {
+            payments::capture(app, &ctx, &id, capture, run).await
+        })
+        .await
+    })
+    .await
+}
+
+/// POST /v1/payments/{id}/cancel
+pub async fn cancel(app: &App, req: Request) -> Handled {
+    serve(app, req, |ctx, req| async move {
+        let id: PaymentId = path_id(&req)?;
+        let cancel: CancelPayment = body(&req)?;
+        idempotent(&app.store, &ctx, &req, async |run| {
+            payments::cancel(app, &ctx, &id, cancel, run).await
+        })
+        .await
+    })
+    .await
+}
+
+/// Scheduled (EventBridge, every 15 minutes): cancels manual-capture holds
+/// older than 7 days (`paynectra::service::payments::expire_holds`).
+/// Returns `{"due", "cancelled"}`.
+pub async fn expire_holds(app: &App, now: i64) -> Result<serde_json::Value, lambda_runtime::Error> {
+    let sweep = payments::expire_holds(app, now).await?;
+    Ok(serde_json::to_value(sweep)?)
+}
