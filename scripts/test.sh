@@ -15,7 +15,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 ddb_install
 echo "==> Building tests" >&2
-cargo test --workspace --all-targets --locked --no-run
+# --tests: every target with tests (libraries, integration tests, binaries
+# with unit tests); the functions' one-line mains say `test = false`.
+cargo test --workspace --tests --locked --no-run
 
 trap ddb_stop EXIT
 port=$(free_port)
@@ -27,7 +29,7 @@ export PAYNECTRA_TEST_DYNAMODB="http://127.0.0.1:$port"
 echo "==> cargo test" >&2
 log=$(mktemp -t paynectra-test.XXXXXX.log)
 status=0
-cargo test --workspace --all-targets --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
+cargo test --workspace --tests --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 
 echo "==> The hosted payment page in headless Chromium" >&2
 scripts/e2e.sh 2>&1 | tee -a "$log" || status=$?
