@@ -27,7 +27,7 @@ pub use ids::{
 };
 pub use list::{CreatedRange, Cursor, ListWindow, Page};
 pub use metadata::Metadata;
-pub use money::{Amount, Currency};
+pub use money::{Amount, Currency, MinorUnits};
 pub use payment::{
     CancelPayment, CancellationReason, CaptureMethod, CapturePayment, ConfirmPayment, NewPayment, Payment,
     PaymentError, PaymentFilter, PaymentStatus, ReturnUrl, TransitionRefused,

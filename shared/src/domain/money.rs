@@ -189,6 +189,71 @@ impl Amount {
     }
 }
 
+/// A non-negative quantity of a currency's minor unit: what is still
+/// capturable or refundable, what was received or refunded, the amount of a
+/// capture or a refund. It cannot go below zero: subtraction is checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct MinorUnits(i64);
+
+impl MinorUnits {
+    pub const ZERO: Self = Self(0);
+
+    /// `value`, if it is not negative.
+    pub fn new(value: i64) -> Option<Self> {
+        (value >= 0).then_some(Self(value))
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// `self - other`, unless that would be negative.
+    pub fn checked_sub(self, other: Self) -> Option<Self> {
+        self.0.checked_sub(other.0).and_then(Self::new)
+    }
+
+    /// `self - other`, or zero.
+    pub fn saturating_sub(self, other: Self) -> Self {
+        self.checked_sub(other).unwrap_or(Self::ZERO)
+    }
+
+    /// `self + other`, unless that overflows.
+    pub fn checked_add(self, other: Self) -> Option<Self> {
+        self.0.checked_add(other.0).map(Self)
+    }
+}
+
+impl From<Amount> for MinorUnits {
+    fn from(a: Amount) -> Self {
+        Self(a.0)
+    }
+}
+
+impl TryFrom<i64> for MinorUnits {
+    type Error = String;
+
+    fn try_from(value: i64) -> Result<Self, String> {
+        Self::new(value).ok_or_else(|| format!("a negative amount: {value}"))
+    }
+}
+
+impl From<MinorUnits> for i64 {
+    fn from(m: MinorUnits) -> i64 {
+        m.0
+    }
+}
+
+impl std::fmt::Display for MinorUnits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +293,26 @@ mod tests {
         assert!(codes
             .iter()
             .all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_lowercase())));
+    }
+
+    #[test]
+    fn minor_units_never_go_negative() {
+        let five = MinorUnits::new(5).unwrap();
+        let three = MinorUnits::new(3).unwrap();
+        assert_eq!(MinorUnits::new(-1), None);
+        assert_eq!(five.checked_sub(three).map(MinorUnits::get), Some(2));
+        assert_eq!(three.checked_sub(five), None);
+        assert_eq!(three.saturating_sub(five), MinorUnits::ZERO);
+        assert_eq!(five.checked_add(three).map(MinorUnits::get), Some(8));
+        assert_eq!(MinorUnits::new(i64::MAX).unwrap().checked_add(five), None);
+        assert_eq!(
+            MinorUnits::from(Amount::for_charge("amount", 50, usd()).unwrap()).get(),
+            50
+        );
+        // On the wire and in the table it is a bare number; a negative one is refused.
+        assert_eq!(serde_json::to_string(&five).unwrap(), "5");
+        assert_eq!(serde_json::from_str::<MinorUnits>("7").unwrap().get(), 7);
+        assert!(serde_json::from_str::<MinorUnits>("-7").is_err());
     }
 
     #[test]

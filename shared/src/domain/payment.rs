@@ -1,8 +1,8 @@
 //! Payments.
 
 use super::{
-    error::bounded_string, Amount, Currency, CustomerId, Metadata, Mode, NetworkOutcome, PaymentId, PaymentMethod,
-    PaymentMethodId, PaymentMethodRef, ValidationError,
+    error::bounded_string, Amount, Currency, CustomerId, Metadata, MinorUnits, Mode, NetworkOutcome, PaymentId,
+    PaymentMethod, PaymentMethodId, PaymentMethodRef, ValidationError,
 };
 
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
@@ -183,7 +183,7 @@ pub struct ConfirmPayment {
 /// that is capturable when `None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CapturePayment {
-    pub amount: Option<i64>,
+    pub amount: Option<MinorUnits>,
 }
 
 /// `POST /v1/payments/{id}/cancel`, validated.
@@ -203,8 +203,8 @@ pub enum TransitionRefused {
     Declined(Box<Payment>),
     HoldExpired,
     InvalidCaptureAmount {
-        requested: i64,
-        capturable: i64,
+        requested: MinorUnits,
+        capturable: MinorUnits,
     },
 }
 
@@ -257,10 +257,10 @@ pub struct Payment {
     pub payment_method: Option<PaymentMethodId>,
     /// Held and not yet captured (manual capture).
     #[serde(default)]
-    pub amount_capturable: i64,
+    pub amount_capturable: MinorUnits,
     /// Captured.
     #[serde(default)]
-    pub amount_received: i64,
+    pub amount_received: MinorUnits,
     /// A hold not captured by then is cancelled (reason `automatic`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture_before: Option<i64>,
@@ -275,13 +275,13 @@ pub struct Payment {
     pub client_secret: String,
     /// Minor units refunded so far.
     #[serde(default)]
-    pub amount_refunded: i64,
+    pub amount_refunded: MinorUnits,
     /// Minor units that can still be refunded: the captured amount less
     /// what was refunded. Stored (not derived) because DynamoDB conditions
     /// cannot do arithmetic: a refund is conditioned on
     /// `amount_refundable >= :amount` and decrements it in the same write.
     #[serde(default)]
-    pub amount_refundable: i64,
+    pub amount_refundable: MinorUnits,
     pub created: i64,
 }
 
@@ -300,14 +300,14 @@ impl Payment {
             return_url: new.return_url,
             status: PaymentStatus::Pending,
             payment_method: None,
-            amount_capturable: 0,
-            amount_received: 0,
+            amount_capturable: MinorUnits::ZERO,
+            amount_received: MinorUnits::ZERO,
             capture_before: None,
             cancellation_reason: None,
             last_payment_error: None,
             client_secret: String::new(),
-            amount_refunded: 0,
-            amount_refundable: 0,
+            amount_refunded: MinorUnits::ZERO,
+            amount_refundable: MinorUnits::ZERO,
             created,
         }
         .with_client_secret()
@@ -324,16 +324,16 @@ impl Payment {
     /// The payment with its whole amount captured: `succeeded`, the captured
     /// amount received and refundable.
     pub fn captured(self) -> Self {
-        let amount = self.amount.get();
+        let amount = self.amount.into();
         self.capture_amount(amount)
     }
 
-    fn capture_amount(self, amount: i64) -> Self {
+    fn capture_amount(self, amount: MinorUnits) -> Self {
         Self {
             status: PaymentStatus::Succeeded,
             amount_received: amount,
-            amount_capturable: 0,
-            amount_refundable: amount - self.amount_refunded,
+            amount_capturable: MinorUnits::ZERO,
+            amount_refundable: amount.saturating_sub(self.amount_refunded),
             capture_before: None,
             last_payment_error: None,
             ..self
@@ -365,7 +365,7 @@ impl Payment {
                 CaptureMethod::Automatic => confirmed.captured(),
                 CaptureMethod::Manual => Payment {
                     status: PaymentStatus::RequiresCapture,
-                    amount_capturable: self.amount.get(),
+                    amount_capturable: self.amount.into(),
                     capture_before: Some(now + HOLD_SECONDS),
                     last_payment_error: None,
                     ..confirmed
@@ -396,7 +396,7 @@ impl Payment {
             return Err(TransitionRefused::HoldExpired);
         }
         let amount = command.amount.unwrap_or(self.amount_capturable);
-        if amount <= 0 || amount > self.amount_capturable {
+        if amount.is_zero() || amount > self.amount_capturable {
             return Err(TransitionRefused::InvalidCaptureAmount {
                 requested: amount,
                 capturable: self.amount_capturable,
@@ -417,7 +417,7 @@ impl Payment {
         Ok(Payment {
             status: PaymentStatus::Cancelled,
             cancellation_reason: reason,
-            amount_capturable: 0,
+            amount_capturable: MinorUnits::ZERO,
             capture_before: None,
             ..self.clone()
         })
@@ -442,13 +442,17 @@ impl Payment {
 
     /// True once everything captured has been refunded.
     pub fn refunded(&self) -> bool {
-        self.status == PaymentStatus::Succeeded && self.amount_refunded > 0 && self.amount_refundable == 0
+        self.status == PaymentStatus::Succeeded && !self.amount_refunded.is_zero() && self.amount_refundable.is_zero()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn m(v: i64) -> MinorUnits {
+        MinorUnits::new(v).unwrap()
+    }
 
     #[test]
     fn return_urls() {
@@ -539,7 +543,7 @@ mod tests {
         let p = pending(CaptureMethod::Automatic).confirm(&ok, now).unwrap();
         assert_eq!(
             (p.status, p.amount_received, p.amount_refundable),
-            (PaymentStatus::Succeeded, 1000, 1000)
+            (PaymentStatus::Succeeded, m(1000), m(1000))
         );
         assert!(
             matches!(p.confirm(&ok, now), Err(TransitionRefused::UnexpectedState(_))),
@@ -571,14 +575,14 @@ mod tests {
         let held = pending(CaptureMethod::Manual).confirm(&ok, now).unwrap();
         assert_eq!(
             (held.status, held.amount_capturable),
-            (PaymentStatus::RequiresCapture, 1000)
+            (PaymentStatus::RequiresCapture, m(1000))
         );
         assert_eq!(held.capture_before, Some(now + HOLD_SECONDS));
         assert!(matches!(
-            held.capture(&CapturePayment { amount: Some(1001) }, now),
+            held.capture(&CapturePayment { amount: Some(m(1001)) }, now),
             Err(TransitionRefused::InvalidCaptureAmount { .. })
         ));
-        let part = held.capture(&CapturePayment { amount: Some(600) }, now).unwrap();
+        let part = held.capture(&CapturePayment { amount: Some(m(600)) }, now).unwrap();
         assert_eq!(
             (
                 part.status,
@@ -586,7 +590,7 @@ mod tests {
                 part.amount_capturable,
                 part.amount_refundable
             ),
-            (PaymentStatus::Succeeded, 600, 0, 600)
+            (PaymentStatus::Succeeded, m(600), m(0), m(600))
         );
         let cancelled = held
             .cancel(&CancelPayment {
@@ -595,7 +599,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             (cancelled.status, cancelled.amount_capturable),
-            (PaymentStatus::Cancelled, 0)
+            (PaymentStatus::Cancelled, m(0))
         );
 
         assert!(held.expire_hold(now + HOLD_SECONDS - 1).is_none());
@@ -627,7 +631,7 @@ mod tests {
         };
         let p = Payment::create(new, Mode::Test, 1_700_000_000);
         assert_eq!(p.status, PaymentStatus::Pending);
-        assert_eq!(p.amount_refunded, 0);
+        assert_eq!(p.amount_refunded, m(0));
         assert!(p.id.as_str().starts_with("pay_"));
     }
 }

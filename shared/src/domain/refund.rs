@@ -1,6 +1,6 @@
 //! Refunds.
 
-use super::{Currency, Metadata, Mode, Payment, PaymentId, PaymentStatus, RefundId, ValidationError};
+use super::{Currency, Metadata, MinorUnits, Mode, Payment, PaymentId, PaymentStatus, RefundId, ValidationError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,16 +37,16 @@ pub enum RefundStatus {
 pub struct NewRefund {
     pub payment_id: PaymentId,
     /// `None`: everything still refundable.
-    pub amount: Option<i64>,
+    pub amount: Option<MinorUnits>,
     pub reason: Option<RefundReason>,
     pub metadata: Metadata,
 }
 
 impl NewRefund {
     /// A positive refund amount (the upper bound is the payment's).
-    pub fn parse_amount(param: &str, value: i64) -> Result<i64, ValidationError> {
-        if value > 0 {
-            Ok(value)
+    pub fn parse_amount(param: &str, value: i64) -> Result<MinorUnits, ValidationError> {
+        if let Some(amount) = MinorUnits::new(value).filter(|a| !a.is_zero()) {
+            Ok(amount)
         } else {
             Err(ValidationError::new(
                 param,
@@ -67,7 +67,10 @@ pub enum RefundRefused {
     /// Everything captured has been refunded already.
     AlreadyRefunded,
     /// More than what remains.
-    TooLarge { requested: i64, refundable: i64 },
+    TooLarge {
+        requested: MinorUnits,
+        refundable: MinorUnits,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -75,7 +78,7 @@ pub struct Refund {
     pub id: RefundId,
     pub mode: Mode,
     pub payment_id: PaymentId,
-    pub amount: i64,
+    pub amount: MinorUnits,
     pub currency: Currency,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<RefundReason>,
@@ -94,7 +97,7 @@ impl Refund {
             return Err(RefundRefused::NotCaptured(payment.status));
         }
         let refundable = payment.amount_refundable;
-        if refundable <= 0 {
+        if refundable.is_zero() {
             return Err(RefundRefused::AlreadyRefunded);
         }
         let amount = new.amount.unwrap_or(refundable);
@@ -121,6 +124,10 @@ impl Refund {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn m(v: i64) -> MinorUnits {
+        MinorUnits::new(v).unwrap()
+    }
     use crate::domain::{Amount, CaptureMethod, NewPayment};
 
     fn payment(amount: i64) -> Payment {
@@ -143,7 +150,7 @@ mod tests {
     fn new(p: &Payment, amount: Option<i64>) -> NewRefund {
         NewRefund {
             payment_id: p.id.clone(),
-            amount,
+            amount: amount.map(m),
             reason: None,
             metadata: Metadata::default(),
         }
@@ -157,23 +164,23 @@ mod tests {
             RefundRefused::NotCaptured(PaymentStatus::Pending)
         );
         let p = pending.captured();
-        assert_eq!(p.amount_refundable, 200);
+        assert_eq!(p.amount_refundable, m(200));
         assert_eq!(
             Refund::against(&new(&p, None), &p, 0).unwrap().amount,
-            200,
+            m(200),
             "default: all that remains"
         );
-        assert_eq!(Refund::against(&new(&p, Some(50)), &p, 0).unwrap().amount, 50);
+        assert_eq!(Refund::against(&new(&p, Some(50)), &p, 0).unwrap().amount, m(50));
         assert_eq!(
             Refund::against(&new(&p, Some(201)), &p, 0).unwrap_err(),
             RefundRefused::TooLarge {
-                requested: 201,
-                refundable: 200
+                requested: m(201),
+                refundable: m(200)
             }
         );
         let done = Payment {
-            amount_refunded: 200,
-            amount_refundable: 0,
+            amount_refunded: m(200),
+            amount_refundable: m(0),
             ..p
         };
         assert!(done.refunded());

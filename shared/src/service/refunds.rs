@@ -71,7 +71,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: &NewRefund, run: &Run) -> 
             .await
         {
             Ok(()) => {
-                tracing::info!(refund_id = %refund.id, payment_id = %payment.id, amount = refund.amount, attempt, "refund created");
+                tracing::info!(refund_id = %refund.id, payment_id = %payment.id, amount = refund.amount.get(), attempt, "refund created");
                 return Ok(Outcome::written(reply, &completion));
             }
             // Someone else refunded (or the payment moved) in between:

@@ -226,7 +226,10 @@ async fn refund_fixtures() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((payment.amount_refunded, payment.amount_refundable), (1000, 3999));
+    assert_eq!(
+        (payment.amount_refunded.get(), payment.amount_refundable.get()),
+        (1000, 3999)
+    );
 
     let res = run("list_refunds", app, request("list_refunds")).await;
     assert_eq!(res.status(), 200);

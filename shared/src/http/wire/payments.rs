@@ -12,8 +12,8 @@ use super::{
 use crate::{
     domain::{
         payment::parse_description, Amount, CancelPayment, CancellationReason, CaptureMethod, CapturePayment,
-        ConfirmPayment, Currency, CustomerId, Metadata, NewPayment, NewRefund, Payment, PaymentError, PaymentFilter,
-        PaymentId, PaymentMethodId, PaymentStatus, ReturnUrl, ValidationError,
+        ConfirmPayment, Currency, CustomerId, Metadata, MinorUnits, NewPayment, NewRefund, Payment, PaymentError,
+        PaymentFilter, PaymentId, PaymentMethodId, PaymentStatus, ReturnUrl, ValidationError,
     },
     http::{body::JsonInt, QueryParams},
 };
@@ -74,12 +74,12 @@ pub struct PaymentObject<'a> {
     pub customer_id: Option<&'a str>,
     pub description: Option<&'a str>,
     pub capture_method: CaptureMethod,
-    pub amount_refunded: i64,
+    pub amount_refunded: MinorUnits,
     /// True once the whole captured amount has been refunded.
     pub refunded: bool,
     pub payment_method: Option<&'a str>,
-    pub amount_capturable: i64,
-    pub amount_received: i64,
+    pub amount_capturable: MinorUnits,
+    pub amount_received: MinorUnits,
     pub capture_before: Option<i64>,
     pub cancellation_reason: Option<CancellationReason>,
     pub last_payment_error: Option<&'a PaymentError>,

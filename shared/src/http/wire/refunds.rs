@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::list::{ListFilter, ListRequest};
 use crate::{
-    domain::{Metadata, NewRefund, PaymentId, Refund, RefundId, RefundReason, RefundStatus, ValidationError},
+    domain::{
+        Metadata, MinorUnits, NewRefund, PaymentId, Refund, RefundId, RefundReason, RefundStatus, ValidationError,
+    },
     http::ApiError,
     http::{body::JsonInt, QueryParams},
 };
@@ -67,7 +69,7 @@ pub struct RefundObject<'a> {
     pub id: &'a str,
     pub object: &'static str,
     pub payment_id: &'a str,
-    pub amount: i64,
+    pub amount: MinorUnits,
     pub currency: &'static str,
     pub reason: Option<RefundReason>,
     pub status: RefundStatus,
