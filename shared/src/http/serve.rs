@@ -46,6 +46,17 @@ impl RequestCtx {
             idempotency_key: self.idempotency_key.clone(),
         }
     }
+
+    /// An event this request causes: in the tenant's mode, at `now`, naming
+    /// the request; `previous` holds the attributes an update changed.
+    pub fn event(
+        &self,
+        kind: crate::domain::EventType,
+        object: &impl Serialize,
+        previous: Option<serde_json::Value>,
+    ) -> crate::domain::Event {
+        crate::domain::Event::new(kind, self.tenant.mode, object, previous, self.event_request(), self.now)
+    }
 }
 
 /// A response the handler chose: a success, or a recorded response

@@ -2,7 +2,7 @@
 
 use super::App;
 use crate::{
-    domain::{event::previous_attributes, Customer, CustomerId, CustomerUpdate, Event, EventType, NewCustomer},
+    domain::{event::previous_attributes, Customer, CustomerId, CustomerUpdate, EventType, NewCustomer},
     http::{
         wire::{CustomerObject, DeletedObject},
         ApiError, Outcome, Reply, RequestCtx, Run,
@@ -18,14 +18,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: NewCustomer, run: &Run) ->
     let customer = Customer::create(new, ctx.tenant.mode, ctx.now);
     let reply = Reply::ok(&CustomerObject::from(&customer))?;
     let completion = run.completion(&reply);
-    let event = Event::new(
-        EventType::CustomerCreated,
-        ctx.tenant.mode,
-        &CustomerObject::from(&customer),
-        None,
-        ctx.event_request(),
-        customer.created,
-    );
+    let event = ctx.event(EventType::CustomerCreated, &CustomerObject::from(&customer), None);
     app.store
         .insert_customer(&ctx.tenant, &customer, Writes::new(&event, completion.as_ref()))
         .await?;
@@ -58,13 +51,10 @@ pub async fn update(
         let completion = run.completion(&reply);
         let before = serde_json::to_value(CustomerObject::from(&current)).unwrap_or_default();
         let after = serde_json::to_value(CustomerObject::from(&next)).unwrap_or_default();
-        let event = Event::new(
+        let event = ctx.event(
             EventType::CustomerUpdated,
-            ctx.tenant.mode,
             &after,
             Some(previous_attributes(&before, &after)),
-            ctx.event_request(),
-            ctx.now,
         );
         match app
             .store
@@ -88,14 +78,7 @@ pub async fn update(
 /// `DELETE /v1/customers/{id}`: a tombstone, with its event.
 pub async fn delete(app: &App, ctx: &RequestCtx, id: &CustomerId) -> Result<Reply, ApiError> {
     let customer = live(app, ctx, id).await?;
-    let event = Event::new(
-        EventType::CustomerDeleted,
-        ctx.tenant.mode,
-        &CustomerObject::from(&customer),
-        None,
-        ctx.event_request(),
-        ctx.now,
-    );
+    let event = ctx.event(EventType::CustomerDeleted, &CustomerObject::from(&customer), None);
     if !app.store.delete_customer(&ctx.tenant, id, Some(&event)).await? {
         return Err(ApiError::not_found("customer", id.as_str()));
     }

@@ -210,14 +210,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: NewPayment, run: &Run) -> 
     let payment = Payment::create(new, ctx.tenant.mode, ctx.now);
     let reply = Reply::ok(&PaymentObject::with_secret(&payment))?;
     let completion = run.completion(&reply);
-    let event = Event::new(
-        EventType::PaymentCreated,
-        ctx.tenant.mode,
-        &PaymentObject::from(&payment),
-        None,
-        ctx.event_request(),
-        payment.created,
-    );
+    let event = ctx.event(EventType::PaymentCreated, &PaymentObject::from(&payment), None);
     match app
         .store
         .insert_payment(&ctx.tenant, &payment, Writes::new(&event, completion.as_ref()))

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::App;
 use crate::{
-    domain::{Event, EventType, NewRefund, Payment, Refund, RefundRefused},
+    domain::{EventType, NewRefund, Payment, Refund, RefundRefused},
     http::{wire::RefundObject, ApiError, Outcome, Reply, RequestCtx, Run},
     store::{StoreError, Writes},
 };
@@ -57,14 +57,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: &NewRefund, run: &Run) -> 
         let refund = Refund::against(new, &payment, ctx.now).map_err(|why| refused(&payment, why))?;
         let reply = Reply::ok(&RefundObject::from(&refund))?;
         let completion = run.completion(&reply);
-        let event = Event::new(
-            EventType::RefundCreated,
-            tenant.mode,
-            &RefundObject::from(&refund),
-            None,
-            ctx.event_request(),
-            refund.created,
-        );
+        let event = ctx.event(EventType::RefundCreated, &RefundObject::from(&refund), None);
         match app
             .store
             .insert_refund(tenant, &refund, Writes::new(&event, completion.as_ref()))

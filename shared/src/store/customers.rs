@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
 use super::{
-    error::StoreError,
+    error::{applied_or, StoreError},
     item::{key_of, to_item},
     keys,
     transact::{put_item, Writes},
@@ -65,19 +65,18 @@ impl Store {
                 )
                 .await;
         }
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(put.item))
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted) AND version = :read")
-            .set_expression_attribute_values(put.expression_attribute_values)
-            .send()
-            .await
-            .map_err(|e| match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => StoreError::Conflict,
-                _ => StoreError::dynamo("PutItem(customer update)", e),
-            })?;
-        Ok(())
+        applied_or(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(put.item))
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted) AND version = :read")
+                .set_expression_attribute_values(put.expression_attribute_values)
+                .send()
+                .await,
+            "PutItem(customer update)",
+            StoreError::Conflict,
+        )
     }
 
     /// Deletes a customer: it becomes a tombstone (`deleted`), leaves every

@@ -89,6 +89,23 @@ where
     }
 }
 
+/// A conditional write that must apply: `refused` when its condition did
+/// not hold.
+pub(super) fn applied_or<O, E>(
+    result: Result<O, SdkError<E, HttpResponse>>,
+    operation: &'static str,
+    refused: StoreError,
+) -> Result<(), StoreError>
+where
+    E: std::error::Error + ConditionFailure + ProvideErrorMetadata + 'static,
+{
+    if applied(result, operation)? {
+        Ok(())
+    } else {
+        Err(refused)
+    }
+}
+
 /// Errors that can say "the condition did not hold".
 pub(super) trait ConditionFailure {
     fn is_condition_failure(&self) -> bool;

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::{
 };
 
 use super::{
+    error::applied_or,
     item::{from_item, key_of, s, to_item},
     keys, Store, StoreError,
 };
@@ -109,24 +110,23 @@ impl Store {
         key_hash: &str,
         token: &str,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_of(&keys::idempotency(tenant, key_hash))))
-            .update_expression("SET lock_expires_at = :zero")
-            .condition_expression("#state = :in_flight AND #token = :token")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-            .expression_attribute_values(":in_flight", s("in_flight"))
-            .expression_attribute_values(":token", s(token))
-            .send()
-            .await
-            .map_err(|e| match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => StoreError::IdempotencyLost,
-                _ => StoreError::dynamo("UpdateItem(idempotency release)", e),
-            })?;
-        Ok(())
+        applied_or(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key_of(&keys::idempotency(tenant, key_hash))))
+                .update_expression("SET lock_expires_at = :zero")
+                .condition_expression("#state = :in_flight AND #token = :token")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_names("#token", "token")
+                .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+                .expression_attribute_values(":in_flight", s("in_flight"))
+                .expression_attribute_values(":token", s(token))
+                .send()
+                .await,
+            "UpdateItem(idempotency release)",
+            StoreError::IdempotencyLost,
+        )
     }
 
     fn completion_update(&self, tenant: &Tenant, c: &Completion) -> Update {
@@ -157,20 +157,19 @@ impl Store {
     /// write nothing else).
     pub async fn complete_idempotency_key(&self, tenant: &Tenant, c: &Completion) -> Result<(), StoreError> {
         let u = self.completion_update(tenant, c);
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(u.key))
-            .update_expression(u.update_expression)
-            .set_condition_expression(u.condition_expression)
-            .set_expression_attribute_names(u.expression_attribute_names)
-            .set_expression_attribute_values(u.expression_attribute_values)
-            .send()
-            .await
-            .map_err(|e| match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => StoreError::IdempotencyLost,
-                _ => StoreError::dynamo("UpdateItem(idempotency completion)", e),
-            })?;
-        Ok(())
+        applied_or(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(u.key))
+                .update_expression(u.update_expression)
+                .set_condition_expression(u.condition_expression)
+                .set_expression_attribute_names(u.expression_attribute_names)
+                .set_expression_attribute_values(u.expression_attribute_values)
+                .send()
+                .await,
+            "UpdateItem(idempotency completion)",
+            StoreError::IdempotencyLost,
+        )
     }
 }

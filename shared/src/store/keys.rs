@@ -45,6 +45,16 @@ fn tenant_prefix(t: &Tenant) -> String {
     format!("T#{}#{}", t.account_id, t.mode.as_str())
 }
 
+/// An object's own item: its partition (the tenant and the id), and the
+/// sort key that names its kind.
+fn object_keys(t: &Tenant, id: &impl std::fmt::Display, kind: &str) -> Keys {
+    Keys {
+        pk: format!("{}#{id}", tenant_prefix(t)),
+        sk: kind.into(),
+        ..Keys::default()
+    }
+}
+
 /// Sort key for "newest first" lists: zero-padded created time, then the id
 /// (UUIDv7, so later ids sort later within one second): a total order.
 pub(super) fn created_sort_key(created: i64, id: &str) -> String {
@@ -82,11 +92,7 @@ pub(super) fn api_key_lookup(hash: &KeyHash) -> Keys {
 }
 
 pub(super) fn payment(t: &Tenant, id: &PaymentId) -> Keys {
-    Keys {
-        pk: format!("{}#{id}", tenant_prefix(t)),
-        sk: "payment".into(),
-        ..Keys::default()
-    }
+    object_keys(t, id, "payment")
 }
 
 /// A payment with its list keys: all payments (GSI1), payments of one
@@ -166,11 +172,7 @@ pub(super) fn created_upper(t: i64) -> String {
 }
 
 pub(super) fn customer(t: &Tenant, id: &CustomerId) -> Keys {
-    Keys {
-        pk: format!("{}#{id}", tenant_prefix(t)),
-        sk: "customer".into(),
-        ..Keys::default()
-    }
+    object_keys(t, id, "customer")
 }
 
 /// A customer with its list keys: all customers (GSI1), customers by email
@@ -219,11 +221,7 @@ pub(super) fn idempotency(t: &Tenant, key_hash: &str) -> Keys {
 }
 
 pub(super) fn payment_method(t: &Tenant, id: &PaymentMethodId) -> Keys {
-    Keys {
-        pk: format!("{}#{id}", tenant_prefix(t)),
-        sk: "payment_method".into(),
-        ..Keys::default()
-    }
+    object_keys(t, id, "payment_method")
 }
 
 fn customer_payment_methods_pk(t: &Tenant, customer: &CustomerId) -> String {
@@ -269,11 +267,7 @@ pub(super) fn hold_day(day: i64) -> String {
 }
 
 pub(super) fn event(t: &Tenant, id: &EventId) -> Keys {
-    Keys {
-        pk: format!("{}#{id}", tenant_prefix(t)),
-        sk: "event".into(),
-        ..Keys::default()
-    }
+    object_keys(t, id, "event")
 }
 
 /// An event with its list keys: all events (gsi1), one group such as
@@ -314,11 +308,7 @@ pub(super) fn event_list_index(t: &Tenant, filter: Option<EventTypeFilter>) -> L
 }
 
 pub(super) fn webhook_endpoint(t: &Tenant, id: &WebhookEndpointId) -> Keys {
-    Keys {
-        pk: format!("{}#{id}", tenant_prefix(t)),
-        sk: "webhook_endpoint".into(),
-        ..Keys::default()
-    }
+    object_keys(t, id, "webhook_endpoint")
 }
 
 /// A webhook endpoint with its list key (gsi1): the delivery function reads
@@ -388,11 +378,7 @@ pub(super) fn tenant_of_event_pk(pk: &str) -> Option<Tenant> {
 }
 
 pub(super) fn refund(t: &Tenant, id: &RefundId) -> Keys {
-    Keys {
-        pk: format!("{}#{id}", tenant_prefix(t)),
-        sk: "refund".into(),
-        ..Keys::default()
-    }
+    object_keys(t, id, "refund")
 }
 
 /// A refund with its list keys: all refunds (gsi1), one payment's (gsi2).

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::{
 use serde::de::DeserializeOwned;
 
 use super::{
-    error::{failed_conditions, transaction_conflict, transaction_throttled, StoreError},
+    error::{applied_or, failed_conditions, transaction_conflict, transaction_throttled, StoreError},
     item::{from_item, key_of, Item, NOT_EXISTS},
     keys::Keys,
     Completion, Store,
@@ -119,18 +119,17 @@ impl Store {
                 .transact(operation, items, tenant, writes, |_| StoreError::AlreadyExists)
                 .await;
         }
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(NOT_EXISTS)
-            .send()
-            .await
-            .map_err(|e| match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => StoreError::AlreadyExists,
-                _ => StoreError::dynamo(operation, e),
-            })?;
-        Ok(())
+        applied_or(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(NOT_EXISTS)
+                .send()
+                .await,
+            operation,
+            StoreError::AlreadyExists,
+        )
     }
 
     /// GetItem (strongly consistent), mapped to `T`.
