@@ -15,7 +15,7 @@ use paynectra::{
 pub async fn create(app: &App, req: Request) -> Handled {
     serve(app, req, |ctx, req| async move {
         let new: NewCustomer = body(&req)?;
-        idempotent(&app.store, &ctx, &req, async |run| {
+        idempotent(app, &ctx, &req, async |run| {
             customers::create(app, &ctx, new, run).await
         })
         .await
@@ -46,7 +46,7 @@ pub async fn update(app: &App, req: Request) -> Handled {
     serve(app, req, |ctx, req| async move {
         let id: CustomerId = path_id(&req)?;
         let update: CustomerUpdate = body(&req)?;
-        idempotent(&app.store, &ctx, &req, async |run| {
+        idempotent(app, &ctx, &req, async |run| {
             customers::update(app, &ctx, &id, update, run).await
         })
         .await

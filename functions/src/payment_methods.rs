@@ -15,7 +15,7 @@ pub async fn create(app: &App, req: Request) -> Handled {
     serve_with(app, Access::Publishable, req, |ctx, req| async move {
         let input: CardInput = body(&req)?;
         let card = input.validate(app.fingerprint_key()?, ctx.now)?;
-        idempotent(&app.store, &ctx, &req, async |run| {
+        idempotent(app, &ctx, &req, async |run| {
             payment_methods::create(app, &ctx, card, run).await
         })
         .await
@@ -29,7 +29,7 @@ pub async fn attach(app: &App, req: Request) -> Handled {
         let customer: CustomerId = path_id(&req)?;
         // The body names the payment method to attach.
         let pm_id: PaymentMethodId = body(&req)?;
-        idempotent(&app.store, &ctx, &req, async |_| {
+        idempotent(app, &ctx, &req, async |_| {
             payment_methods::attach(app, &ctx, &customer, &pm_id).await
         })
         .await

@@ -15,10 +15,7 @@ use paynectra::{
 pub async fn create(app: &App, req: Request) -> Handled {
     serve(app, req, |ctx, req| async move {
         let new: NewPayment = body(&req)?;
-        idempotent(&app.store, &ctx, &req, async |run| {
-            payments::create(app, &ctx, new, run).await
-        })
-        .await
+        idempotent(app, &ctx, &req, async |run| payments::create(app, &ctx, new, run).await).await
     })
     .await
 }
@@ -60,7 +57,7 @@ pub async fn confirm(app: &App, req: Request) -> Handled {
                 Some("client_secret"),
             ));
         }
-        idempotent(&app.store, &ctx, &req, async |run| payments::confirm(app, &ctx, &id, confirm, run).await).await
+        idempotent(app, &ctx, &req, async |run| payments::confirm(app, &ctx, &id, confirm, run).await).await
     })
     .await
 }
@@ -70,7 +67,7 @@ pub async fn capture(app: &App, req: Request) -> Handled {
     serve(app, req, |ctx, req| async move {
         let id: PaymentId = path_id(&req)?;
         let capture: CapturePayment = body(&req)?;
-        idempotent(&app.store, &ctx, &req, async |run| {
+        idempotent(app, &ctx, &req, async |run| {
             payments::capture(app, &ctx, &id, capture, run).await
         })
         .await
@@ -83,7 +80,7 @@ pub async fn cancel(app: &App, req: Request) -> Handled {
     serve(app, req, |ctx, req| async move {
         let id: PaymentId = path_id(&req)?;
         let cancel: CancelPayment = body(&req)?;
-        idempotent(&app.store, &ctx, &req, async |run| {
+        idempotent(app, &ctx, &req, async |run| {
             payments::cancel(app, &ctx, &id, cancel, run).await
         })
         .await

@@ -15,10 +15,7 @@ use paynectra::{
 pub async fn create(app: &App, req: Request) -> Handled {
     serve(app, req, |ctx, req| async move {
         let new: NewRefund = body(&req)?;
-        idempotent(&app.store, &ctx, &req, async |run| {
-            refunds::create(app, &ctx, &new, run).await
-        })
-        .await
+        idempotent(app, &ctx, &req, async |run| refunds::create(app, &ctx, &new, run).await).await
     })
     .await
 }

@@ -16,7 +16,7 @@ pub async fn create(app: &App, req: Request) -> Handled {
     serve(app, req, |ctx, req| async move {
         let new: NewWebhookEndpoint = body(&req)?;
         webhook_endpoints::vet(app, &new)?;
-        idempotent(&app.store, &ctx, &req, async |run| {
+        idempotent(app, &ctx, &req, async |run| {
             webhook_endpoints::create(app, &ctx, new, run).await
         })
         .await

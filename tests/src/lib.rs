@@ -243,4 +243,76 @@ impl TestApi {
             .expect("scan");
         out.count() as usize
     }
+
+    /// Every item of the table, each as its JSON text (a Scan: tests only,
+    /// to prove what is and is not stored).
+    pub async fn dump_items(&self) -> Vec<String> {
+        let mut pages = self
+            .app
+            .store
+            .client()
+            .scan()
+            .table_name(self.app.store.table())
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = pages.next().await {
+            out.push(format!("{:?}", item.expect("scan")));
+        }
+        out
+    }
+
+    /// Every image (new and old) of every record of the table's stream
+    /// since it was created, each as text: what a stream consumer (the
+    /// webhook follower, a backup, an analytics pipeline) sees.
+    pub async fn dump_stream(&self) -> Vec<String> {
+        use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+        let streams = paynectra_local::stream::streams_client(&endpoint()).await;
+        let table = self
+            .app
+            .store
+            .client()
+            .describe_table()
+            .table_name(self.app.store.table())
+            .send()
+            .await
+            .expect("describe table");
+        let arn = table
+            .table()
+            .and_then(|t| t.latest_stream_arn())
+            .expect("a stream")
+            .to_owned();
+        let described = streams
+            .describe_stream()
+            .stream_arn(&arn)
+            .send()
+            .await
+            .expect("describe stream");
+        let mut out = Vec::new();
+        for shard in described.stream_description().map(|d| d.shards()).unwrap_or_default() {
+            let mut iterator = streams
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(shard.shard_id().unwrap_or_default())
+                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .expect("shard iterator")
+                .shard_iterator;
+            while let Some(it) = iterator.take() {
+                let page = streams.get_records().shard_iterator(it).send().await.expect("records");
+                if page.records().is_empty() {
+                    break;
+                }
+                for record in page.records() {
+                    if let Some(change) = record.dynamodb() {
+                        out.push(format!("{:?} {:?}", change.new_image(), change.old_image()));
+                    }
+                }
+                iterator = page.next_shard_iterator;
+            }
+        }
+        out
+    }
 }

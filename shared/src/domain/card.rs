@@ -279,11 +279,29 @@ pub struct ValidCard {
     pub outcome: NetworkOutcome,
 }
 
+/// A card number as the card network reads it: without the spaces and
+/// dashes people type.
+pub fn normalized_number(number: &str) -> String {
+    number.chars().filter(|c| !matches!(c, ' ' | '-')).collect()
+}
+
+/// The card's `fingerprint`: an HMAC of its (normalized) number under the
+/// deployment's `CARD_FINGERPRINT_KEY`, the same for the same card across
+/// an account, and of no use to anyone without the key.
+pub fn card_fingerprint(fingerprint_key: &[u8], number: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(fingerprint_key).expect("HMAC takes keys of any length");
+    mac.update(normalized_number(number).as_bytes());
+    mac.finalize().into_bytes()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl CardInput {
     /// Luhn, expiry (this month or later) and CVC length (4 for Amex, 3
     /// otherwise). `now` is Unix seconds.
     pub fn validate(self, fingerprint_key: &[u8], now: i64) -> Result<ValidCard, ValidationError> {
-        let number: String = self.number.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let number = normalized_number(&self.number);
         let card_error = |param: &str, code: &'static str, message: &str| {
             ValidationError::new(format!("card[{param}]"), code, message)
         };
@@ -318,12 +336,7 @@ impl CardInput {
         if self.cvc.len() != cvc_len || !self.cvc.bytes().all(|b| b.is_ascii_digit()) {
             return Err(card_error("cvc", "invalid_cvc", "The card's security code is invalid."));
         }
-        let mut mac = Hmac::<Sha256>::new_from_slice(fingerprint_key).expect("HMAC takes keys of any length");
-        mac.update(number.as_bytes());
-        let fingerprint: String = mac.finalize().into_bytes()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let fingerprint = card_fingerprint(fingerprint_key, &number);
         Ok(ValidCard {
             outcome: test_outcome(&number),
             card: Card {

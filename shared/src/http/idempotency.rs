@@ -8,12 +8,17 @@
 //! without its record; any other outcome (an error the endpoint answered
 //! after it began) is recorded by [`Run::finish`].
 
+use hmac::{Hmac, KeyInit, Mac};
 use http::{header, StatusCode};
 use lambda_http::{Body, Request, RequestExt};
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, ErrorType, Reply, RequestCtx};
-use crate::store::{Completion, IdempotencyRecord, IdempotencyState, Store, StoreError};
+use crate::{
+    domain::card::card_fingerprint,
+    service::App,
+    store::{Completion, IdempotencyRecord, IdempotencyState, Store, StoreError},
+};
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
@@ -60,27 +65,63 @@ fn path(req: &Request) -> &str {
 }
 
 /// What makes two requests "the same": method, path and body, the body as
-/// canonical JSON (object keys sorted, whitespace dropped).
-pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
-    let canonical = serde_json::from_slice::<serde_json::Value>(body)
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
-    let mut h = Sha256::new();
-    h.update(method);
-    h.update(b" ");
-    h.update(path);
-    h.update(b"\n");
-    h.update(canonical);
-    hex(h.finalize())
+/// canonical JSON (object keys sorted, whitespace dropped), as an HMAC
+/// under a key derived from the deployment's `CARD_FINGERPRINT_KEY`:
+/// nothing stored can be recomputed from a request without that secret.
+/// Card data never enters it as such: a `card` object's `number` counts as
+/// the card's keyed fingerprint (the one its payment method shows), and a
+/// `cvc` anywhere is left out (a retry with another CVC is the same request).
+pub fn fingerprint(secret: &[u8], method: &str, path: &str, body: &[u8]) -> String {
+    let canonical = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut v) => {
+            without_card_data(&mut v, secret);
+            v.to_string()
+        }
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(&fingerprint_key(secret)).expect("HMAC takes keys of any length");
+    mac.update(method.as_bytes());
+    mac.update(b" ");
+    mac.update(path.as_bytes());
+    mac.update(b"\n");
+    mac.update(canonical.as_bytes());
+    hex(mac.finalize().into_bytes())
 }
 
-fn request_fingerprint(req: &Request) -> String {
+/// The request fingerprints' own key: not the card fingerprint key itself,
+/// so the two kinds of HMAC can never be confused.
+fn fingerprint_key(secret: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(b"paynectra idempotency request fingerprint v1");
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Replaces each `card.number` with the card's keyed fingerprint and drops
+/// every `cvc`, at any depth.
+fn without_card_data(v: &mut serde_json::Value, secret: &[u8]) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.remove("cvc");
+            if let Some(serde_json::Value::Object(card)) = map.get_mut("card") {
+                if let Some(serde_json::Value::String(number)) = card.remove("number") {
+                    let fingerprint = card_fingerprint(secret, &number);
+                    card.insert("fingerprint".into(), serde_json::Value::String(fingerprint));
+                }
+            }
+            map.values_mut().for_each(|v| without_card_data(v, secret));
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| without_card_data(v, secret)),
+        _ => {}
+    }
+}
+
+fn request_fingerprint(secret: &[u8], req: &Request) -> String {
     let bytes: &[u8] = match req.body() {
         Body::Text(t) => t.as_bytes(),
         Body::Binary(b) => b,
         _ => b"",
     };
-    fingerprint(req.method().as_str(), path(req), bytes)
+    fingerprint(secret, req.method().as_str(), path(req), bytes)
 }
 
 fn idempotency_error(status: StatusCode, code: &str, message: String) -> ApiError {
@@ -137,12 +178,13 @@ impl Outcome {
 /// validated: a refused request is not recorded. Without a key it costs
 /// nothing.
 pub async fn idempotent(
-    store: &Store,
+    app: &App,
     ctx: &RequestCtx,
     req: &Request,
     work: impl AsyncFnOnce(&Run) -> Result<Outcome, ApiError>,
 ) -> Result<Reply, ApiError> {
-    let run = match begin(store, ctx, req).await? {
+    let store = &app.store;
+    let run = match begin(app, ctx, req).await? {
         Begin::Replay(reply) => return Ok(reply),
         Begin::Run(run) => run,
     };
@@ -152,16 +194,17 @@ pub async fn idempotent(
 
 /// Claims the request's `Idempotency-Key`, or answers from its record.
 /// Without a key it costs nothing.
-async fn begin(store: &Store, ctx: &RequestCtx, req: &Request) -> Result<Begin, ApiError> {
+async fn begin(app: &App, ctx: &RequestCtx, req: &Request) -> Result<Begin, ApiError> {
     let Some(key) = key(req)? else {
         return Ok(Begin::Run(Run { claim: None }));
     };
+    let store = &app.store;
     let now = ctx.now;
     let record = IdempotencyRecord {
         // Publishable and secret keys have separate key spaces: a browser
         // (anyone with the pk_) cannot take a key the merchant's server uses.
         key_hash: key_hash(&format!("{}:{key}", ctx.key_kind.as_str())),
-        fingerprint: request_fingerprint(req),
+        fingerprint: request_fingerprint(app.fingerprint_key()?, req),
         endpoint: format!("{} {}", req.method(), path(req)),
         state: IdempotencyState::InFlight,
         token: uuid::Uuid::new_v4().simple().to_string(),
@@ -305,24 +348,41 @@ mod tests {
         assert!(key(&req("POST", "/", "", Some(""))).is_err());
     }
 
+    const SECRET: &[u8] = b"deployment-secret-for-tests";
+
     #[test]
     fn fingerprints_ignore_formatting_but_not_parameters_or_endpoints() {
-        let a = request_fingerprint(&req(
-            "POST",
-            "/v1/payments",
-            r#"{"amount": 100, "currency": "usd"}"#,
-            None,
-        ));
-        let b = request_fingerprint(&req("POST", "/v1/payments", r#"{"currency":"usd","amount":100}"#, None));
-        let c = request_fingerprint(&req("POST", "/v1/payments", r#"{"currency":"usd","amount":101}"#, None));
-        let d = request_fingerprint(&req(
-            "POST",
-            "/v1/customers",
-            r#"{"currency":"usd","amount":100}"#,
-            None,
-        ));
+        let fp = |method, path, body| request_fingerprint(SECRET, &req(method, path, body, None));
+        let a = fp("POST", "/v1/payments", r#"{"amount": 100, "currency": "usd"}"#);
+        let b = fp("POST", "/v1/payments", r#"{"currency":"usd","amount":100}"#);
+        let c = fp("POST", "/v1/payments", r#"{"currency":"usd","amount":101}"#);
+        let d = fp("POST", "/v1/customers", r#"{"currency":"usd","amount":100}"#);
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);
+    }
+
+    #[test]
+    fn fingerprints_are_keyed_and_never_see_the_number_or_the_cvc() {
+        let card = |number: &str, cvc: &str| {
+            format!(r#"{{"type":"card","card":{{"number":"{number}","exp_month":12,"exp_year":2030,"cvc":"{cvc}"}}}}"#)
+        };
+        let fp = |secret: &[u8], body: &str| fingerprint(secret, "POST", "/v1/payment_methods", body.as_bytes());
+        let a = fp(SECRET, &card("4242424242424242", "123"));
+        // Another CVC is the same request; another card is not; nor is
+        // the same request under another deployment's key.
+        assert_eq!(a, fp(SECRET, &card("4242424242424242", "999")));
+        assert_eq!(a, fp(SECRET, &card("4242 4242 4242 4242", "123")));
+        assert_ne!(a, fp(SECRET, &card("4000056655665556", "123")));
+        assert_ne!(a, fp(b"another-deployment", &card("4242424242424242", "123")));
+        // The old formula (unkeyed SHA-256 of the canonical body) matches
+        // none of the thousand CVCs.
+        for cvc in 0..1000 {
+            let body: serde_json::Value =
+                serde_json::from_str(&card("4242424242424242", &format!("{cvc:03}"))).unwrap();
+            let mut h = Sha256::new();
+            h.update(format!("POST /v1/payment_methods\n{body}"));
+            assert_ne!(hex(h.finalize()), a);
+        }
     }
 }

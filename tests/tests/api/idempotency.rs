@@ -197,7 +197,12 @@ async fn expired_records_and_abandoned_claims_free_the_key() {
 
     // A claim whose function is still running holds the key...
     let live = IdempotencyRecord {
-        fingerprint: fingerprint("POST", "/v1/payments", body.to_string().as_bytes()),
+        fingerprint: fingerprint(
+            api.app.fingerprint_key().unwrap(),
+            "POST",
+            "/v1/payments",
+            body.to_string().as_bytes(),
+        ),
         ..record("busy", IdempotencyState::InFlight, now, now + 30)
     };
     claimed(live, now).await;

@@ -3,6 +3,7 @@
 
 use paynectra_tests::TestApi;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 #[tokio::test]
 async fn card_validation() {
@@ -92,4 +93,55 @@ async fn a_customers_saved_cards() {
     );
     assert_eq!(api.detach(&m.test_key, &cus, &b).await.status, 404, "only once");
     assert_eq!(api.list_payment_methods(&m.test_key, &cus).await.ids(), [a]);
+}
+
+/// PCI: a card tokenised with an `Idempotency-Key` leaves nothing in the
+/// table or its stream from which the number or the CVC can be computed
+/// without the deployment's secret: no number, no CVC, no unkeyed hash of
+/// either, and no request fingerprint of the old, unkeyed kind (SHA-256 of
+/// method, path and body) for any of the thousand CVCs.
+#[tokio::test]
+async fn card_data_never_reaches_the_table_or_its_stream() {
+    let (api, [m]) = TestApi::with_merchants(["Cardholder data"]).await;
+    let number = "4000056655665556";
+    let cvc = "737";
+    let card =
+        |cvc: &str| json!({"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": cvc}});
+    let r = api
+        .post_idempotent(&m.test_key, "/v1/payment_methods", "tokenise-1", card(cvc))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The retry is replayed as documented, and another card under the same key is refused.
+    let again = api
+        .post_idempotent(&m.test_key, "/v1/payment_methods", "tokenise-1", card(cvc))
+        .await;
+    assert!(again.replayed());
+    assert_eq!(again.body["id"], r.body["id"]);
+    let other =
+        json!({"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": cvc}});
+    let reused = api
+        .post_idempotent(&m.test_key, "/v1/payment_methods", "tokenise-1", other)
+        .await;
+    assert_eq!(reused.error(400).0.as_deref(), Some("idempotency_key_reused"));
+
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let sha = |text: &str| hex(&Sha256::digest(text.as_bytes()));
+    let mut forbidden = vec![number.to_owned(), sha(number), sha(cvc), sha(&format!("{number}{cvc}"))];
+    for c in 0..1000 {
+        forbidden.push(sha(&format!("POST /v1/payment_methods\n{}", card(&format!("{c:03}")))));
+    }
+    let items = api.dump_items().await;
+    let stream = api.dump_stream().await;
+    assert!(
+        items.iter().any(|i| i.contains("idempotency")),
+        "the key's record is in the table"
+    );
+    assert!(!stream.is_empty(), "the stream has the writes");
+    for text in items.iter().chain(&stream) {
+        for f in &forbidden {
+            assert!(!text.contains(f.as_str()), "stored: {f} in {text}");
+        }
+        // The CVC as a value of its own (a three-digit string attribute).
+        assert!(!text.contains(&format!("S(\"{cvc}\")")), "the CVC is stored: {text}");
+    }
 }
