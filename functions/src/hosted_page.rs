@@ -95,7 +95,10 @@ fn html(status: StatusCode, body: String, request_id: &str) -> Response<Body> {
             "default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'",
         ),
     );
+    // The URL carries the publishable key and the client secret: no page
+    // this one links to learns it, and no response is sniffed into another type.
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert(REQUEST_ID_HEADER, v);
     }
@@ -144,6 +147,8 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
         );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+        h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
         return Ok(res);
     }
     let params = req.path_parameters();

@@ -11,7 +11,7 @@ use crate::{
 
 /// Everything a handler needs, built once per Lambda execution environment
 /// (or once per local server) and shared by every invocation.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct App {
     pub store: Store,
     /// The key card fingerprints are HMACs with (`CARD_FINGERPRINT_KEY`).
@@ -31,6 +31,21 @@ pub struct App {
     /// delivery functions need it, and loading the root certificates would
     /// add to every other function's cold start).
     pub deliverer: OnceLock<Deliverer>,
+}
+
+/// Key material never reaches a log line: `{:?}` says whether each key is
+/// set, not what it is.
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |yes: bool| if yes { "<redacted>" } else { "<unset>" };
+        f.debug_struct("App")
+            .field("store", &self.store)
+            .field("card_fingerprint_key", &set(self.card_fingerprint_key.is_some()))
+            .field("webhook_secrets", &set(self.webhook_secrets.is_some()))
+            .field("allow_local_webhook_urls", &self.allow_local_webhook_urls)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
 }
 
 impl App {
@@ -81,5 +96,29 @@ impl App {
             tracing::error!("CARD_FINGERPRINT_KEY is not set: cards cannot be tokenised");
             http::ApiError::internal()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_key_material() {
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                .build(),
+        );
+        let app = App {
+            card_fingerprint_key: Some(b"fingerprint-key-0123456789".to_vec()),
+            webhook_secrets: SecretBox::new("webhook-secret-key-0123456789abcdef"),
+            ..App::new(Store::new(client, "t"))
+        };
+        let shown = format!("{app:?}");
+        assert!(!shown.contains("fingerprint-key"), "{shown}");
+        assert!(!shown.contains("webhook-secret-key"), "{shown}");
+        assert!(!shown.contains("102, 105, 110"), "no key bytes either: {shown}");
+        assert!(shown.contains("card_fingerprint_key: \"<redacted>\""), "{shown}");
     }
 }

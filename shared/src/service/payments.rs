@@ -281,6 +281,15 @@ pub async fn confirm(
     run: &Run,
 ) -> Result<Outcome, ApiError> {
     let now = ctx.now;
+    // The client secret is checked before the payment method is looked up:
+    // a publishable key (which always sends one) must not learn which
+    // `pm_` ids exist.
+    if let Some(secret) = &command.client_secret {
+        let payment = load_payment(app, &ctx.tenant, id, now).await?;
+        if !client_secret_matches(&payment, secret) {
+            return Err(ApiError::not_found("payment", id.as_str()));
+        }
+    }
     let resolved = resolve_payment_method(app, &ctx.tenant, &command.payment_method, now).await?;
     let pm = resolved.payment_method();
     let check = |payment: &Payment| {

@@ -461,6 +461,11 @@ async fn hosted_page_fixture() {
     let app = fresh_app().await;
     let res = hosted_page::handler(app, request("hosted_page")).await.unwrap();
     assert_eq!(res.status(), 404, "no such key or payment yet");
+    assert_eq!(
+        res.headers()["x-content-type-options"],
+        "nosniff",
+        "the not-valid page too"
+    );
 
     let pk = SecretKey::parse("pk_test_0fixturePublishableKey000001").unwrap();
     let account = Account {
@@ -491,6 +496,9 @@ async fn hosted_page_fixture() {
         .to_str()
         .unwrap()
         .contains("script-src 'self'"));
+    // The URL carries the publishable key and the client secret.
+    assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
 
     let mut script: Value = serde_json::from_str(&fixture("hosted_page")).unwrap();
     script["path"] = "/pay/paynectra.js".into();
@@ -500,6 +508,7 @@ async fn hosted_page_fixture() {
         .await
         .unwrap();
     assert_eq!(res.headers()["content-type"], "application/javascript; charset=utf-8");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
 }
 
 /// A request that did not come through the authorizer has no tenant: 401,

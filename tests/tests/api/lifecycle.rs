@@ -201,6 +201,14 @@ async fn publishable_keys_tokenise_and_confirm_with_the_client_secret_only() {
         .confirm_with(pk, &pay, with_secret(&format!("{pay}_secret_wrong")))
         .await;
     assert_eq!(r.error(404).0.as_deref(), Some("resource_missing"));
+    // With a wrong secret, an existing payment method and a made-up one get
+    // the same answer: the publishable key cannot probe which pm_ ids exist.
+    let probe = |pm: &str| json!({"payment_method": pm, "client_secret": format!("{pay}_secret_wrong")});
+    let known = api.confirm_with(pk, &pay, probe(&method)).await;
+    let unknown = api.confirm_with(pk, &pay, probe("pm_0000000000000000000000000")).await;
+    assert_eq!((known.status, unknown.status), (404, 404));
+    assert_eq!(known.error(404).1, unknown.error(404).1, "both about the payment");
+    assert_eq!(known.body["error"]["message"], unknown.body["error"]["message"]);
     let r = api
         .confirm_with(&other.test_publishable_key, &pay, with_secret(&secret))
         .await;
