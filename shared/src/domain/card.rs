@@ -8,7 +8,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use super::{CustomerId, Mode, PaymentMethodId, ValidationError};
+use super::{CustomerId, Mode, PaymentId, PaymentMethodId, ValidationError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -360,6 +360,12 @@ pub struct PaymentMethod {
     pub outcome: NetworkOutcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<CustomerId>,
+    /// The payment first confirmed with it. As on Stripe, a payment method
+    /// that is not attached to a customer serves that one payment only (it
+    /// may be retried there after a decline); one attached serves its
+    /// customer's payments, and once detached it serves no other payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumed_by: Option<PaymentId>,
     pub created: i64,
 }
 
@@ -371,7 +377,24 @@ impl PaymentMethod {
             card: card.card,
             outcome: card.outcome,
             customer: None,
+            consumed_by: None,
             created,
+        }
+    }
+
+    /// Whether this payment method may confirm `payment` (of `customer`):
+    /// an attached one for its customer's payments only; one attached to
+    /// nobody for the payment it was first used with, or a first one.
+    pub fn may_pay(&self, payment: &PaymentId, customer: Option<&CustomerId>) -> Result<(), &'static str> {
+        match (&self.customer, &self.consumed_by) {
+            (Some(owner), _) if customer != Some(owner) => {
+                Err("This payment method belongs to another customer than the payment's.")
+            }
+            (Some(_), _) => Ok(()),
+            (None, Some(used)) if used != payment => Err(
+                "This payment method was used for another payment without being attached to a customer, and may not be used again.",
+            ),
+            (None, _) => Ok(()),
         }
     }
 }

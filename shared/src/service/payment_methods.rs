@@ -53,6 +53,15 @@ pub async fn attach(
                 Some("payment_method"),
             ))
         }
+        // As on Stripe: one that paid without a customer stays single-use,
+        // unless that payment was this customer's (a card saved after it paid).
+        None if !paid_for(app, ctx, &pm, customer).await? => {
+            return Err(ApiError::invalid(
+                "payment_method_unexpected_state",
+                "This payment method was used for a payment without being attached to a customer, and may not be attached now.",
+                Some("payment_method"),
+            ))
+        }
         None => match app.store.attach_payment_method(&ctx.tenant, &pm, customer).await {
             Ok(()) => {}
             Err(StoreError::CustomerNotFound(_)) => return Err(ApiError::not_found("customer", customer.as_str())),
@@ -71,6 +80,15 @@ pub async fn attach(
     };
     tracing::info!(payment_method_id = %attached.id, customer_id = %customer, "payment method attached");
     Ok(Outcome::unrecorded(Reply::ok(&PaymentMethodObject::from(&attached))?))
+}
+
+/// Whether `pm` is unused, or paid only a payment of `customer`.
+async fn paid_for(app: &App, ctx: &RequestCtx, pm: &PaymentMethod, customer: &CustomerId) -> Result<bool, ApiError> {
+    let Some(payment) = &pm.consumed_by else {
+        return Ok(true);
+    };
+    let paid = app.store.get_payment(&ctx.tenant, payment).await?;
+    Ok(paid.is_some_and(|p| p.customer_id.as_ref() == Some(customer)))
 }
 
 /// The payment method a confirmation names: the tenant's stored one, or, in

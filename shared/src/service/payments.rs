@@ -198,6 +198,11 @@ where
                 };
             }
             Err(StoreError::Conflict) => continue,
+            Err(StoreError::PaymentMethodConsumed) => {
+                return Err(payment_method_unusable(
+                    "This payment method was used for another payment without being attached to a customer, and may not be used again.",
+                ))
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -299,18 +304,18 @@ pub async fn confirm(
                 return Err(ApiError::not_found("payment", id.as_str()));
             }
         }
-        match (&pm.customer, &payment.customer_id) {
-            (Some(owner), other) if other.as_ref() != Some(owner) => Err(ApiError::invalid(
-                "payment_method_unexpected_state",
-                "This payment method belongs to another customer than the payment's.",
-                Some("payment_method"),
-            )),
-            _ => Ok(()),
-        }
+        pm.may_pay(&payment.id, payment.customer_id.as_ref())
+            .map_err(|why| payment_method_unusable(why))
     };
     resolved.store_for(app, &ctx.tenant, id, now, check).await?;
     let request = TransitionRequest::from_ctx(ctx);
     transition(app, &ctx.tenant, id, run, &request, check, |p| p.confirm(pm, now)).await
+}
+
+/// 400 on `payment_method`: it cannot pay this payment (see
+/// [`PaymentMethod::may_pay`]).
+fn payment_method_unusable(why: &str) -> ApiError {
+    ApiError::invalid("payment_method_unexpected_state", why, Some("payment_method"))
 }
 
 /// What a sweep of expired holds did.

@@ -27,6 +27,10 @@ pub enum StoreError {
     /// its lock), so its result was not recorded and nothing was written.
     #[error("the idempotency key's claim was lost")]
     IdempotencyLost,
+    /// A confirmation named a payment method that another payment took
+    /// first (one attached to nobody serves one payment).
+    #[error("the payment method was used for another payment")]
+    PaymentMethodConsumed,
     /// A conditional replace lost to a concurrent write.
     #[error("the object changed while it was being written")]
     Conflict,

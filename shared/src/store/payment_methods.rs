@@ -53,7 +53,11 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key_of(&keys::payment_method(tenant, &pm.id))))
             .update_expression("SET customer = :c, gsi2pk = :gpk, gsi2sk = :gsk")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(customer)")
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(customer) AND (attribute_not_exists(consumed_by) OR consumed_by = :used)",
+            )
+            // The payment it paid, if any (the caller checked it was this customer's).
+            .expression_attribute_values(":used", s(pm.consumed_by.as_ref().map_or("-", |p| p.as_str())))
             .expression_attribute_values(":c", s(customer.as_str()))
             .expression_attribute_values(":gpk", s(gsi2pk))
             .expression_attribute_values(":gsk", s(gsi2sk))

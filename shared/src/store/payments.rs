@@ -1,7 +1,7 @@
 //! Payments: creation (checked against its customer), transitions
 //! conditioned on the status read, lists, and the hold index.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 
 use super::{
     error::StoreError,
@@ -119,8 +119,41 @@ impl Store {
                 items.push(put_item(put));
             }
         }
-        self.transact("TransactWriteItems(payment transition)", items, tenant, writes, |_| {
-            StoreError::Conflict
+        // A confirmation marks its payment method used by this payment (the
+        // first one only): one attached to nobody serves no other payment,
+        // and neither does one detached after it paid.
+        let confirmed = match &after.payment_method {
+            Some(pm)
+                if matches!(before.status, PaymentStatus::Pending | PaymentStatus::Failed)
+                    && matches!(
+                        after.status,
+                        PaymentStatus::Succeeded | PaymentStatus::RequiresCapture | PaymentStatus::Failed
+                    ) =>
+            {
+                Some(pm)
+            }
+            _ => None,
+        };
+        if let Some(pm) = confirmed {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_of(&keys::payment_method(tenant, pm))))
+                .update_expression("SET consumed_by = if_not_exists(consumed_by, :payment)")
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_exists(customer) OR attribute_not_exists(consumed_by) OR consumed_by = :payment)",
+                )
+                .expression_attribute_values(":payment", s(after.id.as_str()))
+                .build()
+                .expect("table, key and expressions are set");
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        let consumed_at = confirmed.map(|_| items.len() - 1);
+        self.transact("TransactWriteItems(payment transition)", items, tenant, writes, |i| {
+            if Some(i) == consumed_at {
+                StoreError::PaymentMethodConsumed
+            } else {
+                StoreError::Conflict
+            }
         })
         .await
     }

@@ -125,15 +125,17 @@ async fn cancel_and_wrong_states() {
         );
     }
     let held = api.new_payment(&m.test_key, usd_held(1000)).await;
-    api.confirm(&m.test_key, &held, &method).await;
+    // A card attached to nobody pays one payment: each payment here gets its own.
+    api.confirm(&m.test_key, &held, "pm_card_visa").await;
     let r = api.cancel(&m.test_key, &held, json!({})).await;
     assert_eq!(
         (r.body["status"].as_str(), r.body["amount_capturable"].as_i64()),
         (Some("cancelled"), Some(0))
     );
     let done = api.new_payment(&m.test_key, usd(1000)).await;
-    api.confirm(&m.test_key, &done, &method).await;
-    let r = api.confirm(&m.test_key, &done, &method).await;
+    let fresh = api.new_card(&m.test_key, "4242424242424242").await;
+    api.confirm(&m.test_key, &done, &fresh).await;
+    let r = api.confirm(&m.test_key, &done, &fresh).await;
     assert_eq!(
         r.error(400).0.as_deref(),
         Some("payment_unexpected_state"),
@@ -262,11 +264,10 @@ async fn racing_transitions_have_one_winner() {
 #[tokio::test]
 async fn holds_expire_after_seven_days() {
     let (api, [m]) = TestApi::with_merchants(["Holds"]).await;
-    let method = api.new_card(&m.test_key, "4242424242424242").await;
     let mut held = Vec::new();
     for _ in 0..3 {
         let p = api.new_payment(&m.test_key, usd_held(1000)).await;
-        api.confirm(&m.test_key, &p, &method).await;
+        api.confirm(&m.test_key, &p, "pm_card_visa").await;
         held.push(p);
     }
     // One is captured before the sweep: the sweep leaves it alone.
@@ -335,8 +336,20 @@ async fn test_payment_method_aliases() {
     );
     let read = api.get_payment(&m.test_key, &pay).await;
     assert_eq!(read.body["payment_method"], created.as_str());
-    // It is stored: it can be attached to a customer, listed, and confirmed with again.
+    // It is stored, and single-use as any card attached to nobody: it
+    // cannot be attached now. One made for the customer's own payment can.
     let cus = api.new_customer(&m.test_key, json!({})).await;
+    let r = api.attach(&m.test_key, &cus, &created).await;
+    assert_eq!(r.error(400).0.as_deref(), Some("payment_method_unexpected_state"));
+    let theirs = api
+        .new_payment(
+            &m.test_key,
+            json!({"amount": 2000, "currency": "usd", "customer_id": cus}),
+        )
+        .await;
+    let r = api.confirm(&m.test_key, &theirs, "pm_card_visa").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let created = r.body["payment_method"].as_str().unwrap().to_owned();
     let attached = api.attach(&m.test_key, &cus, &created).await;
     assert_eq!(attached.status, 200, "{}", attached.text);
     let c = &attached.body["card"];

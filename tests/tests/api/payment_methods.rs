@@ -145,3 +145,67 @@ async fn card_data_never_reaches_the_table_or_its_stream() {
         assert!(!text.contains(&format!("S(\"{cvc}\")")), "the CVC is stored: {text}");
     }
 }
+
+/// As on Stripe: a payment method attached to no customer pays one payment
+/// (a retry of that payment after a decline included), and cannot be
+/// attached afterwards; a saved one pays its customer's payments, again and
+/// again. Ten payments racing for one card: exactly one gets it.
+#[tokio::test]
+async fn a_card_attached_to_nobody_pays_one_payment() {
+    let (api, [m]) = TestApi::with_merchants(["Single use"]).await;
+    let key = &m.test_key;
+    let usd = || json!({"amount": 1000, "currency": "usd"});
+    let card = api.new_card(key, "4242424242424242").await;
+    let first = api.new_payment(key, usd()).await;
+    assert_eq!(api.confirm(key, &first, &card).await.status, 200);
+    let second = api.new_payment(key, usd()).await;
+    let r = api.confirm(key, &second, &card).await;
+    assert_eq!(r.error(400).0.as_deref(), Some("payment_method_unexpected_state"));
+    assert_eq!(r.error(400).1.as_deref(), Some("payment_method"));
+    let cus = api.new_customer(key, json!({"name": "Late"})).await;
+    let r = api.attach(key, &cus, &card).await;
+    assert_eq!(
+        r.error(400).0.as_deref(),
+        Some("payment_method_unexpected_state"),
+        "used, then attached"
+    );
+
+    // A declined card may be retried on its own payment, not on another.
+    let declined = api.new_card(key, "4000000000009995").await;
+    let third = api.new_payment(key, usd()).await;
+    assert_eq!(api.confirm(key, &third, &declined).await.status, 402);
+    assert_eq!(
+        api.confirm(key, &third, &declined).await.status,
+        402,
+        "the same payment again"
+    );
+    let fourth = api.new_payment(key, usd()).await;
+    assert_eq!(api.confirm(key, &fourth, &declined).await.status, 400);
+
+    // A saved card pays its customer's payments, any number of them.
+    let saved = api.new_card(key, "5555555555554444").await;
+    assert_eq!(api.attach(key, &cus, &saved).await.status, 200);
+    for _ in 0..2 {
+        let pay = api
+            .new_payment(key, json!({"amount": 1000, "currency": "usd", "customer_id": cus}))
+            .await;
+        assert_eq!(api.confirm(key, &pay, &saved).await.status, 200);
+    }
+
+    // Ten payments confirmed with one fresh card at once: one wins.
+    let fresh = api.new_card(key, "4242424242424242").await;
+    let mut payments = Vec::new();
+    for _ in 0..10 {
+        payments.push(api.new_payment(key, usd()).await);
+    }
+    let replies = futures::future::join_all(payments.iter().map(|p| api.confirm(key, p, &fresh))).await;
+    let won = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(won, 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    for r in replies.iter().filter(|r| r.status != 200) {
+        assert!(
+            r.status == 400 && r.body["error"]["code"] == "payment_method_unexpected_state",
+            "the others are refused: {}",
+            r.text
+        );
+    }
+}
