@@ -305,7 +305,7 @@ pub async fn confirm(
             }
         }
         pm.may_pay(&payment.id, payment.customer_id.as_ref())
-            .map_err(|why| payment_method_unusable(why))
+            .map_err(payment_method_unusable)
     };
     resolved.store_for(app, &ctx.tenant, id, now, check).await?;
     let request = TransitionRequest::from_ctx(ctx);
