@@ -21,6 +21,15 @@ python_venv() {
   echo "$*" >"$venv/.installed"
 }
 
+# local_secrets FILE CARD_FINGERPRINT_KEY WEBHOOK_SECRET_KEY: writes the local
+# stack's secrets store (mode 600) and exports PAYNECTRA_LOCAL_SECRETS=FILE;
+# paynectra-local serves it as Secrets Manager, and the functions read their
+# keys with GetSecretValue as on AWS (never from their environment).
+local_secrets() {
+  (umask 077 && python3 -c 'import json, sys; print(json.dumps({"paynectra/local/card-fingerprint-key": sys.argv[1], "paynectra/local/webhook-secret-key": sys.argv[2]}))' "$2" "$3" >"$1")
+  export PAYNECTRA_LOCAL_SECRETS=$1
+}
+
 # wait_for_api PORT PID LOG: waits (up to 15 s) until the process PID
 # answers on 127.0.0.1:PORT; if it exits or never answers, prints LOG and
 # fails.

@@ -20,7 +20,8 @@ fi
 cargo build --quiet --locked --bin paynectra-local --bin paynectra-admin
 
 export TABLE_NAME="e2e-$(python3 -c 'import uuid; print(uuid.uuid4().hex)')"
-export CARD_FINGERPRINT_KEY=paynectra-e2e-fingerprint-key-0123456789
+secrets_file=$(mktemp -t paynectra-e2e-secrets.XXXXXX)
+local_secrets "$secrets_file" paynectra-e2e-fingerprint-key-0123456789 paynectra-e2e-webhook-secret-key-0123456789
 target/debug/paynectra-admin table create >/dev/null
 account=$(target/debug/paynectra-admin accounts create --name "E2E shop")
 PAYNECTRA_E2E_SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_secret_key"])' "$account")
@@ -31,7 +32,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 server_log=$(mktemp -t paynectra-e2e-api.XXXXXX.log)
 RUST_LOG=warn PAYNECTRA_PORT=$port target/debug/paynectra-local >"$server_log" 2>&1 &
 api_pid=$!
-trap 'kill $api_pid 2>/dev/null || true; wait $api_pid 2>/dev/null || true; rm -f "$server_log"' EXIT
+trap 'kill $api_pid 2>/dev/null || true; wait $api_pid 2>/dev/null || true; rm -f "$server_log" "$secrets_file"' EXIT
 wait_for_api "$port" "$api_pid" "$server_log"
 export PAYNECTRA_E2E_BASE="http://127.0.0.1:$port"
 cd tests/e2e && node --test --test-reporter=tap

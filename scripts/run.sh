@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dynamodb-local.sh
+source scripts/common.sh
 
 PORT=${PORT:-3000}
 STATE=${PAYNECTRA_STATE:-.paynectra}
@@ -66,14 +67,12 @@ ddb_env "$ddb_port"
 if [ ! -s "$STATE/card-fingerprint-key" ]; then
   (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' >"$STATE/card-fingerprint-key")
 fi
-CARD_FINGERPRINT_KEY=$(cat "$STATE/card-fingerprint-key")
-export CARD_FINGERPRINT_KEY
 # Webhook signing secrets are stored encrypted under this key.
 if [ ! -s "$STATE/webhook-secret-key" ]; then
   (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' >"$STATE/webhook-secret-key")
 fi
-WEBHOOK_SECRET_KEY=$(cat "$STATE/webhook-secret-key")
-export WEBHOOK_SECRET_KEY
+# Both keys reach the API through its local Secrets Manager, as on AWS.
+local_secrets "$STATE/secrets.json" "$(cat "$STATE/card-fingerprint-key")" "$(cat "$STATE/webhook-secret-key")"
 
 admin=$bin/paynectra-admin
 "$admin" table create >/dev/null

@@ -44,7 +44,7 @@ cleanup() {
     wait "$API_PID" 2>/dev/null || true
   fi
   if [ -n "$STARTED_DDB" ]; then ddb_stop; fi
-  rm -f "$server_log"
+  rm -f "$server_log" "${secrets_file:-}"
 }
 trap cleanup EXIT
 
@@ -60,9 +60,10 @@ fi
 cargo build --quiet --locked --bin paynectra-local --bin paynectra-admin
 
 TABLE_NAME="st-$(python3 -c 'import uuid; print(uuid.uuid4().hex)')"
-CARD_FINGERPRINT_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
-WEBHOOK_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
-export TABLE_NAME CARD_FINGERPRINT_KEY WEBHOOK_SECRET_KEY
+export TABLE_NAME
+secrets_file=$(mktemp -t paynectra-st-secrets.XXXXXX)
+local_secrets "$secrets_file" "$(python3 -c 'import secrets; print(secrets.token_hex(32))')" \
+  "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 target/debug/paynectra-admin table create >/dev/null
 account=$(target/debug/paynectra-admin accounts create --name "Schemathesis")
 SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_secret_key"])' "$account")

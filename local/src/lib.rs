@@ -17,10 +17,12 @@
 //! - `throttle`: the token buckets of API Gateway's throttle.
 //! - `functions`: the workspace's functions by binary name.
 //! - [`stream`]: webhook delivery from the table's stream.
+//! - [`secrets`]: the local Secrets Manager the functions read their keys from.
 
 mod apigw;
 mod functions;
 mod iam;
+pub mod secrets;
 mod server;
 pub mod stream;
 pub mod template;

@@ -70,7 +70,35 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let app: &'static App = match App::from_env().await {
+    // The keys come through the same GetSecretValue as on AWS, from the
+    // local stack's own Secrets Manager over PAYNECTRA_LOCAL_SECRETS (a JSON
+    // file: secret name to value; scripts/run.sh writes it).
+    let secrets = match std::env::var("PAYNECTRA_LOCAL_SECRETS") {
+        Ok(path) => match paynectra_local::secrets::load(std::path::Path::new(&path)) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("paynectra-local: PAYNECTRA_LOCAL_SECRETS: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Err(_) => {
+            eprintln!("paynectra-local: PAYNECTRA_LOCAL_SECRETS is not set: cards cannot be tokenised nor webhook endpoints created");
+            Default::default()
+        }
+    };
+    let ids = if secrets.is_empty() {
+        paynectra::service::secrets::SecretIds::default()
+    } else {
+        paynectra_local::secrets::local_ids()
+    };
+    let secrets_url = match paynectra_local::secrets::serve(secrets).await {
+        Ok(url) => url,
+        Err(e) => {
+            eprintln!("paynectra-local: cannot serve the local secrets: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let app: &'static App = match App::load(&ids, Some(&secrets_url)).await {
         // The local stack delivers webhooks to receivers on this machine.
         Ok(app) => Box::leak(Box::new(App {
             allow_local_webhook_urls: true,

@@ -14,7 +14,7 @@ use hyper::body::Bytes;
 use crate::{
     proxy::{Capacity, Proxy, Twin},
     runtime::RuntimeApi,
-    world::{median, ms, World, FINGERPRINT_KEY, WEBHOOK_SECRET_KEY},
+    world::{median, ms, World},
 };
 
 pub const HELLO: &str = "hello-lambda";
@@ -129,8 +129,18 @@ impl Cold<'_> {
             .env("AWS_SESSION_TOKEN", "local")
             .env("AWS_ENDPOINT_URL_DYNAMODB", &self.proxy.url)
             .env("TABLE_NAME", self.world.table())
-            .env("CARD_FINGERPRINT_KEY", FINGERPRINT_KEY)
-            .env("WEBHOOK_SECRET_KEY", WEBHOOK_SECRET_KEY)
+            // The keys come from Secrets Manager at init, as on AWS (the
+            // local one here: loopback, no TLS, so what it adds on AWS is
+            // this plus one round trip in the region).
+            .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", &self.world.secrets_url)
+            .env(
+                "CARD_FINGERPRINT_KEY_SECRET",
+                paynectra_local::secrets::CARD_FINGERPRINT_KEY,
+            )
+            .env(
+                "WEBHOOK_SECRET_KEY_SECRET",
+                paynectra_local::secrets::WEBHOOK_SECRET_KEY,
+            )
             .env("PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS", "1")
             .env("RUST_LOG", "warn")
             .envs(variant.env.iter().copied())

@@ -13,6 +13,8 @@
 //! - sdk: one GetItem by a bare HTTP client and by the SDK as configured.
 //! - cold-tls (not in `all`): init with the root certificates of the whole
 //!   system store against the bundle file alone (`SSL_CERT_FILE`).
+//! - cold-secrets (not in `all`): init fetching both keys from Secrets
+//!   Manager (the local one) against naming none.
 //! - cold-builds (not in `all`): the binaries of `BENCH_BIN_DIR` against
 //!   those of `BENCH_COMPARE_DIR` (two release profiles, say).
 //!
@@ -73,9 +75,9 @@ async fn main() {
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     if !matches!(
         what.as_str(),
-        "cold" | "cold-tls" | "cold-builds" | "overhead" | "throughput" | "sdk" | "all"
+        "cold" | "cold-tls" | "cold-secrets" | "cold-builds" | "overhead" | "throughput" | "sdk" | "all"
     ) {
-        eprintln!("usage: bench-lambda [cold|cold-tls|cold-builds|overhead|throughput|sdk|all]");
+        eprintln!("usage: bench-lambda [cold|cold-tls|cold-secrets|cold-builds|overhead|throughput|sdk|all]");
         std::process::exit(2);
     }
     let ddb = std::env::var("PAYNECTRA_TEST_DYNAMODB")
@@ -140,6 +142,24 @@ async fn main() {
                 cold::Variant {
                     label: "SSL_CERT_FILE (bundle only)",
                     env: vec![("SSL_CERT_FILE", bundle)],
+                    bin_dir: None,
+                },
+            ];
+            compare_variants(&world, &proxy, &mut twin, &functions, &variants, runs).await;
+        }
+        if what == "cold-secrets" {
+            // What fetching the keys from Secrets Manager at init costs:
+            // both secrets (GetSecretValue, concurrently) against none.
+            let runs = env_or("BENCH_COLD_RUNS", 10);
+            let variants = vec![
+                cold::Variant {
+                    label: "keys from Secrets Manager",
+                    env: vec![],
+                    bin_dir: None,
+                },
+                cold::Variant {
+                    label: "no secrets named",
+                    env: vec![("CARD_FINGERPRINT_KEY_SECRET", ""), ("WEBHOOK_SECRET_KEY_SECRET", "")],
                     bin_dir: None,
                 },
             ];

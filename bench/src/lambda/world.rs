@@ -28,6 +28,8 @@ pub struct World {
     pub app: &'static App,
     pub http: reqwest::Client,
     pub merchant: Merchant,
+    /// The local Secrets Manager the function binaries read their keys from.
+    pub secrets_url: String,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -55,6 +57,18 @@ impl World {
         tokio::spawn(paynectra_local::serve(listener, api, async {
             let _ = rx.await;
         }));
+        let secrets_url = paynectra_local::secrets::serve(std::collections::BTreeMap::from([
+            (
+                paynectra_local::secrets::CARD_FINGERPRINT_KEY.to_owned(),
+                FINGERPRINT_KEY.to_owned(),
+            ),
+            (
+                paynectra_local::secrets::WEBHOOK_SECRET_KEY.to_owned(),
+                WEBHOOK_SECRET_KEY.to_owned(),
+            ),
+        ]))
+        .await
+        .expect("serve the local secrets");
         let merchant: Merchant = accounts::create_account(&app.store, "Bench", app.clock.now())
             .await
             .expect("create account")
@@ -64,6 +78,7 @@ impl World {
             app,
             http: reqwest::Client::new(),
             merchant,
+            secrets_url,
             _shutdown: tx,
         }
     }

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use super::{deliveries::Deliverer, Clock};
+use super::{deliveries::Deliverer, secrets::SecretIds, Clock};
 use crate::{
     domain::webhook_endpoint::SecretBox,
     http,
@@ -49,20 +49,30 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Builds the app from the environment: `TABLE_NAME` names the table, and
+    /// Builds the app from the environment: `TABLE_NAME` names the table,
     /// the AWS SDK's own variables (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`,
-    /// credentials) choose where it lives.
+    /// credentials) choose where it lives, and the secrets the function uses
+    /// come from Secrets Manager ([`super::secrets`]).
     pub async fn from_env() -> Result<Self, store::StoreError> {
+        Self::load(&SecretIds::from_env(), None).await
+    }
+
+    /// [`App::from_env`], with `secrets` read from Secrets Manager at
+    /// `secrets_endpoint` if given (the local stack's own).
+    pub async fn load(secrets: &SecretIds, secrets_endpoint: Option<&str>) -> Result<Self, store::StoreError> {
+        let config = store::sdk_config().await;
+        let (store, values) = tokio::try_join!(
+            Store::from_config(&config),
+            super::secrets::fetch(&config, secrets_endpoint, secrets)
+        )?;
         Ok(Self {
-            card_fingerprint_key: std::env::var("CARD_FINGERPRINT_KEY")
-                .ok()
+            card_fingerprint_key: values
+                .card_fingerprint_key
                 .filter(|k| k.len() >= 16)
                 .map(String::into_bytes),
             allow_local_webhook_urls: std::env::var("PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS").is_ok_and(|v| v == "1"),
-            webhook_secrets: std::env::var("WEBHOOK_SECRET_KEY")
-                .ok()
-                .and_then(|k| SecretBox::new(&k)),
-            ..Self::new(Store::from_env().await?)
+            webhook_secrets: values.webhook_secret_key.as_deref().and_then(SecretBox::new),
+            ..Self::new(store)
         })
     }
 

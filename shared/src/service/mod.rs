@@ -10,6 +10,7 @@ pub mod deliveries;
 pub mod payment_methods;
 pub mod payments;
 pub mod refunds;
+pub mod secrets;
 pub mod webhook_endpoints;
 
 pub use app::App;

@@ -63,8 +63,13 @@ impl Store {
 
     /// The table named by `TABLE_NAME`, reached as the AWS environment says.
     pub async fn from_env() -> Result<Self, StoreError> {
+        Self::from_config(&sdk_config().await).await
+    }
+
+    /// The table named by `TABLE_NAME`, reached with `config`.
+    pub async fn from_config(config: &aws_config::SdkConfig) -> Result<Self, StoreError> {
         let table = std::env::var("TABLE_NAME").map_err(|_| StoreError::Config("TABLE_NAME is not set".into()))?;
-        Ok(Self::new(dynamodb_client().await, table))
+        Ok(Self::new(Client::new(config), table))
     }
 
     pub fn table(&self) -> &str {
