@@ -189,7 +189,8 @@ impl TestApi {
     pub async fn spawn_with_webhooks() -> Self {
         let api = Self::spawn().await;
         let streams = paynectra_local::stream::streams_client(&endpoint()).await;
-        let deliverer = paynectra::service::deliveries::Deliverer::new().expect("root certificates");
+        let deliverer = paynectra::service::deliveries::Deliverer::new(api.app.allow_local_webhook_urls)
+            .expect("root certificates");
         paynectra_local::stream::follow(api.app, streams, deliverer)
             .await
             .expect("follow the stream");
