@@ -127,7 +127,7 @@ async fn main() -> ExitCode {
         }
         Ok(endpoint) => {
             let streams = paynectra_local::stream::streams_client(&endpoint).await;
-            let deliverer = match paynectra::service::deliveries::Deliverer::new() {
+            let deliverer = match paynectra::service::deliveries::Deliverer::new(app.allow_local_webhook_urls) {
                 Ok(d) => d,
                 Err(e) => {
                     eprintln!("paynectra-local: no root certificates for webhook delivery: {e}");

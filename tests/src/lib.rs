@@ -152,6 +152,17 @@ impl TestApi {
         Self::spawn_on(fresh_app().await, Throttling::Off).await
     }
 
+    /// [`TestApi::spawn`] as deployed rather than as the local stack:
+    /// webhook URLs and deliveries are held to public addresses
+    /// (`allow_local_webhook_urls` false).
+    pub async fn spawn_deployed() -> Self {
+        let app: &'static App = Box::leak(Box::new(App {
+            allow_local_webhook_urls: false,
+            ..fresh_app().await.clone()
+        }));
+        Self::spawn_on(app, Throttling::Off).await
+    }
+
     /// [`TestApi::spawn`] over a fresh table on the DynamoDB (Local) at
     /// `endpoint` rather than the shared one.
     pub async fn spawn_at(endpoint: &str) -> Self {
@@ -189,7 +200,8 @@ impl TestApi {
     pub async fn spawn_with_webhooks() -> Self {
         let api = Self::spawn().await;
         let streams = paynectra_local::stream::streams_client(&endpoint()).await;
-        let deliverer = paynectra::service::deliveries::Deliverer::new().expect("root certificates");
+        let deliverer = paynectra::service::deliveries::Deliverer::new(api.app.allow_local_webhook_urls)
+            .expect("root certificates");
         paynectra_local::stream::follow(api.app, streams, deliverer)
             .await
             .expect("follow the stream");

@@ -3,6 +3,7 @@
 //! ever sees these.
 
 pub mod account;
+pub mod address;
 pub mod card;
 pub mod customer;
 pub mod delivery;

@@ -99,9 +99,13 @@ impl ReturnUrl {
         Ok(Self(raw))
     }
 
-    /// Whether the URL's host is this machine or a private network:
-    /// loopback, private (RFC 1918, unique local), link-local (the cloud
-    /// metadata address among them), unspecified, or `localhost`.
+    /// Whether the URL's host is this machine or a private network: a
+    /// literal IP address that is not public ([`super::address::is_public`]:
+    /// loopback, private, shared, link-local, reserved, documentation,
+    /// IPv4-mapped forms of these, ...), `localhost` or a name under
+    /// `.localhost` or `.internal`. Other names cannot be judged here (they
+    /// can resolve anywhere, and change): the delivery connector checks
+    /// every address it connects to.
     pub fn is_internal(&self) -> bool {
         let Ok(url) = url::Url::parse(&self.0) else { return true };
         match url.host() {
@@ -109,18 +113,8 @@ impl ReturnUrl {
                 let d = d.to_ascii_lowercase();
                 d == "localhost" || d.ends_with(".localhost") || d.ends_with(".internal")
             }
-            Some(url::Host::Ipv4(ip)) => {
-                ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
-            }
-            Some(url::Host::Ipv6(ip)) => {
-                ip.is_loopback()
-                    || ip.is_unspecified()
-                    || (ip.segments()[0] & 0xfe00) == 0xfc00
-                    || (ip.segments()[0] & 0xffc0) == 0xfe80
-                    || ip
-                        .to_ipv4_mapped()
-                        .is_some_and(|v4| v4.is_loopback() || v4.is_private() || v4.is_link_local())
-            }
+            Some(url::Host::Ipv4(ip)) => !super::address::is_public(ip.into()),
+            Some(url::Host::Ipv6(ip)) => !super::address::is_public(ip.into()),
             None => true,
         }
     }
@@ -486,10 +480,24 @@ mod tests {
             "https://192.168.1.1/",
             "https://[fd00::1]/",
             "https://svc.internal/",
+            "https://[::ffff:0.0.0.0]/",
+            "https://[::ffff:127.0.0.1]/",
+            "https://[64:ff9b::a00:1]/",
+            "https://100.64.0.1/",
+            "https://198.18.0.1/",
+            "https://240.0.0.1/",
+            "https://255.255.255.255/",
+            "https://0x7f.1/",
+            "https://2130706433/",
         ] {
             assert!(url(internal).is_internal(), "{internal}");
         }
-        for public in ["https://shop.example/hooks", "https://8.8.8.8/"] {
+        for public in [
+            "https://shop.example/hooks",
+            "https://8.8.8.8/",
+            "https://100.63.255.255/",
+            "https://[2606:4700:4700::1111]/",
+        ] {
             assert!(!url(public).is_internal(), "{public}");
         }
     }

@@ -20,10 +20,12 @@ pub struct App {
     /// Seals webhook secrets (`WEBHOOK_SECRET_KEY`). Without it, webhook
     /// endpoints cannot be created nor deliveries signed (500, logged).
     pub webhook_secrets: Option<SecretBox>,
-    /// Whether webhook URLs may point at loopback or private addresses
-    /// (`PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS=1`: the local stack only). On
-    /// Lambda they may not: 127.0.0.1:9001 is the Runtime API, and private
-    /// ranges are the operator's network.
+    /// Whether webhook URLs may point at loopback, private or any other
+    /// non-public address (`PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS=1`: the local
+    /// stack only). On Lambda they may not: 127.0.0.1:9001 is the Runtime
+    /// API, and private ranges are the operator's network. When false, a
+    /// literal non-public address is refused at creation, and the deliverer
+    /// connects to public addresses only (checked on every connection).
     pub allow_local_webhook_urls: bool,
     /// Where `now` comes from (the system clock, or a test's).
     pub clock: Clock,
@@ -94,7 +96,7 @@ impl App {
         if let Some(d) = self.deliverer.get() {
             return Ok(d);
         }
-        let built = Deliverer::new().inspect_err(|e| {
+        let built = Deliverer::new(self.allow_local_webhook_urls).inspect_err(|e| {
             tracing::error!(error = %e, "no root certificates: webhooks cannot be delivered");
         })?;
         Ok(self.deliverer.get_or_init(|| built))

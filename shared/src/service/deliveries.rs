@@ -10,16 +10,33 @@
 //! `GET /v1/events/{id}` shows them. Ordering is not guaranteed, and a
 //! receiver can see an event more than once (a stream record redelivered
 //! after a crash, say): receivers should deduplicate on the event id.
+//!
+//! When deployed, the connector connects to public addresses only, checked
+//! on every connection ([`Deliverer::new`]); a refused attempt records
+//! [`ADDRESS_NOT_ALLOWED`] and nothing else.
 
-use std::time::Instant;
+use std::{
+    future::Future,
+    io,
+    net::{IpAddr, SocketAddr},
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Instant,
+};
 
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+use hyper_util::client::legacy::{
+    connect::{dns::Name, HttpConnector},
+    Client,
+};
+use hyper_util::rt::TokioExecutor;
 
 use super::App;
 use crate::{
     domain::{
+        address::is_public,
         delivery::{backoff, sign, Attempt, Delivery, DeliveryStatus, RETRY_FOR_SECONDS, SIGNATURE_HEADER, TIMEOUT},
         Event, Tenant,
     },
@@ -27,14 +44,75 @@ use crate::{
     store::{DueRetry, StoreError},
 };
 
-type HttpsClient =
-    Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Full<Bytes>>;
+type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>;
+
+/// What an attempt refused by the address guard records: one text, the
+/// same whatever the address, port or reason (no status, no latency), so
+/// attempts cannot be used to probe the network the deliverer runs in.
+pub const ADDRESS_NOT_ALLOWED: &str = "the endpoint's address is not allowed";
+
+/// The name lookup under the resolver: a host name to its addresses.
+type LookupFuture = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>>;
+type Lookup = Arc<dyn Fn(String) -> LookupFuture + Send + Sync>;
+
+/// The system's resolver (getaddrinfo, on tokio's blocking pool, as
+/// hyper-util's `GaiResolver` does).
+fn system_lookup(host: String) -> LookupFuture {
+    Box::pin(async move { Ok(tokio::net::lookup_host((host, 0)).await?.map(|a| a.ip()).collect()) })
+}
+
+/// The connector's resolver: looks a name up and, with the guard on, keeps
+/// only the public addresses ([`is_public`]), failing with
+/// [`NotAllowed`] when none is left. The connector connects only to the
+/// addresses this returns, so the address checked is the address
+/// connected to, on every connection (a name that resolves elsewhere
+/// later, DNS rebinding, is checked again).
+#[derive(Clone)]
+struct Resolver {
+    lookup: Lookup,
+    public_only: bool,
+}
+
+/// A connection refused by the address guard.
+#[derive(Debug, thiserror::Error)]
+#[error("{ADDRESS_NOT_ALLOWED}")]
+struct NotAllowed;
+
+impl tower_service::Service<Name> for Resolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let lookup = (self.lookup)(name.as_str().to_owned());
+        let public_only = self.public_only;
+        Box::pin(async move {
+            let found = lookup.await?;
+            // The connector sets the port.
+            let allowed: Vec<_> = found
+                .into_iter()
+                .filter(|ip| !public_only || is_public(*ip))
+                .map(|ip| SocketAddr::new(ip, 0))
+                .collect();
+            if public_only && allowed.is_empty() {
+                return Err(Box::new(NotAllowed) as Self::Error);
+            }
+            Ok(allowed.into_iter())
+        })
+    }
+}
 
 /// The HTTP client deliveries go out with (rustls on ring, the system's
-/// roots, http and https).
+/// roots, http and https). Redirects are not followed (a 3xx is an
+/// unacknowledged attempt, like any other status).
 #[derive(Clone)]
 pub struct Deliverer {
     client: HttpsClient,
+    public_only: bool,
 }
 
 impl std::fmt::Debug for Deliverer {
@@ -43,35 +121,101 @@ impl std::fmt::Debug for Deliverer {
     }
 }
 
+/// Why a POST has no status code.
+#[derive(Debug, PartialEq, Eq)]
+enum PostError {
+    /// The guard refused the address (see [`ADDRESS_NOT_ALLOWED`]).
+    NotAllowed,
+    Failed(String),
+}
+
 impl Deliverer {
+    /// With `allow_local` false (as deployed: [`App::allow_local_webhook_urls`]),
+    /// connects only to public addresses: a URL whose host is a literal
+    /// non-public IP address is refused, and so is a name none of whose
+    /// addresses is public. With it true (the local stack, tests), any.
     /// Fails only if the system has no root certificates at all.
-    pub fn new() -> Result<Self, std::io::Error> {
+    pub fn new(allow_local: bool) -> Result<Self, io::Error> {
+        Self::build(allow_local, Arc::new(system_lookup))
+    }
+
+    /// [`Deliverer::new`] with names looked up by `lookup` rather than the
+    /// system's resolver (tests: a name that resolves to loopback).
+    pub fn with_lookup<F, Fut>(allow_local: bool, lookup: F) -> Result<Self, io::Error>
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<Vec<IpAddr>>> + Send + 'static,
+    {
+        Self::build(
+            allow_local,
+            Arc::new(move |host| Box::pin(lookup(host)) as LookupFuture),
+        )
+    }
+
+    fn build(allow_local: bool, lookup: Lookup) -> Result<Self, io::Error> {
+        let public_only = !allow_local;
+        let mut http = HttpConnector::new_with_resolver(Resolver { lookup, public_only });
+        // The HttpsConnector enforces the scheme (http or https).
+        http.enforce_http(false);
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()?
             .https_or_http()
             .enable_http1()
-            .build();
+            .wrap_connector(http);
         Ok(Self {
             client: Client::builder(TokioExecutor::new()).build(https),
+            public_only,
         })
     }
 
     /// One POST: the status code, or why there is none.
-    async fn post(&self, url: &str, signature: &str, body: String) -> Result<u16, String> {
+    async fn post(&self, url: &str, signature: &str, body: String) -> Result<u16, PostError> {
         let req = hyper::Request::post(url)
             .header("content-type", "application/json")
             .header("user-agent", "Paynectra-Webhooks/1.0")
             .header(SIGNATURE_HEADER, signature)
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| format!("bad request: {e}"))?;
+            .map_err(|e| PostError::Failed(format!("bad request: {e}")))?;
+        // The connector does not resolve a literal IP address: it is
+        // checked here, as the connector would parse it.
+        if self.public_only && literal_ip(req.uri()).is_some_and(|ip| !is_public(ip)) {
+            return Err(PostError::NotAllowed);
+        }
         let res = tokio::time::timeout(TIMEOUT, self.client.request(req))
             .await
-            .map_err(|_| "timed out after 10 s".to_owned())?
-            .map_err(|e| format!("connection failed: {e}"))?;
+            .map_err(|_| PostError::Failed("timed out after 10 s".to_owned()))?
+            .map_err(|e| {
+                if refused_by_guard(&e) {
+                    PostError::NotAllowed
+                } else {
+                    PostError::Failed(format!("connection failed: {e}"))
+                }
+            })?;
         // Only the status matters; the body is dropped unread (a hostile
         // receiver cannot make us buffer it).
         Ok(res.status().as_u16())
     }
+}
+
+/// The URI's host when it is an IP address, as hyper-util's connector
+/// reads it (brackets stripped, then std's strict parse; anything else is
+/// a name, and goes to the resolver).
+fn literal_ip(uri: &hyper::Uri) -> Option<IpAddr> {
+    let host = uri.host()?;
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host.parse().ok()
+}
+
+/// Whether the guard (the resolver) is why `e` happened.
+fn refused_by_guard(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if e.is::<NotAllowed>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// The body every endpoint receives for an event: the event object.
@@ -103,16 +247,22 @@ pub async fn attempt(
             let signature = sign(secret, now, &body);
             deliverer.post(&delivery.url, &signature, body).await
         }
-        (None, _) => Err("the endpoint was deleted".to_owned()),
+        (None, _) => Err(PostError::Failed("the endpoint was deleted".to_owned())),
         (Some(_), None) => {
             tracing::error!("WEBHOOK_SECRET_KEY is not set (or changed): deliveries cannot be signed");
-            Err("the delivery could not be signed".to_owned())
+            Err(PostError::Failed("the delivery could not be signed".to_owned()))
         }
     };
-    let latency_ms = started.elapsed().as_millis() as u64;
-    let (status_code, error) = match result {
-        Ok(code) => (Some(code), None),
-        Err(e) => (None, Some(e)),
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    // A refused attempt records no latency (0): how long the lookup took
+    // says something about the name, and nothing was sent.
+    let (status_code, latency_ms, error) = match result {
+        Ok(code) => (Some(code), elapsed_ms, None),
+        Err(PostError::NotAllowed) => {
+            tracing::warn!(endpoint_id = %delivery.endpoint_id, "webhook endpoint's address is not public: not connected");
+            (None, 0, Some(ADDRESS_NOT_ALLOWED.to_owned()))
+        }
+        Err(PostError::Failed(e)) => (None, elapsed_ms, Some(e)),
     };
     delivery.attempts.push(Attempt {
         at: now,
@@ -212,4 +362,124 @@ async fn retry_one(app: &App, deliverer: &Deliverer, due: &DueRetry, now: i64) -
     };
     attempt(app, deliverer, &tenant, &event, delivery).await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        net::Ipv4Addr,
+        sync::atomic::{AtomicUsize, Ordering},
+    };
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A TCP listener on every interface that counts the connections it
+    /// accepts and answers each with `reply` (or closes it, if none).
+    async fn listener(reply: Option<String>) -> (u16, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let reply = reply.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0; 8192];
+                    let _ = stream.read(&mut buf).await;
+                    if let Some(reply) = reply {
+                        let _ = stream.write_all(reply.as_bytes()).await;
+                    }
+                });
+            }
+        });
+        (port, accepted)
+    }
+
+    /// Resolves every name to `addrs`, as a hostile (or rebinding) DNS would.
+    fn resolving_to(allow_local: bool, addrs: &[&str]) -> Deliverer {
+        let addrs: Vec<IpAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
+        Deliverer::with_lookup(allow_local, move |_| {
+            let addrs = addrs.clone();
+            async move { Ok(addrs) }
+        })
+        .unwrap()
+    }
+
+    async fn post(d: &Deliverer, url: &str) -> Result<u16, PostError> {
+        d.post(url, "t=1,v1=00", "{}".to_owned()).await
+    }
+
+    #[tokio::test]
+    async fn a_name_resolving_to_loopback_is_never_connected_to() {
+        let (port, accepted) = listener(None).await;
+        let url = format!("http://hooks.example.com:{port}/");
+        for addrs in [
+            &["127.0.0.1"][..],
+            &["::ffff:127.0.0.1"],
+            &["10.0.0.1", "127.0.0.1", "169.254.169.254"],
+        ] {
+            let guarded = resolving_to(false, addrs);
+            assert_eq!(post(&guarded, &url).await, Err(PostError::NotAllowed), "{addrs:?}");
+            let https = format!("https://hooks.example.com:{port}/");
+            assert_eq!(post(&guarded, &https).await, Err(PostError::NotAllowed), "{addrs:?}");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 0, "no connection at all");
+
+        // The same stub without the guard (the local stack) does connect:
+        // the listener would have seen the guarded attempts.
+        let open = resolving_to(true, &["127.0.0.1"]);
+        assert!(matches!(post(&open, &url).await, Err(PostError::Failed(_))));
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn literal_addresses_that_are_not_public_are_refused() {
+        let (port, accepted) = listener(None).await;
+        // The resolver is not asked for literal addresses; it would say public.
+        let guarded = resolving_to(false, &["8.8.8.8"]);
+        for host in [
+            "127.0.0.1",
+            "[::ffff:127.0.0.1]",
+            "[::ffff:7f00:1]",
+            "[::1]",
+            "0.0.0.0",
+            "[::]",
+            "10.1.2.3",
+        ] {
+            let url = format!("http://{host}:{port}/");
+            assert_eq!(post(&guarded, &url).await, Err(PostError::NotAllowed), "{url}");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 0, "no connection at all");
+        // Not std's IPv4 syntax: a name for the resolver, which getaddrinfo
+        // would turn into 127.0.0.1 (so the system lookup is filtered too).
+        assert_eq!(literal_ip(&"http://2130706433/".parse().unwrap()), None);
+        assert_eq!(
+            literal_ip(&"http://[::1]:80/".parse().unwrap()),
+            Some("::1".parse().unwrap())
+        );
+    }
+
+    #[tokio::test]
+    async fn the_system_resolver_is_filtered_too() {
+        let (port, accepted) = listener(None).await;
+        let guarded = Deliverer::new(false).unwrap();
+        let url = format!("http://localhost:{port}/");
+        assert_eq!(post(&guarded, &url).await, Err(PostError::NotAllowed));
+        assert_eq!(accepted.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        let (target, followed) = listener(Some("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_owned())).await;
+        let redirect =
+            format!("HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:{target}/\r\ncontent-length: 0\r\n\r\n");
+        let (port, accepted) = listener(Some(redirect)).await;
+        let open = Deliverer::new(true).unwrap();
+        assert_eq!(post(&open, &format!("http://127.0.0.1:{port}/")).await, Ok(302));
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        assert_eq!(followed.load(Ordering::SeqCst), 0, "the Location is not visited");
+    }
 }

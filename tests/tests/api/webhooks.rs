@@ -228,3 +228,118 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
     api.create_customer(&b.test_key, json!({})).await;
     until("B's own event", || other.received().len() == 1).await;
 }
+
+/// A TCP listener on every interface that counts the connections it
+/// accepts (and closes them).
+async fn counting_listener() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok(_conn) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (port, accepted)
+}
+
+#[tokio::test]
+async fn deployed_deliveries_never_connect_to_a_name_that_resolves_to_loopback() {
+    use paynectra::service::deliveries::{deliver_event, retry_due, Deliverer, ADDRESS_NOT_ALLOWED};
+
+    let api = TestApi::spawn_deployed().await;
+    let a = api.merchant("A").await;
+    let (port, accepted) = counting_listener().await;
+    // A public-looking name: accepted at creation (names cannot be judged
+    // there), refused at connect time, when it resolves to loopback.
+    api.create_webhook_endpoint(
+        &a.test_key,
+        json!({"url": format!("https://hooks.example.com:{port}/hooks"), "enabled_events": ["customer.*"]}),
+    )
+    .await
+    .ok();
+    api.create_customer(&a.test_key, json!({})).await.ok();
+    let event_id = api.list_events(&a.test_key, "type=customer.created").await.ids()[0].clone();
+    let tenant = a.tenant(paynectra::domain::Mode::Test);
+    let event = api
+        .app
+        .store
+        .get_event_any_age(&tenant, &event_id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+
+    let to_loopback = |allow_local| {
+        Deliverer::with_lookup(allow_local, |_name| async {
+            Ok(vec![std::net::IpAddr::from([127, 0, 0, 1])])
+        })
+        .unwrap()
+    };
+    let guarded = to_loopback(api.app.allow_local_webhook_urls);
+    let now = paynectra::service::now_unix();
+    assert_eq!(deliver_event(api.app, &guarded, &tenant, &event, now).await.unwrap(), 1);
+    assert_eq!(retry_due(api.app, &guarded, now + 61).await.unwrap(), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no connection at all"
+    );
+
+    // Recorded with one generic error: no status, no latency, nothing
+    // about the port or why.
+    let shown = api.get_event(&a.test_key, &event_id).await.ok();
+    let d = &shown.body["deliveries"][0];
+    assert_eq!(d["status"], "pending", "retried like any failure");
+    let attempts = d["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2);
+    for attempt in attempts {
+        assert_eq!(attempt["error"], ADDRESS_NOT_ALLOWED);
+        assert_eq!(attempt["latency_ms"], 0);
+        assert!(attempt.get("status_code").is_none(), "{attempt}");
+    }
+
+    // The same stub without the guard (the local stack) does connect: the
+    // listener would have seen the attempts above.
+    let open = to_loopback(true);
+    assert_eq!(retry_due(api.app, &open, now + 61 + 301).await.unwrap(), 1);
+    until("the unguarded connection", || {
+        accepted.load(std::sync::atomic::Ordering::SeqCst) == 1
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deployed_endpoints_on_non_public_literal_addresses_are_refused() {
+    let (api, [a]) = TestApi::with_merchants(["A"]).await;
+    let deployed = TestApi::spawn_deployed().await;
+    let d = deployed.merchant("A").await;
+    for url in [
+        "https://[::ffff:127.0.0.1]/",
+        "https://[::ffff:0.0.0.0]/",
+        "https://[64:ff9b::a9fe:a9fe]/",
+        "https://100.64.0.1/",
+        "https://198.18.0.1/",
+        "https://240.0.0.1/",
+        "https://0.0.0.0/",
+        "https://[fd00::1]/",
+    ] {
+        let body = json!({"url": url, "enabled_events": ["*"]});
+        let r = deployed.create_webhook_endpoint(&d.test_key, body.clone()).await;
+        assert_eq!(
+            r.error(400),
+            (Some("url_invalid".to_owned()), Some("url".to_owned())),
+            "{url}"
+        );
+        // The local stack allows them.
+        api.create_webhook_endpoint(&a.test_key, body).await.ok();
+    }
+    deployed
+        .create_webhook_endpoint(
+            &d.test_key,
+            json!({"url": "https://100.63.255.255/hooks", "enabled_events": ["*"]}),
+        )
+        .await
+        .ok();
+}
