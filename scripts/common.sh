@@ -21,12 +21,12 @@ python_venv() {
   echo "$*" >"$venv/.installed"
 }
 
-# local_secrets FILE CARD_FINGERPRINT_KEY WEBHOOK_SECRET_KEY: writes the local
+# local_secrets FILE CARD_FINGERPRINT_KEY REQUEST_FINGERPRINT_KEY WEBHOOK_SECRET_KEY: writes the local
 # stack's secrets store (mode 600) and exports PAYNECTRA_LOCAL_SECRETS=FILE;
 # paynectra-local serves it as Secrets Manager, and the functions read their
 # keys with GetSecretValue as on AWS (never from their environment).
 local_secrets() {
-  (umask 077 && python3 -c 'import json, sys; print(json.dumps({"paynectra/local/card-fingerprint-key": sys.argv[1], "paynectra/local/webhook-secret-key": sys.argv[2]}))' "$2" "$3" >"$1")
+  (umask 077 && python3 -c 'import json, sys; print(json.dumps({"paynectra/local/card-fingerprint-key": sys.argv[1], "paynectra/local/request-fingerprint-key": sys.argv[2], "paynectra/local/webhook-secret-key": sys.argv[3]}))' "$2" "$3" "$4" >"$1")
   export PAYNECTRA_LOCAL_SECRETS=$1
 }
 

@@ -21,7 +21,8 @@ cargo build --quiet --locked --bin paynectra-local --bin paynectra-admin
 
 export TABLE_NAME="e2e-$(python3 -c 'import uuid; print(uuid.uuid4().hex)')"
 secrets_file=$(mktemp -t paynectra-e2e-secrets.XXXXXX)
-local_secrets "$secrets_file" paynectra-e2e-fingerprint-key-0123456789 paynectra-e2e-webhook-secret-key-0123456789
+local_secrets "$secrets_file" paynectra-e2e-fingerprint-key-0123456789 paynectra-e2e-request-fingerprint-key-0123 \
+  paynectra-e2e-webhook-secret-key-0123456789
 target/debug/paynectra-admin table create >/dev/null
 account=$(target/debug/paynectra-admin accounts create --name "E2E shop")
 PAYNECTRA_E2E_SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_secret_key"])' "$account")

@@ -72,7 +72,11 @@ if [ ! -s "$STATE/webhook-secret-key" ]; then
   (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' >"$STATE/webhook-secret-key")
 fi
 # Both keys reach the API through its local Secrets Manager, as on AWS.
-local_secrets "$STATE/secrets.json" "$(cat "$STATE/card-fingerprint-key")" "$(cat "$STATE/webhook-secret-key")"
+if [ ! -s "$STATE/request-fingerprint-key" ]; then
+  (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' >"$STATE/request-fingerprint-key")
+fi
+local_secrets "$STATE/secrets.json" "$(cat "$STATE/card-fingerprint-key")" "$(cat "$STATE/request-fingerprint-key")" \
+  "$(cat "$STATE/webhook-secret-key")"
 
 admin=$bin/paynectra-admin
 "$admin" table create >/dev/null

@@ -62,8 +62,8 @@ cargo build --quiet --locked --bin paynectra-local --bin paynectra-admin
 TABLE_NAME="st-$(python3 -c 'import uuid; print(uuid.uuid4().hex)')"
 export TABLE_NAME
 secrets_file=$(mktemp -t paynectra-st-secrets.XXXXXX)
-local_secrets "$secrets_file" "$(python3 -c 'import secrets; print(secrets.token_hex(32))')" \
-  "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+key() { python3 -c 'import secrets; print(secrets.token_hex(32))'; }
+local_secrets "$secrets_file" "$(key)" "$(key)" "$(key)"
 target/debug/paynectra-admin table create >/dev/null
 account=$(target/debug/paynectra-admin accounts create --name "Schemathesis")
 SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_secret_key"])' "$account")

@@ -13,12 +13,14 @@ use tokio::net::TcpListener;
 
 /// The names the local stack gives its two secrets.
 pub const CARD_FINGERPRINT_KEY: &str = "paynectra/local/card-fingerprint-key";
+pub const REQUEST_FINGERPRINT_KEY: &str = "paynectra/local/request-fingerprint-key";
 pub const WEBHOOK_SECRET_KEY: &str = "paynectra/local/webhook-secret-key";
 
 /// The local secrets, as the functions name them.
 pub fn local_ids() -> SecretIds {
     SecretIds {
         card_fingerprint_key: Some(CARD_FINGERPRINT_KEY.into()),
+        request_fingerprint_key: Some(REQUEST_FINGERPRINT_KEY.into()),
         webhook_secret_key: Some(WEBHOOK_SECRET_KEY.into()),
     }
 }
@@ -118,6 +120,10 @@ mod tests {
                 "local-fingerprint-key-0123456789".to_owned(),
             ),
             (
+                REQUEST_FINGERPRINT_KEY.to_owned(),
+                "local-request-fingerprint-key-0123456789".to_owned(),
+            ),
+            (
                 WEBHOOK_SECRET_KEY.to_owned(),
                 "local-webhook-secret-key-0123456789".to_owned(),
             ),
@@ -145,10 +151,14 @@ mod tests {
             values.webhook_secret_key.as_deref(),
             Some("local-webhook-secret-key-0123456789")
         );
+        assert_eq!(
+            values.request_fingerprint_key.as_deref(),
+            Some("local-request-fingerprint-key-0123456789")
+        );
         assert!(!format!("{values:?}").contains("0123456789"), "Debug redacts them");
         let missing = SecretIds {
             card_fingerprint_key: Some("no/such/secret".into()),
-            webhook_secret_key: None,
+            ..SecretIds::default()
         };
         let e = paynectra::service::secrets::fetch(&config, Some(&url), &missing)
             .await

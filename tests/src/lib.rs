@@ -83,6 +83,7 @@ pub async fn fresh_app() -> &'static App {
 pub fn app_on(store: Store) -> &'static App {
     Box::leak(Box::new(App {
         card_fingerprint_key: Some(b"paynectra-tests-fingerprint-key".to_vec()),
+        request_fingerprint_key: Some(b"paynectra-tests-request-fingerprint-key".to_vec()),
         webhook_secrets: paynectra::domain::webhook_endpoint::SecretBox::new("paynectra-tests-webhook-secret-key-0123"),
         // Tests deliver to receivers on loopback, like the local stack.
         allow_local_webhook_urls: true,

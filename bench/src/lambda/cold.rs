@@ -138,6 +138,10 @@ impl Cold<'_> {
                 paynectra_local::secrets::CARD_FINGERPRINT_KEY,
             )
             .env(
+                "REQUEST_FINGERPRINT_KEY_SECRET",
+                paynectra_local::secrets::REQUEST_FINGERPRINT_KEY,
+            )
+            .env(
                 "WEBHOOK_SECRET_KEY_SECRET",
                 paynectra_local::secrets::WEBHOOK_SECRET_KEY,
             )

@@ -159,7 +159,11 @@ async fn main() {
                 },
                 cold::Variant {
                     label: "no secrets named",
-                    env: vec![("CARD_FINGERPRINT_KEY_SECRET", ""), ("WEBHOOK_SECRET_KEY_SECRET", "")],
+                    env: vec![
+                        ("CARD_FINGERPRINT_KEY_SECRET", ""),
+                        ("REQUEST_FINGERPRINT_KEY_SECRET", ""),
+                        ("WEBHOOK_SECRET_KEY_SECRET", ""),
+                    ],
                     bin_dir: None,
                 },
             ];

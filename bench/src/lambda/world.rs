@@ -16,6 +16,7 @@ use paynectra_tests::Merchant;
 use serde_json::{json, Value};
 
 pub const FINGERPRINT_KEY: &str = "paynectra-bench-fingerprint-key";
+pub const REQUEST_FINGERPRINT_KEY: &str = "paynectra-bench-request-fingerprint-key";
 pub const WEBHOOK_SECRET_KEY: &str = "paynectra-bench-webhook-secret-key-0123";
 
 pub fn repo_root() -> PathBuf {
@@ -40,6 +41,7 @@ impl World {
         schema::create_table(&client, &table).await.expect("create table");
         let app: &'static App = Box::leak(Box::new(App {
             card_fingerprint_key: Some(FINGERPRINT_KEY.as_bytes().to_vec()),
+            request_fingerprint_key: Some(REQUEST_FINGERPRINT_KEY.as_bytes().to_vec()),
             webhook_secrets: paynectra::domain::webhook_endpoint::SecretBox::new(WEBHOOK_SECRET_KEY),
             allow_local_webhook_urls: true,
             ..App::new(Store::new(client, table))
@@ -61,6 +63,10 @@ impl World {
             (
                 paynectra_local::secrets::CARD_FINGERPRINT_KEY.to_owned(),
                 FINGERPRINT_KEY.to_owned(),
+            ),
+            (
+                paynectra_local::secrets::REQUEST_FINGERPRINT_KEY.to_owned(),
+                REQUEST_FINGERPRINT_KEY.to_owned(),
             ),
             (
                 paynectra_local::secrets::WEBHOOK_SECRET_KEY.to_owned(),

@@ -204,7 +204,7 @@ async fn begin(app: &App, ctx: &RequestCtx, req: &Request) -> Result<Begin, ApiE
         // Publishable and secret keys have separate key spaces: a browser
         // (anyone with the pk_) cannot take a key the merchant's server uses.
         key_hash: key_hash(&format!("{}:{key}", ctx.key_kind.as_str())),
-        fingerprint: request_fingerprint(app.fingerprint_key()?, req),
+        fingerprint: request_fingerprint(app.request_fingerprint_key()?, req),
         endpoint: format!("{} {}", req.method(), path(req)),
         state: IdempotencyState::InFlight,
         token: uuid::Uuid::new_v4().simple().to_string(),

@@ -17,6 +17,11 @@ pub struct App {
     /// The key card fingerprints are HMACs with (`CARD_FINGERPRINT_KEY`).
     /// Without it, cards cannot be tokenised (500, logged).
     pub card_fingerprint_key: Option<Vec<u8>>,
+    /// The key idempotency request fingerprints are HMACs under
+    /// (`REQUEST_FINGERPRINT_KEY_SECRET`): every POST function has it, only
+    /// the card functions have the card fingerprint key. Without it, a
+    /// request with an `Idempotency-Key` is a 500 (logged).
+    pub request_fingerprint_key: Option<Vec<u8>>,
     /// Seals webhook secrets (`WEBHOOK_SECRET_KEY`). Without it, webhook
     /// endpoints cannot be created nor deliveries signed (500, logged).
     pub webhook_secrets: Option<SecretBox>,
@@ -43,6 +48,7 @@ impl std::fmt::Debug for App {
         f.debug_struct("App")
             .field("store", &self.store)
             .field("card_fingerprint_key", &set(self.card_fingerprint_key.is_some()))
+            .field("request_fingerprint_key", &set(self.request_fingerprint_key.is_some()))
             .field("webhook_secrets", &set(self.webhook_secrets.is_some()))
             .field("allow_local_webhook_urls", &self.allow_local_webhook_urls)
             .field("clock", &self.clock)
@@ -72,6 +78,10 @@ impl App {
                 .card_fingerprint_key
                 .filter(|k| k.len() >= 16)
                 .map(String::into_bytes),
+            request_fingerprint_key: values
+                .request_fingerprint_key
+                .filter(|k| k.len() >= 16)
+                .map(String::into_bytes),
             allow_local_webhook_urls: std::env::var("PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS").is_ok_and(|v| v == "1"),
             webhook_secrets: values.webhook_secret_key.as_deref().and_then(SecretBox::new),
             ..Self::new(store)
@@ -84,6 +94,7 @@ impl App {
         Self {
             store,
             card_fingerprint_key: None,
+            request_fingerprint_key: None,
             webhook_secrets: None,
             allow_local_webhook_urls: false,
             clock: Clock::system(),
@@ -100,6 +111,14 @@ impl App {
             tracing::error!(error = %e, "no root certificates: webhooks cannot be delivered");
         })?;
         Ok(self.deliverer.get_or_init(|| built))
+    }
+
+    /// The request fingerprint key, or a 500 (logged) when it is not set.
+    pub fn request_fingerprint_key(&self) -> Result<&[u8], http::ApiError> {
+        self.request_fingerprint_key.as_deref().ok_or_else(|| {
+            tracing::error!("the request fingerprint key is not set: requests with an Idempotency-Key cannot be run");
+            http::ApiError::internal()
+        })
     }
 
     /// The card fingerprint key, or a 500 (logged) when it is not set.

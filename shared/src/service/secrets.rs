@@ -1,5 +1,5 @@
-//! The deployment's secrets: the card fingerprint key and the webhook
-//! secret key. They live in AWS Secrets Manager, never in a function's
+//! The deployment's secrets: the card fingerprint key, the request
+//! fingerprint key and the webhook secret key. They live in AWS Secrets Manager, never in a function's
 //! environment (which anyone with `lambda:GetFunctionConfiguration` reads):
 //! a function's environment names only the secrets it uses, its role may
 //! read only those, and each is fetched once, at init, with GetSecretValue.
@@ -12,6 +12,9 @@ use crate::store::StoreError;
 /// The environment variable that names (ARN or name) the secret holding
 /// the card fingerprint key.
 pub const CARD_FINGERPRINT_KEY_SECRET: &str = "CARD_FINGERPRINT_KEY_SECRET";
+/// The environment variable that names the secret holding the key
+/// idempotency request fingerprints are HMACs under (every POST function's).
+pub const REQUEST_FINGERPRINT_KEY_SECRET: &str = "REQUEST_FINGERPRINT_KEY_SECRET";
 /// The environment variable that names the secret holding the key webhook
 /// endpoint secrets are sealed with.
 pub const WEBHOOK_SECRET_KEY_SECRET: &str = "WEBHOOK_SECRET_KEY_SECRET";
@@ -20,6 +23,7 @@ pub const WEBHOOK_SECRET_KEY_SECRET: &str = "WEBHOOK_SECRET_KEY_SECRET";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecretIds {
     pub card_fingerprint_key: Option<String>,
+    pub request_fingerprint_key: Option<String>,
     pub webhook_secret_key: Option<String>,
 }
 
@@ -28,6 +32,7 @@ impl SecretIds {
         let named = |var| std::env::var(var).ok().filter(|v| !v.is_empty());
         Self {
             card_fingerprint_key: named(CARD_FINGERPRINT_KEY_SECRET),
+            request_fingerprint_key: named(REQUEST_FINGERPRINT_KEY_SECRET),
             webhook_secret_key: named(WEBHOOK_SECRET_KEY_SECRET),
         }
     }
@@ -37,6 +42,7 @@ impl SecretIds {
 #[derive(Clone, Default)]
 pub struct SecretValues {
     pub card_fingerprint_key: Option<String>,
+    pub request_fingerprint_key: Option<String>,
     pub webhook_secret_key: Option<String>,
 }
 
@@ -56,7 +62,7 @@ pub async fn fetch(
     endpoint: Option<&str>,
     ids: &SecretIds,
 ) -> Result<SecretValues, StoreError> {
-    if ids.card_fingerprint_key.is_none() && ids.webhook_secret_key.is_none() {
+    if *ids == SecretIds::default() {
         return Ok(SecretValues::default());
     }
     let mut builder = aws_sdk_secretsmanager::config::Builder::from(config);
@@ -64,12 +70,14 @@ pub async fn fetch(
         builder = builder.endpoint_url(url);
     }
     let client = aws_sdk_secretsmanager::Client::from_conf(builder.build());
-    let (card_fingerprint_key, webhook_secret_key) = tokio::try_join!(
+    let (card_fingerprint_key, request_fingerprint_key, webhook_secret_key) = tokio::try_join!(
         value(&client, ids.card_fingerprint_key.as_deref()),
+        value(&client, ids.request_fingerprint_key.as_deref()),
         value(&client, ids.webhook_secret_key.as_deref()),
     )?;
     Ok(SecretValues {
         card_fingerprint_key,
+        request_fingerprint_key,
         webhook_secret_key,
     })
 }

@@ -198,7 +198,7 @@ async fn expired_records_and_abandoned_claims_free_the_key() {
     // A claim whose function is still running holds the key...
     let live = IdempotencyRecord {
         fingerprint: fingerprint(
-            api.app.fingerprint_key().unwrap(),
+            api.app.request_fingerprint_key().unwrap(),
             "POST",
             "/v1/payments",
             body.to_string().as_bytes(),
