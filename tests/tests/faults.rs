@@ -357,9 +357,10 @@ async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
     }
     // Payments to confirm (automatic capture), or confirm and capture
     // (manual), then refund: one chain of requests each.
-    let pm = api.new_card(&m.test_key, "4242424242424242").await;
     let mut chains: Vec<(String, bool, Vec<Op>)> = Vec::new();
     for c in 0..6 {
+        // A card each: one attached to no customer pays one payment.
+        let pm = api.new_card(&m.test_key, "4242424242424242").await;
         let manual = c % 2 == 1;
         let capture_method = if manual { "manual" } else { "automatic" };
         let pay = api
