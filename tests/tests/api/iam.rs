@@ -10,11 +10,14 @@ use paynectra::store::{partition_examples, PartitionExample};
 use paynectra_tests::repo_root;
 use serde_yaml_ng::Value;
 
+/// A function's access: action => partition names.
+type Access = &'static [(&'static str, &'static [&'static str])];
+
 /// What each function's code does to which partitions (read off
 /// `functions/src/<resource>.rs` -> `service/*` -> `store/*`): action =>
 /// partition names of [`partition_examples`]. `event` and `delivery` share
 /// a partition (an event and its deliveries), so IAM admits both or neither.
-const EXPECTED: &[(&str, &[(&str, &[&str])])] = &[
+const EXPECTED: &[(&str, Access)] = &[
     ("authorizer", &[("GetItem", &["api_key"])]),
     (
         "create_payment",
