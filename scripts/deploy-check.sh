@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The deploy path, checked: what `sam deploy` would ship, built here.
 #
-#   1. cfn-lint template.yaml and `sam validate --lint`;
+#   1. cfn-lint template.yaml, `sam validate --lint` and checkov;
 #   2. `sam build` (BuildMethod rust-cargolambda: cargo-lambda cross-compiles
 #      every function for arm64 with zig), exactly as an operator runs it;
 #   3. every function's artefact is checked: an arm64 ELF named bootstrap,
@@ -10,7 +10,8 @@
 # Run by `make test` (scripts/test.sh); standalone: `bash scripts/deploy-check.sh`
 # (or `make deploy-check`). The tools are pinned and installed into a venv
 # under .cache/ (or $PAYNECTRA_CACHE) on first use: aws-sam-cli, cfn-lint and
-# cargo-lambda (which brings zig) from PyPI; the Rust standard library for
+# cargo-lambda (which brings zig) from PyPI, and checkov in a venv of its own
+# (it pins boto3 apart from aws-sam-cli); the Rust standard library for
 # aarch64 through rustup. The build goes to .aws-sam/ and target/ as
 # `sam build` does. SKIP_SAM_BUILD=1 runs only the linters. Last line:
 # `deploy-check: N functions built for arm64, largest zip N bytes: ok`.
@@ -21,11 +22,15 @@ source scripts/common.sh
 SAM_VERSION=1.170.0
 CFN_LINT_VERSION=1.58.0
 CARGO_LAMBDA_VERSION=1.9.2
+CHECKOV_VERSION=3.3.30
 CACHE=${PAYNECTRA_CACHE:-.cache}
 VENV=$CACHE/deploy-tools
+CHECKOV_VENV=$CACHE/checkov
 MAX_ZIP_BYTES=${MAX_ZIP_BYTES:-6000000}
 
 python_venv "$VENV" "aws-sam-cli==$SAM_VERSION" "cfn-lint==$CFN_LINT_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION"
+# checkov pins its own boto3, which aws-sam-cli's pin excludes: a venv of its own.
+python_venv "$CHECKOV_VENV" "checkov==$CHECKOV_VERSION"
 export PATH="$PWD/$VENV/bin:$PATH"
 # SAM asks nothing and sends nothing; validate needs a region, no credentials.
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1} AWS_REGION=${AWS_REGION:-us-east-1}
@@ -34,6 +39,10 @@ echo "==> cfn-lint template.yaml" >&2
 cfn-lint template.yaml
 echo "==> sam validate --lint" >&2
 sam validate --lint --template-file template.yaml >&2
+# Every check on; the ones skipped are skipped in the template, at the
+# resource, with their reason (`# checkov:skip=CKV_...: why`; README lists them).
+echo "==> checkov template.yaml" >&2
+"$CHECKOV_VENV/bin/checkov" --file template.yaml --framework cloudformation --skip-download --compact --quiet >&2
 
 if [ "${SKIP_SAM_BUILD:-}" = 1 ]; then
   echo "deploy-check: template linted, sam build skipped (SKIP_SAM_BUILD=1): ok"

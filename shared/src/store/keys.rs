@@ -414,6 +414,106 @@ pub(super) fn refund_list_index(t: &Tenant, payment: Option<&PaymentId>) -> List
     }
 }
 
+/// One partition of the table, or of an index, that the code reads or
+/// writes, with an example key built by the builders above.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionExample {
+    /// What the partition holds (`payment`, `api_key`, `retry`, ...; list
+    /// partitions of an index are named `index:...`).
+    pub name: &'static str,
+    /// The index whose partition key this is (`gsi1`..`gsi3`); `None` for the
+    /// table's own partition key.
+    pub index: Option<&'static str>,
+    pub pk: String,
+}
+
+/// An example of every partition the store builds: the table's item
+/// partitions and the list partitions of its indexes, each built by the
+/// same builder the store uses. `template.yaml` scopes each function's
+/// DynamoDB actions to partition-key patterns (`dynamodb:LeadingKeys`);
+/// the template test matches these examples against those patterns, so a
+/// key format that changes here and not there fails a test.
+pub fn partition_examples() -> Vec<PartitionExample> {
+    use crate::domain::Mode;
+    let pay: PaymentId = "pay_0example".parse().expect("a valid id");
+    let cus: CustomerId = "cus_0example".parse().expect("a valid id");
+    let pm: PaymentMethodId = "pm_0example".parse().expect("a valid id");
+    let re: RefundId = "re_0example".parse().expect("a valid id");
+    let evt: EventId = "evt_0example".parse().expect("a valid id");
+    let we: WebhookEndpointId = "we_0example".parse().expect("a valid id");
+    let key: ApiKeyId = "key_0example".parse().expect("a valid id");
+    let account: AccountId = "acct_0example".parse().expect("a valid id");
+    let hash = KeyHash::from_hex(&"ab".repeat(32)).expect("64 hex digits");
+    let table = |name, keys: Keys| PartitionExample {
+        name,
+        index: None,
+        pk: keys.pk,
+    };
+    let index = |name, l: ListIndex| PartitionExample {
+        name,
+        index: Some(l.index),
+        pk: l.pk,
+    };
+    let mut out = vec![
+        table("warm_up", warm_up()),
+        table("account", self::account(&account)),
+        table("api_key_record", api_key_record(&account, &key)),
+        table("api_key", api_key_lookup(&hash)),
+    ];
+    for mode in [Mode::Test, Mode::Live] {
+        let t = Tenant {
+            account_id: account.clone(),
+            mode,
+        };
+        let status = PaymentFilter {
+            status: Some(PaymentStatus::RequiresCapture),
+            ..PaymentFilter::default()
+        };
+        let of_customer = PaymentFilter {
+            customer: Some(cus.clone()),
+            ..PaymentFilter::default()
+        };
+        let kind = EventType::PaymentCreated;
+        out.extend([
+            table("payment", payment_item(&t, &pay, 0, Some(&cus), "pending")),
+            table("customer", customer_item(&t, &cus, 0, Some("jenny@example.com"))),
+            table("payment_method", payment_method(&t, &pm)),
+            table("refund", refund_item(&t, &re, 0, &pay)),
+            table("event", event_item(&t, &evt, 0, kind)),
+            table("delivery", delivery(&t, &evt, &we)),
+            table("webhook_endpoint", webhook_endpoint_item(&t, &we, 0)),
+            table("idempotency", idempotency(&t, &"cd".repeat(32))),
+            table("hold", hold(&t, &pay, 86_400 * 7)),
+            table("retry", retry(&t, &evt, &we, 60)),
+            index("index:payments", payment_list_index(&t, &PaymentFilter::default()).0),
+            index("index:payments_of_customer", payment_list_index(&t, &of_customer).0),
+            index("index:payments_by_status", payment_list_index(&t, &status).0),
+            index("index:customers", customer_list_index(&t, None)),
+            index(
+                "index:customers_by_email",
+                customer_list_index(&t, Some("jenny@example.com")),
+            ),
+            index(
+                "index:customer_payment_methods",
+                customer_payment_methods_index(&t, &cus),
+            ),
+            index("index:refunds", refund_list_index(&t, None)),
+            index("index:refunds_of_payment", refund_list_index(&t, Some(&pay))),
+            index("index:events", event_list_index(&t, None)),
+            index(
+                "index:events_by_group",
+                event_list_index(&t, Some(EventTypeFilter::Group(kind.group()))),
+            ),
+            index(
+                "index:events_by_type",
+                event_list_index(&t, Some(EventTypeFilter::Exact(kind))),
+            ),
+            index("index:webhook_endpoints", webhook_endpoint_list_index(&t)),
+        ]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

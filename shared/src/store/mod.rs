@@ -25,6 +25,7 @@ pub use client::{dynamodb_client, sdk_config, Store, WarmUp};
 pub use deliveries::DueRetry;
 pub use error::StoreError;
 pub use idempotency::{Completion, IdempotencyRecord, IdempotencyState};
+pub use keys::{partition_examples, PartitionExample};
 pub use list::ReadStats;
 pub use payments::DueHold;
 pub use transact::Writes;

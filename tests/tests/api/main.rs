@@ -11,6 +11,7 @@ mod customers;
 mod events;
 mod handlers;
 mod helpers;
+mod iam;
 mod idempotency;
 mod lifecycle;
 mod list_payments;

@@ -187,3 +187,56 @@ fn openapi_test_payment_methods_equal_the_test_cards() {
     let known: Vec<&str> = paynectra::domain::TestCard::ALL.iter().map(|c| c.alias()).collect();
     assert_eq!(documented, known);
 }
+
+/// The API's access logs: JSON lines with what an operator needs to follow a
+/// request (its id, the account, the route, the outcome and its timings),
+/// and nothing a URL carries: the hosted page's query holds the publishable
+/// key and the client secret, so only the resource path is logged.
+#[test]
+fn access_logs_are_json_without_paths_or_query_strings_and_expire() {
+    let t = template();
+    let setting = &t["Resources"]["Api"]["Properties"]["AccessLogSetting"];
+    let format = setting["Format"].as_str().expect("the API has an access log format");
+    let fields: serde_json::Value = serde_json::from_str(format).expect("the format is one JSON object");
+    let fields = fields.as_object().unwrap();
+    for (field, variable) in [
+        ("requestId", "$context.requestId"),
+        ("accountId", "$context.authorizer.account_id"),
+        ("route", "$context.resourcePath"),
+        ("method", "$context.httpMethod"),
+        ("status", "$context.status"),
+        ("latency", "$context.responseLatency"),
+        ("integrationLatency", "$context.integrationLatency"),
+    ] {
+        assert_eq!(fields.get(field).and_then(|v| v.as_str()), Some(variable), "{field}");
+    }
+    for value in fields.values() {
+        let v = value
+            .as_str()
+            .expect("every field is a quoted string (a missing value stays valid JSON)");
+        assert!(v.starts_with("$context.") && !v.contains(' '), "{v}");
+    }
+    let lower = format.to_lowercase();
+    for forbidden in [
+        "$context.path",
+        "querystring",
+        "$input",
+        "$method.request",
+        "$context.requestoverride",
+        "$context.identity.apikey",
+        "authorization",
+    ] {
+        assert!(!lower.contains(forbidden), "the access log format has {forbidden}");
+    }
+    // The destination: a log group of the template that expires its lines.
+    let Value::Tagged(arn) = &setting["DestinationArn"] else {
+        panic!("DestinationArn: {:?}", setting["DestinationArn"]);
+    };
+    let group = arn.value.as_str().unwrap().strip_suffix(".Arn").unwrap();
+    let group = &t["Resources"][group];
+    assert_eq!(group["Type"], "AWS::Logs::LogGroup");
+    let days = group["Properties"]["RetentionInDays"]
+        .as_u64()
+        .expect("a retention period");
+    assert!((90..=731).contains(&days), "{days} days");
+}

@@ -1,0 +1,440 @@
+//! The functions' IAM against the store's keys: every DynamoDB statement of
+//! `template.yaml` is scoped with `dynamodb:LeadingKeys`, and the partitions
+//! its patterns admit (matched against keys built by the store's own
+//! builders, `store::partition_examples`) are exactly those the function's
+//! code reads or writes, action by action.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use paynectra::store::{partition_examples, PartitionExample};
+use paynectra_tests::repo_root;
+use serde_yaml_ng::Value;
+
+/// A function's access: action => partition names.
+type Access = &'static [(&'static str, &'static [&'static str])];
+
+/// What each function's code does to which partitions (read off
+/// `functions/src/<resource>.rs` -> `service/*` -> `store/*`): action =>
+/// partition names of [`partition_examples`]. `event` and `delivery` share
+/// a partition (an event and its deliveries), so IAM admits both or neither.
+const EXPECTED: &[(&str, Access)] = &[
+    ("authorizer", &[("GetItem", &["api_key"])]),
+    (
+        "create_payment",
+        &[
+            ("PutItem", &["payment", "event", "delivery", "idempotency"]),
+            ("ConditionCheckItem", &["customer"]),
+            ("GetItem", &["idempotency"]),
+            ("UpdateItem", &["idempotency"]),
+        ],
+    ),
+    (
+        "get_payment",
+        &[
+            ("GetItem", &["payment"]),
+            ("PutItem", &["payment", "event", "delivery"]),
+        ],
+    ),
+    (
+        "list_payments",
+        &[
+            ("GetItem", &["payment"]),
+            (
+                "Query",
+                &[
+                    "index:payments",
+                    "index:payments_of_customer",
+                    "index:payments_by_status",
+                ],
+            ),
+        ],
+    ),
+    (
+        "create_customer",
+        &[
+            ("PutItem", &["customer", "event", "delivery", "idempotency"]),
+            ("GetItem", &["idempotency"]),
+            ("UpdateItem", &["idempotency"]),
+        ],
+    ),
+    ("get_customer", &[("GetItem", &["customer"])]),
+    (
+        "update_customer",
+        &[
+            ("GetItem", &["customer", "idempotency"]),
+            ("PutItem", &["customer", "event", "delivery", "idempotency"]),
+            ("UpdateItem", &["idempotency"]),
+        ],
+    ),
+    (
+        "delete_customer",
+        &[
+            ("GetItem", &["customer"]),
+            ("UpdateItem", &["customer"]),
+            ("PutItem", &["event", "delivery"]),
+        ],
+    ),
+    (
+        "list_customers",
+        &[
+            ("GetItem", &["customer"]),
+            ("Query", &["index:customers", "index:customers_by_email"]),
+        ],
+    ),
+    (
+        "create_refund",
+        &[
+            ("GetItem", &["payment", "idempotency"]),
+            ("UpdateItem", &["payment", "idempotency"]),
+            ("PutItem", &["refund", "event", "delivery", "idempotency"]),
+        ],
+    ),
+    ("get_refund", &[("GetItem", &["refund"])]),
+    (
+        "list_refunds",
+        &[
+            ("GetItem", &["refund"]),
+            ("Query", &["index:refunds", "index:refunds_of_payment"]),
+        ],
+    ),
+    (
+        "create_payment_method",
+        &[
+            ("PutItem", &["payment_method", "idempotency"]),
+            ("GetItem", &["idempotency"]),
+            ("UpdateItem", &["idempotency"]),
+        ],
+    ),
+    (
+        "attach_payment_method",
+        &[
+            ("GetItem", &["payment_method", "idempotency"]),
+            ("UpdateItem", &["payment_method", "idempotency"]),
+            ("ConditionCheckItem", &["customer"]),
+            ("PutItem", &["idempotency"]),
+        ],
+    ),
+    (
+        "list_payment_methods",
+        &[
+            ("GetItem", &["customer", "payment_method"]),
+            ("Query", &["index:customer_payment_methods"]),
+        ],
+    ),
+    ("detach_payment_method", &[("UpdateItem", &["payment_method"])]),
+    (
+        "confirm_payment",
+        &[
+            ("GetItem", &["payment", "payment_method", "idempotency"]),
+            (
+                "PutItem",
+                &["payment", "event", "delivery", "hold", "payment_method", "idempotency"],
+            ),
+            ("UpdateItem", &["idempotency"]),
+        ],
+    ),
+    (
+        "capture_payment",
+        &[
+            ("GetItem", &["payment", "idempotency"]),
+            ("PutItem", &["payment", "event", "delivery", "idempotency"]),
+            ("UpdateItem", &["idempotency"]),
+        ],
+    ),
+    (
+        "cancel_payment",
+        &[
+            ("GetItem", &["payment", "idempotency"]),
+            ("PutItem", &["payment", "event", "delivery", "idempotency"]),
+            ("UpdateItem", &["idempotency"]),
+        ],
+    ),
+    ("get_event", &[("Query", &["event", "delivery"])]),
+    (
+        "list_events",
+        &[
+            ("GetItem", &["event", "delivery"]),
+            (
+                "Query",
+                &["index:events", "index:events_by_group", "index:events_by_type"],
+            ),
+        ],
+    ),
+    (
+        "create_webhook_endpoint",
+        &[
+            ("PutItem", &["webhook_endpoint", "idempotency"]),
+            ("GetItem", &["idempotency"]),
+            ("UpdateItem", &["idempotency"]),
+        ],
+    ),
+    (
+        "list_webhook_endpoints",
+        &[
+            ("GetItem", &["webhook_endpoint"]),
+            ("Query", &["index:webhook_endpoints"]),
+        ],
+    ),
+    ("delete_webhook_endpoint", &[("UpdateItem", &["webhook_endpoint"])]),
+    (
+        "hosted_page",
+        &[
+            ("GetItem", &["api_key", "payment"]),
+            ("PutItem", &["payment", "event", "delivery"]),
+        ],
+    ),
+    (
+        "deliver_webhooks",
+        &[
+            ("GetItem", &["webhook_endpoint"]),
+            ("Query", &["index:webhook_endpoints"]),
+            ("PutItem", &["event", "delivery", "retry"]),
+            ("UpdateItem", &["event", "delivery"]),
+        ],
+    ),
+    (
+        "retry_webhooks",
+        &[
+            ("Query", &["retry"]),
+            ("DeleteItem", &["retry"]),
+            ("PutItem", &["retry", "event", "delivery"]),
+            ("GetItem", &["event", "delivery", "webhook_endpoint"]),
+            ("UpdateItem", &["event", "delivery"]),
+        ],
+    ),
+    (
+        "expire_holds",
+        &[
+            ("Query", &["hold"]),
+            ("GetItem", &["payment"]),
+            ("PutItem", &["payment", "event", "delivery"]),
+        ],
+    ),
+];
+
+/// IAM's `StringLike`: `*` is any run of characters (`#` too), `?` one.
+fn like(pattern: &str, s: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some((b'*', rest)) => (0..=s.len()).any(|i| go(rest, &s[i..])),
+            Some((b'?', rest)) => !s.is_empty() && go(rest, &s[1..]),
+            Some((c, rest)) => s.first() == Some(c) && go(rest, &s[1..]),
+        }
+    }
+    go(pattern.as_bytes(), s.as_bytes())
+}
+
+#[test]
+fn the_glob_is_iams() {
+    assert!(like("K#*", "K#abc"));
+    assert!(like("K#*", "K#"));
+    assert!(!like("K#*", "T#K#abc"));
+    assert!(like("T#*#pay_*", "T#acct_1#test#pay_1"));
+    assert!(!like("T#*#pay_*", "T#acct_1#test#payment"));
+    assert!(like("T#*#payment", "T#a#test#customer#cus_1#payment"));
+    assert!(like("a?c", "abc") && !like("a?c", "ac"));
+}
+
+/// One DynamoDB statement of a function's role.
+#[derive(Debug)]
+struct Statement {
+    actions: Vec<String>,
+    /// The statement's resource is the table's indexes (else the table).
+    on_index: bool,
+    leading_keys: Vec<String>,
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Sequence(items) => items.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+        other => panic!("not a string or a list of strings: {other:?}"),
+    }
+}
+
+/// Each function (by binary) with its DynamoDB statements.
+fn dynamodb_statements() -> BTreeMap<String, Vec<Statement>> {
+    let t: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(repo_root().join("template.yaml")).unwrap()).unwrap();
+    let mut out = BTreeMap::new();
+    for (name, res) in t["Resources"].as_mapping().unwrap() {
+        if res["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let name = name.as_str().unwrap();
+        let binary = res["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut statements = Vec::new();
+        for p in res["Properties"]["Policies"].as_sequence().unwrap() {
+            for s in p["Statement"].as_sequence().unwrap() {
+                let actions = strings(&s["Action"]);
+                if !actions.iter().any(|a| a.starts_with("dynamodb:")) {
+                    continue;
+                }
+                assert_eq!(s["Effect"], "Allow", "{name}");
+                assert!(
+                    actions.iter().all(|a| a.starts_with("dynamodb:")),
+                    "{name}: DynamoDB actions in a statement of their own: {actions:?}"
+                );
+                let resource = match &s["Resource"] {
+                    Value::Tagged(t) => t.value.as_str().unwrap_or("").to_owned(),
+                    other => panic!("{name}: Resource {other:?}"),
+                };
+                let on_index = match resource.as_str() {
+                    "Table.Arn" => false,
+                    "${Table.Arn}/index/*" => true,
+                    other => panic!("{name}: a DynamoDB resource other than the table or its indexes: {other}"),
+                };
+                let condition = s["Condition"]
+                    .as_mapping()
+                    .unwrap_or_else(|| panic!("{name}: a DynamoDB statement without a condition: {actions:?}"));
+                let operators: Vec<&str> = condition.keys().map(|k| k.as_str().unwrap()).collect();
+                assert_eq!(operators, ["ForAllValues:StringLike"], "{name}: {actions:?}");
+                let like = condition["ForAllValues:StringLike"].as_mapping().unwrap();
+                for key in like.keys() {
+                    let key = key.as_str().unwrap();
+                    assert!(
+                        matches!(key, "dynamodb:LeadingKeys" | "dynamodb:Attributes"),
+                        "{name}: condition key {key}"
+                    );
+                }
+                let leading_keys = strings(
+                    like.get("dynamodb:LeadingKeys")
+                        .unwrap_or_else(|| panic!("{name}: {actions:?} without dynamodb:LeadingKeys")),
+                );
+                assert!(!leading_keys.is_empty(), "{name}");
+                statements.push(Statement {
+                    actions: actions
+                        .iter()
+                        .map(|a| a.strip_prefix("dynamodb:").unwrap().to_owned())
+                        .collect(),
+                    on_index,
+                    leading_keys,
+                });
+            }
+        }
+        out.insert(binary, statements);
+    }
+    out
+}
+
+fn admits(s: &Statement, p: &PartitionExample) -> bool {
+    s.on_index == p.index.is_some() && s.leading_keys.iter().any(|pattern| like(pattern, &p.pk))
+}
+
+/// Action => the partitions the statements let it reach.
+fn reach(statements: &[Statement]) -> BTreeMap<String, BTreeSet<&'static str>> {
+    let examples = partition_examples();
+    let mut out: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
+    for s in statements {
+        for a in &s.actions {
+            let reached = out.entry(a.clone()).or_default();
+            reached.extend(examples.iter().filter(|p| admits(s, p)).map(|p| p.name));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_dynamodb_statement_is_scoped_to_the_partitions_its_function_touches() {
+    let all = dynamodb_statements();
+    let expected: BTreeMap<&str, BTreeMap<String, BTreeSet<&str>>> = EXPECTED
+        .iter()
+        .map(|(f, actions)| {
+            let by_action = actions
+                .iter()
+                .map(|(a, names)| (a.to_string(), names.iter().copied().collect()))
+                .collect();
+            (*f, by_action)
+        })
+        .collect();
+    assert_eq!(
+        all.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        expected.keys().copied().collect::<BTreeSet<_>>(),
+        "EXPECTED lists every function of the template"
+    );
+    let examples = partition_examples();
+    for (f, statements) in &all {
+        for s in statements {
+            // Item operations and Query on the table meet the table's
+            // partition key; Query on an index, the index's.
+            if s.on_index {
+                assert_eq!(s.actions, ["Query"], "{f}: only Query reads an index");
+            }
+            for pattern in &s.leading_keys {
+                assert!(
+                    examples
+                        .iter()
+                        .any(|p| p.index.is_some() == s.on_index && like(pattern, &p.pk)),
+                    "{f}: {pattern} matches no partition the store builds"
+                );
+            }
+        }
+        assert_eq!(&reach(statements), &expected[f.as_str()], "{f}");
+    }
+    // Accounts and keys' records are paynectra-admin's alone, and the
+    // warm-up read may be denied (it still warms the connection).
+    for (f, statements) in &all {
+        for p in examples
+            .iter()
+            .filter(|p| matches!(p.name, "account" | "api_key_record" | "warm_up"))
+        {
+            assert!(!statements.iter().any(|s| admits(s, p)), "{f} reaches {}", p.name);
+        }
+    }
+}
+
+#[test]
+fn the_hosted_page_cannot_write_api_keys() {
+    let all = dynamodb_statements();
+    let key = partition_examples().into_iter().find(|p| p.name == "api_key").unwrap();
+    assert!(key.pk.starts_with("K#"));
+    for s in &all["hosted_page"] {
+        let writes = s.actions.iter().any(|a| a != "GetItem");
+        assert!(!(writes && admits(s, &key)), "{s:?}");
+        for pattern in &s.leading_keys {
+            assert!(
+                !writes || !like(pattern, "K#"),
+                "a write pattern that admits K#...: {pattern}"
+            );
+        }
+    }
+    let reach = reach(&all["hosted_page"]);
+    assert_eq!(
+        reach.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["GetItem", "PutItem"]
+    );
+    assert!(!reach["PutItem"].contains("api_key"));
+}
+
+#[test]
+fn the_authorizer_reads_only_key_items() {
+    let all = dynamodb_statements();
+    let statements = &all["authorizer"];
+    for s in statements {
+        assert_eq!(s.actions, ["GetItem"]);
+        assert!(!s.on_index);
+        for pattern in &s.leading_keys {
+            assert!(pattern.starts_with("K#"), "{pattern}");
+        }
+    }
+    let reach = reach(statements);
+    assert_eq!(reach["GetItem"], BTreeSet::from(["api_key"]));
+}
+
+#[test]
+fn the_retry_worker_deletes_only_retry_entries_and_deliveries() {
+    let all = dynamodb_statements();
+    let retry = reach(&all["retry_webhooks"]);
+    let deleted = &retry["DeleteItem"];
+    assert!(!deleted.is_empty());
+    assert!(deleted.is_subset(&BTreeSet::from(["retry", "delivery"])), "{deleted:?}");
+    for (f, statements) in &all {
+        if f != "retry_webhooks" {
+            assert!(!reach(statements).contains_key("DeleteItem"), "{f} deletes");
+        }
+    }
+}
