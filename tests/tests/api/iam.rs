@@ -108,7 +108,7 @@ const EXPECTED: &[(&str, Access)] = &[
     (
         "attach_payment_method",
         &[
-            ("GetItem", &["payment_method", "idempotency"]),
+            ("GetItem", &["payment", "payment_method", "idempotency"]),
             ("UpdateItem", &["payment_method", "idempotency"]),
             ("ConditionCheckItem", &["customer"]),
             ("PutItem", &["idempotency"]),
@@ -130,7 +130,7 @@ const EXPECTED: &[(&str, Access)] = &[
                 "PutItem",
                 &["payment", "event", "delivery", "hold", "payment_method", "idempotency"],
             ),
-            ("UpdateItem", &["idempotency"]),
+            ("UpdateItem", &["payment_method", "idempotency"]),
         ],
     ),
     (

@@ -91,7 +91,8 @@ fn every_function_is_in_the_template_with_a_fixture_and_least_privilege() {
                     other => panic!("{name}: Action {other:?}"),
                 };
                 for a in actions {
-                    let allowed = a.starts_with("dynamodb:") || a == "sqs:SendMessage";
+                    let allowed =
+                        a.starts_with("dynamodb:") || a == "sqs:SendMessage" || a == "secretsmanager:GetSecretValue";
                     assert!(allowed && !a.contains('*'), "{name}: {a}");
                     assert!(!matches!(a, "dynamodb:Scan" | "dynamodb:DeleteTable"), "{name}: {a}");
                     // Nothing is deleted but handled webhook retry-index entries.
@@ -239,4 +240,99 @@ fn access_logs_are_json_without_paths_or_query_strings_and_expire() {
         .as_u64()
         .expect("a retention period");
     assert!((90..=731).contains(&days), "{days} days");
+}
+
+/// `!Ref Name` as `Name`.
+fn reference(v: &Value) -> String {
+    match v {
+        Value::Tagged(t) if t.tag == "!Ref" => t.value.as_str().unwrap_or("").to_owned(),
+        other => panic!("not a !Ref: {other:?}"),
+    }
+}
+
+/// The deployment's keys are Secrets Manager secrets the template generates:
+/// no function's environment holds a key, and each function names, and may
+/// read, exactly the secrets its code uses: the card fingerprint key only
+/// the two card functions, the request fingerprint key every POST function
+/// (idempotency), the webhook secret key the three that seal or sign.
+#[test]
+fn keys_live_in_secrets_manager_and_each_function_reads_only_its_own() {
+    let t = template();
+    let resources = t["Resources"].as_mapping().unwrap();
+    for secret in [
+        "CardFingerprintKeySecret",
+        "RequestFingerprintKeySecret",
+        "WebhookSecretKeySecret",
+    ] {
+        let r = &t["Resources"][secret];
+        assert_eq!(r["Type"], "AWS::SecretsManager::Secret", "{secret}");
+        assert!(
+            r["Properties"]["GenerateSecretString"]["PasswordLength"]
+                .as_u64()
+                .unwrap()
+                >= 32,
+            "{secret}: generated, 32+ characters"
+        );
+    }
+    let plaintext = ["CARD_FINGERPRINT_KEY", "REQUEST_FINGERPRINT_KEY", "WEBHOOK_SECRET_KEY"];
+    let globals = &t["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(plaintext.iter().all(|k| globals.get(k).is_none()), "no key in Globals");
+    assert!(t["Parameters"].get("CardFingerprintKey").is_none() && t["Parameters"].get("WebhookSecretKey").is_none());
+    let card = ["create_payment_method", "confirm_payment"];
+    let webhook = ["create_webhook_endpoint", "deliver_webhooks", "retry_webhooks"];
+    let mut checked = 0;
+    for (name, res) in resources {
+        if res["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let name = name.as_str().unwrap();
+        let binary = binary_of(res);
+        let posts = res["Properties"]["Events"]
+            .as_mapping()
+            .is_some_and(|events| events.values().any(|e| e["Properties"]["Method"] == "post"));
+        let mut expected = BTreeSet::new();
+        if card.contains(&binary) {
+            expected.insert("CardFingerprintKeySecret".to_owned());
+        }
+        if posts {
+            expected.insert("RequestFingerprintKeySecret".to_owned());
+        }
+        if webhook.contains(&binary) {
+            expected.insert("WebhookSecretKeySecret".to_owned());
+        }
+        let env = &res["Properties"]["Environment"]["Variables"];
+        assert!(
+            plaintext.iter().all(|k| env.get(k).is_none()),
+            "{name}: a key in its environment"
+        );
+        let named: BTreeSet<String> = env
+            .as_mapping()
+            .map(|vars| {
+                vars.iter()
+                    .filter(|(k, _)| k.as_str().unwrap().ends_with("_SECRET"))
+                    .map(|(_, v)| reference(v))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut readable = BTreeSet::new();
+        for p in res["Properties"]["Policies"].as_sequence().unwrap() {
+            for st in p["Statement"].as_sequence().unwrap() {
+                let actions = match &st["Action"] {
+                    Value::Sequence(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+                    Value::String(a) => vec![a.clone()],
+                    _ => vec![],
+                };
+                if actions.iter().any(|a| a.starts_with("secretsmanager:")) {
+                    assert_eq!(actions, ["secretsmanager:GetSecretValue"], "{name}");
+                    for r in st["Resource"].as_sequence().expect("a list of !Ref") {
+                        readable.insert(reference(r));
+                    }
+                }
+            }
+        }
+        assert_eq!(named, expected, "{name}: the secrets its environment names");
+        assert_eq!(readable, expected, "{name}: the secrets its role may read");
+        checked += 1;
+    }
+    assert_eq!(checked, 28);
 }
