@@ -4,32 +4,57 @@
 # Installs DynamoDB Local if needed, starts it (data kept in .paynectra/),
 # creates the table, creates a dev account once (its keys are kept in
 # .paynectra/dev-account.json), prints the test key and a curl example, and
-# serves the API on http://127.0.0.1:${PORT:-3000} until Ctrl-C. Everything
-# it starts is stopped on exit.
+# serves the API on http://127.0.0.1:${PORT:-3000} until Ctrl-C (or SIGTERM,
+# SIGHUP). Everything it starts is stopped on exit, however it exits.
+# PAYNECTRA_STATE: another folder than .paynectra for the data and keys
+# (scripts/check-run-stops.sh). The binaries are taken from cargo's target
+# folder, wherever CARGO_TARGET_DIR puts it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dynamodb-local.sh
 
 PORT=${PORT:-3000}
-STATE=.paynectra
+STATE=${PAYNECTRA_STATE:-.paynectra}
 export TABLE_NAME=${TABLE_NAME:-paynectra}
 
 ddb_install
 echo "==> Building the local stack (cargo build)" >&2
 cargo build --quiet --bin paynectra-local --bin paynectra-admin
+bin=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug
+
+# stop PID: SIGTERM, and SIGKILL if it is still there after 10 s.
+stop() {
+  local pid=$1
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 
 API_PID=""
 cleanup() {
-  trap - EXIT INT TERM
-  if [ -n "$API_PID" ] && kill -0 "$API_PID" 2>/dev/null; then
-    kill "$API_PID" 2>/dev/null || true
-    wait "$API_PID" 2>/dev/null || true
+  # A second Ctrl-C (or signal) must not cut the clean-up short and leave
+  # DynamoDB Local running: stop() is bounded instead.
+  trap '' INT TERM HUP
+  trap - EXIT
+  if [ -n "$API_PID" ]; then
+    stop "$API_PID"
   fi
-  ddb_stop
+  if [ -n "$DDB_PID" ]; then
+    stop "$DDB_PID"
+    DDB_PID=""
+  fi
   echo "==> Stopped the API and DynamoDB Local" >&2
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# Exit as the signal would (128 + its number); the EXIT trap stops the rest.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 ddb_port=${DYNAMODB_PORT:-$(free_port)}
 echo "==> Starting DynamoDB Local on 127.0.0.1:$ddb_port (data in $STATE/dynamodb)" >&2
@@ -50,17 +75,17 @@ fi
 WEBHOOK_SECRET_KEY=$(cat "$STATE/webhook-secret-key")
 export WEBHOOK_SECRET_KEY
 
-admin=target/debug/paynectra-admin
-$admin table create >/dev/null
+admin=$bin/paynectra-admin
+"$admin" table create >/dev/null
 
 account_file=$STATE/dev-account.json
 account_id=""
 if [ -s "$account_file" ]; then
   account_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$account_file")
-  $admin keys list --account "$account_id" >/dev/null 2>&1 || account_id=""
+  "$admin" keys list --account "$account_id" >/dev/null 2>&1 || account_id=""
 fi
 if [ -z "$account_id" ]; then
-  (umask 077 && $admin accounts create --name "Local dev" >"$account_file")
+  (umask 077 && "$admin" accounts create --name "Local dev" >"$account_file")
   account_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$account_file")
 fi
 test_key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["test_secret_key"])' "$account_file")
@@ -80,6 +105,6 @@ cat >&2 <<MSG
 
 MSG
 
-PAYNECTRA_PORT=$PORT target/debug/paynectra-local &
+PAYNECTRA_PORT=$PORT "$bin/paynectra-local" &
 API_PID=$!
 wait "$API_PID"
