@@ -164,23 +164,38 @@ async fn main() -> ExitCode {
         Throttling::Limits(l) => eprintln!("Throttled per method at {} requests/s, bursts of {}.", l.rate, l.burst),
         Throttling::Off => eprintln!("Not throttled."),
     }
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
+    // Until here SIGINT and SIGTERM kill the process (nothing to finish, and
+    // a start-up stuck on DynamoDB stays killable); from here they stop the
+    // server.
+    let stop = match stop_signal() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("paynectra-local: cannot handle SIGINT/SIGTERM: {e}");
+            return ExitCode::FAILURE;
         }
     };
     serve(listener, api, async {
-        tokio::select! {
-            () = shutdown => {},
-            () = terminate => {},
-        }
+        let by = stop.await;
+        eprintln!("paynectra-local: {by}: stopping");
     })
     .await;
     eprintln!("paynectra-local: stopped");
     ExitCode::SUCCESS
+}
+
+/// Listens for SIGINT (Ctrl-C) and SIGTERM (`kill`, `make run`'s clean-up,
+/// a supervisor) from now on (not from the future's first poll); the future
+/// completes, with the signal's name, on the first of them.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        }
+    })
 }
 
 #[cfg(test)]
