@@ -13,12 +13,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dynamodb-local.sh
 source scripts/common.sh
+source scripts/moto.sh
 
 PORT=${PORT:-3000}
 STATE=${PAYNECTRA_STATE:-.paynectra}
 export TABLE_NAME=${TABLE_NAME:-paynectra}
 
 ddb_install
+moto_install
 echo "==> Building the local stack (cargo build)" >&2
 cargo build --quiet --bin paynectra-local --bin paynectra-admin
 bin=$(cargo metadata --format-version 1 --no-deps |
@@ -49,7 +51,11 @@ cleanup() {
     stop "$DDB_PID"
     DDB_PID=""
   fi
-  echo "==> Stopped the API and DynamoDB Local" >&2
+  if [ -n "$MOTO_PID" ]; then
+    stop "$MOTO_PID"
+    MOTO_PID=""
+  fi
+  echo "==> Stopped the API, DynamoDB Local and moto" >&2
 }
 trap cleanup EXIT
 # Exit as the signal would (128 + its number); the EXIT trap stops the rest.
@@ -61,6 +67,12 @@ ddb_port=${DYNAMODB_PORT:-$(free_port)}
 echo "==> Starting DynamoDB Local on 127.0.0.1:$ddb_port (data in $STATE/dynamodb)" >&2
 ddb_start "$ddb_port" "$STATE/dynamodb"
 ddb_env "$ddb_port"
+# SQS and API Gateway (usage plans) are moto's, in memory: what the local
+# stack needs there is made again at each start.
+moto_port=${MOTO_PORT:-$(free_port)}
+echo "==> Starting moto (SQS, API Gateway) on 127.0.0.1:$moto_port" >&2
+moto_start "$moto_port"
+moto_env "$moto_port"
 
 # Card fingerprints are HMACs under a key of this deployment's; keep one per
 # local stack so fingerprints stay stable across restarts.

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dynamodb-local.sh
+source scripts/moto.sh
 
 echo "==> cargo fmt --check" >&2
 cargo fmt --all -- --check
@@ -14,17 +15,23 @@ echo "==> cargo clippy" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 ddb_install
+moto_install
 echo "==> Building tests" >&2
 # --tests: every target with tests (libraries, integration tests, binaries
 # with unit tests); the functions' one-line mains say `test = false`.
 cargo test --workspace --tests --locked --no-run
 
-trap ddb_stop EXIT
+trap 'ddb_stop; moto_stop' EXIT
 port=$(free_port)
 echo "==> Starting DynamoDB Local (in memory) on 127.0.0.1:$port" >&2
 ddb_start "$port"
 ddb_env "$port"
 export PAYNECTRA_TEST_DYNAMODB="http://127.0.0.1:$port"
+moto_port=$(free_port)
+echo "==> Starting moto (SQS, API Gateway; in memory) on 127.0.0.1:$moto_port" >&2
+moto_start "$moto_port"
+moto_env "$moto_port"
+export PAYNECTRA_TEST_MOTO="http://127.0.0.1:$moto_port"
 
 echo "==> cargo test" >&2
 log=$(mktemp -t paynectra-test.XXXXXX.log)
@@ -57,8 +64,9 @@ summarized() {
 echo "==> Schemathesis against the local stack" >&2
 summarized schemathesis scripts/schemathesis.sh || status=$?
 
-# DynamoDB Local is not needed any more: give its memory and CPU to sam build.
+# DynamoDB Local and moto are not needed any more: give their memory and CPU to sam build.
 ddb_stop
+moto_stop
 
 # The deploy path (scripts/deploy-check.sh): cfn-lint, `sam validate --lint`,
 # then `sam build` for arm64 with cargo-lambda and a check of every artefact
