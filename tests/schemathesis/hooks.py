@@ -52,10 +52,12 @@ ACCEPTED_400 = {
     "GET /v1/webhook_endpoints": LIST_REASONS,
     # A customer id of the right form that does not exist (or was deleted).
     "POST /v1/payments": {("resource_missing", "customer_id")},
-    # A payment method that does not exist; a payment that cannot be
-    # confirmed from its status.
+    # A payment method that does not exist, or that already paid for a
+    # payment without being attached to a customer (single use); a payment
+    # that cannot be confirmed from its status.
     "POST /v1/payments/{id}/confirm": {
         ("resource_missing", "payment_method"),
+        ("payment_method_unexpected_state", "payment_method"),
         ("payment_unexpected_state", None),
     },
     # Only a payment held for capture can be captured, up to what is held.
@@ -72,7 +74,12 @@ ACCEPTED_400 = {
         ("amount_too_large", "amount"),
         ("charge_already_refunded", None),
     },
-    "POST /v1/customers/{id}/payment_methods": {("resource_missing", "payment_method")},
+    # A payment method that does not exist, or that paid for a payment
+    # without a customer (it can be attached only to that payment's customer).
+    "POST /v1/customers/{id}/payment_methods": {
+        ("resource_missing", "payment_method"),
+        ("payment_method_unexpected_state", "payment_method"),
+    },
     # Luhn, the expiry against today's date, and the CVC's length for the
     # card's brand are beyond JSON Schema.
     "POST /v1/payment_methods": {
