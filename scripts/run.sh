@@ -18,6 +18,9 @@ source scripts/moto.sh
 PORT=${PORT:-3000}
 STATE=${PAYNECTRA_STATE:-.paynectra}
 export TABLE_NAME=${TABLE_NAME:-paynectra}
+# The rate limits' usage plans: the local stack's REST API and stage (the
+# ids its events carry; moto takes plans for an API it does not have).
+export PAYNECTRA_API_ID=local PAYNECTRA_STAGE=local
 
 ddb_install
 moto_install
@@ -103,6 +106,9 @@ if [ -z "$account_id" ]; then
   (umask 077 && "$admin" accounts create --name "Local dev" >"$account_file")
   account_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$account_file")
 fi
+# moto is in memory: give every account (the dev account included) its
+# usage keys in the default plans again, and the hosted page's anonymous key.
+"$admin" limits sync >/dev/null
 test_key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["test_secret_key"])' "$account_file")
 publishable_key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("test_publishable_key", "(create a new dev account: make clean-local)"))' "$account_file")
 
@@ -111,6 +117,8 @@ cat >&2 <<MSG
   Dev account:  $account_id   (keys in $account_file)
   Test key:     $test_key
   Publishable:  $publishable_key
+  Rate limits:  25 reads and 25 writes a second in test mode (bursts of 50), per account;
+                $admin limits show --account $account_id
 
   Try it:
     curl -s http://127.0.0.1:$PORT/v1/customers -u $test_key: \\

@@ -4,13 +4,22 @@
 //! AWS environment points: a deployed table with normal AWS credentials, or
 //! DynamoDB Local with `AWS_ENDPOINT_URL_DYNAMODB`. Output is JSON on stdout;
 //! secret keys are printed once, when created, and never again.
+//!
+//! Rate limits live in API Gateway (usage plans and API keys of the REST API
+//! `--api-id` / `PAYNECTRA_API_ID`, stage `--stage` / `PAYNECTRA_STAGE`),
+//! wherever the AWS environment points (`AWS_ENDPOINT_URL_API_GATEWAY` for
+//! moto); see README, Rate limits.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use paynectra::{
-    domain::{AccountId, ApiKey, ApiKeyId, Mode},
-    service::{accounts, now_unix},
+    domain::{AccountId, ApiKey, ApiKeyId, Mode, RateLimits, Tenant, UsageKey},
+    service::{
+        accounts,
+        limits::{self, UsagePlans},
+        now_unix,
+    },
     store::{dynamodb_client, schema, Store, StoreError},
 };
 use serde_json::json;
@@ -21,6 +30,14 @@ struct Cli {
     /// The DynamoDB table.
     #[arg(long, env = "TABLE_NAME", global = true, default_value = "paynectra")]
     table: String,
+    /// The REST API whose usage plans hold the rate limits (the stack's
+    /// RestApiId output; `local` for the local stack). Without it, `accounts
+    /// create` provisions no usage keys.
+    #[arg(long, env = "PAYNECTRA_API_ID", global = true)]
+    api_id: Option<String>,
+    /// The API's stage (the stack's StageName output; `local` locally).
+    #[arg(long, env = "PAYNECTRA_STAGE", global = true, default_value = "prod")]
+    stage: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,12 +53,71 @@ enum Command {
     /// The table itself (for DynamoDB Local; on AWS the SAM template owns it).
     #[command(subcommand)]
     Table(TableCmd),
+    /// Accounts' rate limits (API Gateway usage plans; needs --api-id).
+    #[command(subcommand)]
+    Limits(LimitsCmd),
+}
+
+#[derive(Subcommand)]
+enum LimitsCmd {
+    /// Prints an account's read and write limits in both modes.
+    Show {
+        #[arg(long)]
+        account: AccountId,
+    },
+    /// Sets an account's read and/or write limits in one mode (requests per
+    /// second; the burst defaults to twice the rate, at most 5,000). A class
+    /// not given keeps its limits. Applies within seconds.
+    Set {
+        #[arg(long)]
+        account: AccountId,
+        #[arg(long, value_enum)]
+        mode: ModeArg,
+        /// Read (GET) requests per second.
+        #[arg(long)]
+        read: Option<u32>,
+        /// Write (POST, DELETE) requests per second.
+        #[arg(long)]
+        write: Option<u32>,
+        #[arg(long, requires = "read")]
+        burst_read: Option<u32>,
+        #[arg(long, requires = "write")]
+        burst_write: Option<u32>,
+    },
+    /// Makes every account's usage keys (and the hosted page's anonymous
+    /// key) exist and be in a usage plan, the default one if in none; limits
+    /// already set are kept. Idempotent: run it after a deploy, for accounts
+    /// created before rate limits, and at each local start.
+    Sync,
+}
+
+/// `rate` with `burst`, or with the default burst.
+fn limits_arg(rate: Option<u32>, burst: Option<u32>) -> Result<Option<RateLimits>, Box<dyn std::error::Error>> {
+    let Some(rate) = rate else { return Ok(None) };
+    let limits = match burst {
+        Some(b) => RateLimits::new(rate, b),
+        None => RateLimits::with_default_burst(rate),
+    };
+    Ok(Some(limits?))
+}
+
+fn limits_json(l: Option<RateLimits>) -> serde_json::Value {
+    l.map_or(
+        serde_json::Value::Null,
+        |l| json!({ "rate": l.rate(), "burst": l.burst() }),
+    )
+}
+
+fn class_json((key, l): &(UsageKey, Option<RateLimits>)) -> serde_json::Value {
+    json!({ "usage_key": key.as_str(), "limits": limits_json(*l) })
 }
 
 #[derive(Subcommand)]
 enum AccountsCmd {
-    /// Creates an account with one test and one live secret key, and prints
-    /// {"id", "name", "test_secret_key", "live_secret_key"}.
+    /// Creates an account with a secret and a publishable key per mode, and
+    /// prints {"id", "name", "test_secret_key", "live_secret_key",
+    /// "test_publishable_key", "live_publishable_key"}; with --api-id, also
+    /// its four usage keys in the default usage plans.
     Create {
         #[arg(long)]
         name: String,
@@ -106,20 +182,79 @@ fn key_json(k: &ApiKey) -> serde_json::Value {
     })
 }
 
-async fn run(cli: Cli) -> Result<serde_json::Value, StoreError> {
+async fn run(cli: Cli) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
     let client = dynamodb_client().await;
     let store = Store::new(client.clone(), &cli.table);
+    let plans = match &cli.api_id {
+        Some(id) => Some(UsagePlans::from_env(id, &cli.stage).await),
+        None => None,
+    };
+    let need_plans = || {
+        plans
+            .as_ref()
+            .ok_or("rate limits need the REST API: --api-id or PAYNECTRA_API_ID")
+    };
     Ok(match cli.command {
         Command::Table(TableCmd::Create) => {
             schema::create_table(&client, &cli.table).await?;
             json!({ "table": cli.table, "status": "active" })
         }
         Command::Accounts(AccountsCmd::Create { name }) => {
-            accounts::create_account(&store, &name, now_unix()).await?.to_json()
+            let created = accounts::create_account(&store, &name, now_unix()).await?;
+            let Some(plans) = &plans else {
+                eprintln!("paynectra-admin: no --api-id: no usage keys provisioned (run `limits sync` with it)");
+                return Ok(created.to_json());
+            };
+            if let Err(e) = limits::provision_account(plans, &created.account.id).await {
+                // The keys are shown once: print them, then fail.
+                println!("{}", serde_json::to_string_pretty(&created.to_json())?);
+                return Err(format!(
+                    "account created, but its usage keys are not provisioned ({e}): run `limits sync`"
+                )
+                .into());
+            }
+            created.to_json()
+        }
+        Command::Limits(LimitsCmd::Show { account }) => {
+            let shown = limits::show(need_plans()?, &store, &account).await?;
+            let mut out = json!({ "account_id": account });
+            for s in shown {
+                out[s.mode.as_str()] = json!({ "read": class_json(&s.read), "write": class_json(&s.write) });
+            }
+            out
+        }
+        Command::Limits(LimitsCmd::Set {
+            account,
+            mode,
+            read,
+            write,
+            burst_read,
+            burst_write,
+        }) => {
+            let (read, write) = (limits_arg(read, burst_read)?, limits_arg(write, burst_write)?);
+            if read.is_none() && write.is_none() {
+                return Err("give --read and/or --write".into());
+            }
+            let tenant = Tenant {
+                account_id: account.clone(),
+                mode: mode.into(),
+            };
+            let now = limits::set(need_plans()?, &store, &tenant, read, write).await?;
+            json!({
+                "account_id": account,
+                "mode": tenant.mode.as_str(),
+                "read": limits_json(Some(now.read)),
+                "write": limits_json(Some(now.write)),
+            })
+        }
+        Command::Limits(LimitsCmd::Sync) => {
+            let plans = need_plans()?;
+            let done = limits::sync(plans, &store).await?;
+            json!({ "rest_api_id": plans.rest_api_id(), "stage": plans.stage(), "synced": done })
         }
         Command::Keys(KeysCmd::List { account }) => {
             if store.get_account(&account).await?.is_none() {
-                return Err(StoreError::AccountNotFound(account));
+                return Err(StoreError::AccountNotFound(account).into());
             }
             let keys = store.list_api_keys(&account).await?;
             json!({ "account_id": account, "keys": keys.iter().map(key_json).collect::<Vec<_>>() })

@@ -11,8 +11,8 @@ use lambda_http::{
     Body, Error, Request, RequestExt, Response,
 };
 use paynectra::{
-    domain::{KeyKind, Payment, PaymentId, PaymentStatus},
-    http::{auth::authenticate, REQUEST_ID_HEADER},
+    domain::{Payment, PaymentId, PaymentStatus},
+    http::{auth::publishable_key, REQUEST_ID_HEADER},
     service::payments::{client_secret_matches, load_payment},
     service::App,
 };
@@ -160,19 +160,12 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
     ) else {
         return Ok(not_valid(&request_id));
     };
-    let api_key = match authenticate(&app.store, Some(&format!("Bearer {key}"))).await {
-        Ok(Some(k)) if k.kind == KeyKind::Publishable => k,
-        Ok(_) => return Ok(not_valid(&request_id)),
+    let api_key = match publishable_key(&app.store, Some(key)).await {
+        Ok(Some(k)) => k,
+        Ok(None) => return Ok(not_valid(&request_id)),
         Err(e) => {
             tracing::error!(error = %e, "hosted page: key lookup failed");
-            return Ok(html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                page(
-                    "Something went wrong",
-                    "<h1>Something went wrong</h1><p>Please try again in a moment.</p>",
-                ),
-                &request_id,
-            ));
+            return Ok(something_went_wrong(&request_id));
         }
     };
     let payment = match load_payment(app, &api_key.tenant(), &id, app.clock.now()).await {

@@ -6,7 +6,7 @@
 use std::{collections::HashMap, net::SocketAddr};
 
 use base64::Engine;
-use http::{request::Parts, HeaderMap, HeaderValue, StatusCode};
+use http::{request::Parts, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use lambda_http::{request::LambdaRequest, Body, Request, Service};
@@ -18,6 +18,12 @@ use crate::{
     functions::HttpHandler,
     template::{Route, Template},
 };
+
+/// The REST API id and stage the local stack's events name: what
+/// `paynectra-admin --api-id local --stage local` provisions usage keys
+/// for (moto accepts usage plans for an API it does not have).
+pub const LOCAL_REST_API_ID: &str = "local";
+pub const LOCAL_STAGE: &str = "local";
 
 /// API Gateway's payload limit for REST APIs.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -58,6 +64,11 @@ impl Gateway {
         if let Ok(v) = HeaderValue::from_str(request_id) {
             res.headers_mut().insert(paynectra::http::REQUEST_ID_HEADER, v);
         }
+        for (name, value) in configured.map(|c| c.headers.as_slice()).unwrap_or_default() {
+            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
+                res.headers_mut().insert(name, value);
+            }
+        }
         res
     }
 }
@@ -68,6 +79,7 @@ pub(crate) const AUTHORIZER_FAILURE: Gateway = Gateway::new("AUTHORIZER_FAILURE"
 pub(crate) const MISSING_AUTHENTICATION_TOKEN: Gateway = Gateway::new("MISSING_AUTHENTICATION_TOKEN", 403);
 pub(crate) const REQUEST_TOO_LARGE: Gateway = Gateway::new("REQUEST_TOO_LARGE", 413);
 pub(crate) const THROTTLED: Gateway = Gateway::new("THROTTLED", 429);
+pub(crate) const INVALID_API_KEY: Gateway = Gateway::new("INVALID_API_KEY", 403);
 pub(crate) const BAD_GATEWAY: Gateway = Gateway::new("DEFAULT_5XX", 502);
 
 /// API Gateway's two views of repeated names: `name -> last value` and
@@ -149,11 +161,11 @@ impl<'a> RouteRequest<'a> {
                 "path": format!("/local{path}"),
                 "accountId": "000000000000",
                 "resourceId": "local",
-                "stage": "local",
+                "stage": LOCAL_STAGE,
                 "requestId": request_id,
                 "resourcePath": route.path,
                 "httpMethod": method,
-                "apiId": "local",
+                "apiId": LOCAL_REST_API_ID,
             },
         });
         Self {
@@ -167,19 +179,19 @@ impl<'a> RouteRequest<'a> {
         self.request_id
     }
 
-    /// Whether the request carries a non-empty `Authorization` header (API
-    /// Gateway answers `UNAUTHORIZED` without one, before the authorizer).
-    pub(crate) fn presents_authorization(&self) -> bool {
-        self.parts
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .is_some_and(|v| !v.is_empty())
+    /// Whether the request carries every one of `headers` (an authorizer's
+    /// identity sources), non-empty: API Gateway answers `UNAUTHORIZED`
+    /// without one, before the authorizer.
+    pub(crate) fn presents(&self, headers: &[String]) -> bool {
+        headers
+            .iter()
+            .all(|h| self.parts.headers.get(h.as_str()).is_some_and(|v| !v.is_empty()))
     }
 
     /// The ARN the authorizer's policy must allow.
     pub(crate) fn method_arn(&self) -> String {
         format!(
-            "arn:aws:execute-api:local:000000000000:local/local/{}{}",
+            "arn:aws:execute-api:local:000000000000:{LOCAL_REST_API_ID}/{LOCAL_STAGE}/{}{}",
             self.parts.method,
             self.parts.uri.path()
         )
@@ -285,7 +297,8 @@ mod tests {
             method: http::Method::GET,
             path: "/v1/payments/{id}".into(),
             function: "get_payment".into(),
-            authorized: true,
+            authorizer: Some("ApiKeyAuthorizer".into()),
+            api_key_required: true,
         };
         let (parts, ()) = http::Request::get("/v1/payments/pay_1?expand=a&expand=b")
             .header("authorization", "Bearer sk_test_x")
@@ -294,7 +307,9 @@ mod tests {
             .into_parts();
         let params = HashMap::from([("id".to_owned(), "pay_1".to_owned())]);
         let request = RouteRequest::new(&route, &parts, params, "req_1");
-        assert!(request.presents_authorization());
+        assert!(request.presents(&["Authorization".to_owned()]));
+        assert!(request.presents(&[]), "no identity source: nothing to present");
+        assert!(!request.presents(&["X-Other".to_owned()]));
         let arn = "arn:aws:execute-api:local:000000000000:local/local/GET/v1/payments/pay_1";
         assert_eq!(request.method_arn(), arn);
 

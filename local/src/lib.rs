@@ -14,7 +14,10 @@
 //! - `apigw`: the REST proxy and authorizer events, the proxy response
 //!   turned back into HTTP, the gateway responses.
 //! - `iam`: evaluating the authorizer's policy.
-//! - `throttle`: the token buckets of API Gateway's throttle.
+//! - `throttle`: the token buckets of API Gateway's throttles (per method
+//!   of the stage, per usage key).
+//! - [`limits`]: the usage plans of the authorizer's usage keys (per-account
+//!   rate limits), read from the local API Gateway (moto).
 //! - `functions`: the workspace's functions by binary name.
 //! - [`stream`]: webhook delivery from the table's stream.
 //! - [`secrets`]: the local Secrets Manager the functions read their keys from.
@@ -22,13 +25,15 @@
 mod apigw;
 mod functions;
 mod iam;
+pub mod limits;
 pub mod secrets;
 mod server;
 pub mod stream;
 pub mod template;
 mod throttle;
 
-pub use apigw::MAX_BODY_BYTES;
+pub use apigw::{LOCAL_REST_API_ID, LOCAL_STAGE, MAX_BODY_BYTES};
+pub use limits::UsageLimits;
 pub use server::{serve, LocalApi};
 pub use template::{Route, Template, ThrottleLimits};
 pub use throttle::Throttling;

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::{CommandFactory, Parser};
 use paynectra::service::App;
-use paynectra_local::{serve, LocalApi, Template, ThrottleLimits, Throttling};
+use paynectra_local::{serve, LocalApi, Template, ThrottleLimits, Throttling, UsageLimits};
 
 #[derive(Parser)]
 #[command(name = "paynectra-local", version, about)]
@@ -26,8 +26,9 @@ struct Cli {
     /// The burst (bucket size) that goes with --throttle-rate.
     #[arg(long, env = "PAYNECTRA_THROTTLE_BURST", requires = "throttle_rate")]
     throttle_burst: Option<u32>,
-    /// No throttle at all (for load runs against the local stack).
-    /// PAYNECTRA_NO_THROTTLE takes 1/0, true/false (or yes/no, on/off).
+    /// No throttle at all, neither the stage's nor the per-account limits
+    /// (for load runs against the local stack). PAYNECTRA_NO_THROTTLE takes
+    /// 1/0, true/false (or yes/no, on/off).
     #[arg(long, env = "PAYNECTRA_NO_THROTTLE", value_parser = clap::builder::BoolishValueParser::new())]
     no_throttle: bool,
 }
@@ -110,12 +111,26 @@ async fn main() -> ExitCode {
         }
     };
     let api = match LocalApi::new(template, app) {
-        Ok(api) => Arc::new(api.with_throttling(throttling)),
+        Ok(api) => api.with_throttling(throttling),
         Err(e) => {
             eprintln!("paynectra-local: {e}");
             return ExitCode::FAILURE;
         }
     };
+    // The per-account limits: the usage plans in the local API Gateway
+    // (moto, which make run starts), as on AWS.
+    let api = if throttling == Throttling::Off {
+        api
+    } else if std::env::var_os("AWS_ENDPOINT_URL_API_GATEWAY").is_none() {
+        eprintln!(
+            "paynectra-local: AWS_ENDPOINT_URL_API_GATEWAY is not set: the per-account rate limits need the local \
+             API Gateway (moto: source scripts/moto.sh; make run starts it), or pass --no-throttle"
+        );
+        return ExitCode::FAILURE;
+    } else {
+        api.with_usage_limits(UsageLimits::from_env().await)
+    };
+    let api = Arc::new(api);
     // Webhooks: follow DynamoDB Local's stream, as the event source mapping
     // does on AWS. PAYNECTRA_LOCAL_WEBHOOKS=off leaves them undelivered
     // (scripts/schemathesis.sh: its generated endpoint URLs name hosts on
@@ -163,6 +178,9 @@ async fn main() -> ExitCode {
         }
         Throttling::Limits(l) => eprintln!("Throttled per method at {} requests/s, bursts of {}.", l.rate, l.burst),
         Throttling::Off => eprintln!("Not throttled."),
+    }
+    if api.usage_limits_apply() {
+        eprintln!("Each account held to its usage plans' limits (paynectra-admin limits show; 429 past them).");
     }
     // Until here SIGINT and SIGTERM kill the process (nothing to finish, and
     // a start-up stuck on DynamoDB stays killable); from here they stop the

@@ -1,6 +1,6 @@
 //! The HTTP server: API Gateway's order of work for each request (body
-//! limit, route, throttle, CORS preflight, authorizer, function) and the
-//! hyper accept loop.
+//! limit, route, stage throttle, CORS preflight, authorizer, the usage
+//! plan of its usage key, function) and the hyper accept loop.
 
 use std::{collections::HashMap, convert::Infallible, future::Future, net::SocketAddr, sync::Arc};
 
@@ -8,18 +8,19 @@ use http::{HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{body::Bytes, service::service_fn};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use paynectra::service::App;
+use paynectra::{domain::UsageKey, service::App};
 use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 
 use crate::{
     apigw::{
-        self, Gateway, HttpResponse, RouteRequest, ACCESS_DENIED, AUTHORIZER_FAILURE, BAD_GATEWAY,
+        self, Gateway, HttpResponse, RouteRequest, ACCESS_DENIED, AUTHORIZER_FAILURE, BAD_GATEWAY, INVALID_API_KEY,
         MISSING_AUTHENTICATION_TOKEN, REQUEST_TOO_LARGE, THROTTLED, UNAUTHORIZED,
     },
     functions::{http_functions, HttpHandler, AUTHORIZERS},
     iam,
-    template::{Route, Template},
+    limits::UsageLimits,
+    template::{Authorizer, Route, Template, ThrottleLimits},
     throttle::{Throttle, Throttling},
     MAX_BODY_BYTES,
 };
@@ -29,6 +30,16 @@ pub struct LocalApi {
     app: &'static App,
     functions: HashMap<&'static str, HttpHandler>,
     throttle: Throttle,
+    /// The per-account limits (usage plans); `None`: not applied.
+    usage_limits: Option<UsageLimits>,
+}
+
+/// What the authorizer's allow carries on.
+struct Allowed {
+    /// The authorizer context for the function, with `principalId`.
+    context: Map<String, Value>,
+    /// Its `usageIdentifierKey`.
+    usage_key: Option<String>,
 }
 
 /// The answer to a CORS preflight, as the template's Cors settings give it.
@@ -62,10 +73,11 @@ impl LocalApi {
                 ));
             }
         }
-        if let Some(a) = &template.authorizer {
-            if !AUTHORIZERS.contains(&a.as_str()) {
+        for (name, a) in &template.authorizers {
+            if !AUTHORIZERS.contains(&a.function.as_str()) {
                 return Err(format!(
-                    "template.yaml's authorizer '{a}' is not a known authorizer function"
+                    "template.yaml's authorizer {name} runs '{}', which is not a known authorizer function",
+                    a.function
                 ));
             }
         }
@@ -74,13 +86,27 @@ impl LocalApi {
             app,
             functions,
             throttle: Throttle::new(Throttling::Template),
+            usage_limits: None,
         })
     }
 
-    /// Another throttle than the template's (see [`Throttling`]).
+    /// Another stage throttle than the template's (see [`Throttling`]);
+    /// `Throttling::Off` turns the per-account limits off too.
     pub fn with_throttling(mut self, throttling: Throttling) -> Self {
         self.throttle.throttling = throttling;
         self
+    }
+
+    /// Applies the per-account limits: the usage plans of `limits`, for the
+    /// routes that require an API key (unless the throttle is off).
+    pub fn with_usage_limits(mut self, limits: UsageLimits) -> Self {
+        self.usage_limits = Some(limits);
+        self
+    }
+
+    /// Whether requests are held to their usage plans.
+    pub fn usage_limits_apply(&self) -> bool {
+        self.usage_limits.is_some() && self.throttle.throttling != Throttling::Off
     }
 
     pub fn routes(&self) -> &[Route] {
@@ -144,14 +170,22 @@ impl LocalApi {
             return self.gateway_response(THROTTLED, request_id);
         }
         let request = RouteRequest::new(route, &parts, path_params, request_id);
-        let authorizer_context = if route.authorized && self.template.authorizer.is_some() {
-            match self.authorize(&request).await {
-                Ok(context) => context,
+        let allowed = match self.template.authorizer_of(route) {
+            Some(authorizer) => match self.authorize(authorizer, &request).await {
+                Ok(allowed) => allowed,
                 Err(g) => return self.gateway_response(g, request_id),
-            }
-        } else {
-            Map::new()
+            },
+            None => Allowed {
+                context: Map::new(),
+                usage_key: None,
+            },
         };
+        if self.template.usage_plan_applies(route) {
+            if let Err(g) = self.admit_usage(allowed.usage_key.as_deref(), request_id).await {
+                return self.gateway_response(g, request_id);
+            }
+        }
+        let authorizer_context = allowed.context;
         let event = request.proxy_event(peer, authorizer_context, &body);
         let function = self.functions[route.function.as_str()].clone();
         let timeout = self.template.timeout(&route.function);
@@ -164,11 +198,45 @@ impl LocalApi {
         }
     }
 
-    /// Runs the authorizer on `request` and evaluates the policy it
-    /// answers: the authorizer context for the function (with
-    /// `principalId`), or the gateway response that answers instead.
-    async fn authorize(&self, request: &RouteRequest<'_>) -> Result<Map<String, Value>, Gateway> {
-        if !request.presents_authorization() {
+    /// Takes a token from the bucket of the usage key the authorizer
+    /// answered, as its usage plan says: no key, or a key in no plan of the
+    /// stage, is `INVALID_API_KEY` (as is a lookup that fails: API Gateway
+    /// would not know the key either).
+    async fn admit_usage(&self, usage_key: Option<&str>, request_id: &str) -> Result<(), Gateway> {
+        let Some(usage_limits) = self.usage_limits.as_ref().filter(|_| self.usage_limits_apply()) else {
+            return Ok(());
+        };
+        let Some(key) = usage_key.and_then(UsageKey::parse) else {
+            tracing::error!(request_id, "the authorizer answered no usable usageIdentifierKey");
+            return Err(INVALID_API_KEY);
+        };
+        let limits = match usage_limits.limits(&key).await {
+            Ok(Some(l)) => l,
+            Ok(None) => {
+                tracing::error!(request_id, usage_key = %key, "usage key in no usage plan of the stage (paynectra-admin limits sync)");
+                return Err(INVALID_API_KEY);
+            }
+            Err(e) => {
+                tracing::error!(request_id, error = %e, "usage plan lookup failed");
+                return Err(INVALID_API_KEY);
+            }
+        };
+        let bucket = ThrottleLimits {
+            rate: f64::from(limits.rate()),
+            burst: limits.burst(),
+        };
+        if self.throttle.admit_key(key.as_str(), bucket) {
+            Ok(())
+        } else {
+            Err(THROTTLED)
+        }
+    }
+
+    /// Runs `authorizer` on `request` and evaluates the policy it answers:
+    /// the authorizer context for the function (with `principalId`) and its
+    /// usage key, or the gateway response that answers instead.
+    async fn authorize(&self, authorizer: &Authorizer, request: &RouteRequest<'_>) -> Result<Allowed, Gateway> {
+        if !request.presents(&authorizer.identity_headers) {
             return Err(UNAUTHORIZED);
         }
         let event: paynectra_functions::authorizer::Event = serde_json::from_value(request.authorizer_event())
@@ -191,7 +259,10 @@ impl LocalApi {
             context.extend(ctx.clone());
         }
         context.insert("principalId".into(), answer["principalId"].clone());
-        Ok(context)
+        Ok(Allowed {
+            context,
+            usage_key: answer["usageIdentifierKey"].as_str().map(str::to_owned),
+        })
     }
 }
 

@@ -25,8 +25,14 @@ pub struct Route {
     pub path: String,
     /// The function's binary (its `BuildProperties.Binary`).
     pub function: String,
-    /// False for routes that set `Auth: { Authorizer: NONE }`.
-    pub authorized: bool,
+    /// The authorizer (its name in the Api's `Auth.Authorizers`): the route's
+    /// `Auth.Authorizer`, else the Api's `DefaultAuthorizer`; `None` for
+    /// `Authorizer: NONE`.
+    pub authorizer: Option<String>,
+    /// Whether API Gateway requires an API key (here: the authorizer's
+    /// usage key) and applies its usage plan: the route's
+    /// `Auth.ApiKeyRequired`, else the Api's.
+    pub api_key_required: bool,
 }
 
 impl Route {
@@ -57,6 +63,18 @@ impl Route {
 pub struct GatewayResponse {
     pub status: Option<u16>,
     pub body: String,
+    /// `ResponseParameters.Headers` with static values (`"'1'"` is `1`).
+    pub headers: Vec<(String, String)>,
+}
+
+/// A Lambda authorizer of the Api.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorizer {
+    /// Its function's binary.
+    pub function: String,
+    /// `Identity.Headers`: without one of them API Gateway answers
+    /// `UNAUTHORIZED` and does not call the authorizer.
+    pub identity_headers: Vec<String>,
 }
 
 /// A token bucket's limits, as API Gateway's throttle takes them: `rate`
@@ -94,8 +112,11 @@ impl MethodSetting {
 #[derive(Debug, Clone)]
 pub struct Template {
     pub routes: Vec<Route>,
-    /// The authorizer function's binary.
-    pub authorizer: Option<String>,
+    /// The Api's Lambda authorizers, by name.
+    pub authorizers: HashMap<String, Authorizer>,
+    /// `ApiKeySourceType`: `AUTHORIZER` (the authorizer's usage key) or
+    /// `HEADER` (API Gateway's default).
+    pub api_key_source: String,
     pub gateway_responses: HashMap<String, GatewayResponse>,
     /// The stage's `MethodSettings` that set a throttle.
     pub method_settings: Vec<MethodSetting>,
@@ -156,8 +177,13 @@ impl Template {
         let shape = |m: String| TemplateError::Shape(m);
 
         let mut binaries = HashMap::new();
-        let mut routes = Vec::new();
-        let mut authorizer_ref = None;
+        // (route, its own Auth.Authorizer and Auth.ApiKeyRequired), settled
+        // against the Api's defaults once it is read.
+        let mut api_events = Vec::new();
+        let mut authorizer_refs = HashMap::new();
+        let mut default_authorizer = None;
+        let mut api_key_required = false;
+        let mut api_key_source = "HEADER".to_owned();
         let mut gateway_responses = HashMap::new();
         let mut method_settings = Vec::new();
         let mut timeouts = HashMap::new();
@@ -203,31 +229,47 @@ impl Template {
                             .ok_or_else(|| shape(format!("{name}: an Api event has no Method")))?;
                         let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
                             .map_err(|_| shape(format!("{name}: bad Method {method}")))?;
-                        let authorized = get(p, "Auth")
-                            .and_then(|a| get(a, "Authorizer"))
-                            .and_then(text)
-                            .is_none_or(|a| a != "NONE");
-                        routes.push(Route {
-                            method,
-                            path,
-                            function: binary.clone(),
-                            authorized,
-                        });
+                        let auth = get(p, "Auth");
+                        let authorizer = auth.and_then(|a| get(a, "Authorizer")).and_then(text);
+                        let key_required = auth.and_then(|a| get(a, "ApiKeyRequired")).and_then(Value::as_bool);
+                        api_events.push((
+                            Route {
+                                method,
+                                path,
+                                function: binary.clone(),
+                                authorizer: None,
+                                api_key_required: false,
+                            },
+                            authorizer,
+                            key_required,
+                        ));
                     }
                 }
                 "AWS::Serverless::Api" => {
                     let Some(p) = props else { continue };
+                    if let Some(source) = get(p, "ApiKeySourceType").and_then(text) {
+                        api_key_source = source;
+                    }
                     if let Some(auth) = get(p, "Auth") {
-                        if let Some(default) = get(auth, "DefaultAuthorizer").and_then(text) {
-                            let arn = get(auth, "Authorizers")
-                                .and_then(|a| get(a, &default))
-                                .and_then(|a| get(a, "FunctionArn"))
-                                .ok_or_else(|| shape(format!("authorizer {default} has no FunctionArn")))?;
-                            authorizer_ref = Some(get_att_target(arn).ok_or_else(|| {
-                                shape(format!(
-                                    "authorizer {default}: FunctionArn must be !GetAtt Function.Arn"
-                                ))
-                            })?);
+                        default_authorizer = get(auth, "DefaultAuthorizer").and_then(text);
+                        api_key_required = get(auth, "ApiKeyRequired").and_then(Value::as_bool).unwrap_or(false);
+                        for (name, a) in get(auth, "Authorizers")
+                            .and_then(Value::as_mapping)
+                            .into_iter()
+                            .flatten()
+                        {
+                            let name = text(name).unwrap_or_default();
+                            let arn = get(a, "FunctionArn")
+                                .ok_or_else(|| shape(format!("authorizer {name} has no FunctionArn")))?;
+                            let function = get_att_target(arn).ok_or_else(|| {
+                                shape(format!("authorizer {name}: FunctionArn must be !GetAtt Function.Arn"))
+                            })?;
+                            let headers = get(a, "Identity")
+                                .and_then(|i| get(i, "Headers"))
+                                .and_then(Value::as_sequence)
+                                .map(|h| h.iter().filter_map(text).collect())
+                                .unwrap_or_default();
+                            authorizer_refs.insert(name, (function, headers));
                         }
                     }
                     for setting in get(p, "MethodSettings")
@@ -278,28 +320,75 @@ impl Template {
                             .and_then(|t| get(t, "application/json"))
                             .and_then(text)
                             .unwrap_or_default();
-                        gateway_responses.insert(kind, GatewayResponse { status, body });
+                        let headers = get(r, "ResponseParameters")
+                            .and_then(|p| get(p, "Headers"))
+                            .and_then(Value::as_mapping)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|(name, value)| {
+                                let value = text(value)?;
+                                let fixed = value.strip_prefix('\'')?.strip_suffix('\'')?;
+                                Some((text(name)?, fixed.to_owned()))
+                            })
+                            .collect();
+                        gateway_responses.insert(kind, GatewayResponse { status, body, headers });
                     }
                 }
                 _ => {}
             }
         }
-        let authorizer = authorizer_ref
-            .map(|r| {
-                binaries
-                    .get(&r)
-                    .cloned()
-                    .ok_or_else(|| shape(format!("the authorizer function {r} is not in the template")))
-            })
-            .transpose()?;
+        let mut authorizers = HashMap::new();
+        for (name, (function, identity_headers)) in authorizer_refs {
+            let function = binaries
+                .get(&function)
+                .cloned()
+                .ok_or_else(|| shape(format!("the authorizer function {function} is not in the template")))?;
+            authorizers.insert(
+                name,
+                Authorizer {
+                    function,
+                    identity_headers,
+                },
+            );
+        }
+        let mut routes = Vec::new();
+        for (mut route, authorizer, key_required) in api_events {
+            route.authorizer = match authorizer.as_deref() {
+                Some("NONE") => None,
+                Some(name) => Some(name.to_owned()),
+                None => default_authorizer.clone(),
+            };
+            if let Some(name) = &route.authorizer {
+                if !authorizers.contains_key(name) {
+                    return Err(shape(format!(
+                        "{} {} names an unknown authorizer {name}",
+                        route.method, route.path
+                    )));
+                }
+            }
+            route.api_key_required = key_required.unwrap_or(api_key_required);
+            routes.push(route);
+        }
         routes.sort_by(|a, b| (&a.path, a.method.as_str()).cmp(&(&b.path, b.method.as_str())));
         Ok(Self {
             routes,
-            authorizer,
+            authorizers,
+            api_key_source,
             gateway_responses,
             method_settings,
             timeouts,
         })
+    }
+
+    /// The authorizer a route runs, if any.
+    pub fn authorizer_of(&self, route: &Route) -> Option<&Authorizer> {
+        route.authorizer.as_ref().and_then(|name| self.authorizers.get(name))
+    }
+
+    /// Whether API Gateway applies a usage plan to `route`, keyed by its
+    /// authorizer's `usageIdentifierKey`.
+    pub fn usage_plan_applies(&self, route: &Route) -> bool {
+        route.api_key_required && self.api_key_source == "AUTHORIZER"
     }
 
     /// How long Lambda lets `function` (a binary) run.
@@ -374,14 +463,15 @@ Resources:
     #[test]
     fn reads_routes_authorizer_and_responses() {
         let t = Template::parse(T).unwrap();
-        assert_eq!(t.authorizer.as_deref(), Some("authorizer"));
+        assert_eq!(t.authorizers["Keys"].function, "authorizer");
         assert_eq!(t.routes.len(), 2);
         let (r, params) = t.route(&Method::GET, "/v1/things/th_1").unwrap();
         assert_eq!(r.function, "get_thing");
-        assert!(r.authorized);
+        assert_eq!(r.authorizer.as_deref(), Some("Keys"));
+        assert!(!t.usage_plan_applies(r), "no ApiKeyRequired");
         assert_eq!(params["id"], "th_1");
         let (r, _) = t.route(&Method::GET, "/v1/things/mine").unwrap();
-        assert!(!r.authorized, "a literal segment beats a parameter");
+        assert_eq!(r.authorizer, None, "a literal segment beats a parameter");
         assert!(t.route(&Method::POST, "/v1/things/th_1").is_none());
         assert!(t.route(&Method::GET, "/v1/things/").is_none());
         assert!(t.route(&Method::GET, "/v1/things/a/b").is_none());
@@ -429,12 +519,16 @@ Resources:
             "Globals.Function.Timeout"
         );
         for r in &t.routes {
+            // The stage's limits guard only the account-level throttle; the
+            // static script, outside every usage plan, has its own.
+            let (rate, burst) = if r.path == "/pay/paynectra.js" {
+                (1_000.0, 2_000)
+            } else {
+                (10_000.0, 5_000)
+            };
             assert_eq!(
                 t.throttle(&r.method, &r.path),
-                Some(ThrottleLimits {
-                    rate: 100.0,
-                    burst: 200
-                }),
+                Some(ThrottleLimits { rate, burst }),
                 "{} {}",
                 r.method,
                 r.path

@@ -1,4 +1,5 @@
-//! API Gateway's throttle: a token bucket for each method of the stage.
+//! API Gateway's throttles: a token bucket for each method of the stage,
+//! and one for each usage key (its usage plan's limits).
 
 use std::{collections::HashMap, sync::Mutex, time::Instant};
 
@@ -51,6 +52,8 @@ impl Bucket {
 pub(crate) struct Throttle {
     pub(crate) throttling: Throttling,
     buckets: Mutex<HashMap<String, Bucket>>,
+    /// Each usage key's bucket, with the limits it was filled for.
+    key_buckets: Mutex<HashMap<String, (ThrottleLimits, Bucket)>>,
 }
 
 impl Throttle {
@@ -58,7 +61,24 @@ impl Throttle {
         Self {
             throttling,
             buckets: Mutex::new(HashMap::new()),
+            key_buckets: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Takes a token from the bucket of the usage key `key`, whose plan
+    /// has `limits`. A key whose limits changed (it moved to another usage
+    /// plan) starts again with a full bucket of the new plan. False:
+    /// throttled.
+    pub(crate) fn admit_key(&self, key: &str, limits: ThrottleLimits) -> bool {
+        let now = Instant::now();
+        let mut buckets = self.key_buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entry = buckets
+            .entry(key.to_owned())
+            .or_insert_with(|| (limits, Bucket::full(limits, now)));
+        if entry.0 != limits {
+            *entry = (limits, Bucket::full(limits, now));
+        }
+        entry.1.take(limits, now)
     }
 
     /// Takes a token from the bucket of `method` on `resource` (as in the

@@ -8,11 +8,12 @@ use paynectra::{
     domain::{Amount, CaptureMethod, Currency, CustomerId, Metadata, Mode, NewPayment, Payment, Tenant},
     service::{
         accounts::{self, CreatedAccount},
+        limits::{self, UsagePlans},
         now_unix, App,
     },
     store::{schema, sdk_config, Store},
 };
-use paynectra_local::{LocalApi, Template, Throttling};
+use paynectra_local::{LocalApi, Template, Throttling, UsageLimits, LOCAL_REST_API_ID, LOCAL_STAGE};
 
 mod client;
 pub use client::Reply;
@@ -43,6 +44,36 @@ pub fn endpoint() -> String {
              Run them with `make test`, which starts one and sets it."
         )
     })
+}
+
+/// The moto server `make test` exports (`PAYNECTRA_TEST_MOTO`): the local
+/// API Gateway, for the per-account rate limits. Tests that need it fail
+/// loudly without it.
+pub fn moto_endpoint() -> String {
+    std::env::var("PAYNECTRA_TEST_MOTO").unwrap_or_else(|_| {
+        panic!(
+            "PAYNECTRA_TEST_MOTO is not set: these tests need moto (the local API Gateway). \
+             Run them with `make test`, which starts one and sets it."
+        )
+    })
+}
+
+/// The local stage's usage plans (REST API `local`, stage `local`) in the
+/// moto at `endpoint`, with the SDK settings the admin tool uses and dummy
+/// credentials.
+pub async fn usage_plans_at(endpoint: &str) -> UsagePlans {
+    let config = aws_sdk_apigateway::config::Builder::from(&sdk_config().await)
+        .endpoint_url(endpoint)
+        .region(aws_sdk_apigateway::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_apigateway::config::Credentials::new(
+            "local", "local", None, None, "tests",
+        ))
+        .build();
+    UsagePlans::new(
+        aws_sdk_apigateway::Client::from_conf(config),
+        LOCAL_REST_API_ID,
+        LOCAL_STAGE,
+    )
 }
 
 /// A store on a table of its own, so tests run in parallel without seeing
@@ -96,6 +127,10 @@ pub struct TestApi {
     pub base: String,
     pub app: &'static App,
     pub http: reqwest::Client,
+    /// With the per-account limits on ([`TestApi::spawn_rate_limited`]):
+    /// the usage plans, where [`TestApi::merchant`] provisions each
+    /// merchant's usage keys.
+    pub plans: Option<UsagePlans>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -150,7 +185,20 @@ impl TestApi {
     /// faster than the template's 100/s on purpose. The throttle has tests
     /// of its own ([`TestApi::spawn_throttled`]).
     pub async fn spawn() -> Self {
-        Self::spawn_on(fresh_app().await, Throttling::Off).await
+        Self::spawn_on(fresh_app().await, Throttling::Off, None).await
+    }
+
+    /// The local stack as `make run` serves it: the template's stage
+    /// throttle and each account's limits from its usage plans in moto
+    /// (`PAYNECTRA_TEST_MOTO`). Merchants get their usage keys in the
+    /// default plans, and the hosted page's anonymous key is provisioned.
+    pub async fn spawn_rate_limited() -> Self {
+        let app = fresh_app().await;
+        let plans = usage_plans_at(&moto_endpoint()).await;
+        limits::sync(&plans, &app.store)
+            .await
+            .expect("provision the anonymous page key");
+        Self::spawn_on(app, Throttling::Template, Some(plans)).await
     }
 
     /// [`TestApi::spawn`] as deployed rather than as the local stack:
@@ -161,27 +209,30 @@ impl TestApi {
             allow_local_webhook_urls: false,
             ..fresh_app().await.clone()
         }));
-        Self::spawn_on(app, Throttling::Off).await
+        Self::spawn_on(app, Throttling::Off, None).await
     }
 
     /// [`TestApi::spawn`] over a fresh table on the DynamoDB (Local) at
     /// `endpoint` rather than the shared one.
     pub async fn spawn_at(endpoint: &str) -> Self {
-        Self::spawn_on(app_on(fresh_store_at(endpoint).await), Throttling::Off).await
+        Self::spawn_on(app_on(fresh_store_at(endpoint).await), Throttling::Off, None).await
     }
 
-    /// [`TestApi::spawn`] with a throttle: the template's, or other limits.
+    /// [`TestApi::spawn`] with a stage throttle: the template's, or other
+    /// limits (no per-account limits: [`TestApi::spawn_rate_limited`]).
     pub async fn spawn_throttled(throttling: Throttling) -> Self {
-        Self::spawn_on(fresh_app().await, throttling).await
+        Self::spawn_on(fresh_app().await, throttling, None).await
     }
 
-    async fn spawn_on(app: &'static App, throttling: Throttling) -> Self {
+    async fn spawn_on(app: &'static App, throttling: Throttling, plans: Option<UsagePlans>) -> Self {
         let template = Template::load(&repo_root().join("template.yaml")).expect("template.yaml loads");
-        let api = Arc::new(
-            LocalApi::new(template, app)
-                .expect("every route has a function")
-                .with_throttling(throttling),
-        );
+        let mut api = LocalApi::new(template, app)
+            .expect("every route has a function")
+            .with_throttling(throttling);
+        if let Some(p) = &plans {
+            api = api.with_usage_limits(UsageLimits::new(p.clone()));
+        }
+        let api = Arc::new(api);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -192,6 +243,7 @@ impl TestApi {
             base,
             app,
             http: reqwest::Client::new(),
+            plans,
             _shutdown: tx,
         }
     }
@@ -222,11 +274,18 @@ impl TestApi {
         (api, merchants)
     }
 
+    /// A new merchant (with its usage keys in the default plans when the
+    /// per-account limits are on, as `paynectra-admin accounts create` does).
     pub async fn merchant(&self, name: &str) -> Merchant {
-        accounts::create_account(&self.app.store, name, self.app.clock.now())
+        let created = accounts::create_account(&self.app.store, name, self.app.clock.now())
             .await
-            .expect("create account")
-            .into()
+            .expect("create account");
+        if let Some(plans) = &self.plans {
+            limits::provision_account(plans, &created.account.id)
+                .await
+                .expect("provision the usage keys");
+        }
+        created.into()
     }
 
     /// A payment of `amount` cents stored as captured (succeeded), so it can

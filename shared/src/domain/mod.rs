@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod limits;
 pub mod list;
 pub mod metadata;
 pub mod money;
@@ -26,6 +27,7 @@ pub use event::{Event, EventRequest, EventType, EventTypeFilter};
 pub use ids::{
     AccountId, ApiKeyId, CustomerId, EventId, PaymentId, PaymentMethodId, PrefixedId, RefundId, WebhookEndpointId,
 };
+pub use limits::{usage_key, ModeLimits, RateClass, RateLimits, UsageKey};
 pub use list::{CreatedRange, Cursor, ListWindow, Page};
 pub use metadata::Metadata;
 pub use money::{Amount, Currency, MinorUnits};

@@ -3,7 +3,7 @@
 use base64::Engine;
 
 use crate::{
-    domain::{ApiKey, SecretKey},
+    domain::{ApiKey, KeyKind, SecretKey},
     store::{Store, StoreError},
 };
 
@@ -41,6 +41,16 @@ pub async fn authenticate(store: &Store, authorization: Option<&str>) -> Result<
         return Ok(None);
     };
     Ok(key.authenticates(&secret).then_some(key))
+}
+
+/// The active publishable key `presented` is (the hosted page's `?key=`),
+/// if any: as [`authenticate`], and a secret key is `None` too.
+pub async fn publishable_key(store: &Store, presented: Option<&str>) -> Result<Option<ApiKey>, StoreError> {
+    let Some(presented) = presented else {
+        return Ok(None);
+    };
+    let key = authenticate(store, Some(&format!("Bearer {presented}"))).await?;
+    Ok(key.filter(|k| k.kind == KeyKind::Publishable))
 }
 
 #[cfg(test)]

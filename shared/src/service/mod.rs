@@ -7,6 +7,8 @@ mod app;
 mod clock;
 pub mod customers;
 pub mod deliveries;
+#[cfg(feature = "usage-plans")]
+pub mod limits;
 pub mod payment_methods;
 pub mod payments;
 pub mod refunds;

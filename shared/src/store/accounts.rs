@@ -102,6 +102,28 @@ impl Store {
         self.get_as(&keys::account(id), "GetItem(account)").await
     }
 
+    /// Every account (a Scan of the whole table: the admin tool's `limits
+    /// sync` only, never a request path).
+    pub async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let (pk_prefix, sk) = keys::accounts_scan();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression(format!("begins_with({}, :pk) AND {} = :sk", keys::PK, keys::SK))
+            .expression_attribute_values(":pk", s(pk_prefix))
+            .expression_attribute_values(":sk", s(sk))
+            .into_paginator()
+            .items()
+            .send();
+        let mut accounts = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| StoreError::dynamo("Scan(accounts)", e))?;
+            accounts.push(from_item(item)?);
+        }
+        Ok(accounts)
+    }
+
     /// Finds the key whose secret hashes to `hash` (one GetItem). The caller
     /// still checks it with [`ApiKey::authenticates`], in constant time.
     pub async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKey>, StoreError> {

@@ -61,12 +61,22 @@ pub(super) fn created_sort_key(created: i64, id: &str) -> String {
     format!("{created:012}#{id}")
 }
 
+/// An account's own item's sort key (under `A#{id}`).
+const ACCOUNT_SK: &str = "ACCOUNT";
+
 pub(super) fn account(id: &AccountId) -> Keys {
     Keys {
         pk: format!("A#{id}"),
-        sk: "ACCOUNT".into(),
+        sk: ACCOUNT_SK.into(),
         ..Keys::default()
     }
+}
+
+/// What a Scan for every account's item matches: a partition key that
+/// begins with the first, and the sort key the second (`paynectra-admin
+/// limits sync` only; never on a request path).
+pub(super) fn accounts_scan() -> (&'static str, &'static str) {
+    ("A#", ACCOUNT_SK)
 }
 
 /// An API key's record under its account (for listing, rolling, revoking).

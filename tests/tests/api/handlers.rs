@@ -3,7 +3,10 @@
 
 use lambda_http::{request::from_str, Body, Request};
 use paynectra::{
-    domain::{Account, AccountId, ApiKey, Customer, Mode, NewCustomer, NewPayment, Payment, SecretKey, Tenant},
+    domain::{
+        limits::anonymous_page_usage_key, usage_key, Account, AccountId, ApiKey, Customer, Mode, NewCustomer,
+        NewPayment, Payment, RateClass, SecretKey, Tenant,
+    },
     http::wire::CreatePaymentRequest,
 };
 use paynectra_functions::{
@@ -561,6 +564,27 @@ async fn authorizer_fixture_allows_an_active_key_and_denies_others() {
     assert_eq!(out["context"]["account_id"], FIXTURE_ACCOUNT);
     assert_eq!(out["context"]["mode"], "test");
     assert_eq!(out["context"]["key_id"], key.id.as_str());
+    // The fixture is a GET: counted against the account's test-mode reads.
+    assert_eq!(
+        out["usageIdentifierKey"],
+        usage_key(&tenant(), RateClass::Read).as_str()
+    );
+    for (method, class) in [
+        ("POST", RateClass::Write),
+        ("DELETE", RateClass::Write),
+        ("HEAD", RateClass::Read),
+    ] {
+        let mut raw: Value = serde_json::from_str(&fixture("authorizer")).unwrap();
+        raw["httpMethod"] = method.into();
+        raw["requestContext"]["httpMethod"] = method.into();
+        let event: authorizer::Event = serde_json::from_value(raw).unwrap();
+        let out = serde_json::to_value(authorizer::handler(app, event).await.unwrap()).unwrap();
+        assert_eq!(
+            out["usageIdentifierKey"],
+            usage_key(&tenant(), class).as_str(),
+            "{method}"
+        );
+    }
 
     // Revoked: Deny again.
     paynectra::service::accounts::revoke_key(&app.store, &account_id, &key.id)
@@ -568,6 +592,59 @@ async fn authorizer_fixture_allows_an_active_key_and_denies_others() {
         .unwrap();
     let out = serde_json::to_value(authorizer::handler(app, authorizer_event()).await.unwrap()).unwrap();
     assert_eq!(out["policyDocument"]["Statement"][0]["Effect"], "Deny");
+    assert!(out["usageIdentifierKey"].is_null(), "a denial counts against no one");
+}
+
+/// The hosted page's authorizer (the same function on the page's route):
+/// always Allow, counted against the account's read usage key for an
+/// active publishable key in `?key=`, else the one anonymous page key.
+#[tokio::test]
+async fn hosted_page_authorizer_picks_the_accounts_read_key_or_the_anonymous_one() {
+    let app = fresh_app().await;
+    let account_id: AccountId = FIXTURE_ACCOUNT.parse().unwrap();
+    let publishable = SecretKey::generate_publishable(Mode::Test);
+    let secret = SecretKey::parse(FIXTURE_KEY).unwrap();
+    let account = Account {
+        id: account_id.clone(),
+        name: "Fixture".into(),
+        created: 0,
+    };
+    let keys = [&publishable, &secret].map(|k| ApiKey::new(account_id.clone(), k, 0));
+    app.store.create_account(&account, &keys).await.unwrap();
+    let page_event = |key: Option<&str>| {
+        let mut raw: Value = serde_json::from_str(&fixture("hosted_page")).unwrap();
+        raw["type"] = "REQUEST".into();
+        raw["methodArn"] =
+            "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/pay/pay_0fixture000000000000000000000001"
+                .into();
+        raw["headers"] = serde_json::json!({});
+        raw["multiValueHeaders"] = serde_json::json!({});
+        raw.as_object_mut().unwrap().remove("body");
+        match key {
+            Some(k) => {
+                raw["queryStringParameters"] = serde_json::json!({ "key": k });
+                raw["multiValueQueryStringParameters"] = serde_json::json!({ "key": [k] });
+            }
+            None => {
+                raw["queryStringParameters"] = Value::Null;
+                raw["multiValueQueryStringParameters"] = Value::Null;
+            }
+        }
+        serde_json::from_value::<authorizer::Event>(raw).expect("a REQUEST authorizer event")
+    };
+    let anonymous = anonymous_page_usage_key();
+    for (key, expected) in [
+        (Some(publishable.expose()), usage_key(&tenant(), RateClass::Read)),
+        (Some(FIXTURE_KEY), anonymous.clone()),
+        (Some("pk_test_junk"), anonymous.clone()),
+        (None, anonymous.clone()),
+    ] {
+        let event = page_event(key);
+        assert_eq!(event.resource.as_deref(), Some(authorizer::HOSTED_PAGE_RESOURCE));
+        let out = serde_json::to_value(authorizer::handler(app, event).await.unwrap()).unwrap();
+        assert_eq!(out["policyDocument"]["Statement"][0]["Effect"], "Allow", "{key:?}");
+        assert_eq!(out["usageIdentifierKey"], expected.as_str(), "{key:?}");
+    }
 }
 
 #[tokio::test]

@@ -145,7 +145,110 @@ fn gateway_responses_use_the_api_error_shape() {
     // API Gateway's throttle and DynamoDB's (mapped by the handlers) answer alike.
     assert_eq!(r["THROTTLED"].body, ApiError::rate_limited().body());
     assert_eq!(r["MISSING_AUTHENTICATION_TOKEN"].status, Some(404));
-    assert_eq!(t.authorizer.as_deref(), Some("authorizer"));
+    assert_eq!(t.authorizers["ApiKeyAuthorizer"].function, "authorizer");
+    // Past an account's limit: the 429, and when to retry.
+    assert_eq!(r["THROTTLED"].headers, [("Retry-After".to_owned(), "1".to_owned())]);
+    // A usage key API Gateway does not know is our missing provisioning.
+    assert_eq!(r["INVALID_API_KEY"].status, Some(500));
+    assert_eq!(r["INVALID_API_KEY"].body, ApiError::internal().body());
+}
+
+/// Per-account rate limits: every method with an authorizer requires an API
+/// key, which the authorizer answers (key source AUTHORIZER); the API's
+/// authorizer caches per key and method (a read's usage key is never
+/// reused for a write); the hosted page has its own uncached authorizer;
+/// only the static script has neither, and a method throttle of its own.
+#[test]
+fn every_authorized_method_counts_against_a_usage_key() {
+    let t = Template::load(&repo_root().join("template.yaml")).unwrap();
+    assert_eq!(t.api_key_source, "AUTHORIZER");
+    for r in &t.routes {
+        let what = format!("{} {}", r.method, r.path);
+        if r.path == "/pay/paynectra.js" {
+            assert_eq!((r.authorizer.as_deref(), r.api_key_required), (None, false), "{what}");
+            continue;
+        }
+        assert!(r.authorizer.is_some() && r.api_key_required, "{what}");
+        assert!(t.usage_plan_applies(r), "{what}");
+        let expected = if r.path == paynectra_functions::authorizer::HOSTED_PAGE_RESOURCE {
+            "PageAuthorizer"
+        } else {
+            "ApiKeyAuthorizer"
+        };
+        assert_eq!(r.authorizer.as_deref(), Some(expected), "{what}");
+    }
+    let raw = template();
+    let auth = &raw["Resources"]["Api"]["Properties"]["Auth"];
+    assert_eq!(auth["ApiKeyRequired"], true);
+    assert_eq!(
+        auth["AddApiKeyRequiredToCorsPreflight"], false,
+        "preflights need no key"
+    );
+    let api_identity = &auth["Authorizers"]["ApiKeyAuthorizer"]["Identity"];
+    assert_eq!(
+        api_identity["Headers"],
+        serde_yaml_ng::to_value(["Authorization"]).unwrap()
+    );
+    assert_eq!(
+        api_identity["Context"],
+        serde_yaml_ng::to_value(["httpMethod"]).unwrap()
+    );
+    let page = &auth["Authorizers"]["PageAuthorizer"];
+    assert_eq!(
+        page["Identity"]["ReauthorizeEvery"], 0,
+        "uncached: it runs without a key too"
+    );
+    assert!(t.authorizers["PageAuthorizer"].identity_headers.is_empty());
+    assert_eq!(reference_of(&page["FunctionArn"], "!GetAtt"), "AuthorizerFunction.Arn");
+    let outputs = &raw["Outputs"];
+    assert_eq!(reference(&outputs["RestApiId"]["Value"]), "Api");
+    assert_eq!(reference(&outputs["StageName"]["Value"]), "Api.Stage");
+}
+
+/// The template's usage plans are the domain's defaults, named as the admin
+/// tool looks plans up, on the API's stage.
+#[test]
+fn default_usage_plans_are_the_domain_defaults() {
+    use paynectra::domain::{
+        limits::{default_limits, plan_name, ANONYMOUS_PAGE_LIMITS},
+        Mode,
+    };
+    let t = template();
+    let live = default_limits(Mode::Live);
+    let test = default_limits(Mode::Test);
+    assert_eq!(
+        test.read, ANONYMOUS_PAGE_LIMITS,
+        "the anonymous page key shares the test plan"
+    );
+    for (plan, limits) in [
+        ("LiveDefaultUsagePlan", [live.read, live.write]),
+        ("TestDefaultUsagePlan", [test.read, test.write]),
+    ] {
+        let p = &t["Resources"][plan];
+        assert_eq!(p["Type"], "AWS::ApiGateway::UsagePlan", "{plan}");
+        let props = &p["Properties"];
+        for l in limits {
+            assert_eq!(props["Throttle"]["RateLimit"], u64::from(l.rate()), "{plan}");
+            assert_eq!(props["Throttle"]["BurstLimit"], u64::from(l.burst()), "{plan}");
+            assert_eq!(
+                reference_of(&props["UsagePlanName"], "!Sub"),
+                plan_name("${Api}", "${StageName}", l),
+                "{plan}"
+            );
+        }
+        let stages = props["ApiStages"].as_sequence().unwrap();
+        assert_eq!(stages.len(), 1, "{plan}");
+        assert_eq!(reference(&stages[0]["ApiId"]), "Api");
+        assert_eq!(reference(&stages[0]["Stage"]), "Api.Stage");
+    }
+}
+
+/// The scalar under a tag (`!Sub "..."`, `!GetAtt X.Arn`).
+fn reference_of(v: &Value, tag: &str) -> String {
+    match v {
+        Value::Tagged(t) if t.tag == tag => t.value.as_str().unwrap_or("").to_owned(),
+        other => panic!("not a {tag}: {other:?}"),
+    }
 }
 
 /// `openapi.yaml` describes exactly the routes `template.yaml` serves.
@@ -244,10 +347,7 @@ fn access_logs_are_json_without_paths_or_query_strings_and_expire() {
 
 /// `!Ref Name` as `Name`.
 fn reference(v: &Value) -> String {
-    match v {
-        Value::Tagged(t) if t.tag == "!Ref" => t.value.as_str().unwrap_or("").to_owned(),
-        other => panic!("not a !Ref: {other:?}"),
-    }
+    reference_of(v, "!Ref")
 }
 
 /// The deployment's keys are Secrets Manager secrets the template generates:
