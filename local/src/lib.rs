@@ -17,11 +17,13 @@
 //! - `throttle`: the token buckets of API Gateway's throttle.
 //! - `functions`: the workspace's functions by binary name.
 //! - [`stream`]: webhook delivery from the table's stream.
+//! - [`queue`]: webhook delivery's queues (in moto) and their event source mapping.
 //! - [`secrets`]: the local Secrets Manager the functions read their keys from.
 
 mod apigw;
 mod functions;
 mod iam;
+pub mod queue;
 pub mod secrets;
 mod server;
 pub mod stream;
@@ -29,6 +31,7 @@ pub mod template;
 mod throttle;
 
 pub use apigw::MAX_BODY_BYTES;
+pub use functions::function_names;
 pub use server::{serve, LocalApi};
 pub use template::{Route, Template, ThrottleLimits};
 pub use throttle::Throttling;

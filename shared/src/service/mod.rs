@@ -9,6 +9,7 @@ pub mod customers;
 pub mod deliveries;
 pub mod payment_methods;
 pub mod payments;
+pub mod queue;
 pub mod refunds;
 pub mod secrets;
 pub mod webhook_endpoints;
