@@ -60,7 +60,10 @@ pub(crate) const BACKGROUND: [(&str, &str); 4] = [
     ("deliver_webhooks", "stream::follow, on DynamoDB Local's stream"),
     ("attempt_webhooks", "queue::map, on the delivery queue in moto"),
     ("retry_webhooks", "stream::follow, every second"),
-    ("expire_holds", "not scheduled locally: expired holds are cancelled when read"),
+    (
+        "expire_holds",
+        "not scheduled locally: expired holds are cancelled when read",
+    ),
 ];
 
 /// Every function the local stack knows, by binary name: each function of

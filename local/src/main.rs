@@ -208,7 +208,13 @@ async fn main() -> ExitCode {
 fn queue_prefix(table: &str) -> String {
     table
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(60)
         .collect()
 }

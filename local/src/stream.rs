@@ -130,7 +130,11 @@ async fn poll_once(
             let mut r = EventRecord::default();
             r.event_name = record.event_name().map(|n| n.as_str().to_owned()).unwrap_or_default();
             r.change.keys = change.keys().cloned().map(serde_dynamo::Item::from).unwrap_or_default();
-            r.change.new_image = change.new_image().cloned().map(serde_dynamo::Item::from).unwrap_or_default();
+            r.change.new_image = change
+                .new_image()
+                .cloned()
+                .map(serde_dynamo::Item::from)
+                .unwrap_or_default();
             r.change.sequence_number = change.sequence_number().map(str::to_owned);
             batch.records.push(r);
         }

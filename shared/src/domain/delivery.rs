@@ -383,8 +383,9 @@ mod tests {
         let a = due("evt_1", Some(0), 10);
         assert_eq!(a.message_group(), due("evt_1", Some(3), 99).message_group());
         assert!(a.message_group().starts_with("we_1#"));
-        let lanes: std::collections::BTreeSet<String> =
-            (0..200).map(|i| due(&format!("evt_{i}"), None, 0).message_group()).collect();
+        let lanes: std::collections::BTreeSet<String> = (0..200)
+            .map(|i| due(&format!("evt_{i}"), None, 0).message_group())
+            .collect();
         assert_eq!(lanes.len() as u64, LANES, "events spread over every lane");
         assert_eq!(a.deduplication_id(), due("evt_1", Some(0), 10).deduplication_id());
         assert_ne!(a.deduplication_id(), due("evt_1", Some(0), 70).deduplication_id());
@@ -392,7 +393,10 @@ mod tests {
         assert!(a.deduplication_id().len() <= 128);
         let body = serde_json::to_string(&QueueMessage::Delivery(a.clone())).unwrap();
         assert!(body.starts_with(r#"{"kind":"delivery","#), "{body}");
-        assert_eq!(serde_json::from_str::<QueueMessage>(&body).unwrap(), QueueMessage::Delivery(a));
+        assert_eq!(
+            serde_json::from_str::<QueueMessage>(&body).unwrap(),
+            QueueMessage::Delivery(a)
+        );
     }
 
     #[test]

@@ -375,6 +375,9 @@ pub async fn dead_letter(app: &App, event: &EventRef) -> Result<(), super::queue
 /// next run). Attempts are the workers'. Returns how many were enqueued.
 pub async fn enqueue_due(app: &App, now: i64) -> Result<usize, DeliveryError> {
     let due = app.store.due_retries(now).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
     let queue = queue(app)?;
     let mut enqueued = 0;
     for chunk in due.chunks(100) {

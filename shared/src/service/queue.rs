@@ -46,7 +46,8 @@ impl DeliveryQueue {
     pub fn from_env(config: &aws_config::SdkConfig) -> Option<Self> {
         let named = |var| std::env::var(var).ok().filter(|v| !v.is_empty());
         let (url, dead_letters) = (named(WEBHOOK_QUEUE_URL), named(WEBHOOK_DEAD_LETTER_QUEUE_URL));
-        (url.is_some() || dead_letters.is_some()).then(|| Self::new(aws_sdk_sqs::Client::new(config), url, dead_letters))
+        (url.is_some() || dead_letters.is_some())
+            .then(|| Self::new(aws_sdk_sqs::Client::new(config), url, dead_letters))
     }
 
     pub fn client(&self) -> &aws_sdk_sqs::Client {
@@ -57,7 +58,10 @@ impl DeliveryQueue {
     /// time, all at once); returns which were sent, in order. A message
     /// not sent is still in the retry index, so the sweep sends it later.
     pub async fn enqueue(&self, due: &[DueDelivery]) -> Result<Vec<bool>, QueueError> {
-        let url = self.url.as_deref().ok_or(QueueError::Config("WEBHOOK_QUEUE_URL is not set"))?;
+        let url = self
+            .url
+            .as_deref()
+            .ok_or(QueueError::Config("WEBHOOK_QUEUE_URL is not set"))?;
         let batches = due.chunks(BATCH).map(|chunk| async move {
             let entries = chunk
                 .iter()
@@ -122,7 +126,11 @@ impl DeliveryQueue {
                 message: DisplayErrorContext(&e).to_string(),
             })?;
         for failed in out.failed() {
-            tracing::warn!(code = failed.code(), message = failed.message(), "a message was not enqueued");
+            tracing::warn!(
+                code = failed.code(),
+                message = failed.message(),
+                "a message was not enqueued"
+            );
         }
         let mut sent = vec![false; n];
         for ok in out.successful() {
