@@ -23,7 +23,7 @@ pub async fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
 
 /// Starts following the table's stream, and returns once it is following
 /// (so an event written after this returns is delivered). The
-/// returned task polls every 200 ms and also runs the retry sweep each
+/// returned task polls every 200 ms; a second one runs the retry sweep each
 /// second (`retry_webhooks`' handler, every minute on AWS).
 pub async fn follow(
     app: &'static App,
@@ -47,17 +47,20 @@ pub async fn follow(
     // written while nothing followed are delivered too, and the ones that
     // were delivered already are skipped by their delivery records.
     open_shards(&streams, &arn, &mut iterators, ShardIteratorType::TrimHorizon).await?;
+    // The sweep runs beside the stream, as its schedule does on AWS (a
+    // slow sweep never holds up new events).
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Err(e) = paynectra_functions::deliveries::retry(app, app.clock.now()).await {
+                tracing::warn!(error = %e, "webhook retry sweep failed");
+            }
+        }
+    });
     Ok(tokio::spawn(async move {
-        let mut ticks: u64 = 0;
         loop {
             if let Err(e) = poll_once(app, &streams, &arn, &mut iterators).await {
                 tracing::warn!(error = %e, "stream poll failed");
-            }
-            ticks += 1;
-            if ticks.is_multiple_of(5) {
-                if let Err(e) = paynectra_functions::deliveries::retry(app, app.clock.now()).await {
-                    tracing::warn!(error = %e, "webhook retry sweep failed");
-                }
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
