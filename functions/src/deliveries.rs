@@ -1,62 +1,139 @@
-//! Webhook delivery: the stream handler that delivers new events and the
-//! scheduled one that retries; each function's binary
-//! (`src/bin/<function>.rs`) is one line over it.
+//! Webhook delivery: the stream handler that records new events'
+//! deliveries and enqueues them, the queue handler that attempts them, and
+//! the scheduled one that enqueues the retries that are due; each
+//! function's binary (`src/bin/<function>.rs`) is one line over it.
+
+use std::collections::BTreeMap;
 
 use aws_lambda_events::{
     dynamodb::Event as StreamEvent,
+    sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage},
     streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse},
 };
-use paynectra::service::{
-    deliveries::{deliver_event, retry_due},
-    App,
+use paynectra::{
+    domain::delivery::QueueMessage,
+    service::{
+        deliveries::{dead_letter, deliver_event, enqueue_due, handle_message, Deliverer},
+        App,
+    },
 };
 
 /// Triggered by the table's stream (event source mapping, filtered to new
-/// event items): delivers each new event to its tenant's matching webhook
-/// endpoints. Failed records are reported one by one (partial batch
-/// failure), so only they are retried by the mapping, and then go to the
-/// dead-letter queue.
+/// event items): records each new event's deliveries and hands them to the
+/// delivery queue; no HTTP here. The batch's records are handled at once.
+/// A record that cannot be handled (after the SDK's retries) is sent to
+/// the dead-letter queue as the event to fan out again, and acknowledged,
+/// so it never holds up the shard; only if that send fails too is it
+/// reported as failed (the mapping retries it, then its OnFailure queue
+/// keeps the sequence range).
 pub async fn deliver(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
-    let mut response = DynamoDbEventResponse::default();
-    let Ok(deliverer) = app.deliverer() else {
-        // No HTTP client (logged): every record is retried.
-        for record in &batch.records {
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = record.change.sequence_number.clone();
-            response.batch_item_failures.push(failure);
-        }
-        return response;
-    };
-    for record in batch.records {
-        if record.event_name != "INSERT" {
-            continue;
-        }
-        let failed = |response: &mut DynamoDbEventResponse| {
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = record.change.sequence_number.clone();
-            response.batch_item_failures.push(failure);
-        };
-        let (tenant, event) = match app.store.event_from_image(record.change.new_image.clone()) {
-            Ok(Some(found)) => found,
-            Ok(None) => continue,
-            Err(e) => {
-                // An event that cannot be read is retried, then dead-lettered: never dropped.
-                tracing::error!(error = %e, "unreadable event record");
-                failed(&mut response);
-                continue;
+    let handled = batch
+        .records
+        .iter()
+        .filter(|r| r.event_name == "INSERT")
+        .map(|record| async move {
+            let image = record.change.new_image.clone();
+            let failed = match app.store.event_from_image(image) {
+                Ok(None) => return None,
+                Ok(Some((tenant, event))) => match deliver_event(app, &tenant, &event, app.clock.now()).await {
+                    Ok(_) => return None,
+                    Err(e) => {
+                        tracing::error!(event_id = %event.id, error = %e, "fan-out failed");
+                        e.to_string()
+                    }
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, "unreadable event record");
+                    e.to_string()
+                }
+            };
+            let sent = match app.store.event_ref_of_keys(&record.change.keys) {
+                Some(event) => dead_letter(app, &event).await.map_err(|e| e.to_string()),
+                None => Err(format!("no event key in the record ({failed})")),
+            };
+            match sent {
+                Ok(()) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "record not dead-lettered; the stream will retry it");
+                    Some(record.change.sequence_number.clone())
+                }
             }
-        };
-        if let Err(e) = deliver_event(app, deliverer, &tenant, &event, app.clock.now()).await {
-            tracing::error!(event_id = %event.id, error = %e, "delivery failed; the record will be retried");
-            failed(&mut response);
-        }
+        });
+    let mut response = DynamoDbEventResponse::default();
+    for failed in futures::future::join_all(handled).await.into_iter().flatten() {
+        let mut failure = DynamoDbBatchItemFailure::default();
+        failure.item_identifier = failed;
+        response.batch_item_failures.push(failure);
     }
     response
 }
 
-/// Scheduled (every minute): retries the webhook deliveries that are due.
+/// Triggered by the delivery queue (SQS FIFO event source mapping, up to
+/// ten messages): the batch's message groups (an endpoint's lanes) are
+/// handled at once, each group's messages one after another, so an endpoint
+/// never has more attempts under way than it has lanes. A message that
+/// could not be handled (unreadable, a store error) is reported as failed:
+/// it comes back after the visibility timeout, and after five receives the
+/// dead-letter queue keeps it.
+pub async fn attempt(app: &App, batch: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    let Ok(deliverer) = app.deliverer() else {
+        // No HTTP client (logged): every message is retried.
+        for message in &batch.records {
+            response.batch_item_failures.push(failure(message));
+        }
+        return response;
+    };
+    let mut groups: BTreeMap<&str, Vec<&SqsMessage>> = BTreeMap::new();
+    for message in &batch.records {
+        let group = message.attributes.get("MessageGroupId").map_or("", String::as_str);
+        groups.entry(group).or_default().push(message);
+    }
+    let lanes = groups.into_values().map(|messages| async move {
+        let mut failed = Vec::new();
+        for message in messages {
+            if !handled(app, deliverer, message).await {
+                failed.push(failure(message));
+            }
+        }
+        failed
+    });
+    for failed in futures::future::join_all(lanes).await {
+        response.batch_item_failures.extend(failed);
+    }
+    response
+}
+
+async fn handled(app: &App, deliverer: &Deliverer, message: &SqsMessage) -> bool {
+    let body = message.body.as_deref().unwrap_or_default();
+    let parsed: QueueMessage = match serde_json::from_str(body) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(message_id = message.message_id.as_deref(), error = %e, "unreadable queue message");
+            return false;
+        }
+    };
+    match handle_message(app, deliverer, &parsed, app.clock.now()).await {
+        Ok(outcome) => {
+            tracing::debug!(?outcome, "queue message handled");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(message_id = message.message_id.as_deref(), error = %e, "queue message failed; it will be retried");
+            false
+        }
+    }
+}
+
+fn failure(message: &SqsMessage) -> BatchItemFailure {
+    let mut failure = BatchItemFailure::default();
+    failure.item_identifier = message.message_id.clone().unwrap_or_default();
+    failure
+}
+
+/// Scheduled (every minute): enqueues the webhook retries that are due.
 pub async fn retry(app: &App, now: i64) -> Result<serde_json::Value, lambda_runtime::Error> {
-    let attempted = retry_due(app, app.deliverer()?, now).await?;
-    tracing::info!(attempted, "webhook retries done");
-    Ok(serde_json::json!({ "attempted": attempted }))
+    let enqueued = enqueue_due(app, now).await?;
+    tracing::info!(enqueued, "webhook retries enqueued");
+    Ok(serde_json::json!({ "enqueued": enqueued }))
 }

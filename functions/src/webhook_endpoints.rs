@@ -42,7 +42,7 @@ pub async fn list(app: &App, req: Request) -> Handled {
 pub async fn delete(app: &App, req: Request) -> Handled {
     serve(app, req, |ctx, req| async move {
         let id: WebhookEndpointId = path_id(&req)?;
-        if !app.store.delete_webhook_endpoint(&ctx.tenant, &id).await? {
+        if !webhook_endpoints::delete(app, &ctx.tenant, &id).await? {
             return Err(ApiError::not_found("webhook endpoint", id.as_str()));
         }
         Reply::ok(&DeletedObject::new(id.as_str(), "webhook_endpoint"))

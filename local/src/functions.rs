@@ -53,3 +53,25 @@ pub(crate) fn http_functions() -> HashMap<&'static str, HttpHandler> {
 
 /// The authorizer functions of the workspace, by binary name.
 pub(crate) const AUTHORIZERS: [&str; 1] = ["authorizer"];
+
+/// The functions no route invokes, by binary name, and what runs their
+/// handler in the local stack.
+pub(crate) const BACKGROUND: [(&str, &str); 4] = [
+    ("deliver_webhooks", "stream::follow, on DynamoDB Local's stream"),
+    ("attempt_webhooks", "queue::map, on the delivery queue in moto"),
+    ("retry_webhooks", "stream::follow, every second"),
+    (
+        "expire_holds",
+        "not scheduled locally: expired holds are cancelled when read",
+    ),
+];
+
+/// Every function the local stack knows, by binary name: each function of
+/// `template.yaml` must be one of them (a test checks it).
+pub fn function_names() -> std::collections::BTreeSet<&'static str> {
+    http_functions()
+        .into_keys()
+        .chain(AUTHORIZERS)
+        .chain(BACKGROUND.iter().map(|(name, _)| *name))
+        .collect()
+}

@@ -20,12 +20,14 @@
 //!   rate limits), read from the local API Gateway (moto).
 //! - `functions`: the workspace's functions by binary name.
 //! - [`stream`]: webhook delivery from the table's stream.
+//! - [`queue`]: webhook delivery's queues (in moto) and their event source mapping.
 //! - [`secrets`]: the local Secrets Manager the functions read their keys from.
 
 mod apigw;
 mod functions;
 mod iam;
 pub mod limits;
+pub mod queue;
 pub mod secrets;
 mod server;
 pub mod stream;
@@ -33,6 +35,7 @@ pub mod template;
 mod throttle;
 
 pub use apigw::{LOCAL_REST_API_ID, LOCAL_STAGE, MAX_BODY_BYTES};
+pub use functions::function_names;
 pub use limits::UsageLimits;
 pub use server::{serve, LocalApi};
 pub use template::{Route, Template, ThrottleLimits};

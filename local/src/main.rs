@@ -99,10 +99,45 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Webhooks: follow DynamoDB Local's stream into the consumer, which
+    // enqueues on the delivery queue in moto, whose batches the workers
+    // take, as the event source mappings do on AWS.
+    // PAYNECTRA_LOCAL_WEBHOOKS=off leaves them undelivered
+    // (scripts/schemathesis.sh: its generated endpoint URLs name hosts on
+    // the internet).
+    let webhooks_off = std::env::var("PAYNECTRA_LOCAL_WEBHOOKS").is_ok_and(|v| v == "off");
+    let dynamodb = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok();
+    let sqs = std::env::var("AWS_ENDPOINT_URL_SQS").ok();
+    let queues = match (&dynamodb, &sqs) {
+        _ if webhooks_off => {
+            eprintln!("paynectra-local: PAYNECTRA_LOCAL_WEBHOOKS=off: webhooks will not be delivered");
+            None
+        }
+        (None, _) => {
+            eprintln!("paynectra-local: AWS_ENDPOINT_URL_DYNAMODB is not set: webhooks will not be delivered");
+            None
+        }
+        (Some(_), None) => {
+            eprintln!("paynectra-local: AWS_ENDPOINT_URL_SQS is not set (start moto: scripts/moto.sh): webhooks will not be delivered");
+            None
+        }
+        (Some(_), Some(endpoint)) => {
+            let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "paynectra".into());
+            let client = paynectra_local::queue::sqs_client(endpoint).await;
+            match paynectra_local::queue::create(client, &queue_prefix(&table), 60).await {
+                Ok(q) => Some(q),
+                Err(e) => {
+                    eprintln!("paynectra-local: webhooks will not be delivered: {e}");
+                    None
+                }
+            }
+        }
+    };
     let app: &'static App = match App::load(&ids, Some(&secrets_url)).await {
         // The local stack delivers webhooks to receivers on this machine.
         Ok(app) => Box::leak(Box::new(App {
             allow_local_webhook_urls: true,
+            queue: queues.as_ref().map(|q| q.delivery_queue()),
             ..app
         })),
         Err(e) => {
@@ -131,30 +166,15 @@ async fn main() -> ExitCode {
         api.with_usage_limits(UsageLimits::from_env().await)
     };
     let api = Arc::new(api);
-    // Webhooks: follow DynamoDB Local's stream, as the event source mapping
-    // does on AWS. PAYNECTRA_LOCAL_WEBHOOKS=off leaves them undelivered
-    // (scripts/schemathesis.sh: its generated endpoint URLs name hosts on
-    // the internet).
-    let webhooks_off = std::env::var("PAYNECTRA_LOCAL_WEBHOOKS").is_ok_and(|v| v == "off");
-    match std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
-        Ok(_) if webhooks_off => {
-            eprintln!("paynectra-local: PAYNECTRA_LOCAL_WEBHOOKS=off: webhooks will not be delivered")
-        }
-        Ok(endpoint) => {
-            let streams = paynectra_local::stream::streams_client(&endpoint).await;
-            let deliverer = match paynectra::service::deliveries::Deliverer::new(app.allow_local_webhook_urls) {
-                Ok(d) => d,
-                Err(e) => {
-                    eprintln!("paynectra-local: no root certificates for webhook delivery: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match paynectra_local::stream::follow(app, streams, deliverer).await {
-                Ok(_) => eprintln!("Delivering webhooks from the table's stream."),
-                Err(e) => eprintln!("paynectra-local: webhooks will not be delivered: {e}"),
+    if let (Some(queues), Some(endpoint)) = (queues, dynamodb) {
+        let streams = paynectra_local::stream::streams_client(&endpoint).await;
+        match paynectra_local::stream::follow(app, streams).await {
+            Ok(_) => {
+                paynectra_local::queue::map(app, queues);
+                eprintln!("Delivering webhooks: the table's stream -> the delivery queue (moto) -> the workers.");
             }
+            Err(e) => eprintln!("paynectra-local: webhooks will not be delivered: {e}"),
         }
-        Err(_) => eprintln!("paynectra-local: AWS_ENDPOINT_URL_DYNAMODB is not set: webhooks will not be delivered"),
     }
     let addr = SocketAddr::new(cli.host, cli.port);
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -199,6 +219,22 @@ async fn main() -> ExitCode {
     .await;
     eprintln!("paynectra-local: stopped");
     ExitCode::SUCCESS
+}
+
+/// The queues' name prefix for a table: the table name in the characters
+/// queue names may have.
+fn queue_prefix(table: &str) -> String {
+    table
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(60)
+        .collect()
 }
 
 /// Listens for SIGINT (Ctrl-C) and SIGTERM (`kill`, `make run`'s clean-up,

@@ -1,14 +1,13 @@
-//! The local stack's stand-in for the event source mapping: it reads
-//! DynamoDB Local's stream of the table and hands every new event item to
-//! the same delivery code the `deliver_webhooks` function runs on AWS.
+//! The local stack's stand-in for the stream's event source mapping: it
+//! reads DynamoDB Local's stream of the table and hands every shard's new
+//! records, as the mapping's batch, to the handler the `deliver_webhooks`
+//! function runs on AWS (which records the deliveries and enqueues them).
 
 use std::{collections::HashMap, time::Duration};
 
+use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
-use paynectra::service::{
-    deliveries::{deliver_event, retry_due, Deliverer},
-    App,
-};
+use paynectra::service::App;
 
 /// A streams client for the same endpoint (DynamoDB Local serves both).
 pub async fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
@@ -24,12 +23,11 @@ pub async fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
 
 /// Starts following the table's stream, and returns once it is following
 /// (so an event written after this returns is delivered). The
-/// returned task polls every 200 ms and also runs due retries each second
-/// (what the scheduled `retry_webhooks` does on AWS).
+/// returned task polls every 200 ms; a second one runs the retry sweep each
+/// second (`retry_webhooks`' handler, every minute on AWS).
 pub async fn follow(
     app: &'static App,
     streams: aws_sdk_dynamodbstreams::Client,
-    deliverer: Deliverer,
 ) -> Result<tokio::task::JoinHandle<()>, String> {
     let table = app
         .store
@@ -49,17 +47,20 @@ pub async fn follow(
     // written while nothing followed are delivered too, and the ones that
     // were delivered already are skipped by their delivery records.
     open_shards(&streams, &arn, &mut iterators, ShardIteratorType::TrimHorizon).await?;
-    Ok(tokio::spawn(async move {
-        let mut ticks: u64 = 0;
+    // The sweep runs beside the stream, as its schedule does on AWS (a
+    // slow sweep never holds up new events).
+    tokio::spawn(async move {
         loop {
-            if let Err(e) = poll_once(app, &streams, &arn, &mut iterators, &deliverer).await {
-                tracing::warn!(error = %e, "stream poll failed");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Err(e) = paynectra_functions::deliveries::retry(app, app.clock.now()).await {
+                tracing::warn!(error = %e, "webhook retry sweep failed");
             }
-            ticks += 1;
-            if ticks.is_multiple_of(5) {
-                if let Err(e) = retry_due(app, &deliverer, app.clock.now()).await {
-                    tracing::warn!(error = %e, "webhook retries failed");
-                }
+        }
+    });
+    Ok(tokio::spawn(async move {
+        loop {
+            if let Err(e) = poll_once(app, &streams, &arn, &mut iterators).await {
+                tracing::warn!(error = %e, "stream poll failed");
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -101,7 +102,6 @@ async fn poll_once(
     streams: &aws_sdk_dynamodbstreams::Client,
     arn: &str,
     iterators: &mut HashMap<String, Option<String>>,
-    deliverer: &Deliverer,
 ) -> Result<(), String> {
     // Shards that appear later are read from their start.
     open_shards(streams, arn, iterators, ShardIteratorType::TrimHorizon).await?;
@@ -125,21 +125,30 @@ async fn poll_once(
             }
         };
         *iterator = out.next_shard_iterator().map(str::to_owned);
+        // The shard's new records, as the mapping's batch (it filters to
+        // inserts of event items; the handler skips anything else).
+        let mut batch = StreamEvent::default();
         for record in out.records() {
-            let insert = record.event_name().is_some_and(|n| n.as_str() == "INSERT");
-            let image = record.dynamodb().and_then(|d| d.new_image()).cloned();
-            let (true, Some(image)) = (insert, image) else { continue };
-            let (tenant, event) = match app.store.event_from_image(serde_dynamo::Item::from(image)) {
-                Ok(Some(found)) => found,
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, "unreadable event record");
-                    continue;
-                }
-            };
-            if let Err(e) = deliver_event(app, deliverer, &tenant, &event, app.clock.now()).await {
-                tracing::warn!(event_id = %event.id, error = %e, "local delivery failed");
-            }
+            let Some(change) = record.dynamodb() else { continue };
+            let mut r = EventRecord::default();
+            r.event_name = record.event_name().map(|n| n.as_str().to_owned()).unwrap_or_default();
+            r.change.keys = change.keys().cloned().map(serde_dynamo::Item::from).unwrap_or_default();
+            r.change.new_image = change
+                .new_image()
+                .cloned()
+                .map(serde_dynamo::Item::from)
+                .unwrap_or_default();
+            r.change.sequence_number = change.sequence_number().map(str::to_owned);
+            batch.records.push(r);
+        }
+        if batch.records.is_empty() {
+            continue;
+        }
+        let response = paynectra_functions::deliveries::deliver(app, batch).await;
+        for failed in response.batch_item_failures {
+            // The mapping would retry from there; locally it is logged (and
+            // its event is still in the table for a redrive by hand).
+            tracing::warn!(sequence_number = ?failed.item_identifier, "stream record failed");
         }
     }
     // An iterator that went stale is opened again from the shard's start.

@@ -80,6 +80,9 @@ ACCEPTED_400 = {
         ("resource_missing", "payment_method"),
         ("payment_method_unexpected_state", "payment_method"),
     },
+    # The run's merchant has 16 webhook endpoints already (the limit per
+    # account and mode); a count is beyond JSON Schema.
+    "POST /v1/webhook_endpoints": {("webhook_endpoint_limit_reached", None)},
     # Luhn, the expiry against today's date, and the CVC's length for the
     # card's brand are beyond JSON Schema.
     "POST /v1/payment_methods": {

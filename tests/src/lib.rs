@@ -2,7 +2,13 @@
 //! Local that `make test` starts, the local API server on a free port, and
 //! merchants with real keys.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicI64, Ordering},
+        Arc,
+    },
+};
 
 use paynectra::{
     domain::{Amount, CaptureMethod, Currency, CustomerId, Metadata, Mode, NewPayment, Payment, Tenant},
@@ -47,12 +53,12 @@ pub fn endpoint() -> String {
 }
 
 /// The moto server `make test` exports (`PAYNECTRA_TEST_MOTO`): the local
-/// API Gateway, for the per-account rate limits. Tests that need it fail
-/// loudly without it.
+/// API Gateway (the per-account rate limits) and SQS (webhook delivery's
+/// queues). Tests that need it fail loudly without it.
 pub fn moto_endpoint() -> String {
     std::env::var("PAYNECTRA_TEST_MOTO").unwrap_or_else(|_| {
         panic!(
-            "PAYNECTRA_TEST_MOTO is not set: these tests need moto (the local API Gateway). \
+            "PAYNECTRA_TEST_MOTO is not set: these tests need moto (the local API Gateway and SQS). \
              Run them with `make test`, which starts one and sets it."
         )
     })
@@ -131,6 +137,10 @@ pub struct TestApi {
     /// the usage plans, where [`TestApi::merchant`] provisions each
     /// merchant's usage keys.
     pub plans: Option<UsagePlans>,
+    /// Webhook delivery's queues in moto ([`TestApi::spawn_with_webhooks`]).
+    pub queues: Option<paynectra_local::queue::Queues>,
+    /// Seconds the app's clock is ahead of the system's ([`TestApi::advance`]).
+    clock_offset: Arc<AtomicI64>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -244,21 +254,56 @@ impl TestApi {
             app,
             http: reqwest::Client::new(),
             plans,
+            queues: None,
+            clock_offset: Arc::default(),
             _shutdown: tx,
         }
     }
 
-    /// [`TestApi::spawn`], with webhook delivery from the table's stream
-    /// (as the local stack runs it).
+    /// [`TestApi::spawn`], with webhook delivery as the local stack runs
+    /// it: the table's stream into the consumer, the delivery queue in moto
+    /// (queues of its own) into the workers, the retry sweep every second;
+    /// on a clock that [`TestApi::advance`] moves.
     pub async fn spawn_with_webhooks() -> Self {
-        let api = Self::spawn().await;
+        Self::spawn_with_webhooks_visible_after(60).await
+    }
+
+    /// [`TestApi::spawn_with_webhooks`] with the delivery queue's
+    /// visibility timeout (seconds) shortened, so that failed messages come
+    /// back (and reach the dead-letter queue) quickly.
+    pub async fn spawn_with_webhooks_visible_after(visibility_timeout: u32) -> Self {
+        let store = fresh_store().await;
+        let client = paynectra_local::queue::sqs_client(&moto_endpoint()).await;
+        let queues = paynectra_local::queue::create(client, store.table(), visibility_timeout)
+            .await
+            .expect("create the queues in moto");
+        let offset = Arc::new(AtomicI64::new(0));
+        let ahead = offset.clone();
+        let app: &'static App = Box::leak(Box::new(App {
+            queue: Some(queues.delivery_queue()),
+            clock: paynectra::service::Clock::from_fn(move || now_unix() + ahead.load(Ordering::SeqCst)),
+            ..app_on(store).clone()
+        }));
+        let mut api = Self::spawn_on(app, Throttling::Off, None).await;
         let streams = paynectra_local::stream::streams_client(&endpoint()).await;
-        let deliverer = paynectra::service::deliveries::Deliverer::new(api.app.allow_local_webhook_urls)
-            .expect("root certificates");
-        paynectra_local::stream::follow(api.app, streams, deliverer)
+        paynectra_local::stream::follow(api.app, streams)
             .await
             .expect("follow the stream");
+        paynectra_local::queue::map(api.app, queues.clone());
+        api.queues = Some(queues);
+        api.clock_offset = offset;
         api
+    }
+
+    /// Moves the app's clock `seconds` ahead (webhook retries come due,
+    /// circuit breakers cool down).
+    pub fn advance(&self, seconds: i64) {
+        self.clock_offset.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    /// The app's now.
+    pub fn now(&self) -> i64 {
+        self.app.clock.now()
     }
 
     /// [`TestApi::spawn`], and a merchant of each name (created in order).

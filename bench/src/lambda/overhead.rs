@@ -17,7 +17,7 @@ pub fn endpoints(functions: &[String]) -> Vec<String> {
         .filter(|f| {
             !matches!(
                 f.as_str(),
-                "authorizer" | "deliver_webhooks" | "retry_webhooks" | "expire_holds"
+                "authorizer" | "deliver_webhooks" | "attempt_webhooks" | "retry_webhooks" | "expire_holds"
             )
         })
         .cloned()

@@ -1,4 +1,4 @@
-//! Webhook delivery from the table stream.
+//! Webhook delivery from the table stream: records deliveries and enqueues them.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

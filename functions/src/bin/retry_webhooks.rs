@@ -1,4 +1,4 @@
-//! Scheduled (EventBridge): retries due webhook deliveries.
+//! Scheduled (EventBridge): enqueues due webhook retries.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -7,6 +7,9 @@ use sha2::{Digest, Sha256};
 use super::{EventType, EventTypeFilter, Mode, ReturnUrl, ValidationError, WebhookEndpointId};
 
 pub const MAX_ENABLED_EVENTS: usize = 32;
+/// Webhook endpoints an account may have in each mode (Stripe's limit):
+/// it bounds what one tenant's receivers can cost the deliverers.
+pub const MAX_ENDPOINTS: usize = 16;
 
 /// `POST /v1/webhook_endpoints`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]

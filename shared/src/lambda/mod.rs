@@ -44,8 +44,8 @@ async fn app() -> Result<&'static App, lambda_runtime::Error> {
     Ok(app)
 }
 
-/// Runs a handler of a non-HTTP event on Lambda: the table's stream, the
-/// authorizer's request, any payload `E` answered with `O`.
+/// Runs a handler of a non-HTTP event on Lambda: the table's stream, a
+/// queue, the authorizer's request, any payload `E` answered with `O`.
 pub async fn run_event<E, O, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
 where
     E: DeserializeOwned + Send + 'static,
@@ -66,6 +66,20 @@ pub async fn run_stream<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(&'static App, aws_lambda_events::dynamodb::Event) -> Fut,
     Fut: Future<Output = aws_lambda_events::streams::DynamoDbEventResponse> + Send,
+{
+    run_event(|app, batch| {
+        let answered = handler(app, batch);
+        async move { Ok(answered.await) }
+    })
+    .await
+}
+
+/// Runs an SQS consumer (an event source mapping's batches, batch item
+/// failures reported).
+pub async fn run_sqs<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(&'static App, aws_lambda_events::sqs::SqsEvent) -> Fut,
+    Fut: Future<Output = aws_lambda_events::sqs::SqsBatchResponse> + Send,
 {
     run_event(|app, batch| {
         let answered = handler(app, batch);

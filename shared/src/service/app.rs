@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use super::{deliveries::Deliverer, secrets::SecretIds, Clock};
+use super::{deliveries::Deliverer, queue::DeliveryQueue, secrets::SecretIds, Clock};
 use crate::{
     domain::webhook_endpoint::SecretBox,
     http,
@@ -34,6 +34,9 @@ pub struct App {
     pub allow_local_webhook_urls: bool,
     /// Where `now` comes from (the system clock, or a test's).
     pub clock: Clock,
+    /// Webhook delivery's queues (`WEBHOOK_QUEUE_URL`,
+    /// `WEBHOOK_DEAD_LETTER_QUEUE_URL`): only the webhook functions have them.
+    pub queue: Option<DeliveryQueue>,
     /// The HTTP client webhooks go out with, built on first use (only the
     /// delivery functions need it, and loading the root certificates would
     /// add to every other function's cold start).
@@ -52,6 +55,7 @@ impl std::fmt::Debug for App {
             .field("webhook_secrets", &set(self.webhook_secrets.is_some()))
             .field("allow_local_webhook_urls", &self.allow_local_webhook_urls)
             .field("clock", &self.clock)
+            .field("queue", &self.queue)
             .finish_non_exhaustive()
     }
 }
@@ -84,6 +88,7 @@ impl App {
                 .map(String::into_bytes),
             allow_local_webhook_urls: std::env::var("PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS").is_ok_and(|v| v == "1"),
             webhook_secrets: values.webhook_secret_key.as_deref().and_then(SecretBox::new),
+            queue: DeliveryQueue::from_env(&config),
             ..Self::new(store)
         })
     }
@@ -98,6 +103,7 @@ impl App {
             webhook_secrets: None,
             allow_local_webhook_urls: false,
             clock: Clock::system(),
+            queue: None,
             deliverer: OnceLock::new(),
         }
     }

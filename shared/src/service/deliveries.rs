@@ -1,12 +1,23 @@
 //! Webhook delivery: every event is POSTed, signed, to every matching
-//! endpoint of its account and mode, at least once.
+//! endpoint of its account and mode, at least once, and no merchant's
+//! receivers can slow another's.
 //!
-//! The stream of the table (an event source mapping on AWS; a poller in the
-//! local stack) hands each new event item to [`deliver_event`], which
-//! creates one delivery per matching endpoint and makes the first attempt.
-//! A failed attempt (non-2xx, or no answer within 10 s) is retried with
-//! exponential backoff by [`retry_due`], run on a schedule, for up to three
-//! days. Every attempt is recorded on the delivery (status code, latency);
+//! - The table's stream (an event source mapping on AWS; a poller in the
+//!   local stack) hands each new event item to [`deliver_event`], which
+//!   records one delivery per matching endpoint (each with a retry-index
+//!   entry due at once) and enqueues each on the delivery queue. No HTTP.
+//! - The delivery queue is SQS FIFO; a message's group is its endpoint and
+//!   one of [`LANES`](crate::domain::delivery::LANES) lanes, and a group has
+//!   one batch in flight at a time, so an endpoint has at most that many
+//!   attempts under way and a dead one holds only its own lanes.
+//!   [`handle_message`] (the `attempt_webhooks` function) makes the attempt,
+//!   unless the endpoint's circuit breaker is open: then the delivery is
+//!   rescheduled, with no attempt.
+//! - A failed attempt (non-2xx, or no answer within 5 s) is retried with
+//!   exponential backoff for up to three days: [`enqueue_due`], run every
+//!   minute, enqueues what the retry index says is due.
+//!
+//! Every attempt is recorded on the delivery (status code, latency);
 //! `GET /v1/events/{id}` shows them. Ordering is not guaranteed, and a
 //! receiver can see an event more than once (a stream record redelivered
 //! after a crash, say): receivers should deduplicate on the event id.
@@ -37,11 +48,14 @@ use super::App;
 use crate::{
     domain::{
         address::is_public,
-        delivery::{backoff, sign, Attempt, Delivery, DeliveryStatus, RETRY_FOR_SECONDS, SIGNATURE_HEADER, TIMEOUT},
-        Event, Tenant,
+        delivery::{
+            backoff, sign, Attempt, Breaker, Delivery, DeliveryStatus, DueDelivery, EventRef, Gate, QueueMessage,
+            CONNECT_TIMEOUT, RETRY_FOR_SECONDS, SIGNATURE_HEADER, TIMEOUT,
+        },
+        Event, Tenant, WebhookEndpointId,
     },
     http::wire::EventObject,
-    store::{DueRetry, StoreError},
+    store::{due_delivery, StoreError},
 };
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>;
@@ -157,6 +171,7 @@ impl Deliverer {
         let mut http = HttpConnector::new_with_resolver(Resolver { lookup, public_only });
         // The HttpsConnector enforces the scheme (http or https).
         http.enforce_http(false);
+        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()?
             .https_or_http()
@@ -183,7 +198,7 @@ impl Deliverer {
         }
         let res = tokio::time::timeout(TIMEOUT, self.client.request(req))
             .await
-            .map_err(|_| PostError::Failed("timed out after 10 s".to_owned()))?
+            .map_err(|_| PostError::Failed(format!("timed out after {} s", TIMEOUT.as_secs())))?
             .map_err(|e| {
                 if refused_by_guard(&e) {
                     PostError::NotAllowed
@@ -224,14 +239,18 @@ fn payload(event: &Event) -> String {
 }
 
 /// Makes one attempt of `delivery` and records it. Returns the delivery as
-/// recorded (or as it was, if another deliverer finished it first).
+/// recorded (or as it would have been, if another deliverer recorded
+/// first), and whether the receiver acknowledged it: `None` when no POST
+/// could be made for a reason that is not the receiver's (the endpoint was
+/// deleted, the delivery could not be signed), which the circuit breaker
+/// does not count.
 pub async fn attempt(
     app: &App,
     deliverer: &Deliverer,
     tenant: &Tenant,
     event: &Event,
     mut delivery: Delivery,
-) -> Result<Delivery, StoreError> {
+) -> Result<(Delivery, Option<bool>), StoreError> {
     let attempts_before = delivery.attempts.len();
     let endpoint = app.store.get_webhook_endpoint(tenant, &delivery.endpoint_id).await?;
     let secret = endpoint
@@ -241,6 +260,7 @@ pub async fn attempt(
     // signature's timestamp must be fresh when the receiver checks it.
     let now = app.clock.now();
     let started = Instant::now();
+    let posted = endpoint.is_some() && secret.is_some();
     let result = match (&endpoint, &secret) {
         (Some(_), Some(secret)) => {
             let body = payload(event);
@@ -289,19 +309,32 @@ pub async fn attempt(
         "webhook attempt"
     );
     app.store.record_attempt(tenant, &delivery, attempts_before).await?;
-    Ok(delivery)
+    Ok((delivery, posted.then_some(delivered)))
 }
 
-/// Fans a new event out to its tenant's matching endpoints and makes each
-/// first attempt. Safe to run twice for one event (a redelivered stream
-/// record): existing deliveries are not started again.
-pub async fn deliver_event(
-    app: &App,
-    deliverer: &Deliverer,
-    tenant: &Tenant,
-    event: &Event,
-    now: i64,
-) -> Result<usize, StoreError> {
+/// Why a stream record or a queue message could not be handled.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] super::queue::QueueError),
+}
+
+fn queue(app: &App) -> Result<&super::queue::DeliveryQueue, super::queue::QueueError> {
+    app.queue
+        .as_ref()
+        .ok_or(super::queue::QueueError::Config("no webhook queue is configured"))
+}
+
+/// Fans a new event out to its tenant's matching endpoints: records each
+/// delivery (with its retry-index entry, due now) and enqueues its first
+/// attempt. Safe to run twice for one event (a redelivered stream record):
+/// existing deliveries are not started again. A delivery recorded but not
+/// enqueued (SQS refused it) is enqueued by the next sweep, from its
+/// retry-index entry; the queue drops the second copy if both arrive
+/// within five minutes. Returns how many deliveries were started.
+pub async fn deliver_event(app: &App, tenant: &Tenant, event: &Event, now: i64) -> Result<usize, StoreError> {
     let endpoints: Vec<_> = app
         .store
         .all_webhook_endpoints(tenant)
@@ -310,58 +343,180 @@ pub async fn deliver_event(
         .filter(|e| e.wants(event.kind))
         .collect();
     let started = app.store.start_deliveries(tenant, event, &endpoints, now).await?;
-    let n = started.len();
-    for delivery in started {
-        // Each delivery is already in the retry index (due now): a failure
-        // here is logged, and the retry function makes the attempt.
-        if let Err(e) = attempt(app, deliverer, tenant, event, delivery).await {
-            tracing::warn!(event_id = %event.id, error = %e, "first attempt not recorded; it will be retried");
+    let due: Vec<DueDelivery> = started.iter().map(|d| due_delivery(tenant, d, now)).collect();
+    if !due.is_empty() {
+        let sent = match queue(app) {
+            Ok(q) => q.enqueue(&due).await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(sent) if sent.iter().all(|s| *s) => {}
+            Ok(sent) => {
+                let left = sent.iter().filter(|s| !**s).count();
+                tracing::warn!(event_id = %event.id, left, "deliveries not enqueued; the sweep will")
+            }
+            Err(e) => tracing::warn!(event_id = %event.id, error = %e, "deliveries not enqueued; the sweep will"),
         }
     }
-    Ok(n)
+    Ok(started.len())
 }
 
-/// Retries every delivery due by `now`. Returns how many were attempted.
-/// One delivery's failure does not stop the others; each handled index
-/// entry is removed.
-pub async fn retry_due(app: &App, deliverer: &Deliverer, now: i64) -> Result<usize, StoreError> {
-    let mut attempted = 0;
-    for due in app.store.due_retries(now).await? {
-        match retry_one(app, deliverer, &due, now).await {
-            Ok(made) => {
-                attempted += usize::from(made);
-                if let Err(e) = app.store.delete_retry(&due).await {
-                    tracing::warn!(error = %e, "retry entry not removed; it will be skipped next time");
-                }
+/// A stream record that could not be handled goes, as the event to fan
+/// out again, to the dead-letter queue, and the record is acknowledged: one
+/// bad record never holds up its shard. Err only if even that send failed.
+pub async fn dead_letter(app: &App, event: &EventRef) -> Result<(), super::queue::QueueError> {
+    queue(app)?.dead_letter(event).await?;
+    tracing::warn!(event_id = %event.event_id, "event sent to the webhook dead-letter queue");
+    Ok(())
+}
+
+/// The sweep (every minute): enqueues every retry due by `now` and removes
+/// each index entry that was enqueued (an entry not enqueued stays for the
+/// next run). Attempts are the workers'. Returns how many were enqueued.
+pub async fn enqueue_due(app: &App, now: i64) -> Result<usize, DeliveryError> {
+    let due = app.store.due_retries(now).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let queue = queue(app)?;
+    let mut enqueued = 0;
+    for chunk in due.chunks(100) {
+        let messages: Vec<DueDelivery> = chunk.iter().map(|d| d.due_delivery()).collect();
+        let sent = queue.enqueue(&messages).await?;
+        let removed = chunk.iter().zip(&sent).filter(|(_, sent)| **sent).map(|(entry, _)| async move {
+            if let Err(e) = app.store.delete_retry(entry).await {
+                tracing::warn!(error = %e, "retry entry not removed; it will be enqueued again, and dropped as a duplicate or stale");
             }
-            Err(e) => {
-                tracing::warn!(event_id = %due.event_id, endpoint_id = %due.endpoint_id, error = %e, "retry failed; kept for the next run")
+        });
+        futures::future::join_all(removed).await;
+        enqueued += sent.iter().filter(|s| **s).count();
+    }
+    Ok(enqueued)
+}
+
+/// What a worker did with a queue message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// An attempt was made; the delivery is now in this status.
+    Attempted(DeliveryStatus),
+    /// The endpoint's breaker is open: rescheduled (or failed, past the
+    /// retry window), no attempt.
+    Deferred,
+    /// The message no longer matches the delivery (attempted since,
+    /// rescheduled, finished, gone): nothing to do.
+    Stale,
+    /// An event fanned out again (from the dead-letter queue): deliveries started.
+    FannedOut(usize),
+}
+
+/// Handles one message of the delivery queue at `now`. An error leaves the
+/// message on the queue (it comes back after the visibility timeout, and
+/// after five receives it stays in the dead-letter queue).
+pub async fn handle_message(
+    app: &App,
+    deliverer: &Deliverer,
+    message: &QueueMessage,
+    now: i64,
+) -> Result<Handled, StoreError> {
+    match message {
+        QueueMessage::Delivery(due) => attempt_due(app, deliverer, due, now).await,
+        QueueMessage::Event(event) => {
+            let tenant = event.tenant();
+            match app.store.get_event_any_age(&tenant, &event.event_id).await? {
+                Some(found) => Ok(Handled::FannedOut(deliver_event(app, &tenant, &found, now).await?)),
+                None => Ok(Handled::Stale),
             }
         }
     }
-    Ok(attempted)
 }
 
-/// Whether an attempt was made for this index entry.
-async fn retry_one(app: &App, deliverer: &Deliverer, due: &DueRetry, now: i64) -> Result<bool, StoreError> {
+async fn attempt_due(app: &App, deliverer: &Deliverer, due: &DueDelivery, now: i64) -> Result<Handled, StoreError> {
     let tenant = due.tenant();
     let Some(mut delivery) = app.store.get_delivery(&tenant, &due.event_id, &due.endpoint_id).await? else {
-        return Ok(false);
+        return Ok(Handled::Stale);
     };
-    // A stale entry (the delivery finished, or was rescheduled): nothing to do.
-    if delivery.status != DeliveryStatus::Pending || delivery.next_attempt_at.is_none_or(|t| t > now) {
-        return Ok(false);
+    if !due.is_current(&delivery) {
+        return Ok(Handled::Stale);
     }
+    let mut breaker = app.store.breaker(&tenant, &due.endpoint_id).await?;
+    let probe = match breaker.gate(now) {
+        Gate::Attempt => false,
+        Gate::Defer { until } => return defer(app, &tenant, delivery, until).await,
+        Gate::Probe(claim) => {
+            if !app.store.put_breaker(&tenant, &due.endpoint_id, &claim).await? {
+                // Another worker claimed the probe (or closed it): as it is now.
+                breaker = app.store.breaker(&tenant, &due.endpoint_id).await?;
+                match breaker.gate(now) {
+                    Gate::Attempt => false,
+                    Gate::Defer { until } => return defer(app, &tenant, delivery, until).await,
+                    // Claimed and already over: let the next message probe.
+                    Gate::Probe(claim) => return defer(app, &tenant, delivery, claim.open_until.unwrap_or(now)).await,
+                }
+            } else {
+                tracing::info!(endpoint_id = %due.endpoint_id, "circuit breaker: probing");
+                breaker = claim;
+                true
+            }
+        }
+    };
     let Some(event) = app.store.get_event_any_age(&tenant, &due.event_id).await? else {
         // The event is gone (TTL): the delivery can never be made.
         let before = delivery.attempts.len();
         delivery.status = DeliveryStatus::Failed;
         delivery.next_attempt_at = None;
         app.store.record_attempt(&tenant, &delivery, before).await?;
-        return Ok(false);
+        return Ok(Handled::Attempted(DeliveryStatus::Failed));
     };
-    attempt(app, deliverer, &tenant, &event, delivery).await?;
-    Ok(true)
+    let (delivery, delivered) = attempt(app, deliverer, &tenant, &event, delivery).await?;
+    if let Some(delivered) = delivered {
+        if let Err(e) = track(app, &tenant, &due.endpoint_id, breaker, delivered, probe, now).await {
+            tracing::warn!(endpoint_id = %due.endpoint_id, error = %e, "circuit breaker not updated");
+        }
+    }
+    Ok(Handled::Attempted(delivery.status))
+}
+
+/// Reschedules a delivery whose endpoint's breaker is open for `until`,
+/// with no attempt: its retry-index entry moves there (or, past the retry
+/// window, it fails).
+async fn defer(app: &App, tenant: &Tenant, mut delivery: Delivery, until: i64) -> Result<Handled, StoreError> {
+    let before = delivery.attempts.len();
+    if until > delivery.event_created + RETRY_FOR_SECONDS {
+        delivery.status = DeliveryStatus::Failed;
+        delivery.next_attempt_at = None;
+    } else {
+        delivery.next_attempt_at = Some(until);
+    }
+    app.store.record_attempt(tenant, &delivery, before).await?;
+    Ok(Handled::Deferred)
+}
+
+/// Counts an attempt in the endpoint's breaker; a write that lost to
+/// another worker's is redone on the breaker as it now is.
+async fn track(
+    app: &App,
+    tenant: &Tenant,
+    endpoint: &WebhookEndpointId,
+    mut breaker: Breaker,
+    delivered: bool,
+    probe: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    for _ in 0..5 {
+        let Some(next) = breaker.after(delivered, probe, now) else {
+            return Ok(());
+        };
+        if app.store.put_breaker(tenant, endpoint, &next).await? {
+            if next.open_until != breaker.open_until && next.open_until.is_some() {
+                tracing::warn!(endpoint_id = %endpoint, failures = next.failures, cool_down = next.cool_down, "circuit breaker open");
+            } else if next.open_until.is_none() && breaker.open_until.is_some() {
+                tracing::info!(endpoint_id = %endpoint, "circuit breaker closed");
+            }
+            return Ok(());
+        }
+        breaker = app.store.breaker(tenant, endpoint).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

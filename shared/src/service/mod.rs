@@ -11,6 +11,7 @@ pub mod deliveries;
 pub mod limits;
 pub mod payment_methods;
 pub mod payments;
+pub mod queue;
 pub mod refunds;
 pub mod secrets;
 pub mod webhook_endpoints;

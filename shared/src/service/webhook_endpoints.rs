@@ -1,12 +1,40 @@
 //! Webhook endpoints: creation, with the signing secret shown once and
 //! stored sealed.
 
+use std::future::Future;
+
 use super::App;
 use crate::{
-    domain::{webhook_endpoint::new_secret, NewWebhookEndpoint, WebhookEndpoint},
+    domain::{
+        webhook_endpoint::{new_secret, MAX_ENDPOINTS},
+        NewWebhookEndpoint, Tenant, WebhookEndpoint, WebhookEndpointId,
+    },
     http::{wire::WebhookEndpointObject, ApiError, Outcome, Reply, RequestCtx, Run},
-    store::Writes,
+    store::{StoreError, Writes},
 };
+
+/// A write of the tenant's endpoint count, tried again while it clashes
+/// with a concurrent one (a transaction conflict: nothing was written),
+/// with a short random pause, so concurrent creations queue up on the
+/// count rather than fail.
+async fn on_the_count<T, F, Fut>(write: F) -> Result<T, StoreError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut tries = 0;
+    loop {
+        match write().await {
+            Err(StoreError::Conflict) if tries < 20 => {
+                tries += 1;
+                let mut jitter = [0u8; 1];
+                let _ = getrandom::fill(&mut jitter);
+                tokio::time::sleep(std::time::Duration::from_millis(10 + u64::from(jitter[0]) / 4)).await;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Refuses, when deployed, an endpoint on loopback or a private address,
 /// and a deployment that cannot seal secrets; both before any write.
@@ -48,9 +76,19 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: NewWebhookEndpoint, run: &
         event: None,
         completion: completion.as_ref(),
     };
-    app.store
-        .insert_webhook_endpoint(&ctx.tenant, &endpoint, writes)
-        .await?;
+    on_the_count(|| app.store.insert_webhook_endpoint(&ctx.tenant, &endpoint, writes))
+        .await
+        .map_err(|e| match e {
+            StoreError::WebhookEndpointLimit => ApiError::invalid(
+                "webhook_endpoint_limit_reached",
+                format!(
+                    "You have reached the maximum of {MAX_ENDPOINTS} webhook endpoints in {} mode; delete one before creating another.",
+                    ctx.tenant.mode.as_str()
+                ),
+                None,
+            ),
+            e => e.into(),
+        })?;
     tracing::info!(webhook_endpoint_id = %endpoint.id, "webhook endpoint created");
     let object = WebhookEndpointObject {
         secret: Some(&secret),
@@ -60,4 +98,9 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: NewWebhookEndpoint, run: &
         recorded: true,
         reply: Reply::ok(&object)?,
     })
+}
+
+/// `DELETE /v1/webhook_endpoints/{id}`: false if there is no such endpoint.
+pub async fn delete(app: &App, tenant: &Tenant, id: &WebhookEndpointId) -> Result<bool, StoreError> {
+    on_the_count(|| app.store.delete_webhook_endpoint(tenant, id)).await
 }

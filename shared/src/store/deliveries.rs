@@ -12,7 +12,7 @@ use super::{
     Store,
 };
 use crate::domain::{
-    delivery::{Delivery, DeliveryStatus, RETRY_FOR_SECONDS},
+    delivery::{Breaker, Delivery, DeliveryStatus, DueDelivery, EventRef, RETRY_FOR_SECONDS},
     Event, EventId, Tenant, WebhookEndpoint, WebhookEndpointId,
 };
 
@@ -24,6 +24,10 @@ pub struct DueRetry {
     pub event_id: crate::domain::EventId,
     pub endpoint_id: WebhookEndpointId,
     pub at: i64,
+    /// The delivery's attempts when this was scheduled (absent on entries
+    /// written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<usize>,
     /// TTL: gone a day after it was due.
     pub expires_at: i64,
 }
@@ -34,6 +38,30 @@ impl DueRetry {
             account_id: self.account_id.clone(),
             mode: self.mode,
         }
+    }
+
+    /// The queue message of this attempt.
+    pub fn due_delivery(&self) -> DueDelivery {
+        DueDelivery {
+            account_id: self.account_id.clone(),
+            mode: self.mode,
+            event_id: self.event_id.clone(),
+            endpoint_id: self.endpoint_id.clone(),
+            attempts: self.attempts,
+            due: self.at,
+        }
+    }
+}
+
+/// A delivery's next attempt, as a queue message.
+pub fn due_delivery(tenant: &Tenant, delivery: &Delivery, at: i64) -> DueDelivery {
+    DueDelivery {
+        account_id: tenant.account_id.clone(),
+        mode: tenant.mode,
+        event_id: delivery.event_id.clone(),
+        endpoint_id: delivery.endpoint_id.clone(),
+        attempts: Some(delivery.attempts.len()),
+        due: at,
     }
 }
 
@@ -53,9 +81,25 @@ impl Store {
         if sk != "event" {
             return Ok(None);
         }
-        let tenant = keys::tenant_of_event_pk(&pk)
+        let (tenant, _) = keys::event_of_pk(&pk)
             .ok_or_else(|| StoreError::Corrupt(format!("an event item with a malformed key: {pk}")))?;
         Ok(Some((tenant, from_item(image)?)))
+    }
+
+    /// The tenant and id of the event item of a stream record's keys (or
+    /// image), if its key is an event's: enough to fan the event out again
+    /// when its image cannot be read or its fan-out failed.
+    pub fn event_ref_of_keys(&self, keys: &serde_dynamo::Item) -> Option<EventRef> {
+        let pk = match keys.get(keys::PK_ATTR)? {
+            serde_dynamo::AttributeValue::S(pk) => pk,
+            _ => return None,
+        };
+        let (tenant, event_id) = keys::event_of_pk(pk)?;
+        Some(EventRef {
+            account_id: tenant.account_id,
+            mode: tenant.mode,
+            event_id,
+        })
     }
 
     /// Creates the deliveries of an event, one per endpoint, each in one
@@ -71,8 +115,9 @@ impl Store {
         endpoints: &[WebhookEndpoint],
         now: i64,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let mut created = Vec::new();
-        for endpoint in endpoints {
+        // One transaction per endpoint, all at once (an event has at most
+        // 16 matching endpoints).
+        let started = endpoints.iter().map(|endpoint| async move {
             let delivery = Delivery {
                 event_id: event.id.clone(),
                 endpoint_id: endpoint.id.clone(),
@@ -102,10 +147,14 @@ impl Store {
                 )
                 .await
             {
-                Ok(()) => created.push(delivery),
-                Err(StoreError::AlreadyExists) => {}
-                Err(e) => return Err(e),
+                Ok(()) => Ok(Some(delivery)),
+                Err(StoreError::AlreadyExists) => Ok(None),
+                Err(e) => Err(e),
             }
+        });
+        let mut created = Vec::new();
+        for result in futures::future::join_all(started).await {
+            created.extend(result?);
         }
         Ok(created)
     }
@@ -131,6 +180,7 @@ impl Store {
             event_id: delivery.event_id.clone(),
             endpoint_id: delivery.endpoint_id.clone(),
             at,
+            attempts: Some(delivery.attempts.len()),
             // Kept through the whole retry window and a day more.
             expires_at: delivery.event_created + RETRY_FOR_SECONDS + 86_400,
         };
@@ -186,6 +236,37 @@ impl Store {
             Err(StoreError::Conflict) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    /// An endpoint's circuit breaker (closed if it has none).
+    pub async fn breaker(&self, tenant: &Tenant, endpoint: &WebhookEndpointId) -> Result<Breaker, StoreError> {
+        Ok(self
+            .get_as(&keys::breaker(tenant, endpoint), "GetItem(breaker)")
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Writes an endpoint's breaker if it is still at the version `next`
+    /// was computed from (`next.version - 1`); false if another worker
+    /// wrote it first.
+    pub async fn put_breaker(
+        &self,
+        tenant: &Tenant,
+        endpoint: &WebhookEndpointId,
+        next: &Breaker,
+    ) -> Result<bool, StoreError> {
+        let item = to_item(&keys::breaker(tenant, endpoint), next)?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #version = :v")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":v", AttributeValue::N(next.version.saturating_sub(1).to_string()))
+            .send()
+            .await;
+        super::error::applied(result, "PutItem(breaker)")
     }
 
     /// Removes a handled retry-index entry.

@@ -36,6 +36,12 @@ pub enum StoreError {
     Conflict,
     #[error("an item with this id already exists")]
     AlreadyExists,
+    /// The item to change does not exist (or no longer).
+    #[error("no such item")]
+    Missing,
+    /// The tenant has as many webhook endpoints as it may.
+    #[error("the webhook endpoint limit is reached")]
+    WebhookEndpointLimit,
     #[error("the stored item could not be read: {0}")]
     Corrupt(String),
     #[error("configuration: {0}")]

@@ -330,6 +330,22 @@ pub(super) fn webhook_endpoint_item(t: &Tenant, id: &WebhookEndpointId, created:
     }
 }
 
+/// An endpoint's circuit breaker, in the endpoint's partition: whoever may
+/// reach the endpoint's partition (`T#*#we_*`) reaches its breaker.
+pub(super) fn breaker(t: &Tenant, id: &WebhookEndpointId) -> Keys {
+    object_keys(t, id, "breaker")
+}
+
+/// The count of a tenant's live webhook endpoints (the limit is checked
+/// against it in the creation's transaction).
+pub(super) fn webhook_endpoint_count(t: &Tenant) -> Keys {
+    Keys {
+        pk: format!("{}#webhook_endpoints", tenant_prefix(t)),
+        sk: "count".into(),
+        ..Keys::default()
+    }
+}
+
 fn webhook_endpoints_pk(t: &Tenant) -> String {
     format!("{}#webhook_endpoint", tenant_prefix(t))
 }
@@ -371,20 +387,20 @@ pub(super) fn retry_day(day: i64) -> String {
     format!("WHRETRY#{day}")
 }
 
-/// The tenant of an event item, from its partition key (for the stream,
-/// which delivers items, not requests).
-pub(super) fn tenant_of_event_pk(pk: &str) -> Option<Tenant> {
+/// The tenant and id of an event item, from its partition key (for the
+/// stream, which delivers items, not requests).
+pub(super) fn event_of_pk(pk: &str) -> Option<(Tenant, EventId)> {
     let mut parts = pk.split('#');
     let (Some("T"), Some(account), Some(mode), Some(id), None) =
         (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return None;
     };
-    id.starts_with("evt_").then_some(())?;
-    Some(Tenant {
+    let tenant = Tenant {
         account_id: account.parse().ok()?,
         mode: crate::domain::Mode::parse(mode)?,
-    })
+    };
+    Some((tenant, id.parse().ok()?))
 }
 
 pub(super) fn refund(t: &Tenant, id: &RefundId) -> Keys {
@@ -492,6 +508,8 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             table("event", event_item(&t, &evt, 0, kind)),
             table("delivery", delivery(&t, &evt, &we)),
             table("webhook_endpoint", webhook_endpoint_item(&t, &we, 0)),
+            table("breaker", breaker(&t, &we)),
+            table("webhook_endpoint_count", webhook_endpoint_count(&t)),
             table("idempotency", idempotency(&t, &"cd".repeat(32))),
             table("hold", hold(&t, &pay, 86_400 * 7)),
             table("retry", retry(&t, &evt, &we, 60)),

@@ -22,7 +22,7 @@ mod transact;
 mod webhook_endpoints;
 
 pub use client::{dynamodb_client, sdk_config, Store, WarmUp};
-pub use deliveries::DueRetry;
+pub use deliveries::{due_delivery, DueRetry};
 pub use error::StoreError;
 pub use idempotency::{Completion, IdempotencyRecord, IdempotencyState};
 pub use keys::{partition_examples, PartitionExample};

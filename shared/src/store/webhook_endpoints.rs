@@ -1,17 +1,23 @@
 //! Webhook endpoints: their list, and tombstones when deleted.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 use super::{
-    error::{applied, StoreError},
-    item::{from_item, key_of, to_item},
+    error::StoreError,
+    item::{from_item, key_of, to_item, NOT_EXISTS},
     keys,
-    transact::Writes,
+    transact::{put_item, Writes},
     ReadStats, Store,
 };
-use crate::domain::{CreatedRange, ListWindow, Page, Tenant, WebhookEndpoint, WebhookEndpointId};
+use crate::domain::{
+    webhook_endpoint::MAX_ENDPOINTS, CreatedRange, ListWindow, Page, Tenant, WebhookEndpoint, WebhookEndpointId,
+};
 
 impl Store {
+    /// Stores a new endpoint and counts it, in one transaction, refused
+    /// ([`StoreError::WebhookEndpointLimit`]) when the tenant has
+    /// [`MAX_ENDPOINTS`] already: the count's condition makes concurrent
+    /// creations take the last places one at a time.
     pub async fn insert_webhook_endpoint(
         &self,
         tenant: &Tenant,
@@ -19,8 +25,40 @@ impl Store {
         writes: Writes<'_>,
     ) -> Result<(), StoreError> {
         let keys = keys::webhook_endpoint_item(tenant, &endpoint.id, endpoint.created);
-        let item = to_item(&keys, endpoint)?;
-        self.insert_new("PutItem(webhook endpoint)", item, tenant, writes).await
+        let items = vec![
+            put_item(self.put(to_item(&keys, endpoint)?, NOT_EXISTS)),
+            self.endpoint_count(tenant, 1, Some(MAX_ENDPOINTS)),
+        ];
+        self.transact(
+            "TransactWriteItems(webhook endpoint)",
+            items,
+            tenant,
+            writes,
+            |failed| match failed {
+                0 => StoreError::AlreadyExists,
+                _ => StoreError::WebhookEndpointLimit,
+            },
+        )
+        .await
+    }
+
+    /// Adds `n` to the tenant's endpoint count, only while it is below
+    /// `below` if given.
+    fn endpoint_count(&self, tenant: &Tenant, n: i64, below: Option<usize>) -> TransactWriteItem {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::webhook_endpoint_count(tenant))))
+            .update_expression("ADD endpoints :n")
+            .expression_attribute_values(":n", AttributeValue::N(n.to_string()));
+        let update = match below {
+            Some(max) => update
+                .condition_expression("attribute_not_exists(endpoints) OR endpoints < :max")
+                .expression_attribute_values(":max", AttributeValue::N(max.to_string())),
+            None => update,
+        };
+        TransactWriteItem::builder()
+            .update(update.build().expect("table, key and expression are set"))
+            .build()
     }
 
     pub async fn list_webhook_endpoints(
@@ -50,19 +88,35 @@ impl Store {
     }
 
     /// Deletes an endpoint: a tombstone that leaves the list (and so stops
-    /// deliveries). False if there was none.
+    /// deliveries), and one less in the tenant's count, in one transaction.
+    /// False if there was none.
     pub async fn delete_webhook_endpoint(&self, tenant: &Tenant, id: &WebhookEndpointId) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
+        let tombstone = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key_of(&keys::webhook_endpoint(tenant, id))))
             .update_expression("SET deleted = :true REMOVE gsi1pk, gsi1sk")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
             .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .send()
-            .await;
-        applied(result, "UpdateItem(delete webhook endpoint)")
+            .build()
+            .expect("table, key and expression are set");
+        let items = vec![
+            TransactWriteItem::builder().update(tombstone).build(),
+            self.endpoint_count(tenant, -1, None),
+        ];
+        match self
+            .transact(
+                "TransactWriteItems(delete webhook endpoint)",
+                items,
+                tenant,
+                Writes::NONE,
+                |_| StoreError::Missing,
+            )
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(StoreError::Missing) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn get_webhook_endpoint(

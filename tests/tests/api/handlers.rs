@@ -391,7 +391,24 @@ async fn webhook_delivery_fixtures() {
     );
     let _schedule: Value = serde_json::from_str(&fixture("retry_webhooks")).unwrap();
     let out = deliveries::retry(app, paynectra::service::now_unix()).await.unwrap();
-    assert_eq!(out["attempted"], 0);
+    assert_eq!(out["enqueued"], 0, "nothing due");
+    // A delivery queue message, as the SQS event source mapping sends it:
+    // no such delivery (stale), so handled, nothing failed.
+    let batch: aws_lambda_events::sqs::SqsEvent =
+        serde_json::from_str(&fixture("attempt_webhooks")).expect("events/attempt_webhooks.json is an SQS event");
+    assert_eq!(batch.records[0].attributes["MessageGroupId"].split('#').count(), 2);
+    let res = deliveries::attempt(app, batch.clone()).await;
+    assert!(res.batch_item_failures.is_empty(), "{:?}", res.batch_item_failures);
+    // An unreadable message is reported failed (the queue retries it, then
+    // dead-letters it).
+    let mut broken = batch;
+    broken.records[0].body = Some("{\"kind\":\"nothing\"}".into());
+    let res = deliveries::attempt(app, broken).await;
+    assert_eq!(res.batch_item_failures.len(), 1);
+    assert_eq!(
+        res.batch_item_failures[0].item_identifier,
+        "059f36b4-87a3-44ab-83d2-661975830a7d"
+    );
 }
 
 #[tokio::test]

@@ -16,7 +16,9 @@ type Access = &'static [(&'static str, &'static [&'static str])];
 /// What each function's code does to which partitions (read off
 /// `functions/src/<resource>.rs` -> `service/*` -> `store/*`): action =>
 /// partition names of [`partition_examples`]. `event` and `delivery` share
-/// a partition (an event and its deliveries), so IAM admits both or neither.
+/// a partition (an event and its deliveries), and so do `webhook_endpoint`
+/// and `breaker` (an endpoint and its circuit breaker), so IAM admits both
+/// or neither.
 const EXPECTED: &[(&str, Access)] = &[
     ("authorizer", &[("GetItem", &["api_key"])]),
     (
@@ -163,19 +165,22 @@ const EXPECTED: &[(&str, Access)] = &[
     (
         "create_webhook_endpoint",
         &[
-            ("PutItem", &["webhook_endpoint", "idempotency"]),
+            ("PutItem", &["webhook_endpoint", "breaker", "idempotency"]),
             ("GetItem", &["idempotency"]),
-            ("UpdateItem", &["idempotency"]),
+            ("UpdateItem", &["webhook_endpoint_count", "idempotency"]),
         ],
     ),
     (
         "list_webhook_endpoints",
         &[
-            ("GetItem", &["webhook_endpoint"]),
+            ("GetItem", &["webhook_endpoint", "breaker"]),
             ("Query", &["index:webhook_endpoints"]),
         ],
     ),
-    ("delete_webhook_endpoint", &[("UpdateItem", &["webhook_endpoint"])]),
+    (
+        "delete_webhook_endpoint",
+        &[("UpdateItem", &["webhook_endpoint", "breaker", "webhook_endpoint_count"])],
+    ),
     (
         "hosted_page",
         &[
@@ -186,22 +191,29 @@ const EXPECTED: &[(&str, Access)] = &[
     (
         "deliver_webhooks",
         &[
-            ("GetItem", &["webhook_endpoint"]),
+            ("GetItem", &["webhook_endpoint", "breaker"]),
             ("Query", &["index:webhook_endpoints"]),
             ("PutItem", &["event", "delivery", "retry"]),
             ("UpdateItem", &["event", "delivery"]),
         ],
     ),
+    // The worker: a delivery and its event, the endpoint and its breaker
+    // (the endpoint's partition); the attempt (delivery, pending_webhooks,
+    // the next retry-index entry); an event fanned out again (from the
+    // dead-letter queue) as deliver_webhooks does.
     (
-        "retry_webhooks",
+        "attempt_webhooks",
         &[
-            ("Query", &["retry"]),
-            ("DeleteItem", &["retry"]),
-            ("PutItem", &["retry", "event", "delivery"]),
-            ("GetItem", &["event", "delivery", "webhook_endpoint"]),
+            ("GetItem", &["event", "delivery", "webhook_endpoint", "breaker"]),
+            ("Query", &["index:webhook_endpoints"]),
+            (
+                "PutItem",
+                &["event", "delivery", "retry", "webhook_endpoint", "breaker"],
+            ),
             ("UpdateItem", &["event", "delivery"]),
         ],
     ),
+    ("retry_webhooks", &[("Query", &["retry"]), ("DeleteItem", &["retry"])]),
     (
         "expire_holds",
         &[

@@ -91,8 +91,13 @@ fn every_function_is_in_the_template_with_a_fixture_and_least_privilege() {
                     other => panic!("{name}: Action {other:?}"),
                 };
                 for a in actions {
-                    let allowed =
-                        a.starts_with("dynamodb:") || a == "sqs:SendMessage" || a == "secretsmanager:GetSecretValue";
+                    // Receiving and deleting: the worker's queue mapping only (on its queue, below).
+                    let polls = binary_of(res) == "attempt_webhooks"
+                        && matches!(a, "sqs:ReceiveMessage" | "sqs:DeleteMessage" | "sqs:GetQueueAttributes");
+                    let allowed = a.starts_with("dynamodb:")
+                        || a == "sqs:SendMessage"
+                        || a == "secretsmanager:GetSecretValue"
+                        || polls;
                     assert!(allowed && !a.contains('*'), "{name}: {a}");
                     assert!(!matches!(a, "dynamodb:Scan" | "dynamodb:DeleteTable"), "{name}: {a}");
                     // Nothing is deleted but handled webhook retry-index entries.
@@ -379,7 +384,9 @@ fn keys_live_in_secrets_manager_and_each_function_reads_only_its_own() {
     assert!(plaintext.iter().all(|k| globals.get(k).is_none()), "no key in Globals");
     assert!(t["Parameters"].get("CardFingerprintKey").is_none() && t["Parameters"].get("WebhookSecretKey").is_none());
     let card = ["create_payment_method", "confirm_payment"];
-    let webhook = ["create_webhook_endpoint", "deliver_webhooks", "retry_webhooks"];
+    // Sealing (creation) and signing (the worker): the stream consumer and
+    // the sweep make no attempt, and have no key.
+    let webhook = ["create_webhook_endpoint", "attempt_webhooks"];
     let mut checked = 0;
     for (name, res) in resources {
         if res["Type"] != "AWS::Serverless::Function" {
@@ -434,5 +441,141 @@ fn keys_live_in_secrets_manager_and_each_function_reads_only_its_own() {
         assert_eq!(readable, expected, "{name}: the secrets its role may read");
         checked += 1;
     }
-    assert_eq!(checked, 28);
+    assert_eq!(checked, 29);
+}
+
+/// `!GetAtt Name.Arn` (or `!Ref Name`) as `Name`.
+fn resource_named(v: &Value) -> String {
+    match v {
+        Value::Tagged(t) => {
+            let s = t.value.as_str().unwrap_or("");
+            s.strip_suffix(".Arn").unwrap_or(s).to_owned()
+        }
+        other => panic!("not a !GetAtt or !Ref: {other:?}"),
+    }
+}
+
+/// Webhook delivery's queues as the code assumes them: FIFO lanes with
+/// deduplication per message group, a visibility timeout of 6x the
+/// worker's timeout, five receives before the dead-letter queue (FIFO too,
+/// 14 days, encrypted), the worker's mapping (batches of ten, partial
+/// failures, the concurrency the local stack emulates), who may send and
+/// receive, and the queue URLs each function's environment names.
+#[test]
+fn webhook_queues_and_their_mapping() {
+    let t = template();
+    let r = &t["Resources"];
+    let queue = &r["WebhookDeliveryQueue"]["Properties"];
+    let dlq = &r["WebhookDeadLetterQueue"]["Properties"];
+    for q in [queue, dlq] {
+        assert_eq!(q["FifoQueue"], true);
+        assert_eq!(q["DeduplicationScope"], "messageGroup");
+        assert_eq!(q["FifoThroughputLimit"], "perMessageGroupId");
+        assert_eq!(q["MessageRetentionPeriod"], 1_209_600);
+        assert_eq!(q["SqsManagedSseEnabled"], true);
+    }
+    let worker = &r["AttemptWebhooksFunction"]["Properties"];
+    let timeout = worker["Timeout"].as_u64().unwrap();
+    assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= 6 * timeout);
+    let redrive = &queue["RedrivePolicy"];
+    assert_eq!(
+        resource_named(&redrive["deadLetterTargetArn"]),
+        "WebhookDeadLetterQueue"
+    );
+    assert_eq!(
+        redrive["maxReceiveCount"].as_u64(),
+        Some(u64::from(paynectra_local::queue::MAX_RECEIVES))
+    );
+    let mapping = &r["AttemptWebhooksMapping"]["Properties"];
+    assert_eq!(reference(&mapping["FunctionName"]), "AttemptWebhooksFunction");
+    assert_eq!(resource_named(&mapping["EventSourceArn"]), "WebhookDeliveryQueue");
+    assert_eq!(mapping["BatchSize"], 10);
+    assert_eq!(mapping["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    assert_eq!(
+        mapping["ScalingConfig"]["MaximumConcurrency"].as_u64(),
+        Some(paynectra_local::queue::MAX_CONCURRENCY as u64)
+    );
+    // No SQS event on the worker: SAM would attach a policy that reaches every queue.
+    assert!(
+        worker["Events"].is_null(),
+        "the worker's mapping is declared on its own"
+    );
+
+    // Who sends where, who receives; and the URLs the environment names.
+    let mut sends = BTreeMap::new();
+    let mut receives = BTreeMap::new();
+    for (name, res) in r.as_mapping().unwrap() {
+        if res["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = binary_of(res).to_owned();
+        for p in res["Properties"]["Policies"].as_sequence().unwrap() {
+            for st in p["Statement"].as_sequence().unwrap() {
+                let actions: Vec<String> = match &st["Action"] {
+                    Value::Sequence(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+                    Value::String(a) => vec![a.clone()],
+                    _ => vec![],
+                };
+                if !actions.iter().any(|a| a.starts_with("sqs:")) {
+                    continue;
+                }
+                let resources: Vec<String> = match &st["Resource"] {
+                    Value::Sequence(rs) => rs.iter().map(resource_named).collect(),
+                    other => vec![resource_named(other)],
+                };
+                let into = if actions == ["sqs:SendMessage"] {
+                    &mut sends
+                } else {
+                    &mut receives
+                };
+                into.entry(binary.clone())
+                    .or_insert_with(BTreeSet::new)
+                    .extend(resources);
+            }
+        }
+        let env = &res["Properties"]["Environment"]["Variables"];
+        for (var, queue) in [
+            ("WEBHOOK_QUEUE_URL", "WebhookDeliveryQueue"),
+            ("WEBHOOK_DEAD_LETTER_QUEUE_URL", "WebhookDeadLetterQueue"),
+        ] {
+            if let Some(v) = env.get(var) {
+                assert_eq!(reference(v), queue, "{name:?}: {var}");
+            }
+        }
+    }
+    let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        sends,
+        BTreeMap::from([
+            (
+                "deliver_webhooks".to_owned(),
+                set(&[
+                    "WebhookDeliveryQueue",
+                    "WebhookDeadLetterQueue",
+                    "DeliveryDeadLetterQueue"
+                ])
+            ),
+            ("attempt_webhooks".to_owned(), set(&["WebhookDeliveryQueue"])),
+            ("retry_webhooks".to_owned(), set(&["WebhookDeliveryQueue"])),
+        ])
+    );
+    assert_eq!(
+        receives,
+        BTreeMap::from([("attempt_webhooks".to_owned(), set(&["WebhookDeliveryQueue"]))])
+    );
+}
+
+/// Every function of the template is one the local stack runs (an HTTP
+/// route, the authorizer, or a background function of `local/src/functions.rs`).
+#[test]
+fn the_local_stack_knows_every_function() {
+    let t = template();
+    let in_template: BTreeSet<&str> = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|res| res["Type"] == "AWS::Serverless::Function")
+        .map(binary_of)
+        .collect();
+    assert_eq!(in_template, paynectra_local::function_names());
 }

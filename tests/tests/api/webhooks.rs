@@ -143,6 +143,20 @@ sys.exit(0 if hmac.compare_digest(mac, parts["v1"]) else 1)
     child.wait().unwrap().success()
 }
 
+/// Reads with `read` until `done` holds of the reading (20 s at most), and
+/// returns the last one.
+async fn read_until<T, Fut: std::future::Future<Output = T>>(read: impl Fn() -> Fut, done: impl Fn(&T) -> bool) -> T {
+    let mut value = read().await;
+    for _ in 0..200 {
+        if done(&value) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        value = read().await;
+    }
+    value
+}
+
 async fn until<F: Fn() -> bool>(what: &str, f: F) {
     for _ in 0..100 {
         if f() {
@@ -186,27 +200,25 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
     assert_eq!(event.body["pending_webhooks"], 1);
     assert_eq!(event.body["deliveries"][0]["attempts"][0]["status_code"], 500);
 
-    // Retries come with backoff; run them as the scheduled function would,
-    // later. The second fails (503), the third is acknowledged (200).
-    let now = paynectra::service::now_unix();
-    assert_eq!(
-        paynectra_functions::deliveries::retry(api.app, now + 30).await.unwrap()["attempted"],
-        0,
-        "not due yet"
-    );
-    paynectra_functions::deliveries::retry(api.app, now + 61).await.unwrap();
-    paynectra_functions::deliveries::retry(api.app, now + 61 + 301)
-        .await
-        .unwrap();
-    assert_eq!(
-        paynectra_functions::deliveries::retry(api.app, now + 86_400)
-            .await
-            .unwrap()["attempted"],
-        0,
-        "done"
-    );
+    // Retries come with backoff, from the retry index (swept every second
+    // locally) through the queue to the workers: on the app's clock, later.
+    // Not before the minute is up.
+    api.advance(30);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.received().len(), 1, "not due yet");
+    // The second fails (503), the third is acknowledged (200).
+    api.advance(31);
+    until("the second attempt", || receiver.received().len() == 2).await;
+    api.advance(301);
+    until("the third attempt", || receiver.received().len() == 3).await;
+    let event = read_until(
+        || api.get_event(&a.test_key, &event_id),
+        |e| e.body["pending_webhooks"] == 0,
+    )
+    .await;
+    api.advance(86_400);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(receiver.received().len(), 3, "three attempts, then acknowledged once");
-    let event = api.get_event(&a.test_key, &event_id).await;
     assert_eq!(event.body["pending_webhooks"], 0);
     let d = &event.body["deliveries"][0];
     assert_eq!(d["status"], "succeeded");
@@ -246,19 +258,27 @@ async fn counting_listener() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
 
 #[tokio::test]
 async fn deployed_deliveries_never_connect_to_a_name_that_resolves_to_loopback() {
-    use paynectra::service::deliveries::{deliver_event, retry_due, Deliverer, ADDRESS_NOT_ALLOWED};
+    use paynectra::{
+        domain::{delivery::QueueMessage, DeliveryStatus},
+        service::deliveries::{deliver_event, handle_message, Deliverer, Handled, ADDRESS_NOT_ALLOWED},
+        store::due_delivery,
+    };
 
     let api = TestApi::spawn_deployed().await;
     let a = api.merchant("A").await;
     let (port, accepted) = counting_listener().await;
     // A public-looking name: accepted at creation (names cannot be judged
     // there), refused at connect time, when it resolves to loopback.
-    api.create_webhook_endpoint(
-        &a.test_key,
-        json!({"url": format!("https://hooks.example.com:{port}/hooks"), "enabled_events": ["customer.*"]}),
-    )
-    .await
-    .ok();
+    let endpoint_id: paynectra::domain::WebhookEndpointId = api
+        .create_webhook_endpoint(
+            &a.test_key,
+            json!({"url": format!("https://hooks.example.com:{port}/hooks"), "enabled_events": ["customer.*"]}),
+        )
+        .await
+        .ok()
+        .id()
+        .parse()
+        .unwrap();
     api.create_customer(&a.test_key, json!({})).await.ok();
     let event_id = api.list_events(&a.test_key, "type=customer.created").await.ids()[0].clone();
     let tenant = a.tenant(paynectra::domain::Mode::Test);
@@ -276,10 +296,25 @@ async fn deployed_deliveries_never_connect_to_a_name_that_resolves_to_loopback()
         })
         .unwrap()
     };
+    // The worker's step, on the delivery as it now is.
+    let (api, tenant, event, endpoint_id) = (&api, &tenant, &event, &endpoint_id);
+    let attempt = |deliverer: Deliverer, at: i64| async move {
+        let d = api
+            .app
+            .store
+            .get_delivery(tenant, &event.id, endpoint_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let message = QueueMessage::Delivery(due_delivery(tenant, &d, d.next_attempt_at.unwrap()));
+        handle_message(api.app, &deliverer, &message, at).await.unwrap()
+    };
     let guarded = to_loopback(api.app.allow_local_webhook_urls);
     let now = paynectra::service::now_unix();
-    assert_eq!(deliver_event(api.app, &guarded, &tenant, &event, now).await.unwrap(), 1);
-    assert_eq!(retry_due(api.app, &guarded, now + 61).await.unwrap(), 1);
+    assert_eq!(deliver_event(api.app, tenant, event, now).await.unwrap(), 1);
+    let pending = Handled::Attempted(DeliveryStatus::Pending);
+    assert_eq!(attempt(guarded.clone(), now).await, pending);
+    assert_eq!(attempt(guarded, now + 61).await, pending);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         accepted.load(std::sync::atomic::Ordering::SeqCst),
@@ -302,8 +337,7 @@ async fn deployed_deliveries_never_connect_to_a_name_that_resolves_to_loopback()
 
     // The same stub without the guard (the local stack) does connect: the
     // listener would have seen the attempts above.
-    let open = to_loopback(true);
-    assert_eq!(retry_due(api.app, &open, now + 61 + 301).await.unwrap(), 1);
+    assert_eq!(attempt(to_loopback(true), now + 61 + 301).await, pending);
     until("the unguarded connection", || {
         accepted.load(std::sync::atomic::Ordering::SeqCst) == 1
     })
@@ -342,4 +376,277 @@ async fn deployed_endpoints_on_non_public_literal_addresses_are_refused() {
         )
         .await
         .ok();
+}
+
+/// A listener that accepts TCP connections and never answers (nor closes
+/// them): the receiver that costs a deliverer its whole timeout.
+async fn silent_listener() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            held.push(conn);
+        }
+    });
+    url
+}
+
+/// Issue 15: no merchant can slow another. Tenant A's ten endpoints accept
+/// connections and never answer, and A emits five events (fifty deliveries,
+/// each costing a worker its 5 s timeout); B's event still reaches B's
+/// receiver within 5 s.
+#[tokio::test]
+async fn a_tenants_dead_receivers_do_not_delay_another_tenants_webhooks() {
+    let api = TestApi::spawn_with_webhooks().await;
+    let a = api.merchant("A").await;
+    let b = api.merchant("B").await;
+    for _ in 0..10 {
+        let url = silent_listener().await;
+        api.create_webhook_endpoint(&a.test_key, json!({"url": url, "enabled_events": ["*"]}))
+            .await
+            .ok();
+    }
+    let (receiver, url) = Receiver::start(&[]).await;
+    api.create_webhook_endpoint(&b.test_key, json!({"url": url, "enabled_events": ["*"]}))
+        .await
+        .ok();
+    for _ in 0..5 {
+        api.create_customer(&a.test_key, json!({})).await.ok();
+    }
+    // A's first attempts are under way (and hanging).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let started = std::time::Instant::now();
+    api.create_customer(&b.test_key, json!({})).await.ok();
+    for _ in 0..50 {
+        if !receiver.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let waited = started.elapsed();
+    eprintln!("B's webhook arrived after {waited:?}");
+    assert_eq!(receiver.received().len(), 1, "B's event did not arrive within 5 s");
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+}
+
+/// The circuit breaker: after five failed attempts in a row an endpoint's
+/// further deliveries are rescheduled without an attempt; when the
+/// cool-down is over one probe is made, and its success closes it.
+#[tokio::test]
+async fn an_endpoint_that_keeps_failing_is_not_attempted_until_a_probe_succeeds() {
+    let api = TestApi::spawn_with_webhooks().await;
+    let a = api.merchant("A").await;
+    let (receiver, url) = Receiver::start(&[500; 5]).await;
+    let endpoint = api
+        .create_webhook_endpoint(&a.test_key, json!({"url": url, "enabled_events": ["customer.created"]}))
+        .await
+        .ok()
+        .id();
+    for _ in 0..5 {
+        api.create_customer(&a.test_key, json!({})).await.ok();
+    }
+    until("five failed attempts", || receiver.received().len() == 5).await;
+    let tenant = a.tenant(paynectra::domain::Mode::Test);
+    let endpoint_id = endpoint.parse().unwrap();
+    let breaker_now = || async { api.app.store.breaker(&tenant, &endpoint_id).await.unwrap() };
+    let breaker = read_until(breaker_now, |b| b.open_until.is_some()).await;
+    assert_eq!(breaker.failures, 5);
+    let open_until = breaker.open_until.expect("open after five failures");
+    assert!(open_until > api.now());
+
+    // While it is open, a new event's delivery is rescheduled, not attempted.
+    let sixth = api.create_customer(&a.test_key, json!({})).await.ok();
+    let event_id = api
+        .list_events(&a.test_key, "type=customer.created&limit=1")
+        .await
+        .ids()[0]
+        .clone();
+    let shown = read_until(
+        || api.get_event(&a.test_key, &event_id),
+        |e| e.body["deliveries"][0]["next_attempt_at"] == open_until,
+    )
+    .await;
+    let d = &shown.body["deliveries"][0];
+    assert_eq!(
+        d["next_attempt_at"], open_until,
+        "deferred to the end of the cool-down: {d}"
+    );
+    assert_eq!(d["attempts"], json!([]), "no attempt while open");
+    assert_eq!(d["status"], "pending");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 5, "nothing sent while open");
+    assert!(!sixth.id().is_empty());
+
+    // The cool-down ends: a probe (the receiver now answers 200) closes
+    // it, and every delivery goes through, each retried after its backoff.
+    for _ in 0..5 {
+        api.advance(61);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        if receiver.received().len() == 11 {
+            break;
+        }
+    }
+    assert_eq!(receiver.received().len(), 11, "five failures, then six successes");
+    let breaker = read_until(breaker_now, |b| b.open_until.is_none()).await;
+    assert_eq!((breaker.failures, breaker.open_until), (0, None), "closed by the probe");
+    let shown = api.get_event(&a.test_key, &event_id).await.ok();
+    let attempts = shown.body["deliveries"][0]["attempts"].as_array().unwrap().clone();
+    assert_eq!(
+        attempts.len(),
+        1,
+        "the deferred delivery was attempted once: {attempts:?}"
+    );
+    assert_eq!(attempts[0]["status_code"], 200);
+}
+
+/// A queue message that keeps failing (here: its delivery cannot be read)
+/// ends, after five receives, in the dead-letter queue, holding the
+/// delivery's message.
+#[tokio::test]
+async fn a_delivery_that_keeps_failing_ends_in_the_dead_letter_queue() {
+    let api = TestApi::spawn_with_webhooks_visible_after(1).await;
+    let a = api.merchant("A").await;
+    let (receiver, url) = Receiver::start(&[500]).await;
+    let endpoint = api
+        .create_webhook_endpoint(&a.test_key, json!({"url": url, "enabled_events": ["customer.created"]}))
+        .await
+        .ok()
+        .id();
+    api.create_customer(&a.test_key, json!({})).await.ok();
+    until("the first attempt", || receiver.received().len() == 1).await;
+    let event_id = api.list_events(&a.test_key, "type=customer.created").await.ids()[0].clone();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Break the stored delivery (found by a Scan, its key as stored).
+    let client = api.app.store.client();
+    let items = client.scan().table_name(api.app.store.table()).send().await.unwrap();
+    let delivery = items
+        .items()
+        .iter()
+        .find(|i| i["sk"].as_s().is_ok_and(|sk| sk.starts_with("delivery#")))
+        .expect("the delivery");
+    client
+        .update_item()
+        .table_name(api.app.store.table())
+        .key("pk", delivery["pk"].clone())
+        .key("sk", delivery["sk"].clone())
+        .update_expression("SET #s = :bogus")
+        .expression_attribute_names("#s", "status")
+        .expression_attribute_values(":bogus", aws_sdk_dynamodb::types::AttributeValue::S("bogus".into()))
+        .send()
+        .await
+        .unwrap();
+    // Its retry comes due: the worker cannot read it, five times.
+    api.advance(61);
+    let queues = api.queues.as_ref().unwrap();
+    let dead = read_until(
+        || async { paynectra_local::queue::dead_letters(queues).await.unwrap() },
+        |d| !d.is_empty(),
+    )
+    .await;
+    // The retry's message (and perhaps a stale copy of the first attempt's,
+    // which the sweep may have sent again before the item was broken).
+    assert!(!dead.is_empty());
+    let messages: Vec<serde_json::Value> = dead.iter().map(|m| serde_json::from_str(m).unwrap()).collect();
+    for message in &messages {
+        assert_eq!(message["kind"], "delivery");
+        assert_eq!(message["event_id"], event_id.as_str());
+        assert_eq!(message["endpoint_id"], endpoint.as_str());
+        assert_eq!(message["account_id"], a.account_id.as_str());
+    }
+    assert!(
+        messages.iter().any(|m| m["attempts"] == 1),
+        "the retry after the first attempt: {messages:?}"
+    );
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "no attempt from a delivery that cannot be read"
+    );
+}
+
+/// A stream record the consumer cannot handle goes straight to the
+/// dead-letter queue as the event to fan out again, and is acknowledged;
+/// only when even that send fails is it reported as failed.
+#[tokio::test]
+async fn an_unreadable_stream_record_is_dead_lettered_not_retried() {
+    let api = TestApi::spawn_with_webhooks().await;
+    let mut batch: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(paynectra_tests::repo_root().join("events/deliver_webhooks.json")).unwrap(),
+    )
+    .unwrap();
+    batch["Records"][0]["dynamodb"]["NewImage"]
+        .as_object_mut()
+        .unwrap()
+        .remove("type");
+    let batch: aws_lambda_events::dynamodb::Event = serde_json::from_value(batch).unwrap();
+    let res = paynectra_functions::deliveries::deliver(api.app, batch.clone()).await;
+    assert!(res.batch_item_failures.is_empty(), "acknowledged: the DLQ has it");
+    let dead = paynectra_local::queue::dead_letters(api.queues.as_ref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let message: serde_json::Value = serde_json::from_str(&dead[0]).unwrap();
+    assert_eq!(
+        message,
+        json!({"kind": "event", "account_id": "acct_0fixture000000000000000000000001", "mode": "test",
+               "event_id": "evt_0fixture000000000000000000000001"})
+    );
+
+    // Without a dead-letter queue to send to, the record is reported failed.
+    let no_queue: &'static paynectra::service::App = Box::leak(Box::new(paynectra::service::App {
+        queue: None,
+        ..api.app.clone()
+    }));
+    let res = paynectra_functions::deliveries::deliver(no_queue, batch).await;
+    assert_eq!(res.batch_item_failures.len(), 1);
+}
+
+/// At most 16 endpoints per account and mode, however many creations race.
+#[tokio::test]
+async fn twenty_concurrent_creations_make_exactly_sixteen_endpoints() {
+    let (api, [a]) = TestApi::with_merchants(["A"]).await;
+    let created = futures::future::join_all((0..20).map(|i| {
+        api.create_webhook_endpoint(
+            &a.test_key,
+            json!({"url": format!("https://shop.example/hooks/{i}"), "enabled_events": ["*"]}),
+        )
+    }))
+    .await;
+    let ok = created.iter().filter(|r| r.status == 200).count();
+    let refused: Vec<_> = created.iter().filter(|r| r.status != 200).collect();
+    assert_eq!(ok, 16, "{:?}", refused.iter().map(|r| &r.text).collect::<Vec<_>>());
+    for r in &refused {
+        assert_eq!(
+            r.error(400),
+            (Some("webhook_endpoint_limit_reached".to_owned()), None),
+            "{}",
+            r.text
+        );
+    }
+    let listed = api.list_webhook_endpoints(&a.test_key).await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 16);
+    assert_eq!(listed.body["has_more"], false);
+    // The live mode has its own 16; a deletion frees a place.
+    api.create_webhook_endpoint(
+        &a.live_key,
+        json!({"url": "https://shop.example/live", "enabled_events": ["*"]}),
+    )
+    .await
+    .ok();
+    let one = created.iter().find(|r| r.status == 200).unwrap().id();
+    api.delete_webhook_endpoint(&a.test_key, &one).await.ok();
+    api.create_webhook_endpoint(
+        &a.test_key,
+        json!({"url": "https://shop.example/again", "enabled_events": ["*"]}),
+    )
+    .await
+    .ok();
+    let again = api
+        .create_webhook_endpoint(
+            &a.test_key,
+            json!({"url": "https://shop.example/full", "enabled_events": ["*"]}),
+        )
+        .await;
+    assert_eq!(again.error(400).0.as_deref(), Some("webhook_endpoint_limit_reached"));
 }

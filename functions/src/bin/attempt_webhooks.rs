@@ -1,0 +1,6 @@
+//! Webhook attempts from the delivery queue (SQS FIFO).
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    paynectra::lambda::run_sqs(paynectra_functions::deliveries::attempt).await
+}
