@@ -579,3 +579,101 @@ fn the_local_stack_knows_every_function() {
         .collect();
     assert_eq!(in_template, paynectra_local::function_names());
 }
+
+/// The references (`!Ref X`, `!GetAtt X.Y`, `${X}`/`${X.Y}` in a `!Sub`) of
+/// a value, as resource or parameter names.
+fn names_referenced(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Tagged(t) => {
+            let tag = t.tag.to_string();
+            match (tag.trim_start_matches('!'), t.value.as_str()) {
+                ("Ref" | "GetAtt", Some(s)) => {
+                    out.insert(s.split('.').next().unwrap().to_owned());
+                }
+                ("Sub", Some(s)) => {
+                    for part in s.split("${").skip(1) {
+                        let name = part.split('}').next().unwrap();
+                        out.insert(name.split('.').next().unwrap().to_owned());
+                    }
+                }
+                _ => names_referenced(&t.value, out),
+            }
+        }
+        Value::Sequence(s) => s.iter().for_each(|v| names_referenced(v, out)),
+        Value::Mapping(m) => m.values().for_each(|v| names_referenced(v, out)),
+        _ => {}
+    }
+}
+
+/// The alarms the README's operators' table describes: each exists,
+/// notifies AlarmTopic when it fires and when it clears, and watches
+/// resources of this stack; the dashboard shows every alarm.
+#[test]
+fn every_alarm_notifies_the_topic_and_the_dashboard_shows_it() {
+    let t = template();
+    let r = t["Resources"].as_mapping().unwrap();
+    let alarms: BTreeSet<String> = r
+        .iter()
+        .filter(|(_, v)| v["Type"].as_str() == Some("AWS::CloudWatch::Alarm"))
+        .map(|(k, _)| k.as_str().unwrap().to_owned())
+        .collect();
+    let expected: BTreeSet<String> = [
+        "Api5xxRateAlarm",
+        "DynamoDbThrottleAlarm",
+        "LambdaThrottleAlarm",
+        "WebhookDeadLettersAlarm",
+        "StreamFailuresAlarm",
+        "StreamIteratorAgeAlarm",
+        "DeliveryBacklogAlarm",
+        "RetrySweepAlarm",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(alarms, expected);
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let known: BTreeSet<String> = r
+        .keys()
+        .chain(t["Parameters"].as_mapping().unwrap().keys())
+        .map(|k| k.as_str().unwrap().to_owned())
+        .chain(["AWS::StackName".to_owned(), "AWS::Region".to_owned()])
+        .collect();
+    for name in &alarms {
+        let p = &r[name.as_str()]["Properties"];
+        for actions in ["AlarmActions", "OKActions"] {
+            let targets: Vec<String> = p[actions].as_sequence().unwrap().iter().map(reference).collect();
+            assert_eq!(targets, ["AlarmTopic"], "{name} {actions}");
+        }
+        assert_eq!(p["TreatMissingData"].as_str(), Some("notBreaching"), "{name}");
+        let mut refs = BTreeSet::new();
+        names_referenced(p, &mut refs);
+        refs.remove("AlarmTopic");
+        // Lambda's throttles are the AWS account's (every function shares its concurrency).
+        if name != "LambdaThrottleAlarm" {
+            assert!(!refs.is_empty(), "{name} watches nothing of this stack");
+        }
+        for reference in &refs {
+            assert!(
+                known.contains(reference),
+                "{name} refers to {reference}, which is not in the template"
+            );
+        }
+        assert!(
+            readme.contains(&format!("| `{name}` |")),
+            "{name} is not in the README's alarm table"
+        );
+    }
+    let mut shown = BTreeSet::new();
+    names_referenced(&r["Dashboard"]["Properties"]["DashboardBody"], &mut shown);
+    for name in &alarms {
+        assert!(shown.contains(name), "the dashboard does not show {name}");
+    }
+    for reference in &shown {
+        assert!(
+            known.contains(reference),
+            "the dashboard refers to {reference}, which is not in the template"
+        );
+    }
+    let body = reference_of(&r["Dashboard"]["Properties"]["DashboardBody"], "!Sub");
+    let widgets: serde_json::Value = serde_json::from_str(&body).expect("the dashboard body is JSON");
+    assert!(widgets["widgets"].as_array().is_some_and(|w| w.len() >= 8));
+}
