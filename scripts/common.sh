@@ -46,3 +46,10 @@ wait_for_api() {
   cat "$log" >&2
   return 1
 }
+
+# cargo_debug_dir: where cargo puts this workspace's debug binaries (its
+# target directory, CARGO_TARGET_DIR included, then debug/).
+cargo_debug_dir() {
+  cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' | sed 's|$|/debug|'
+}

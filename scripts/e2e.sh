@@ -24,6 +24,7 @@ if [ ! -d tests/e2e/node_modules/playwright-core ]; then
 fi
 
 cargo build --quiet --locked --bin paynectra-local --bin paynectra-admin
+bin=$(cargo_debug_dir)
 
 STARTED_MOTO=""
 if [ -z "${AWS_ENDPOINT_URL_API_GATEWAY:-}" ]; then
@@ -40,16 +41,16 @@ export TABLE_NAME="e2e-$(python3 -c 'import uuid; print(uuid.uuid4().hex)')"
 secrets_file=$(mktemp -t paynectra-e2e-secrets.XXXXXX)
 local_secrets "$secrets_file" paynectra-e2e-fingerprint-key-0123456789 paynectra-e2e-request-fingerprint-key-0123 \
   paynectra-e2e-webhook-secret-key-0123456789
-target/debug/paynectra-admin table create >/dev/null
-account=$(target/debug/paynectra-admin accounts create --name "E2E shop")
-target/debug/paynectra-admin limits sync >/dev/null
+"$bin"/paynectra-admin table create >/dev/null
+account=$("$bin"/paynectra-admin accounts create --name "E2E shop")
+"$bin"/paynectra-admin limits sync >/dev/null
 PAYNECTRA_E2E_SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_secret_key"])' "$account")
 PAYNECTRA_E2E_PK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_publishable_key"])' "$account")
 export PAYNECTRA_E2E_SK PAYNECTRA_E2E_PK
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 server_log=$(mktemp -t paynectra-e2e-api.XXXXXX.log)
-RUST_LOG=warn PAYNECTRA_PORT=$port target/debug/paynectra-local >"$server_log" 2>&1 &
+RUST_LOG=warn PAYNECTRA_PORT=$port "$bin"/paynectra-local >"$server_log" 2>&1 &
 api_pid=$!
 cleanup() {
   kill "$api_pid" 2>/dev/null || true

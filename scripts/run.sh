@@ -26,8 +26,7 @@ ddb_install
 moto_install
 echo "==> Building the local stack (cargo build)" >&2
 cargo build --quiet --bin paynectra-local --bin paynectra-admin
-bin=$(cargo metadata --format-version 1 --no-deps |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug
+bin=$(cargo_debug_dir)
 
 # stop PID: SIGTERM, and SIGKILL if it is still there after 10 s.
 stop() {

@@ -58,21 +58,22 @@ if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
 fi
 
 cargo build --quiet --locked --bin paynectra-local --bin paynectra-admin
+bin=$(cargo_debug_dir)
 
 TABLE_NAME="st-$(python3 -c 'import uuid; print(uuid.uuid4().hex)')"
 export TABLE_NAME
 secrets_file=$(mktemp -t paynectra-st-secrets.XXXXXX)
 key() { python3 -c 'import secrets; print(secrets.token_hex(32))'; }
 local_secrets "$secrets_file" "$(key)" "$(key)" "$(key)"
-target/debug/paynectra-admin table create >/dev/null
-account=$(target/debug/paynectra-admin accounts create --name "Schemathesis")
+"$bin"/paynectra-admin table create >/dev/null
+account=$("$bin"/paynectra-admin accounts create --name "Schemathesis")
 SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_secret_key"])' "$account")
 
 # No webhook deliveries (generated endpoint URLs name real hosts), and no
 # gateway throttle (a 429 would cut the stateful chains short; the throttle
 # has its own tests).
 port=$(free_port)
-RUST_LOG=warn PAYNECTRA_LOCAL_WEBHOOKS=off PAYNECTRA_PORT=$port target/debug/paynectra-local --no-throttle >"$server_log" 2>&1 &
+RUST_LOG=warn PAYNECTRA_LOCAL_WEBHOOKS=off PAYNECTRA_PORT=$port "$bin"/paynectra-local --no-throttle >"$server_log" 2>&1 &
 API_PID=$!
 wait_for_api "$port" "$API_PID" "$server_log"
 
