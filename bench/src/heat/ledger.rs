@@ -88,8 +88,16 @@ fn value_size(v: &Value) -> usize {
                 .map(|s| s.trim_end_matches('=').len() * 3 / 4)
                 .sum()
         }),
-        "L" => 3 + inner.as_array().map_or(0, |a| a.iter().map(|e| 1 + value_size(e)).sum()),
-        "M" => 3 + inner.as_object().map_or(0, |m| m.iter().map(|(k, e)| 1 + k.len() + value_size(e)).sum()),
+        "L" => {
+            3 + inner
+                .as_array()
+                .map_or(0, |a| a.iter().map(|e| 1 + value_size(e)).sum())
+        }
+        "M" => {
+            3 + inner
+                .as_object()
+                .map_or(0, |m| m.iter().map(|(k, e)| 1 + k.len() + value_size(e)).sum())
+        }
         _ => 0,
     }
 }
@@ -230,10 +238,7 @@ pub fn queried_partition(schema: &Schema, request: &Value) -> Option<String> {
             continue;
         };
         let lhs = lhs.trim().trim_start_matches('(');
-        let named = names
-            .and_then(|n| n.get(lhs))
-            .and_then(Value::as_str)
-            .unwrap_or(lhs);
+        let named = names.and_then(|n| n.get(lhs)).and_then(Value::as_str).unwrap_or(lhs);
         if named == attr {
             let placeholder = rhs.trim().trim_end_matches(')');
             return values.get(placeholder)?.get("S")?.as_str().map(str::to_owned);
@@ -259,13 +264,22 @@ mod tests {
     #[test]
     fn sizes_follow_the_documented_rules() {
         // "pk" (2) + "abc" (3); "n" (1) + 12345 (5 digits: 3 + 1).
-        assert_eq!(item_size(&item(json!({"pk": {"S": "abc"}, "n": {"N": "12345"}}))), 5 + 5);
+        assert_eq!(
+            item_size(&item(json!({"pk": {"S": "abc"}, "n": {"N": "12345"}}))),
+            5 + 5
+        );
         // Trailing and leading zeros are not significant: 1000 is one digit.
         assert_eq!(item_size(&item(json!({"n": {"N": "1000"}}))), 1 + 2);
         assert_eq!(item_size(&item(json!({"b": {"BOOL": true}, "z": {"NULL": true}}))), 4);
         // A map: 3 + per entry 1 + name + value; a list: 3 + per element 1 + value.
-        assert_eq!(item_size(&item(json!({"m": {"M": {"ab": {"S": "xyz"}}}}))), 1 + 3 + 1 + 2 + 3);
-        assert_eq!(item_size(&item(json!({"l": {"L": [{"S": "a"}, {"S": "bc"}]}}))), 1 + 3 + 2 + 3);
+        assert_eq!(
+            item_size(&item(json!({"m": {"M": {"ab": {"S": "xyz"}}}}))),
+            1 + 3 + 1 + 2 + 3
+        );
+        assert_eq!(
+            item_size(&item(json!({"l": {"L": [{"S": "a"}, {"S": "bc"}]}}))),
+            1 + 3 + 2 + 3
+        );
         assert_eq!(item_size(&item(json!({"s": {"SS": ["a", "bc"]}}))), 1 + 3);
     }
 
@@ -294,7 +308,8 @@ mod tests {
     fn a_put_charges_the_table_and_every_index_it_is_in() {
         let p = payment("pending", 1500);
         let c = charge_write(&schema(), None, Some(&p), false);
-        let parts: Vec<(Option<&str>, &str, f64)> = c.iter().map(|c| (c.index.as_deref(), c.pk.as_str(), c.units)).collect();
+        let parts: Vec<(Option<&str>, &str, f64)> =
+            c.iter().map(|c| (c.index.as_deref(), c.pk.as_str(), c.units)).collect();
         assert_eq!(
             parts,
             vec![
@@ -325,7 +340,11 @@ mod tests {
             ]
         );
         // gsi1's key did not change: one write, sized by the item after.
-        let gsi1: Vec<f64> = c.iter().filter(|c| c.index.as_deref() == Some("gsi1")).map(|c| c.units).collect();
+        let gsi1: Vec<f64> = c
+            .iter()
+            .filter(|c| c.index.as_deref() == Some("gsi1"))
+            .map(|c| c.units)
+            .collect();
         assert_eq!(gsi1, vec![4.0]);
         // The table: the larger image.
         assert_eq!(c[0].units, 4.0);

@@ -16,6 +16,8 @@
 //! Needs `PAYNECTRA_TEST_DYNAMODB` and `PAYNECTRA_TEST_MOTO` (scripts/bench.sh).
 
 mod ledger;
+#[path = "../operation.rs"]
+mod operation;
 mod proxy;
 mod report;
 mod workload;

@@ -37,7 +37,7 @@ pub struct Ledger {
     /// charged item's key (a global index entry names its payment's account in
     /// its sort key).
     pub by_owner: HashMap<(String, Kind), f64>,
-    /// The ledger's totals over calls that succeeded, per table / index.
+    /// The ledger's totals over calls that succeeded, per table / index and operation.
     pub charged: BTreeMap<(String, Kind), f64>,
     /// DynamoDB Local's `ConsumedCapacity` for the same calls, per table / index.
     pub reported: BTreeMap<(String, Kind), f64>,
@@ -50,7 +50,7 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    fn add(&mut self, owner: Option<&str>, charges: Vec<Charge>, ok: bool) {
+    fn add(&mut self, op: &str, owner: Option<&str>, charges: Vec<Charge>, ok: bool) {
         for c in charges {
             let index = c.index.clone().unwrap_or_else(|| "table".into());
             *self.by_key.entry((index.clone(), c.pk.clone(), c.kind)).or_default() += c.units;
@@ -59,7 +59,7 @@ impl Ledger {
                 .entry((owner.unwrap_or("platform").to_owned(), c.kind))
                 .or_default() += c.units;
             if ok {
-                *self.charged.entry((index, c.kind)).or_default() += c.units;
+                *self.charged.entry((format!("{index} {op}"), c.kind)).or_default() += c.units;
             }
         }
     }
@@ -144,7 +144,10 @@ fn owner(key: &Item) -> Option<String> {
 }
 
 fn is_write(op: &str) -> bool {
-    matches!(op, "PutItem" | "UpdateItem" | "DeleteItem" | "TransactWriteItems" | "BatchWriteItem")
+    matches!(
+        op,
+        "PutItem" | "UpdateItem" | "DeleteItem" | "TransactWriteItems" | "BatchWriteItem"
+    )
 }
 
 impl Inner {
@@ -203,28 +206,40 @@ impl Inner {
         }
     }
 
-    /// Sends `op` with `body` to DynamoDB Local with the caller's headers.
-    async fn send(&self, headers: &HeaderMap, op: &str, body: Vec<u8>) -> Option<(http::StatusCode, HeaderMap, Bytes)> {
+    /// Sends `body` to DynamoDB Local with the caller's headers, as `op` if
+    /// given (the proxy's own reads), else as the caller's call.
+    async fn send(
+        &self,
+        headers: &HeaderMap,
+        op: Option<&str>,
+        body: Vec<u8>,
+    ) -> Option<(http::StatusCode, HeaderMap, Bytes)> {
         let mut req = Request::builder().method("POST").uri(format!("{}/", self.upstream));
         for (k, v) in headers {
             if k != http::header::CONTENT_LENGTH
                 && k != http::header::HOST
                 && k != http::header::CONNECTION
                 && k != http::header::TRANSFER_ENCODING
-                && k != "x-amz-target"
+                && (op.is_none() || k != "x-amz-target")
             {
                 req = req.header(k, v);
             }
         }
-        req = req.header("x-amz-target", format!("DynamoDB_20120810.{op}"));
-        let res = self.client.request(req.body(Full::new(Bytes::from(body))).ok()?).await.ok()?;
+        if let Some(op) = op {
+            req = req.header("x-amz-target", format!("DynamoDB_20120810.{op}"));
+        }
+        let res = self
+            .client
+            .request(req.body(Full::new(Bytes::from(body))).ok()?)
+            .await
+            .ok()?;
         let (p, b) = res.into_parts();
         Some((p.status, p.headers, b.collect().await.ok()?.to_bytes()))
     }
 
     /// A read the proxy makes for itself (not charged): the reply's JSON.
     async fn own(&self, headers: &HeaderMap, op: &str, body: Value) -> Value {
-        match self.send(headers, op, serde_json::to_vec(&body).unwrap()).await {
+        match self.send(headers, Some(op), serde_json::to_vec(&body).unwrap()).await {
             Some((s, _, b)) if s.is_success() => serde_json::from_slice(&b).unwrap_or_default(),
             _ => Value::Null,
         }
@@ -232,7 +247,11 @@ impl Inner {
 
     async fn image(&self, headers: &HeaderMap, table: &str, key: &Item) -> Option<Item> {
         let r = self
-            .own(headers, "GetItem", json!({"TableName": table, "Key": key, "ConsistentRead": true}))
+            .own(
+                headers,
+                "GetItem",
+                json!({"TableName": table, "Key": key, "ConsistentRead": true}),
+            )
             .await;
         r["Item"].as_object().cloned()
     }
@@ -242,13 +261,7 @@ impl Inner {
         let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {
             return Response::builder().status(400).body(Full::default()).unwrap();
         };
-        let op = parts
-            .headers
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("?")
-            .to_owned();
+        let op = crate::operation::operation(&parts.headers);
         let charged = is_write(&op) || matches!(op.as_str(), "GetItem" | "Query");
         let mut request: Value = if charged {
             serde_json::from_slice(&body).unwrap_or_default()
@@ -279,7 +292,7 @@ impl Inner {
                 writes.push((table, key, w, before));
             }
         }
-        let Some((status, headers, reply)) = self.send(&parts.headers, &op, sent).await else {
+        let Some((status, headers, reply)) = self.send(&parts.headers, None, sent).await else {
             return Response::builder().status(502).body(Full::default()).unwrap();
         };
         let mut reply_json: Value = if charged {
@@ -288,6 +301,8 @@ impl Inner {
             Value::Null
         };
         let mut charges: Vec<(Option<String>, Vec<Charge>, bool)> = Vec::new();
+        let mut label = op.as_str();
+        let mut checks: Vec<(Option<String>, Vec<Charge>)> = Vec::new();
         let schema = &self.schema;
         if guard.is_some() {
             let transactional = op == "TransactWriteItems";
@@ -298,12 +313,18 @@ impl Inner {
                         Write::Update => self.image(&parts.headers, table, key).await,
                         Write::Delete => None,
                         Write::Check => {
+                            // DynamoDB Local reports nothing for a condition
+                            // check: a line of its own in the cross-check.
                             let c = ledger::charge_refused_write(schema, key, before.as_ref(), transactional);
-                            charges.push((owner(key), c, true));
+                            checks.push((owner(key), c));
                             continue;
                         }
                     };
-                    let c = ledger::charge_write(schema, before.as_ref(), after.as_ref(), transactional);
+                    let c = match (before, &after) {
+                        // Deleting what is not there: the key's partition, the minimum.
+                        (None, None) => ledger::charge_refused_write(schema, key, None, transactional),
+                        _ => ledger::charge_write(schema, before.as_ref(), after.as_ref(), transactional),
+                    };
                     charges.push((owner(key), c, true));
                 }
             } else {
@@ -313,7 +334,11 @@ impl Inner {
                     l.refused += 1;
                     drop(l);
                     for (_, key, _, before) in &writes {
-                        charges.push((owner(key), ledger::charge_refused_write(schema, key, before.as_ref(), false), false));
+                        charges.push((
+                            owner(key),
+                            ledger::charge_refused_write(schema, key, before.as_ref(), false),
+                            false,
+                        ));
                     }
                 } else if kind.ends_with("TransactionCanceledException") {
                     l.cancelled += 1;
@@ -337,24 +362,48 @@ impl Inner {
                 let index = request["IndexName"].as_str();
                 let consistent = request["ConsistentRead"].as_bool().unwrap_or(false);
                 let key: Item = [(schema.pk.clone(), json!({"S": pk}))].into_iter().collect();
-                charges.push((
-                    owner(&key),
-                    vec![ledger::charge_read(index, &pk, &items, consistent, false)],
-                    true,
-                ));
+                let read = ledger::charge_read(index, &pk, &items, consistent, false);
+                charges.push((owner(&key), vec![read], true));
+                // DynamoDB Local reports nothing for a Query that read
+                // nothing; DynamoDB charges its minimum: a line of its own
+                // in the cross-check.
+                if items.is_empty() {
+                    label = "Query (read nothing)";
+                }
             }
         }
         drop(guard);
+        let ours: f64 = charges
+            .iter()
+            .filter(|c| c.2)
+            .flat_map(|c| &c.1)
+            .filter(|c| c.index.is_none())
+            .map(|c| c.units)
+            .sum();
         {
             let mut l = self.ledger.lock().unwrap();
             *l.ops.entry(op.clone()).or_default() += 1;
             for (o, c, ok) in charges {
-                l.add(o.as_deref(), c, ok);
+                l.add(label, o.as_deref(), c, ok);
+            }
+            for (o, c) in checks {
+                l.add("TransactWriteItems ConditionCheck", o.as_deref(), c, true);
             }
             if charged && status.is_success() {
                 let kind = if is_write(&op) { Kind::Write } else { Kind::Read };
-                for (index, units) in reported(&reply_json) {
-                    *l.reported.entry((index, kind)).or_default() += units;
+                if std::env::var_os("BENCH_DEBUG").is_some() {
+                    let theirs: f64 = reported(&reply_json, kind)
+                        .iter()
+                        .filter(|r| r.0 == "table")
+                        .map(|r| r.1 + r.2)
+                        .sum();
+                    if ours != theirs {
+                        eprintln!("ledger {ours} vs {theirs}: {op} {request}");
+                    }
+                }
+                for (index, read, write) in reported(&reply_json, kind) {
+                    *l.reported.entry((format!("{index} {op}"), Kind::Read)).or_default() += read;
+                    *l.reported.entry((format!("{index} {op}"), Kind::Write)).or_default() += write;
                 }
             }
         }
@@ -385,11 +434,20 @@ impl Inner {
         let items = if reshaped {
             let mut again = request.clone();
             let m = again.as_object_mut().unwrap();
-            for k in ["FilterExpression", "ProjectionExpression", "Select", "ReturnConsumedCapacity"] {
+            for k in [
+                "FilterExpression",
+                "ProjectionExpression",
+                "Select",
+                "ReturnConsumedCapacity",
+            ] {
                 m.remove(k);
             }
             // Only the placeholders the key condition still uses may stay.
-            let kc = m.get("KeyConditionExpression").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let kc = m
+                .get("KeyConditionExpression")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             for field in ["ExpressionAttributeNames", "ExpressionAttributeValues"] {
                 if let Some(Value::Object(o)) = m.get_mut(field) {
                     o.retain(|k, _| kc.contains(k.as_str()));
@@ -411,25 +469,38 @@ impl Inner {
     }
 }
 
-/// DynamoDB's `ConsumedCapacity` in a reply: units per table ("table") and index.
-fn reported(reply: &Value) -> Vec<(String, f64)> {
+/// DynamoDB's `ConsumedCapacity` in a reply: (table or index, read units,
+/// write units); a figure without the split counts as `kind`.
+fn reported(reply: &Value, kind: Kind) -> Vec<(String, f64, f64)> {
     let cc = &reply["ConsumedCapacity"];
     let all: Vec<&Value> = match cc {
         Value::Array(a) => a.iter().collect(),
         Value::Object(_) => vec![cc],
         _ => vec![],
     };
+    let split = |v: &Value| {
+        let f = |k: &str| v[k].as_f64();
+        match (f("ReadCapacityUnits"), f("WriteCapacityUnits")) {
+            (None, None) => {
+                let units = f("CapacityUnits").unwrap_or(0.0);
+                if kind == Kind::Read {
+                    (units, 0.0)
+                } else {
+                    (0.0, units)
+                }
+            }
+            (r, w) => (r.unwrap_or(0.0), w.unwrap_or(0.0)),
+        }
+    };
     let mut out = Vec::new();
     for c in all {
-        let units = |v: &Value| v["CapacityUnits"].as_f64().unwrap_or(0.0);
-        if c.get("Table").is_some() {
-            out.push(("table".to_owned(), units(&c["Table"])));
-        } else {
-            // Only a total: every unit on the table's line.
-            out.push(("table".to_owned(), units(c)));
-        }
+        // Only a total (no per-table line): all of it on the table's.
+        let table = if c.get("Table").is_some() { &c["Table"] } else { c };
+        let (r, w) = split(table);
+        out.push(("table".to_owned(), r, w));
         for (name, i) in c["GlobalSecondaryIndexes"].as_object().into_iter().flatten() {
-            out.push((name.clone(), units(i)));
+            let (r, w) = split(i);
+            out.push((name.clone(), r, w));
         }
     }
     out

@@ -1,6 +1,7 @@
 //! From the ledger to the tables: partition keys grouped by pattern (ids
 //! replaced by placeholders), each pattern's cost per payment of the traffic
-//! that feeds it, and its projected rate at the platform's target load.
+//! that feeds it, and its projected rate at the platform's target load,
+//! hottest first (by the larger share of a partition's WCU or RCU limit).
 
 use std::{collections::HashMap, fmt::Write};
 
@@ -105,7 +106,11 @@ fn flag(v: f64, limit: f64) -> &'static str {
 
 pub fn rows(cfg: &Config, run: &Run, ledger: &Ledger) -> Vec<Row> {
     let big = &run.merchants[0].account;
-    let keys: HashMap<&str, bool> = run.merchants.iter().map(|m| (m.key_partition.as_str(), m.big)).collect();
+    let keys: HashMap<&str, bool> = run
+        .merchants
+        .iter()
+        .map(|m| (m.key_partition.as_str(), m.big))
+        .collect();
     let mut by: HashMap<(String, String), Row> = HashMap::new();
     let mut per_key: HashMap<(String, String, String), (f64, f64)> = HashMap::new();
     for ((index, pk, kind), units) in &ledger.by_key {
@@ -148,8 +153,10 @@ pub fn rows(cfg: &Config, run: &Run, ledger: &Ledger) -> Vec<Row> {
                 _ => (1.0, 1.0),
             };
             if r.feeder == Some(Feeder::Item) {
-                (r.wcu_per_payment, r.rcu_per_payment) =
-                    (r.write / run.payments.max(1) as f64, r.read / run.payments.max(1) as f64);
+                (r.wcu_per_payment, r.rcu_per_payment) = (
+                    r.write / run.payments.max(1) as f64,
+                    r.read / run.payments.max(1) as f64,
+                );
                 (r.wcu_s, r.rcu_s) = (r.max_write, r.max_read);
             } else {
                 (r.wcu_per_payment, r.rcu_per_payment) = (r.write / payments, r.read / payments);
@@ -158,7 +165,9 @@ pub fn rows(cfg: &Config, run: &Run, ledger: &Ledger) -> Vec<Row> {
             r
         })
         .collect();
-    out.sort_by(|a, b| b.wcu_s.total_cmp(&a.wcu_s).then(b.rcu_s.total_cmp(&a.rcu_s)));
+    // Hottest first: by the larger share of a partition's limits.
+    let heat = |r: &Row| (r.wcu_s / WCU_LIMIT).max(r.rcu_s / RCU_LIMIT);
+    out.sort_by(|a, b| heat(b).total_cmp(&heat(a)));
     out
 }
 
@@ -222,8 +231,18 @@ pub fn render(cfg: &Config, run: &Run, ledger: &Ledger) -> String {
         rows.len()
     );
     // WCU per payment, in total and by the merchant's endpoints.
-    let total_w: f64 = ledger.by_owner.iter().filter(|(k, _)| k.1 == Kind::Write).map(|(_, v)| v).sum();
-    let total_r: f64 = ledger.by_owner.iter().filter(|(k, _)| k.1 == Kind::Read).map(|(_, v)| v).sum();
+    let total_w: f64 = ledger
+        .by_owner
+        .iter()
+        .filter(|(k, _)| k.1 == Kind::Write)
+        .map(|(_, v)| v)
+        .sum();
+    let total_r: f64 = ledger
+        .by_owner
+        .iter()
+        .filter(|(k, _)| k.1 == Kind::Read)
+        .map(|(_, v)| v)
+        .sum();
     let _ = writeln!(s, "| payments of | payments | WCU/payment | RCU/payment |");
     let _ = writeln!(s, "|---|--:|--:|--:|");
     let p = run.payments.max(1) as f64;
@@ -234,11 +253,16 @@ pub fn render(cfg: &Config, run: &Run, ledger: &Ledger) -> String {
         total_w / p,
         total_r / p
     );
-    let groups: [(&str, &dyn Fn(&super::workload::Merchant) -> bool); 4] = [
+    type Pick = dyn Fn(&super::workload::Merchant) -> bool;
+    let groups: [(&str, &Pick); 4] = [
         ("the big merchant (one endpoint, 200)", &|m| m.big),
         ("small merchants, no endpoint", &|m| !m.big && m.hooks == Hooks::None),
-        ("small merchants, one endpoint (200)", &|m| !m.big && m.hooks == Hooks::Ok),
-        ("small merchants, one endpoint (500)", &|m| !m.big && m.hooks == Hooks::Failing),
+        ("small merchants, one endpoint (200)", &|m| {
+            !m.big && m.hooks == Hooks::Ok
+        }),
+        ("small merchants, one endpoint (500)", &|m| {
+            !m.big && m.hooks == Hooks::Failing
+        }),
     ];
     for (name, pick) in groups {
         let ms: Vec<_> = run.merchants.iter().filter(|m| pick(m)).collect();
@@ -266,6 +290,9 @@ pub fn render(cfg: &Config, run: &Run, ledger: &Ledger) -> String {
         let a = ledger.charged.get(k).copied().unwrap_or(0.0);
         let b = ledger.reported.get(k).copied().unwrap_or(0.0);
         let kind = if k.1 == Kind::Write { "WCU" } else { "RCU" };
+        if a == 0.0 && b == 0.0 {
+            continue;
+        }
         let diff = if b > 0.0 {
             format!("{:+.1}%", (a - b) / b * 100.0)
         } else {
@@ -302,7 +329,10 @@ mod tests {
         let other = "acct_fedcba9876543210fedcba9876543210";
         let keys = HashMap::from([("K#ab", true)]);
         let p = |pk: &str| pattern(pk, big, &keys);
-        assert_eq!(p(&format!("T#{big}#test#payment")), ("T#{big}#test#payment".into(), Feeder::Big));
+        assert_eq!(
+            p(&format!("T#{big}#test#payment")),
+            ("T#{big}#test#payment".into(), Feeder::Big)
+        );
         assert_eq!(
             p(&format!("T#{other}#test#payment#status#pending")),
             ("T#{acct}#test#payment#status#pending".into(), Feeder::Small)

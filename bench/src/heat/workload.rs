@@ -102,7 +102,9 @@ impl Rng {
 
 /// A webhook receiver on loopback answering `status` to everything; counts.
 async fn receiver(status: u16) -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind receiver");
     let url = format!("http://{}/hooks", listener.local_addr().expect("addr"));
     let count = Arc::new(AtomicUsize::new(0));
     let seen = count.clone();
@@ -144,7 +146,14 @@ struct Client<'a> {
 }
 
 impl Client<'_> {
-    async fn call(&self, what: &'static str, key: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    async fn call(
+        &self,
+        what: &'static str,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         *self.calls.lock().unwrap().entry(what).or_default() += 1;
         let mut r = self
             .api
@@ -159,7 +168,11 @@ impl Client<'_> {
             Ok(res) => {
                 self.failed.fetch_add(1, Ordering::SeqCst);
                 if std::env::var_os("BENCH_DEBUG").is_some() {
-                    eprintln!("{what} {path}: {} {}", res.status(), res.text().await.unwrap_or_default());
+                    eprintln!(
+                        "{what} {path}: {} {}",
+                        res.status(),
+                        res.text().await.unwrap_or_default()
+                    );
                 }
                 Value::Null
             }
@@ -177,24 +190,38 @@ impl Client<'_> {
         let created = self.call("create", key, Method::POST, "/v1/payments", Some(body)).await;
         let Some(id) = created["id"].as_str() else { return };
         let pm = json!({"payment_method": "pm_card_visa"});
-        self.call("confirm", key, Method::POST, &format!("/v1/payments/{id}/confirm"), Some(pm))
-            .await;
+        self.call(
+            "confirm",
+            key,
+            Method::POST,
+            &format!("/v1/payments/{id}/confirm"),
+            Some(pm),
+        )
+        .await;
         if p.manual {
             if !p.capture {
                 return;
             }
-            self.call("capture", key, Method::POST, &format!("/v1/payments/{id}/capture"), Some(json!({})))
-                .await;
+            self.call(
+                "capture",
+                key,
+                Method::POST,
+                &format!("/v1/payments/{id}/capture"),
+                Some(json!({})),
+            )
+            .await;
         }
         for _ in 0..p.refunds {
             let body = json!({"payment_id": id, "amount": 1000});
             self.call("refund", key, Method::POST, "/v1/refunds", Some(body)).await;
         }
         if p.list_payments {
-            self.call("list payments", key, Method::GET, "/v1/payments?limit=10", None).await;
+            self.call("list payments", key, Method::GET, "/v1/payments?limit=10", None)
+                .await;
         }
         if p.list_events {
-            self.call("list events", key, Method::GET, "/v1/events?limit=10", None).await;
+            self.call("list events", key, Method::GET, "/v1/events?limit=10", None)
+                .await;
         }
     }
 }
@@ -204,10 +231,16 @@ impl Client<'_> {
 async fn settle(proxy: &Proxy) {
     let writes = || {
         let l = proxy.ledger();
-        ["PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"]
-            .iter()
-            .map(|o| l.ops.get(*o).copied().unwrap_or(0))
-            .sum::<usize>()
+        [
+            "PutItem",
+            "UpdateItem",
+            "DeleteItem",
+            "TransactWriteItems",
+            "BatchWriteItem",
+        ]
+        .iter()
+        .map(|o| l.ops.get(*o).copied().unwrap_or(0))
+        .sum::<usize>()
     };
     let mut last = writes();
     for _ in 0..60 {
@@ -250,7 +283,13 @@ pub async fn run(cfg: &Config, proxy: &Proxy) -> Run {
         if let Some(url) = url {
             let body = json!({"url": url, "enabled_events": ["*"]});
             let we = client
-                .call("endpoint", &m.test_key, reqwest::Method::POST, "/v1/webhook_endpoints", Some(body))
+                .call(
+                    "endpoint",
+                    &m.test_key,
+                    reqwest::Method::POST,
+                    "/v1/webhook_endpoints",
+                    Some(body),
+                )
                 .await;
             assert!(we["id"].is_string(), "creating a webhook endpoint failed");
         }
