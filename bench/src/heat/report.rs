@@ -53,7 +53,10 @@ pub fn pattern(pk: &str, big: &str, keys: &HashMap<&str, bool>) -> (String, Feed
             }
             if let Some((prefix, rest)) = s.split_once('_') {
                 if rest.len() == 32 && prefix.chars().all(|c| c.is_ascii_lowercase()) {
-                    item = true;
+                    // A webhook endpoint (and its breaker) lives as long as
+                    // the merchant and is read for every delivery: fed by
+                    // the merchant's payments, not one object's life.
+                    item |= prefix != "we";
                     return format!("{{{prefix}}}");
                 }
             }
@@ -231,18 +234,15 @@ pub fn render(cfg: &Config, run: &Run, ledger: &Ledger) -> String {
         rows.len()
     );
     // WCU per payment, in total and by the merchant's endpoints.
-    let total_w: f64 = ledger
-        .by_owner
-        .iter()
-        .filter(|(k, _)| k.1 == Kind::Write)
-        .map(|(_, v)| v)
-        .sum();
-    let total_r: f64 = ledger
-        .by_owner
-        .iter()
-        .filter(|(k, _)| k.1 == Kind::Read)
-        .map(|(_, v)| v)
-        .sum();
+    let total = |kind| -> f64 {
+        ledger
+            .by_owner
+            .iter()
+            .filter(|(k, _)| k.1 == kind)
+            .map(|(_, v)| v)
+            .sum()
+    };
+    let (total_w, total_r) = (total(Kind::Write), total(Kind::Read));
     let _ = writeln!(s, "| payments of | payments | WCU/payment | RCU/payment |");
     let _ = writeln!(s, "|---|--:|--:|--:|");
     let p = run.payments.max(1) as f64;
@@ -342,6 +342,10 @@ mod tests {
             ("T#{big}#test#{pay}".into(), Feeder::Item)
         );
         assert_eq!(p("HOLD#20431"), ("HOLD#{day}".into(), Feeder::Platform));
+        assert_eq!(
+            p(&format!("T#{big}#test#we_0123456789abcdef0123456789abcdef")),
+            ("T#{big}#test#{we}".into(), Feeder::Big)
+        );
         assert_eq!(p("K#ab"), ("K#{big's key hash}".into(), Feeder::Big));
     }
 }
