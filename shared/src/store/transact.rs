@@ -4,7 +4,8 @@
 
 use aws_sdk_dynamodb::{
     error::DisplayErrorContext,
-    types::{Put, TransactWriteItem},
+    operation::put_item::PutItemError,
+    types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem},
 };
 use serde::de::DeserializeOwned;
 
@@ -119,17 +120,29 @@ impl Store {
                 .transact(operation, items, tenant, writes, |_| StoreError::AlreadyExists)
                 .await;
         }
-        applied_or(
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression(NOT_EXISTS)
-                .send()
-                .await,
-            operation,
-            StoreError::AlreadyExists,
-        )
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item.clone()))
+            .condition_expression(NOT_EXISTS)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        // The SDK retries an attempt that timed out, and that attempt's
+        // write may have landed: the retry then finds the item it wrote
+        // itself. A fresh id's item equal to ours is ours, not a clash.
+        if let Err(e) = &result {
+            let found = e.as_service_error().and_then(|se| match se {
+                PutItemError::ConditionalCheckFailedException(c) => c.item(),
+                _ => None,
+            });
+            if found.is_some_and(|old| *old == item) {
+                tracing::warn!(operation, "a retried put found its own earlier write: applied");
+                return Ok(());
+            }
+        }
+        applied_or(result, operation, StoreError::AlreadyExists)
     }
 
     /// GetItem (strongly consistent), mapped to `T`.

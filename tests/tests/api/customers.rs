@@ -293,3 +293,36 @@ async fn customer_bad_input_is_400_naming_the_param_and_writes_nothing() {
     }
     assert_eq!(api.item_count().await, items, "nothing was written");
 }
+
+/// The SDK retries an attempt that timed out even when its write landed:
+/// the retried PutItem of a new object then finds the very item it wrote.
+/// That is the object created, not a clash (it was a 500 "already exists"
+/// under load); another item under the same id still is one.
+#[tokio::test]
+async fn a_retried_insert_that_finds_its_own_item_is_applied() {
+    let app = paynectra_tests::fresh_app().await;
+    let tenant = paynectra::domain::Tenant {
+        account_id: "acct_0retry00000000000000000000000001".parse().unwrap(),
+        mode: paynectra::domain::Mode::Test,
+    };
+    let customer = paynectra::domain::Customer::create(
+        paynectra::domain::NewCustomer::default(),
+        paynectra::domain::Mode::Test,
+        1_795_521_600,
+    );
+    let store = &app.store;
+    let none = paynectra::store::Writes::NONE;
+    store.insert_customer(&tenant, &customer, none).await.unwrap();
+    store
+        .insert_customer(&tenant, &customer, none)
+        .await
+        .expect("its own write, found again");
+    let other = paynectra::domain::Customer {
+        created: customer.created + 1,
+        ..customer.clone()
+    };
+    assert!(matches!(
+        store.insert_customer(&tenant, &other, none).await,
+        Err(paynectra::store::StoreError::AlreadyExists)
+    ));
+}
