@@ -19,10 +19,6 @@ state=$(mktemp -d -t paynectra-run-stops.XXXXXX)
 trap 'rm -rf "$state"' EXIT
 failures=0
 
-answers() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 # check CASE EXPECTED_STATUS: CASE is TERM (SIGTERM to run.sh), ctrl-c, or
 # api-TERM (SIGTERM to the API alone).
 check() {
@@ -32,7 +28,7 @@ check() {
   PORT=$port PAYNECTRA_STATE=$state/$case scripts/run.sh >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 3000); do
-    answers "$port" && break
+    port_answers "$port" && break
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "FAIL $case: run.sh exited before the API answered; its output:" >&2
       cat "$log" >&2
@@ -63,7 +59,7 @@ check() {
       kill -KILL "$child" 2>/dev/null || true
     fi
   done
-  if answers "$port"; then left+="(port $port still answers) "; fi
+  if port_answers "$port"; then left+="(port $port still answers) "; fi
   if [ -n "$left" ]; then
     echo "FAIL $case: left running: $left" >&2
     failures=$((failures + 1))

@@ -6,6 +6,8 @@
 # the machine's Java 17.
 
 PAYNECTRA_ROOT=${PAYNECTRA_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# shellcheck source=scripts/common.sh
+source "$PAYNECTRA_ROOT/scripts/common.sh"
 DDB_PID=""
 
 ddb_jar() {
@@ -51,27 +53,11 @@ ddb_start() {
   java ${DDB_JAVA_OPTS:--Xmx1g} -Djava.library.path="$lib" -jar "$jar" \
     -port "$port" -sharedDb -disableTelemetry "${storage[@]}" >"$log" 2>&1 &
   DDB_PID=$!
-  for _ in $(seq 1 120); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      return 0
-    fi
-    if ! kill -0 "$DDB_PID" 2>/dev/null; then
-      echo "DynamoDB Local exited; its log ($log):" >&2
-      cat "$log" >&2
-      return 1
-    fi
-    sleep 0.25
-  done
-  echo "DynamoDB Local did not start within 30 s; its log ($log):" >&2
-  cat "$log" >&2
-  return 1
+  wait_started "DynamoDB Local" "$DDB_PID" "$log" port_answers "$port"
 }
 
 ddb_stop() {
-  if [ -n "$DDB_PID" ] && kill -0 "$DDB_PID" 2>/dev/null; then
-    kill "$DDB_PID" 2>/dev/null || true
-    wait "$DDB_PID" 2>/dev/null || true
-  fi
+  stop_process "$DDB_PID"
   DDB_PID=""
 }
 

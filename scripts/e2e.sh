@@ -48,13 +48,12 @@ PAYNECTRA_E2E_SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["t
 PAYNECTRA_E2E_PK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_publishable_key"])' "$account")
 export PAYNECTRA_E2E_SK PAYNECTRA_E2E_PK
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 server_log=$(mktemp -t paynectra-e2e-api.XXXXXX.log)
 RUST_LOG=warn PAYNECTRA_PORT=$port "$bin"/paynectra-local >"$server_log" 2>&1 &
 api_pid=$!
 cleanup() {
-  kill "$api_pid" 2>/dev/null || true
-  wait "$api_pid" 2>/dev/null || true
+  stop_process "$api_pid"
   rm -f "$server_log" "$secrets_file"
   if [ -n "$STARTED_MOTO" ]; then moto_stop; fi
 }

@@ -24,27 +24,11 @@ moto_start() {
   log=$(mktemp -t moto.XXXXXX.log)
   "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   MOTO_PID=$!
-  for _ in $(seq 1 120); do
-    if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/" 2>/dev/null; then
-      return 0
-    fi
-    if ! kill -0 "$MOTO_PID" 2>/dev/null; then
-      echo "moto exited; its log ($log):" >&2
-      cat "$log" >&2
-      return 1
-    fi
-    sleep 0.25
-  done
-  echo "moto did not start within 30 s; its log ($log):" >&2
-  cat "$log" >&2
-  return 1
+  wait_started moto "$MOTO_PID" "$log" curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/"
 }
 
 moto_stop() {
-  if [ -n "$MOTO_PID" ] && kill -0 "$MOTO_PID" 2>/dev/null; then
-    kill "$MOTO_PID" 2>/dev/null || true
-    wait "$MOTO_PID" 2>/dev/null || true
-  fi
+  stop_process "$MOTO_PID"
   MOTO_PID=""
 }
 

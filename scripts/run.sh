@@ -28,35 +28,18 @@ echo "==> Building the local stack (cargo build)" >&2
 cargo build --quiet --bin paynectra-local --bin paynectra-admin
 bin=$(cargo_debug_dir)
 
-# stop PID: SIGTERM, and SIGKILL if it is still there after 10 s.
-stop() {
-  local pid=$1
-  kill "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 API_PID=""
 cleanup() {
   # A second Ctrl-C (or signal) must not cut the clean-up short and leave
-  # DynamoDB Local running: stop() is bounded instead.
+  # DynamoDB Local running: each stop is bounded instead (SIGTERM, then
+  # SIGKILL after 10 s).
   trap '' INT TERM HUP
   trap - EXIT
-  if [ -n "$API_PID" ]; then
-    stop "$API_PID"
-  fi
-  if [ -n "$DDB_PID" ]; then
-    stop "$DDB_PID"
-    DDB_PID=""
-  fi
-  if [ -n "$MOTO_PID" ]; then
-    stop "$MOTO_PID"
-    MOTO_PID=""
-  fi
+  stop_process "$API_PID" 10
+  stop_process "$DDB_PID" 10
+  DDB_PID=""
+  stop_process "$MOTO_PID" 10
+  MOTO_PID=""
   echo "==> Stopped the API, DynamoDB Local and moto" >&2
 }
 trap cleanup EXIT

@@ -39,10 +39,7 @@ API_PID=""
 STARTED_DDB=""
 server_log=$(mktemp -t paynectra-st-api.XXXXXX.log)
 cleanup() {
-  if [ -n "$API_PID" ] && kill -0 "$API_PID" 2>/dev/null; then
-    kill "$API_PID" 2>/dev/null || true
-    wait "$API_PID" 2>/dev/null || true
-  fi
+  stop_process "$API_PID"
   if [ -n "$STARTED_DDB" ]; then ddb_stop; fi
   rm -f "$server_log" "${secrets_file:-}"
 }
