@@ -22,12 +22,14 @@
 //! - [`stream`]: webhook delivery from the table's stream.
 //! - [`queue`]: webhook delivery's queues (in moto) and their event source mapping.
 //! - [`secrets`]: the local Secrets Manager the functions read their keys from.
+//! - [`sdk`]: the SDK configuration of every client of a local emulator.
 
 mod apigw;
 mod functions;
 mod iam;
 pub mod limits;
 pub mod queue;
+pub mod sdk;
 pub mod secrets;
 mod server;
 pub mod stream;

@@ -39,15 +39,11 @@ impl Queues {
     }
 }
 
-/// An SQS client for moto at `endpoint` (dummy credentials), with the
-/// SDK configuration the functions use.
+/// An SQS client for moto at `endpoint` ([`crate::sdk::config`]: dummy
+/// credentials, the SDK configuration the functions use).
 pub async fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
-    let config = aws_sdk_sqs::config::Builder::from(&paynectra::store::sdk_config().await)
+    let config = aws_sdk_sqs::config::Builder::from(&crate::sdk::config().await)
         .endpoint_url(endpoint)
-        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "local", "local", None, None, "local",
-        ))
         .build();
     aws_sdk_sqs::Client::from_conf(config)
 }

@@ -132,14 +132,7 @@ mod tests {
         .unwrap();
         // The functions' own configuration (HTTP client, timeouts), with
         // dummy credentials: the local endpoint does not check signatures.
-        let config = paynectra::store::sdk_config()
-            .await
-            .to_builder()
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
-                aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local"),
-            ))
-            .build();
+        let config = crate::sdk::config().await;
         let values = paynectra::service::secrets::fetch(&config, Some(&url), &local_ids())
             .await
             .unwrap();

@@ -9,14 +9,11 @@ use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use paynectra::service::App;
 
-/// A streams client for the same endpoint (DynamoDB Local serves both).
+/// A streams client for the same endpoint (DynamoDB Local serves both;
+/// [`crate::sdk::config`]).
 pub async fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
-    let config = aws_sdk_dynamodbstreams::config::Builder::from(&paynectra::store::sdk_config().await)
+    let config = aws_sdk_dynamodbstreams::config::Builder::from(&crate::sdk::config().await)
         .endpoint_url(endpoint)
-        .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
-            "local", "local", None, None, "local",
-        ))
         .build();
     aws_sdk_dynamodbstreams::Client::from_conf(config)
 }

@@ -17,7 +17,7 @@ use paynectra::{
         limits::{self, UsagePlans},
         now_unix, App,
     },
-    store::{schema, sdk_config, Store},
+    store::{schema, Store},
 };
 use paynectra_local::{LocalApi, Template, Throttling, UsageLimits, LOCAL_REST_API_ID, LOCAL_STAGE};
 
@@ -66,14 +66,10 @@ pub fn moto_endpoint() -> String {
 
 /// The local stage's usage plans (REST API `local`, stage `local`) in the
 /// moto at `endpoint`, with the SDK settings the admin tool uses and dummy
-/// credentials.
+/// credentials ([`paynectra_local::sdk::config`]).
 pub async fn usage_plans_at(endpoint: &str) -> UsagePlans {
-    let config = aws_sdk_apigateway::config::Builder::from(&sdk_config().await)
+    let config = aws_sdk_apigateway::config::Builder::from(&paynectra_local::sdk::config().await)
         .endpoint_url(endpoint)
-        .region(aws_sdk_apigateway::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_apigateway::config::Credentials::new(
-            "local", "local", None, None, "tests",
-        ))
         .build();
     UsagePlans::new(
         aws_sdk_apigateway::Client::from_conf(config),
@@ -89,14 +85,11 @@ pub async fn fresh_store() -> Store {
 }
 
 /// The SDK client the functions use (its timeouts and retries), pointed at
-/// the DynamoDB (Local) at `endpoint` with dummy credentials.
+/// the DynamoDB (Local) at `endpoint` with dummy credentials
+/// ([`paynectra_local::sdk::config`]).
 pub async fn local_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
+    let config = aws_sdk_dynamodb::config::Builder::from(&paynectra_local::sdk::config().await)
         .endpoint_url(endpoint)
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "tests",
-        ))
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
