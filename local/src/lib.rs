@@ -22,9 +22,11 @@
 //! - [`stream`]: webhook delivery from the table's stream.
 //! - [`queue`]: webhook delivery's queues (in moto) and their event source mapping.
 //! - [`secrets`]: the local Secrets Manager the functions read their keys from.
+//! - [`body`]: reading a whole HTTP body.
 //! - [`sdk`]: the SDK configuration of every client of a local emulator.
 
 mod apigw;
+pub mod body;
 mod functions;
 mod iam;
 pub mod limits;

@@ -5,7 +5,7 @@
 
 use std::{collections::BTreeMap, convert::Infallible, net::SocketAddr, sync::Arc};
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::{body::Bytes, service::service_fn, Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use paynectra::service::secrets::SecretIds;
@@ -60,12 +60,7 @@ async fn answer(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = crate::body::bytes_or_empty(req.into_body()).await;
     let id = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v["SecretId"].as_str().map(str::to_owned));

@@ -137,7 +137,7 @@ async fn forward(
     let res = match res {
         Ok(r) => {
             let (p, b) = r.into_parts();
-            let bytes = b.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let bytes = paynectra_local::body::bytes_or_empty(b).await;
             let mut r = Response::builder().status(p.status);
             for (k, v) in &p.headers {
                 if k != http::header::CONTENT_LENGTH && k != http::header::TRANSFER_ENCODING {
@@ -297,12 +297,7 @@ impl Twin {
             return (started.elapsed(), Capacity::default(), false);
         };
         let ok = res.status().is_success();
-        let bytes = res
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let bytes = paynectra_local::body::bytes_or_empty(res.into_body()).await;
         let took = started.elapsed();
         if !ok && std::env::var_os("BENCH_DEBUG").is_some() {
             eprintln!("replayed {} refused: {}", c.op, String::from_utf8_lossy(&bytes));

@@ -13,7 +13,7 @@ use std::{
 };
 
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::{body::Bytes, service::service_fn};
 use hyper_util::rt::TokioIo;
 use tokio::sync::{mpsc, oneshot};
@@ -156,12 +156,7 @@ async fn route(s: &State, req: Request<hyper::body::Incoming>) -> Response<Full<
             .body(Full::new(inv.event))
             .unwrap();
     }
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = paynectra_local::body::bytes_or_empty(req.into_body()).await;
     if rest == "init/error" {
         *s.init_error.lock().unwrap() = Some(String::from_utf8_lossy(&body).into_owned());
         return reply(202, Bytes::from_static(b"{}"));
