@@ -14,7 +14,7 @@ use hyper::body::Bytes;
 use crate::{
     proxy::{Capacity, Proxy, Twin},
     runtime::RuntimeApi,
-    world::{median, ms, World},
+    world::{median, ms, round_order, World},
 };
 
 pub const HELLO: &str = "hello-lambda";
@@ -227,12 +227,7 @@ impl Cold<'_> {
         }
         let mut results: BTreeMap<(String, &'static str), Vec<Run>> = BTreeMap::new();
         for round in 0..runs {
-            let mut order = jobs.clone();
-            let n = order.len();
-            order.rotate_left((round * 7) % n);
-            if round % 2 == 1 {
-                order.reverse();
-            }
+            let order = round_order(&jobs, round, 7);
             let started = Instant::now();
             for (name, variant) in order {
                 let r = self.run(&name, &variant).await;

@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, time::Instant};
 
 use crate::{
     proxy::{Capacity, Proxy, Twin},
-    world::{median, ms, percentile, HttpCall, World},
+    world::{median, ms, percentile, round_order, HttpCall, World},
 };
 
 /// The functions behind the API's routes.
@@ -76,12 +76,7 @@ pub async fn measure(
     }
     let started = Instant::now();
     for i in 0..iterations {
-        let mut order = endpoints.to_vec();
-        let n = order.len();
-        order.rotate_left((i * 5) % n);
-        if i % 2 == 1 {
-            order.reverse();
-        }
+        let order = round_order(endpoints, i, 5);
         for e in order {
             let call = HttpCall::from_event(&world.event_for(&e).await);
             twin.catch_up(proxy).await;

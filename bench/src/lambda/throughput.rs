@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::world::{median, percentile, HttpCall, World};
+use crate::world::{median, percentile, round_order, HttpCall, World};
 
 pub struct Cell {
     pub rps: Vec<f64>,
@@ -26,11 +26,7 @@ pub async fn measure(world: &World, clients: &[usize], rounds: usize, seconds: f
     }
     let mut out: BTreeMap<(String, usize), Cell> = BTreeMap::new();
     for round in 0..rounds {
-        let mut order = jobs.clone();
-        order.rotate_left(round % jobs.len());
-        if round % 2 == 1 {
-            order.reverse();
-        }
+        let order = round_order(&jobs, round, 1);
         for (name, c, call) in order {
             let until = Instant::now() + Duration::from_secs_f64(seconds);
             let started = Instant::now();

@@ -298,6 +298,19 @@ fn form_urlencoded_pairs(q: &serde_json::Map<String, Value>) -> String {
         .join("&")
 }
 
+/// The order of `jobs` in round `round` of an interleaved run: rotated by
+/// `round * stride` places, and reversed on odd rounds, so that no job
+/// always runs first, last or after the same neighbour (drift on the machine
+/// spreads over all of them).
+pub fn round_order<T: Clone>(jobs: &[T], round: usize, stride: usize) -> Vec<T> {
+    let mut order = jobs.to_vec();
+    order.rotate_left((round * stride) % jobs.len());
+    if round % 2 == 1 {
+        order.reverse();
+    }
+    order
+}
+
 /// Milliseconds.
 pub fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
