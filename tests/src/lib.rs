@@ -338,15 +338,17 @@ impl TestApi {
         p.id.to_string()
     }
 
+    /// A Scan of the app's table, to finish and send (tests only: to prove
+    /// what is and is not stored).
+    pub fn scan(&self) -> aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder {
+        self.app.store.client().scan().table_name(self.app.store.table())
+    }
+
     /// Every item in the table (a Scan: tests only, to prove that refused
     /// requests wrote nothing).
     pub async fn item_count(&self) -> usize {
         let out = self
-            .app
-            .store
-            .client()
             .scan()
-            .table_name(self.app.store.table())
             .select(aws_sdk_dynamodb::types::Select::Count)
             .send()
             .await
@@ -357,15 +359,7 @@ impl TestApi {
     /// Every item of the table, each as its JSON text (a Scan: tests only,
     /// to prove what is and is not stored).
     pub async fn dump_items(&self) -> Vec<String> {
-        let mut pages = self
-            .app
-            .store
-            .client()
-            .scan()
-            .table_name(self.app.store.table())
-            .into_paginator()
-            .items()
-            .send();
+        let mut pages = self.scan().into_paginator().items().send();
         let mut out = Vec::new();
         while let Some(item) = pages.next().await {
             out.push(format!("{:?}", item.expect("scan")));

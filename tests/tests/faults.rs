@@ -676,11 +676,7 @@ async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
 
     // No idempotency record is left in flight.
     let in_flight = api
-        .app
-        .store
-        .client()
         .scan()
-        .table_name(api.app.store.table())
         .filter_expression("#state = :in_flight")
         .expression_attribute_names("#state", "state")
         .expression_attribute_values(

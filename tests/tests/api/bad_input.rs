@@ -9,15 +9,7 @@ use serde_json::json;
 /// Every item in the table, sorted (tests only: a Scan).
 async fn dump(api: &TestApi) -> Vec<String> {
     let mut items = Vec::new();
-    let mut pages = api
-        .app
-        .store
-        .client()
-        .scan()
-        .table_name(api.app.store.table())
-        .into_paginator()
-        .items()
-        .send();
+    let mut pages = api.scan().into_paginator().items().send();
     while let Some(item) = pages.next().await {
         // Canonical JSON (maps sorted), so the comparison does not depend on
         // the order a HashMap happens to iterate in.
