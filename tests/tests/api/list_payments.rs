@@ -62,6 +62,22 @@ fn has_more(r: &Reply) -> bool {
     r.body["has_more"].as_bool().unwrap()
 }
 
+/// A walk's page's `has_more`, asserted exact: there is more exactly when
+/// the ids walked so far (`walked`, this page's included) are fewer than the
+/// `expected` ones.
+#[track_caller]
+fn exact_has_more(r: &Reply, walked: usize, expected: usize, walk: &str, query: &str) -> bool {
+    let more = has_more(r);
+    assert_eq!(more, walked < expected, "{walk} has_more after {walked} ({query})");
+    more
+}
+
+/// The query's `&starting_after=` for the page after `cursor`; nothing for
+/// the first page.
+fn starting_after(cursor: Option<&str>) -> String {
+    cursor.map(|c| format!("&starting_after={c}")).unwrap_or_default()
+}
+
 /// Every page forward from the head, then every page backward from the
 /// tail; both must give `expected` exactly, with exact `has_more`.
 async fn walk_both_ways(api: &TestApi, key: &str, query: &str, limit: usize, expected: &[String]) {
@@ -70,24 +86,14 @@ async fn walk_both_ways(api: &TestApi, key: &str, query: &str, limit: usize, exp
     let mut pages: Vec<Vec<String>> = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let after = cursor
-            .as_ref()
-            .map(|c| format!("&starting_after={c}"))
-            .unwrap_or_default();
+        let after = starting_after(cursor.as_deref());
         let r = api
             .list_payments(key, &format!("limit={limit}{sep}{query}{after}"))
             .await;
         let page = ids(&r);
         assert!(page.len() <= limit);
         forward.extend(page.iter().cloned());
-        let more = has_more(&r);
-        assert_eq!(
-            more,
-            forward.len() < expected.len(),
-            "forward has_more after {} ({query})",
-            forward.len()
-        );
-        if !more {
+        if !exact_has_more(&r, forward.len(), expected.len(), "forward", query) {
             break;
         }
         assert_eq!(page.len(), limit, "a page before the last is full");
@@ -107,17 +113,10 @@ async fn walk_both_ways(api: &TestApi, key: &str, query: &str, limit: usize, exp
             .list_payments(key, &format!("limit={limit}{sep}{query}&ending_before={cursor}"))
             .await;
         let page = ids(&r);
-        let more = has_more(&r);
         let mut joined = page.clone();
         joined.extend(backward);
         backward = joined;
-        assert_eq!(
-            more,
-            backward.len() < expected.len(),
-            "backward has_more at {} ({query})",
-            backward.len()
-        );
-        if !more {
+        if !exact_has_more(&r, backward.len(), expected.len(), "backward", query) {
             break;
         }
         assert_eq!(page.len(), limit);
@@ -356,10 +355,7 @@ async fn a_walk_during_creation_sees_each_existing_payment_once() {
         let mut seen: Vec<String> = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let after = cursor
-                .as_ref()
-                .map(|c| format!("&starting_after={c}"))
-                .unwrap_or_default();
+            let after = starting_after(cursor.as_deref());
             let r = api.list_payments(&m.test_key, &format!("limit=5{after}")).await;
             let page = ids(&r);
             if cursor.is_none() {
