@@ -3,9 +3,20 @@
 
 use std::collections::HashSet;
 
-use paynectra_tests::TestApi;
+use paynectra_tests::{Reply, TestApi};
 use reqwest::Method;
 use serde_json::{json, Value};
+
+/// Asserts that `r` carries a Request-Id and is an `object` whose id starts
+/// with `prefix`; returns the id.
+#[track_caller]
+fn new_object(r: &Reply, object: &str, prefix: &str) -> String {
+    r.assert_request_id();
+    let id = r.id();
+    assert!(id.starts_with(prefix), "{id}");
+    assert_eq!(r.body["object"], object);
+    id
+}
 
 #[tokio::test]
 async fn customer_and_payment_round_trip() {
@@ -25,11 +36,8 @@ async fn customer_and_payment_round_trip() {
         )
         .await
         .ok();
-    customer.assert_request_id();
+    let cus = new_object(&customer, "customer", "cus_");
     let c = &customer.body;
-    let cus = customer.id();
-    assert!(cus.starts_with("cus_"));
-    assert_eq!(c["object"], "customer");
     assert_eq!(c["email"], "jenny.rosen@example.com");
     assert_eq!(c["name"], "Jenny Rosen");
     assert_eq!(c["phone"], "+14155550123");
@@ -58,11 +66,8 @@ async fn customer_and_payment_round_trip() {
         )
         .await
         .ok();
-    payment.assert_request_id();
+    let pay = new_object(&payment, "payment", "pay_");
     let p = &payment.body;
-    let pay = payment.id();
-    assert!(pay.starts_with("pay_"));
-    assert_eq!(p["object"], "payment");
     assert_eq!(p["amount"], 4999);
     assert_eq!(p["currency"], "usd");
     assert_eq!(p["customer_id"], cus.as_str());
