@@ -5,14 +5,11 @@ use paynectra::domain::{Event, EventRequest, EventType, Mode};
 use paynectra_tests::{Reply, TestApi};
 use serde_json::json;
 
+use crate::helpers::map_array;
+
 fn types(r: &Reply) -> Vec<String> {
     assert_eq!(r.status, 200, "{}", r.text);
-    r.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap().to_owned())
-        .collect()
+    map_array(&r.body["data"], |e| e["type"].as_str().unwrap().to_owned())
 }
 
 #[tokio::test]

@@ -15,6 +15,8 @@ use paynectra_functions::{
 use paynectra_tests::{fresh_app, repo_root};
 use serde_json::Value;
 
+use crate::helpers::map_array;
+
 const FIXTURE_ACCOUNT: &str = "acct_0fixture000000000000000000000001";
 const FIXTURE_KEY: &str = "sk_test_0fixtureKeyNotARealSecret0000001";
 
@@ -676,11 +678,6 @@ async fn list_payments_fixture() {
     assert_eq!(body["object"], "list");
     assert_eq!(body["url"], "/v1/payments");
     assert_eq!(body["has_more"], true, "limit=2 of 3");
-    let created: Vec<i64> = body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["created"].as_i64().unwrap())
-        .collect();
+    let created = map_array(&body["data"], |p| p["created"].as_i64().unwrap());
     assert_eq!(created, [300, 200]);
 }

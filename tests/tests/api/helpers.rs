@@ -1,4 +1,4 @@
-//! Request bodies the modules share.
+//! What the modules share: request bodies, and reading a JSON array.
 
 use serde_json::{json, Value};
 
@@ -11,4 +11,11 @@ pub fn usd(amount: i64) -> Value {
 /// is captured (`capture_method: manual`).
 pub fn usd_held(amount: i64) -> Value {
     json!({"amount": amount, "currency": "usd", "capture_method": "manual"})
+}
+
+/// Each element of the JSON array `array`, read by `read` (panics if it is
+/// not an array).
+#[track_caller]
+pub fn map_array<T>(array: &Value, read: impl Fn(&Value) -> T) -> Vec<T> {
+    array.as_array().unwrap().iter().map(read).collect()
 }

@@ -3,6 +3,8 @@
 use paynectra_tests::TestApi;
 use serde_json::json;
 
+use crate::helpers::map_array;
+
 #[tokio::test]
 async fn endpoints_show_their_secret_once_and_are_per_tenant() {
     let (api, [a, b]) = TestApi::with_merchants(["A", "B"]).await;
@@ -222,12 +224,7 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
     assert_eq!(event.body["pending_webhooks"], 0);
     let d = &event.body["deliveries"][0];
     assert_eq!(d["status"], "succeeded");
-    let codes: Vec<i64> = d["attempts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["status_code"].as_i64().unwrap())
-        .collect();
+    let codes = map_array(&d["attempts"], |a| a["status_code"].as_i64().unwrap());
     assert_eq!(codes, [500, 503, 200]);
     assert!(d["attempts"][0]["latency_ms"].is_u64());
 
