@@ -4,21 +4,17 @@
 use paynectra::{
     domain::{CustomerId, CustomerUpdate, NewCustomer},
     http::{
-        body, idempotent, list_reply, listed, path_id, query, serve,
+        endpoint, path_id, serve,
         wire::{CustomerObject, DeletedObject, ListCustomersRequest},
-        Handled, OrNotFound, Reply, Request,
+        Handled, OrNotFound, Reply, Request, RequestCtx, Run,
     },
     service::{customers, App},
 };
 
 /// POST /v1/customers
 pub async fn create(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let new: NewCustomer = body(&req)?;
-        idempotent(app, &ctx, &req, async |run| {
-            customers::create(app, &ctx, new, run).await
-        })
-        .await
+    endpoint::create(app, req, async |ctx, new: NewCustomer, run| {
+        customers::create(app, ctx, new, run).await
     })
     .await
 }
@@ -43,15 +39,10 @@ pub async fn get(app: &App, req: Request) -> Handled {
 
 /// POST /v1/customers/{id}
 pub async fn update(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let id: CustomerId = path_id(&req)?;
-        let update: CustomerUpdate = body(&req)?;
-        idempotent(app, &ctx, &req, async |run| {
-            customers::update(app, &ctx, &id, update, run).await
-        })
-        .await
-    })
-    .await
+    let update = async |ctx: &RequestCtx, id: &CustomerId, update: CustomerUpdate, run: &Run| {
+        customers::update(app, ctx, id, update, run).await
+    };
+    endpoint::act(app, req, update).await
 }
 
 /// DELETE /v1/customers/{id}
@@ -65,14 +56,11 @@ pub async fn delete(app: &App, req: Request) -> Handled {
 
 /// GET /v1/customers
 pub async fn list(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let list: ListCustomersRequest = query(&req)?;
+    let load = async |ctx: &RequestCtx, list: ListCustomersRequest| {
         let email = list.filter.email.as_deref();
-        let found = app
-            .store
+        app.store
             .list_customers(&ctx.tenant, email, &list.created, &list.window)
-            .await;
-        list_reply("/v1/customers", &listed(found, "customer")?, CustomerObject::from)
-    })
-    .await
+            .await
+    };
+    endpoint::list(app, req, "/v1/customers", load).await
 }

@@ -4,9 +4,9 @@
 use paynectra::{
     domain::EventId,
     http::{
-        list_reply, listed, path_id, query, serve,
+        endpoint, path_id, serve,
         wire::{DeliveryObject, EventObject, EventWithDeliveries, ListEventsRequest},
-        Handled, OrNotFound, Reply, Request,
+        Handled, OrNotFound, Reply, Request, RequestCtx,
     },
     service::App,
 };
@@ -28,13 +28,11 @@ pub async fn get(app: &App, req: Request) -> Handled {
 
 /// GET /v1/events
 pub async fn list(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let list: ListEventsRequest = query(&req)?;
-        let found = app
-            .store
-            .list_events(&ctx.tenant, list.filter.kind, &list.created, &list.window, ctx.now)
-            .await;
-        list_reply("/v1/events", &listed(found, "event")?, EventObject::from)
-    })
-    .await
+    let load = async |ctx: &RequestCtx, list: ListEventsRequest| {
+        let kind = list.filter.kind;
+        app.store
+            .list_events(&ctx.tenant, kind, &list.created, &list.window, ctx.now)
+            .await
+    };
+    endpoint::list(app, req, "/v1/events", load).await
 }

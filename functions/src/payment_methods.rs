@@ -4,8 +4,8 @@
 use paynectra::{
     domain::{CardInput, CustomerId, ListWindow, PaymentMethodId},
     http::{
-        body, idempotent, list_reply, listed, path_id, path_id_named, query, serve, serve_with,
-        wire::PaymentMethodObject, Access, Handled, OrNotFound, Reply, Request,
+        body, endpoint, idempotent, list_reply, listed, path_id, path_id_named, query, serve, serve_with,
+        wire::PaymentMethodObject, Access, Handled, OrNotFound, Reply, Request, RequestCtx, Run,
     },
     service::{customers, payment_methods, App},
 };
@@ -25,16 +25,11 @@ pub async fn create(app: &App, req: Request) -> Handled {
 
 /// POST /v1/customers/{id}/payment_methods
 pub async fn attach(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let customer: CustomerId = path_id(&req)?;
-        // The body names the payment method to attach.
-        let pm_id: PaymentMethodId = body(&req)?;
-        idempotent(app, &ctx, &req, async |_| {
-            payment_methods::attach(app, &ctx, &customer, &pm_id).await
-        })
-        .await
-    })
-    .await
+    // The body names the payment method to attach.
+    let attach = async |ctx: &RequestCtx, customer: &CustomerId, pm_id: PaymentMethodId, _: &Run| {
+        payment_methods::attach(app, ctx, customer, &pm_id).await
+    };
+    endpoint::act(app, req, attach).await
 }
 
 /// GET /v1/customers/{id}/payment_methods

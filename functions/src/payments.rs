@@ -4,18 +4,17 @@
 use paynectra::{
     domain::{CancelPayment, CapturePayment, ConfirmPayment, KeyKind, NewPayment, PaymentId},
     http::{
-        body, idempotent, list_reply, listed, path_id, query, serve, serve_with,
+        body, endpoint, idempotent, path_id, serve, serve_with,
         wire::{ListPaymentsRequest, PaymentObject},
-        Access, ApiError, Handled, Reply, Request,
+        Access, ApiError, Handled, Reply, Request, RequestCtx, Run,
     },
     service::{payments, App},
 };
 
 /// POST /v1/payments
 pub async fn create(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let new: NewPayment = body(&req)?;
-        idempotent(app, &ctx, &req, async |run| payments::create(app, &ctx, new, run).await).await
+    endpoint::create(app, req, async |ctx, new: NewPayment, run| {
+        payments::create(app, ctx, new, run).await
     })
     .await
 }
@@ -34,15 +33,12 @@ pub async fn get(app: &App, req: Request) -> Handled {
 
 /// GET /v1/payments
 pub async fn list(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let list: ListPaymentsRequest = query(&req)?;
-        let found = app
-            .store
+    let load = async |ctx: &RequestCtx, list: ListPaymentsRequest| {
+        app.store
             .list_payments(&ctx.tenant, &list.payment_filter(), &list.window)
-            .await;
-        list_reply("/v1/payments", &listed(found, "payment")?, PaymentObject::from)
-    })
-    .await
+            .await
+    };
+    endpoint::list(app, req, "/v1/payments", load).await
 }
 
 /// POST /v1/payments/{id}/confirm
@@ -64,28 +60,18 @@ pub async fn confirm(app: &App, req: Request) -> Handled {
 
 /// POST /v1/payments/{id}/capture
 pub async fn capture(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let id: PaymentId = path_id(&req)?;
-        let capture: CapturePayment = body(&req)?;
-        idempotent(app, &ctx, &req, async |run| {
-            payments::capture(app, &ctx, &id, capture, run).await
-        })
-        .await
-    })
-    .await
+    let capture = async |ctx: &RequestCtx, id: &PaymentId, capture: CapturePayment, run: &Run| {
+        payments::capture(app, ctx, id, capture, run).await
+    };
+    endpoint::act(app, req, capture).await
 }
 
 /// POST /v1/payments/{id}/cancel
 pub async fn cancel(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let id: PaymentId = path_id(&req)?;
-        let cancel: CancelPayment = body(&req)?;
-        idempotent(app, &ctx, &req, async |run| {
-            payments::cancel(app, &ctx, &id, cancel, run).await
-        })
-        .await
-    })
-    .await
+    let cancel = async |ctx: &RequestCtx, id: &PaymentId, cancel: CancelPayment, run: &Run| {
+        payments::cancel(app, ctx, id, cancel, run).await
+    };
+    endpoint::act(app, req, cancel).await
 }
 
 /// Scheduled (EventBridge, every 15 minutes): cancels manual-capture holds

@@ -4,18 +4,17 @@
 use paynectra::{
     domain::{NewRefund, RefundId},
     http::{
-        body, idempotent, list_reply, listed, path_id, query, serve,
+        endpoint, path_id, serve,
         wire::{ListRefundsRequest, RefundObject},
-        Handled, OrNotFound, Reply, Request,
+        Handled, OrNotFound, Reply, Request, RequestCtx,
     },
     service::{refunds, App},
 };
 
 /// POST /v1/refunds
 pub async fn create(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let new: NewRefund = body(&req)?;
-        idempotent(app, &ctx, &req, async |run| refunds::create(app, &ctx, &new, run).await).await
+    endpoint::create(app, req, async |ctx, new: NewRefund, run| {
+        refunds::create(app, ctx, &new, run).await
     })
     .await
 }
@@ -24,26 +23,19 @@ pub async fn create(app: &App, req: Request) -> Handled {
 pub async fn get(app: &App, req: Request) -> Handled {
     serve(app, req, |ctx, req| async move {
         let id: RefundId = path_id(&req)?;
-        let refund = app
-            .store
-            .get_refund(&ctx.tenant, &id)
-            .await?
-            .or_not_found("refund", id.as_str())?;
-        Reply::ok(&RefundObject::from(&refund))
+        let refund = app.store.get_refund(&ctx.tenant, &id).await?;
+        Reply::ok(&RefundObject::from(&refund.or_not_found("refund", id.as_str())?))
     })
     .await
 }
 
 /// GET /v1/refunds
 pub async fn list(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let list: ListRefundsRequest = query(&req)?;
+    let load = async |ctx: &RequestCtx, list: ListRefundsRequest| {
         let payment = list.filter.payment_id.as_ref();
-        let found = app
-            .store
+        app.store
             .list_refunds(&ctx.tenant, payment, &list.created, &list.window)
-            .await;
-        list_reply("/v1/refunds", &listed(found, "refund")?, RefundObject::from)
-    })
-    .await
+            .await
+    };
+    endpoint::list(app, req, "/v1/refunds", load).await
 }

@@ -4,9 +4,7 @@
 use paynectra::{
     domain::{ListWindow, NewWebhookEndpoint, WebhookEndpointId},
     http::{
-        body, idempotent, list_reply, listed, path_id, query, serve,
-        wire::{DeletedObject, WebhookEndpointObject},
-        ApiError, Handled, Reply, Request,
+        body, endpoint, idempotent, path_id, serve, wire::DeletedObject, ApiError, Handled, Reply, Request, RequestCtx,
     },
     service::{webhook_endpoints, App},
 };
@@ -26,16 +24,10 @@ pub async fn create(app: &App, req: Request) -> Handled {
 
 /// GET /v1/webhook_endpoints
 pub async fn list(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let window: ListWindow<WebhookEndpointId> = query(&req)?;
-        let found = app.store.list_webhook_endpoints(&ctx.tenant, &window).await;
-        list_reply(
-            "/v1/webhook_endpoints",
-            &listed(found, "webhook endpoint")?,
-            WebhookEndpointObject::from,
-        )
-    })
-    .await
+    let load = async |ctx: &RequestCtx, window: ListWindow<WebhookEndpointId>| {
+        app.store.list_webhook_endpoints(&ctx.tenant, &window).await
+    };
+    endpoint::list(app, req, "/v1/webhook_endpoints", load).await
 }
 
 /// DELETE /v1/webhook_endpoints/{id}

@@ -7,7 +7,7 @@
 //!   (payment transitions, the refund retry loop, webhook delivery).
 //! - [`http`]: the API's edge: requests into commands, the one error
 //!   shape, idempotent POSTs, list replies, wire objects.
-//! - [`lambda`]: each trigger's entry (`run_http`, `run_stream`,
+//! - [`lambda`]: each trigger's entry (`run_http`, `run_batch`,
 //!   `run_schedule`), logging.
 
 pub mod domain;

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    paynectra::lambda::run_stream(paynectra_functions::deliveries::deliver).await
+    paynectra::lambda::run_batch(paynectra_functions::deliveries::deliver).await
 }

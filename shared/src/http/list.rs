@@ -8,6 +8,15 @@ use crate::{
     store::{ReadStats, StoreError},
 };
 
+/// An object a list endpoint pages through: its name in messages and logs
+/// ("payment method") and its wire object (the table is in `wire`).
+pub trait Listed: Sized {
+    const KIND: &'static str;
+    type Object<'a>: Serialize + From<&'a Self>
+    where
+        Self: 'a;
+}
+
 /// The page a list endpoint's store call gave, its cost logged; a cursor
 /// that names nothing of the tenant is a 400 naming the cursor parameter
 /// (see [`ApiError::from_list_error`]).

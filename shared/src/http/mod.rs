@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod endpoint;
 pub mod error;
 pub mod idempotency;
 mod list;
@@ -15,6 +16,6 @@ pub use body::{body, parse_json, FromBody};
 pub use error::{ApiError, ErrorType, OrNotFound};
 pub use idempotency::{idempotent, Outcome, Run};
 pub use lambda_http::Request;
-pub use list::{list_reply, listed};
+pub use list::{list_reply, listed, Listed};
 pub use query::{query, QueryParams};
 pub use serve::{path_id, path_id_named, serve, serve_with, Access, Handled, Reply, RequestCtx, REQUEST_ID_HEADER};

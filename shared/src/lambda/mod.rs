@@ -60,26 +60,15 @@ where
     .await
 }
 
-/// Runs a stream consumer (DynamoDB Streams records, batch item failures
-/// reported).
-pub async fn run_stream<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+/// Runs a batch consumer: an event source mapping's batches (DynamoDB
+/// Streams records, SQS messages), whose failures are reported item by item
+/// in the response `R`, never as an invocation error.
+pub async fn run_batch<B, R, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(&'static App, aws_lambda_events::dynamodb::Event) -> Fut,
-    Fut: Future<Output = aws_lambda_events::streams::DynamoDbEventResponse> + Send,
-{
-    run_event(|app, batch| {
-        let answered = handler(app, batch);
-        async move { Ok(answered.await) }
-    })
-    .await
-}
-
-/// Runs an SQS consumer (an event source mapping's batches, batch item
-/// failures reported).
-pub async fn run_sqs<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
-where
-    F: Fn(&'static App, aws_lambda_events::sqs::SqsEvent) -> Fut,
-    Fut: Future<Output = aws_lambda_events::sqs::SqsBatchResponse> + Send,
+    B: DeserializeOwned + Send + 'static,
+    R: Serialize + Send + 'static,
+    F: Fn(&'static App, B) -> Fut,
+    Fut: Future<Output = R> + Send,
 {
     run_event(|app, batch| {
         let answered = handler(app, batch);

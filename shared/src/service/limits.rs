@@ -109,21 +109,30 @@ impl UsagePlans {
 
     /// The id of the API key whose value is `key`.
     async fn key_id(&self, key: &UsageKey) -> Result<Option<String>, LimitsError> {
+        let keys = self.api_keys(Some(key.as_str())).await?;
+        Ok(keys
+            .into_iter()
+            .find_map(|(value, id)| (value == key.as_str()).then_some(id)))
+    }
+
+    /// Every API key's (value, id), or those whose name starts with `name`.
+    async fn api_keys(&self, name: Option<&str>) -> Result<Vec<(String, String)>, LimitsError> {
         let mut pages = self
             .client
             .get_api_keys()
-            .name_query(key.as_str())
+            .set_name_query(name.map(str::to_owned))
             .include_values(true)
             .into_paginator()
             .items()
             .send();
+        let mut keys = Vec::new();
         while let Some(k) = pages.next().await {
             let k = k.map_err(gateway("GetApiKeys"))?;
-            if k.value() == Some(key.as_str()) {
-                return Ok(k.id().map(str::to_owned));
+            if let (Some(value), Some(id)) = (k.value(), k.id()) {
+                keys.push((value.to_owned(), id.to_owned()));
             }
         }
-        Ok(None)
+        Ok(keys)
     }
 
     /// Creates the API key of `key` (its name is its value). Returns its id.
@@ -270,20 +279,7 @@ impl UsagePlans {
     }
 
     async fn inventory(&self) -> Result<Inventory, LimitsError> {
-        let mut keys = HashMap::new();
-        let mut pages = self
-            .client
-            .get_api_keys()
-            .include_values(true)
-            .into_paginator()
-            .items()
-            .send();
-        while let Some(k) = pages.next().await {
-            let k = k.map_err(gateway("GetApiKeys"))?;
-            if let (Some(value), Some(id)) = (k.value(), k.id()) {
-                keys.insert(value.to_owned(), id.to_owned());
-            }
-        }
+        let keys: HashMap<String, String> = self.api_keys(None).await?.into_iter().collect();
         let mut placed = HashSet::new();
         let mut plans = self.client.get_usage_plans().into_paginator().items().send();
         while let Some(p) = plans.next().await {

@@ -43,3 +43,23 @@ bodies! {
     crate::domain::PaymentMethodId => AttachPaymentMethodRequest,
     crate::domain::NewWebhookEndpoint => CreateWebhookEndpointRequest,
 }
+
+/// What each list endpoint pages through, in one table: the object's name
+/// in messages and logs, and its wire object.
+macro_rules! listed_objects {
+    ($($object:ty => $wire:ident, $kind:literal),* $(,)?) => {
+        $(impl crate::http::Listed for $object {
+            const KIND: &'static str = $kind;
+            type Object<'a> = $wire<'a>;
+        })*
+    };
+}
+
+listed_objects! {
+    crate::domain::Payment => PaymentObject, "payment",
+    crate::domain::Refund => RefundObject, "refund",
+    crate::domain::Customer => CustomerObject, "customer",
+    crate::domain::PaymentMethod => PaymentMethodObject, "payment method",
+    crate::domain::Event => EventObject, "event",
+    crate::domain::WebhookEndpoint => WebhookEndpointObject, "webhook endpoint",
+}
