@@ -351,6 +351,7 @@ impl CardInput {
 }
 
 /// A tokenised card.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PaymentMethod {
     pub id: PaymentMethodId,
@@ -358,13 +359,11 @@ pub struct PaymentMethod {
     pub card: Card,
     /// The simulated network's answer for this card (test mode); never shown.
     pub outcome: NetworkOutcome,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<CustomerId>,
     /// The payment first confirmed with it. As on Stripe, a payment method
     /// that is not attached to a customer serves that one payment only (it
     /// may be retried there after a decline); one attached serves its
     /// customer's payments, and once detached it serves no other payment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consumed_by: Option<PaymentId>,
     pub created: i64,
 }

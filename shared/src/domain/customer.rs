@@ -104,19 +104,14 @@ impl Country {
     }
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Address {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line1: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line2: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<Country>,
 }
 
@@ -154,17 +149,14 @@ pub struct NewCustomer {
 
 /// A customer as stored. (The API shows it through
 /// [`crate::http::wire::CustomerObject`].)
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Customer {
     pub id: CustomerId,
     pub mode: Mode,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<Email>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<Phone>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
     // Empty maps are not stored: DynamoDB Local's stream renders them as an
     // attribute value without a type, which no client can read.

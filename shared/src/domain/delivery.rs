@@ -22,17 +22,17 @@ pub enum DeliveryStatus {
 }
 
 /// One POST of an event to an endpoint.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Attempt {
     pub at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u16>,
     pub latency_ms: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
 /// An event's delivery to one endpoint, with every attempt.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Delivery {
     pub event_id: crate::domain::EventId,
@@ -42,7 +42,6 @@ pub struct Delivery {
     // Always stored (the attempt condition reads its size).
     #[serde(default)]
     pub attempts: Vec<Attempt>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_attempt_at: Option<i64>,
     pub created: i64,
     /// The event's creation time (the retry window runs from it).
@@ -87,6 +86,7 @@ pub enum QueueMessage {
 /// A delivery's attempt, as it was scheduled: its attempt count and due
 /// time when it was enqueued. A message that no longer matches the stored
 /// delivery (attempted since, rescheduled, finished) is stale.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DueDelivery {
     pub account_id: crate::domain::AccountId,
@@ -95,7 +95,6 @@ pub struct DueDelivery {
     pub endpoint_id: WebhookEndpointId,
     /// Attempts made when it was scheduled (absent on retry-index entries
     /// written before it was recorded).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<usize>,
     pub due: i64,
 }
@@ -164,13 +163,13 @@ impl EventRef {
 /// deliveries are rescheduled, not attempted; when the cool-down ends one
 /// attempt probes (claimed by writing the breaker, so one worker probes),
 /// and a success closes it.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Breaker {
     /// Failed attempts in a row.
     #[serde(default)]
     pub failures: u32,
     /// Open until then (Unix seconds); none while closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_until: Option<i64>,
     /// The last cool-down (seconds); 0 while closed.
     #[serde(default)]

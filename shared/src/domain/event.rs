@@ -111,6 +111,7 @@ pub struct EventRequest {
     pub idempotency_key: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     pub id: EventId,
@@ -121,7 +122,6 @@ pub struct Event {
     /// The object after the change, as the API shows it (JSON text).
     pub object_json: String,
     /// The changed attributes' previous values, on updates (JSON text).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_attributes_json: Option<String>,
     pub request: EventRequest,
     /// TTL: 30 days after `created`.

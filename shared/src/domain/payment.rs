@@ -228,26 +228,23 @@ pub fn parse_description(param: &str, raw: String) -> Result<String, ValidationE
 
 /// A payment as stored. (The store persists it with serde; the API shows it
 /// through [`crate::http::wire::PaymentObject`].)
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Payment {
     pub id: PaymentId,
     pub mode: Mode,
     pub amount: Amount,
     pub currency: Currency,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<CustomerId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub capture_method: CaptureMethod,
     // Empty maps are not stored: DynamoDB Local's stream renders them as an
     // attribute value without a type, which no client can read.
     #[serde(default, skip_serializing_if = "Metadata::is_empty")]
     pub metadata: Metadata,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<ReturnUrl>,
     pub status: PaymentStatus,
     /// The card it was confirmed with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<PaymentMethodId>,
     /// Held and not yet captured (manual capture).
     #[serde(default)]
@@ -256,12 +253,9 @@ pub struct Payment {
     #[serde(default)]
     pub amount_received: MinorUnits,
     /// A hold not captured by then is cancelled (reason `automatic`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture_before: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation_reason: Option<CancellationReason>,
     /// Why the last confirmation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_payment_error: Option<PaymentError>,
     /// `{id}_secret_{random}`: lets a browser confirm this one payment with
     /// a publishable key. Returned on create and retrieve, never listed.

@@ -73,6 +73,7 @@ pub enum RefundRefused {
     },
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Refund {
     pub id: RefundId,
@@ -80,7 +81,6 @@ pub struct Refund {
     pub payment_id: PaymentId,
     pub amount: MinorUnits,
     pub currency: Currency,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<RefundReason>,
     pub status: RefundStatus,
     // Empty maps are not stored: DynamoDB Local's stream renders them as an

@@ -17,6 +17,7 @@ use crate::domain::{
 };
 
 /// A delivery due for a retry, from the retry index.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DueRetry {
     pub account_id: crate::domain::AccountId,
@@ -26,7 +27,6 @@ pub struct DueRetry {
     pub at: i64,
     /// The delivery's attempts when this was scheduled (absent on entries
     /// written before it was recorded).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<usize>,
     /// TTL: gone a day after it was due.
     pub expires_at: i64,

@@ -21,6 +21,7 @@ pub enum IdempotencyState {
 }
 
 /// What we keep of a request made with an `Idempotency-Key`.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IdempotencyRecord {
     /// SHA-256 (hex) of the client's key.
@@ -39,9 +40,7 @@ pub struct IdempotencyRecord {
     /// An in-flight claim older than this was abandoned (its function died)
     /// and may be claimed again.
     pub lock_expires_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u16>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
 
