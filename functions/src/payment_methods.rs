@@ -2,7 +2,7 @@
 //! (`src/bin/<function>.rs`) is one line over it.
 
 use paynectra::{
-    domain::{CardInput, CustomerId, ListWindow, PaymentMethodId},
+    domain::{CardInput, CustomerId, ListWindow, PaymentMethodId, PrefixedId},
     http::{
         body, endpoint, idempotent, list_reply, listed, path_id, path_id_named, query, serve, serve_with,
         wire::PaymentMethodObject, Access, Handled, OrNotFound, Reply, Request, RequestCtx, Run,
@@ -44,7 +44,7 @@ pub async fn list(app: &App, req: Request) -> Handled {
             .await;
         // The real path, so a client that follows `url` to page on works.
         let url = format!("/v1/customers/{customer}/payment_methods");
-        list_reply(url, &listed(found, "payment method")?, PaymentMethodObject::from)
+        list_reply(url, &listed(found, PaymentMethodId::KIND)?, PaymentMethodObject::from)
     })
     .await
 }

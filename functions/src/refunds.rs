@@ -23,8 +23,12 @@ pub async fn create(app: &App, req: Request) -> Handled {
 pub async fn get(app: &App, req: Request) -> Handled {
     serve(app, req, |ctx, req| async move {
         let id: RefundId = path_id(&req)?;
-        let refund = app.store.get_refund(&ctx.tenant, &id).await?;
-        Reply::ok(&RefundObject::from(&refund.or_not_found("refund", id.as_str())?))
+        let refund = app
+            .store
+            .get_refund(&ctx.tenant, &id)
+            .await?
+            .or_not_found("refund", id.as_str())?;
+        Reply::ok(&RefundObject::from(&refund))
     })
     .await
 }

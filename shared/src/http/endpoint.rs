@@ -1,10 +1,10 @@
 //! The shapes most endpoints take, each one call: a handler names its
 //! inputs by type and says what to do with them, and the frame (serve,
-//! parse, idempotency, not-found, list paging) is written once, here.
+//! parse, idempotency, list paging) is written once, here.
 //!
 //! An endpoint that does something else before or after (a publishable
-//! key's extra rule, a deleted stub) writes its frame with [`serve`]
-//! itself.
+//! key's extra rule, a check before the idempotency claim) and every
+//! retrieve or delete write their frame with [`serve`] themselves.
 
 use super::{
     body, idempotent, list_reply, listed, path_id, query, serve, ApiError, FromBody, Handled, Listed, Outcome,
@@ -68,7 +68,7 @@ where
     serve(app, req, |ctx, req| async move {
         let list: Q = query(&req)?;
         let found = load(&ctx, list).await;
-        list_reply(url, &listed(found, T::KIND)?, T::Object::from)
+        list_reply(url, &listed(found, T::Id::KIND)?, T::Object::from)
     })
     .await
 }

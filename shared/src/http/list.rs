@@ -4,14 +4,15 @@ use serde::Serialize;
 
 use super::{wire::ListObject, ApiError, Reply};
 use crate::{
-    domain::Page,
+    domain::{Page, PrefixedId},
     store::{ReadStats, StoreError},
 };
 
-/// An object a list endpoint pages through: its name in messages and logs
-/// ("payment method") and its wire object (the table is in `wire`).
+/// An object a list endpoint pages through: its id (whose
+/// [`PrefixedId::KIND`] names it in messages and logs) and its wire object
+/// (the table is in `wire`).
 pub trait Listed: Sized {
-    const KIND: &'static str;
+    type Id: PrefixedId;
     type Object<'a>: Serialize + From<&'a Self>
     where
         Self: 'a;

@@ -115,7 +115,8 @@ impl UsagePlans {
             .find_map(|(value, id)| (value == key.as_str()).then_some(id)))
     }
 
-    /// Every API key's (value, id), or those whose name starts with `name`.
+    /// Every API key's (value, id), or only those GetApiKeys finds for the
+    /// name query `name`.
     async fn api_keys(&self, name: Option<&str>) -> Result<Vec<(String, String)>, LimitsError> {
         let mut pages = self
             .client

@@ -44,22 +44,22 @@ bodies! {
     crate::domain::NewWebhookEndpoint => CreateWebhookEndpointRequest,
 }
 
-/// What each list endpoint pages through, in one table: the object's name
-/// in messages and logs, and its wire object.
+/// What each list endpoint pages through, in one table: the object, its id
+/// (which names it in messages and logs) and its wire object.
 macro_rules! listed_objects {
-    ($($object:ty => $wire:ident, $kind:literal),* $(,)?) => {
+    ($($object:ty, $id:ty => $wire:ident),* $(,)?) => {
         $(impl crate::http::Listed for $object {
-            const KIND: &'static str = $kind;
+            type Id = $id;
             type Object<'a> = $wire<'a>;
         })*
     };
 }
 
 listed_objects! {
-    crate::domain::Payment => PaymentObject, "payment",
-    crate::domain::Refund => RefundObject, "refund",
-    crate::domain::Customer => CustomerObject, "customer",
-    crate::domain::PaymentMethod => PaymentMethodObject, "payment method",
-    crate::domain::Event => EventObject, "event",
-    crate::domain::WebhookEndpoint => WebhookEndpointObject, "webhook endpoint",
+    crate::domain::Payment, crate::domain::PaymentId => PaymentObject,
+    crate::domain::Refund, crate::domain::RefundId => RefundObject,
+    crate::domain::Customer, crate::domain::CustomerId => CustomerObject,
+    crate::domain::PaymentMethod, crate::domain::PaymentMethodId => PaymentMethodObject,
+    crate::domain::Event, crate::domain::EventId => EventObject,
+    crate::domain::WebhookEndpoint, crate::domain::WebhookEndpointId => WebhookEndpointObject,
 }
