@@ -101,16 +101,10 @@ impl Store {
             completion: None,
         };
         let items = vec![TransactWriteItem::builder().update(update).build()];
-        match self
-            .transact("TransactWriteItems(delete customer)", items, tenant, writes, |_| {
-                StoreError::Conflict
-            })
-            .await
-        {
-            Ok(()) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.transact_applied("TransactWriteItems(delete customer)", items, tenant, writes, || {
+            StoreError::Conflict
+        })
+        .await
     }
 
     /// One page of the tenant's live customers (with one email, if given,
@@ -124,8 +118,7 @@ impl Store {
         window: &ListWindow<CustomerId>,
     ) -> Result<(Page<Customer>, ReadStats), StoreError> {
         let index = keys::customer_list_index(tenant, email);
-        let cursor_keys = window.cursor.as_ref().map(|c| keys::customer(tenant, c.id()));
-        self.list(index, None, created, window, cursor_keys).await
+        self.list(tenant, index, None, created, window).await
     }
 
     pub async fn get_customer(&self, tenant: &Tenant, id: &CustomerId) -> Result<Option<Customer>, StoreError> {

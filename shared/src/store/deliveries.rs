@@ -222,20 +222,15 @@ impl Store {
             (DeliveryStatus::Pending, Some(at)) => self.retry_put(tenant, delivery, at)?,
             _ => self.pending_update(tenant, &delivery.event_id, -1),
         };
-        match self
-            .transact(
-                "TransactWriteItems(delivery attempt)",
-                vec![put_item(put), follow_up],
-                tenant,
-                Writes::NONE,
-                |_| StoreError::Conflict,
-            )
-            .await
-        {
-            Ok(()) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
-        }
+        let items = vec![put_item(put), follow_up];
+        self.transact_applied(
+            "TransactWriteItems(delivery attempt)",
+            items,
+            tenant,
+            Writes::NONE,
+            || StoreError::Conflict,
+        )
+        .await
     }
 
     /// An endpoint's circuit breaker (closed if it has none).

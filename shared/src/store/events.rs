@@ -42,7 +42,6 @@ impl Store {
         now: i64,
     ) -> Result<(Page<Event>, ReadStats), StoreError> {
         let index = keys::event_list_index(tenant, filter);
-        let cursor_keys = window.cursor.as_ref().map(|c| keys::event(tenant, c.id()));
         let retained = CreatedRange {
             gte: Some(
                 created
@@ -52,6 +51,6 @@ impl Store {
             ),
             ..*created
         };
-        self.list(index, None, &retained, window, cursor_keys).await
+        self.list(tenant, index, None, &retained, window).await
     }
 }

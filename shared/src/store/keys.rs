@@ -55,6 +55,31 @@ fn object_keys(t: &Tenant, id: &impl std::fmt::Display, kind: &str) -> Keys {
     }
 }
 
+/// An id whose object has an item of its own: that item's keys (for a
+/// GetItem, or to resolve a list cursor).
+pub(super) trait ObjectKey: std::fmt::Display {
+    fn keys(&self, t: &Tenant) -> Keys;
+}
+
+macro_rules! object_key {
+    ($($id:ty => $keys:ident),* $(,)?) => {
+        $(impl ObjectKey for $id {
+            fn keys(&self, t: &Tenant) -> Keys {
+                $keys(t, self)
+            }
+        })*
+    };
+}
+
+object_key! {
+    PaymentId => payment,
+    CustomerId => customer,
+    RefundId => refund,
+    PaymentMethodId => payment_method,
+    EventId => event,
+    WebhookEndpointId => webhook_endpoint,
+}
+
 /// Sort key for "newest first" lists: zero-padded created time, then the id
 /// (UUIDv7, so later ids sort later within one second): a total order.
 pub(super) fn created_sort_key(created: i64, id: &str) -> String {

@@ -7,10 +7,9 @@ use serde::de::DeserializeOwned;
 use super::{
     error::StoreError,
     item::{from_item, s, Item},
-    keys::{self, Keys},
-    Store,
+    keys, Store,
 };
-use crate::domain::{CreatedRange, Cursor, ListWindow, Page};
+use crate::domain::{CreatedRange, Cursor, ListWindow, Page, Tenant};
 
 /// What a read cost, for logs, tests and benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -65,16 +64,19 @@ impl Store {
     }
 
     /// The sort key of a list cursor: one GetItem of the object it names.
-    async fn cursor_sort_key<Id: std::fmt::Display>(
+    async fn cursor_sort_key<Id: keys::ObjectKey>(
         &self,
+        tenant: &Tenant,
         cursor: &Cursor<Id>,
-        keys: &Keys,
     ) -> Result<String, StoreError> {
         let missing = || StoreError::CursorNotFound {
             param: cursor.param(),
             id: cursor.id().to_string(),
         };
-        let item = self.get(keys, "GetItem(list cursor)").await?.ok_or_else(missing)?;
+        let item = self
+            .get(&cursor.id().keys(tenant), "GetItem(list cursor)")
+            .await?
+            .ok_or_else(missing)?;
         let created = item
             .get("created")
             .and_then(|v| v.as_n().ok())
@@ -87,21 +89,21 @@ impl Store {
     /// One page of a list index, newest first: the shared engine of every
     /// list endpoint. `residual` is an equality filter on an attribute the
     /// index does not key on.
-    pub(super) async fn list<T: DeserializeOwned, Id: std::fmt::Display>(
+    pub(super) async fn list<T: DeserializeOwned, Id: keys::ObjectKey>(
         &self,
+        tenant: &Tenant,
         index: keys::ListIndex,
         residual: Option<(&'static str, String)>,
         created: &CreatedRange,
         window: &ListWindow<Id>,
-        cursor_keys: Option<Keys>,
     ) -> Result<(Page<T>, ReadStats), StoreError> {
         let mut stats = ReadStats::default();
-        let cursor_sort = match (&window.cursor, &cursor_keys) {
-            (Some(c), Some(k)) => {
+        let cursor_sort = match &window.cursor {
+            Some(c) => {
                 stats.get_items += 1;
-                Some(self.cursor_sort_key(c, k).await?)
+                Some(self.cursor_sort_key(tenant, c).await?)
             }
-            _ => None,
+            None => None,
         };
         if created.is_empty() {
             return Ok((

@@ -115,8 +115,6 @@ impl Store {
         window: &ListWindow<PaymentMethodId>,
     ) -> Result<(Page<PaymentMethod>, ReadStats), StoreError> {
         let index = keys::customer_payment_methods_index(tenant, customer);
-        let cursor_keys = window.cursor.as_ref().map(|c| keys::payment_method(tenant, c.id()));
-        self.list(index, None, &CreatedRange::default(), window, cursor_keys)
-            .await
+        self.list(tenant, index, None, &CreatedRange::default(), window).await
     }
 }

@@ -12,6 +12,18 @@ use super::{
 };
 use crate::domain::{ListWindow, Mode, Page, Payment, PaymentFilter, PaymentId, PaymentStatus, Tenant};
 
+/// A payment's item keys: its own and its list indexes (all, its
+/// customer's, its status's).
+fn payment_keys(tenant: &Tenant, payment: &Payment) -> keys::Keys {
+    keys::payment_item(
+        tenant,
+        &payment.id,
+        payment.created,
+        payment.customer_id.as_ref(),
+        payment.status.as_str(),
+    )
+}
+
 impl Store {
     /// Stores a new payment. If it names a customer, the customer must exist
     /// (and not be deleted) at the moment of the write: the check and the
@@ -23,13 +35,7 @@ impl Store {
         payment: &Payment,
         writes: Writes<'_>,
     ) -> Result<(), StoreError> {
-        let keys = keys::payment_item(
-            tenant,
-            &payment.id,
-            payment.created,
-            payment.customer_id.as_ref(),
-            payment.status.as_str(),
-        );
+        let keys = payment_keys(tenant, payment);
         let item = to_item(&keys, payment)?;
         let Some(customer_id) = &payment.customer_id else {
             return self.insert_new("PutItem(payment)", item, tenant, writes).await;
@@ -68,9 +74,8 @@ impl Store {
         window: &ListWindow<PaymentId>,
     ) -> Result<(Page<Payment>, ReadStats), StoreError> {
         let (index, residual_status) = keys::payment_list_index(tenant, filter);
-        let cursor_keys = window.cursor.as_ref().map(|c| keys::payment(tenant, c.id()));
         let residual = residual_status.map(|s| ("status", s.as_str().to_owned()));
-        self.list(index, residual, &filter.created, window, cursor_keys).await
+        self.list(tenant, index, residual, &filter.created, window).await
     }
 
     /// Writes a payment's transition from `before` to `after`, conditioned
@@ -85,13 +90,7 @@ impl Store {
         after: &Payment,
         writes: Writes<'_>,
     ) -> Result<(), StoreError> {
-        let keys = keys::payment_item(
-            tenant,
-            &after.id,
-            after.created,
-            after.customer_id.as_ref(),
-            after.status.as_str(),
-        );
+        let keys = payment_keys(tenant, after);
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&keys, after)?))

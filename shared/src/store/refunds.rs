@@ -56,7 +56,6 @@ impl Store {
         window: &ListWindow<RefundId>,
     ) -> Result<(Page<Refund>, ReadStats), StoreError> {
         let index = keys::refund_list_index(tenant, payment);
-        let cursor_keys = window.cursor.as_ref().map(|c| keys::refund(tenant, c.id()));
-        self.list(index, None, created, window, cursor_keys).await
+        self.list(tenant, index, None, created, window).await
     }
 }

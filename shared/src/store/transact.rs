@@ -104,6 +104,25 @@ impl Store {
         Ok(())
     }
 
+    /// [`Self::transact`] for a change that may find nothing to do: `false`
+    /// when it was refused with `refused`'s error (a condition that did not
+    /// hold), any other error as it is.
+    pub(super) async fn transact_applied(
+        &self,
+        operation: &'static str,
+        items: Vec<TransactWriteItem>,
+        tenant: &Tenant,
+        writes: Writes<'_>,
+        refused: fn() -> StoreError,
+    ) -> Result<bool, StoreError> {
+        let refusal = std::mem::discriminant(&refused());
+        match self.transact(operation, items, tenant, writes, |_| refused()).await {
+            Ok(()) => Ok(true),
+            Err(e) if std::mem::discriminant(&e) == refusal => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Writes a new item (`attribute_not_exists(pk)`): a single PutItem, or
     /// a transaction when the change carries an event or an idempotency
     /// completion. An existing item is [`StoreError::AlreadyExists`].

@@ -67,9 +67,7 @@ impl Store {
         window: &ListWindow<WebhookEndpointId>,
     ) -> Result<(Page<WebhookEndpoint>, ReadStats), StoreError> {
         let index = keys::webhook_endpoint_list_index(tenant);
-        let cursor_keys = window.cursor.as_ref().map(|c| keys::webhook_endpoint(tenant, c.id()));
-        self.list(index, None, &CreatedRange::default(), window, cursor_keys)
-            .await
+        self.list(tenant, index, None, &CreatedRange::default(), window).await
     }
 
     /// Every live endpoint of the tenant (for delivery): pages of 100.
@@ -103,20 +101,9 @@ impl Store {
             TransactWriteItem::builder().update(tombstone).build(),
             self.endpoint_count(tenant, -1, None),
         ];
-        match self
-            .transact(
-                "TransactWriteItems(delete webhook endpoint)",
-                items,
-                tenant,
-                Writes::NONE,
-                |_| StoreError::Missing,
-            )
+        let op = "TransactWriteItems(delete webhook endpoint)";
+        self.transact_applied(op, items, tenant, Writes::NONE, || StoreError::Missing)
             .await
-        {
-            Ok(()) => Ok(true),
-            Err(StoreError::Missing) => Ok(false),
-            Err(e) => Err(e),
-        }
     }
 
     pub async fn get_webhook_endpoint(
