@@ -108,7 +108,9 @@ pub async fn fresh_store_at(endpoint: &str) -> Store {
     let client = local_client(endpoint).await;
     let table = format!("test-{}", uuid::Uuid::new_v4().simple());
     schema::create_table(&client, &table).await.expect("create test table");
-    Store::new(client, table)
+    let store = Store::new(client, table);
+    store.start_sweeps(now_unix()).await.expect("start the sweeps' cursors");
+    store
 }
 
 /// A leaked app around a fresh store (tests are short-lived processes).

@@ -6,7 +6,8 @@
 //! whole) lets the next run start where this one stopped.
 //!
 //! Which buckets: from the one after the cursor (never earlier than the
-//! oldest an entry can still be in, its TTL) to the bucket of `now`, and the
+//! oldest an entry can still be in, its TTL; from that one if there is no
+//! cursor yet) to the bucket of `now`, and the
 //! day partitions of the format before sharding. A bucket is swept whole
 //! when every shard was read to its end, nothing in it failed, and it ended
 //! at least [`GRACE_SECONDS`] ago (a write can carry a due time slightly in
@@ -25,12 +26,6 @@ use crate::store::{DueEntry, StoreError, SweepIndex, SweepPartition};
 /// A bucket is final once it ended this long ago: a write whose due time is
 /// its own `now` (a delivery's first entry) lands within it.
 pub const GRACE_SECONDS: i64 = 300;
-
-/// Where a sweep with no cursor yet starts: this far back. Its first run
-/// comes within minutes of the first entry of the sharded format (the
-/// schedules run every minute and every 15 minutes, deployed with the code
-/// that writes them); entries due later are reached as time passes.
-pub const FIRST_RUN_LOOKBACK_SECONDS: i64 = 2 * 3_600;
 
 /// How long a run may take, and how much it does at once.
 #[derive(Debug, Clone, Copy)]
@@ -117,9 +112,11 @@ where
         return Ok(run);
     }
     let oldest = index.bucket(now - max_age);
-    let first = cursor.map_or(index.bucket(now - FIRST_RUN_LOOKBACK_SECONDS), |c| c + 1);
+    // With no cursor yet (a table never swept), from the oldest bucket an
+    // entry can still be in: once, then from the cursor.
+    let first = cursor.map_or(oldest, |c| (c + 1).max(oldest));
     let mut moving = true;
-    for bucket in first.max(oldest)..=index.bucket(now) {
+    for bucket in first..=index.bucket(now) {
         let failed_before = run.failed;
         let shards = app.store.sweep_partitions(index, bucket);
         if !drain_all(app, &shards, now, budget, handle, &mut run, &pages).await? {
