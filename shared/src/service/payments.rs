@@ -56,14 +56,25 @@ const MAX_ATTEMPTS: u32 = 3;
 /// hold is cancelled on the way (lazily, in case the scheduled function has
 /// not run yet).
 pub async fn load_payment(app: &App, tenant: &Tenant, id: &PaymentId, now: i64) -> Result<Payment, ApiError> {
+    let (payment, _) = settle_hold(app, tenant, id, now).await?;
+    payment.ok_or_else(|| ApiError::not_found("payment", id.as_str()))
+}
+
+/// Payment `id` as it is at `now` (`None` if there is none), its hold
+/// cancelled if it expired; true if this call cancelled it (not a racing
+/// one).
+async fn settle_hold(
+    app: &App,
+    tenant: &Tenant,
+    id: &PaymentId,
+    now: i64,
+) -> Result<(Option<Payment>, bool), ApiError> {
     for _ in 0..MAX_ATTEMPTS {
-        let payment = app
-            .store
-            .get_payment(tenant, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("payment", id.as_str()))?;
+        let Some(payment) = app.store.get_payment(tenant, id).await? else {
+            return Ok((None, false));
+        };
         let Some(expired) = payment.expire_hold(now) else {
-            return Ok(payment);
+            return Ok((Some(payment), false));
         };
         let event = transition_event(tenant, &payment, &expired, &EventRequest::default(), now);
         let writes = Writes {
@@ -72,8 +83,8 @@ pub async fn load_payment(app: &App, tenant: &Tenant, id: &PaymentId, now: i64) 
         };
         match app.store.transition_payment(tenant, &payment, &expired, writes).await {
             Ok(()) => {
-                tracing::info!(payment_id = %id, "expired hold cancelled on read");
-                return Ok(expired);
+                tracing::info!(payment_id = %id, "expired hold cancelled");
+                return Ok((Some(expired), true));
             }
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
@@ -370,7 +381,10 @@ const HOLD_INDEX_MAX_AGE: i64 = 86_400;
 async fn expire_entry(app: &App, due: &DueEntry<DueHold>, now: i64) -> EntryOutcome {
     let hold = &due.entry;
     let tenant = hold.tenant();
-    match expire_hold(app, &tenant, &hold.payment_id, now).await {
+    match settle_hold(app, &tenant, &hold.payment_id, now)
+        .await
+        .map(|(_, cancelled)| cancelled)
+    {
         // The transition deleted the entry (if it is of the current format).
         Ok(true) if app.store.is_current_hold_entry(due) => EntryOutcome::Done(true),
         Ok(cancelled) => match app.store.delete_due(due).await {
@@ -391,32 +405,4 @@ async fn expire_entry(app: &App, due: &DueEntry<DueHold>, now: i64) -> EntryOutc
             EntryOutcome::Failed
         }
     }
-}
-
-/// Cancels payment `id`'s hold if it expired by `now`: true if this call
-/// cancelled it, false if it is gone or not held (captured, cancelled,
-/// cancelled by a racing call).
-async fn expire_hold(app: &App, tenant: &Tenant, id: &PaymentId, now: i64) -> Result<bool, ApiError> {
-    for _ in 0..MAX_ATTEMPTS {
-        let Some(payment) = app.store.get_payment(tenant, id).await? else {
-            return Ok(false);
-        };
-        let Some(expired) = payment.expire_hold(now) else {
-            return Ok(false);
-        };
-        let event = transition_event(tenant, &payment, &expired, &EventRequest::default(), now);
-        let writes = Writes {
-            event: event.as_ref(),
-            completion: None,
-        };
-        match app.store.transition_payment(tenant, &payment, &expired, writes).await {
-            Ok(()) => {
-                tracing::info!(payment_id = %id, "expired hold cancelled by the sweep");
-                return Ok(true);
-            }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(busy())
 }
