@@ -1,5 +1,5 @@
 # The commands a newcomer can guess. See README.md.
-.PHONY: run test bench bench-lambda deploy-check lint fmt build release clean-local
+.PHONY: run test bench bench-lambda bench-heat deploy-check lint fmt build release clean-local
 
 ## Start the whole stack locally: DynamoDB Local, table, dev account, API on 127.0.0.1:$(PORT).
 run:
@@ -16,6 +16,10 @@ bench:
 ## Only the Lambda benchmarks: cold starts, request overhead, throughput (BENCHMARKS.md).
 bench-lambda:
 	@scripts/bench.sh lambda
+
+## Only the partition-heat benchmark: each partition's WCU/s and RCU/s at 5,000 payments/s (BENCHMARKS.md).
+bench-heat:
+	@scripts/bench.sh heat
 
 ## The deploy path: cfn-lint, sam validate --lint, sam build (arm64), artefact sizes (part of make test).
 deploy-check:

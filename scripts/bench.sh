@@ -2,7 +2,8 @@
 # `make bench`: the benchmarks in BENCHMARKS.md, each against a DynamoDB
 # Local of its own (in memory), stopped afterwards.
 #
-#   scripts/bench.sh [all|list|lambda]     (make bench = all, make bench-lambda = lambda)
+#   scripts/bench.sh [all|list|lambda|heat]   (make bench = all, make bench-lambda = lambda,
+#                                              make bench-heat = heat)
 #
 # list:   bench-list-payments. BENCH_SIZES=1000,100000 and BENCH_ITERATIONS=50
 #         are the defaults.
@@ -13,17 +14,21 @@
 #         BENCH_THROUGHPUT_SECONDS=2, BENCH_FUNCTIONS=all; see
 #         bench/src/lambda/main.rs). It builds every function with the
 #         release profile first (no LTO: about 4.5 minutes on 2 cores; the time is shown).
+# heat:   bench-heat: where every read and write lands, per partition, projected
+#         to 5,000 payments/s, against DynamoDB Local and moto (SQS) of its own
+#         (BENCH_HEAT_MERCHANTS=200, BENCH_HEAT_PAYMENTS=1000, BENCH_HEAT_SEED=16,
+#         BENCH_HEAT_TARGET_MERCHANTS=10000; see bench/src/heat/main.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
-case "$what" in all | list | lambda) ;; *)
-  echo "usage: scripts/bench.sh [all|list|lambda]" >&2
+case "$what" in all | list | lambda | heat) ;; *)
+  echo "usage: scripts/bench.sh [all|list|lambda|heat]" >&2
   exit 2
   ;;
 esac
 source scripts/dynamodb-local.sh
 ddb_install
-if [ "$what" != list ]; then
+if [ "$what" = all ] || [ "$what" = lambda ]; then
   functions=$(ls functions/src/bin | wc -l)
   started=$(date +%s)
   cargo build --release --quiet -p paynectra-functions
@@ -47,10 +52,24 @@ fresh() {
   ddb_stop
 }
 
-if [ "$what" != lambda ]; then
+if [ "$what" = all ] || [ "$what" = list ]; then
   fresh target/release/bench-list-payments
 fi
-if [ "$what" != list ]; then
+if [ "$what" = all ] || [ "$what" = heat ]; then
+  source scripts/moto.sh
+  moto_install
+  trap 'ddb_stop; moto_stop' EXIT
+  port=$(free_port)
+  moto_start "$port"
+  moto_env "$port"
+  export PAYNECTRA_TEST_MOTO="http://127.0.0.1:$port"
+  # Open circuit breakers (the failing endpoints) warn on every attempt:
+  # only errors beside the tables.
+  RUST_LOG=${BENCH_HEAT_LOG:-error} fresh target/release/bench-heat
+  moto_stop
+  trap ddb_stop EXIT
+fi
+if [ "$what" = all ] || [ "$what" = lambda ]; then
   fresh target/release/bench-lambda cold
   fresh target/release/bench-lambda overhead
   fresh target/release/bench-lambda sdk

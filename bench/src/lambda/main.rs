@@ -29,6 +29,8 @@
 //! `BENCH_THROUGHPUT_ROUNDS` (3), `BENCH_THROUGHPUT_SECONDS` (2).
 
 mod cold;
+#[path = "../operation.rs"]
+mod operation;
 mod overhead;
 mod proxy;
 mod runtime;

@@ -121,13 +121,7 @@ async fn forward(
         Ok(b) => b.to_bytes(),
         Err(_) => return Response::builder().status(400).body(Full::default()).unwrap(),
     };
-    let op = parts
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.rsplit('.').next())
-        .unwrap_or("?")
-        .to_owned();
+    let op = crate::operation::operation(&parts.headers);
     let uri = format!(
         "{upstream}{}",
         parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
