@@ -264,7 +264,8 @@ impl TestApi {
 
     /// [`TestApi::spawn`], with webhook delivery as the local stack runs
     /// it: the table's stream into the consumer, the delivery queue in moto
-    /// (queues of its own) into the workers, the retry sweep every second;
+    /// (queues of its own) into the workers, the retry sweep each time the clock has
+    /// moved ten seconds;
     /// on a clock that [`TestApi::advance`] moves.
     pub async fn spawn_with_webhooks() -> Self {
         Self::spawn_with_webhooks_visible_after(60).await
