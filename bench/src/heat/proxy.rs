@@ -262,7 +262,7 @@ impl Inner {
             return Response::builder().status(400).body(Full::default()).unwrap();
         };
         let op = crate::operation::operation(&parts.headers);
-        let charged = is_write(&op) || matches!(op.as_str(), "GetItem" | "Query");
+        let charged = is_write(&op) || matches!(op.as_str(), "GetItem" | "BatchGetItem" | "Query");
         let mut request: Value = if charged {
             serde_json::from_slice(&body).unwrap_or_default()
         } else {
@@ -356,6 +356,35 @@ impl Inner {
             let pk = key.get(&schema.pk).and_then(|v| v["S"].as_str()).unwrap_or_default();
             let read = ledger::charge_read(None, pk, item.as_slice(), consistent, false);
             charges.push((owner(&key), vec![read], true));
+        } else if status.is_success() && op == "BatchGetItem" {
+            // Each key as a GetItem of its own: the item found (by its key
+            // attributes), or the minimum for a key that has none.
+            for (table, asked) in request["RequestItems"].as_object().into_iter().flatten() {
+                let consistent = asked["ConsistentRead"].as_bool().unwrap_or(false);
+                let found: Vec<Item> = reply_json["Responses"][table]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i.as_object().cloned())
+                    .collect();
+                for key in asked["Keys"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_object)
+                {
+                    let item = found.iter().find(|i| key.iter().all(|(k, v)| i.get(k) == Some(v)));
+                    let pk = key.get(&schema.pk).and_then(|v| v["S"].as_str()).unwrap_or_default();
+                    let read = ledger::charge_read(
+                        None,
+                        pk,
+                        item.map(std::slice::from_ref).unwrap_or(&[]),
+                        consistent,
+                        false,
+                    );
+                    charges.push((owner(key), vec![read], true));
+                }
+            }
         } else if status.is_success() && op == "Query" {
             let items = self.read_by_query(&parts.headers, &request, &reply_json).await;
             if let Some(pk) = ledger::queried_partition(schema, &request) {

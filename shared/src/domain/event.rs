@@ -126,8 +126,10 @@ pub struct Event {
     pub request: EventRequest,
     /// TTL: 30 days after `created`.
     pub expires_at: i64,
-    /// Webhook deliveries not finished yet (maintained by the deliverer).
-    #[serde(default)]
+    /// Webhook deliveries not finished yet. Not stored on the event's item
+    /// (which is written once): the deliverer counts them in an item of
+    /// their own, and the store's reads of an event fill this in from it.
+    #[serde(skip)]
     pub pending_webhooks: i64,
 }
 

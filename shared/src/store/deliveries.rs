@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
 use super::{
     error::StoreError,
+    events::pending_count,
     item::{from_item, key_of, s, to_item, Item, NOT_EXISTS},
     keys,
     list::SortKeys,
@@ -134,7 +135,7 @@ impl Store {
                     to_item(&keys::delivery(tenant, &event.id, &endpoint.id), &delivery)?,
                     NOT_EXISTS,
                 )),
-                self.pending_update(tenant, &event.id, 1),
+                self.pending_update(tenant, &event.id, 1, event.expires_at),
                 self.retry_put(tenant, &delivery, now)?,
             ];
             match self
@@ -159,14 +160,17 @@ impl Store {
         Ok(created)
     }
 
-    fn pending_update(&self, tenant: &Tenant, event: &crate::domain::EventId, n: i64) -> TransactWriteItem {
+    /// Moves an event's `pending_webhooks` count by `n`: its own small item,
+    /// gone with the event (`expires_at`).
+    fn pending_update(&self, tenant: &Tenant, event: &EventId, n: i64, expires_at: i64) -> TransactWriteItem {
         TransactWriteItem::builder()
             .update(
                 Update::builder()
                     .table_name(&self.table)
-                    .set_key(Some(key_of(&keys::event(tenant, event))))
-                    .update_expression("ADD pending_webhooks :n")
+                    .set_key(Some(key_of(&keys::event_pending(tenant, event))))
+                    .update_expression("ADD pending_webhooks :n SET expires_at = :expires")
                     .expression_attribute_values(":n", AttributeValue::N(n.to_string()))
+                    .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
                     .build()
                     .expect("table, key and expression are set"),
             )
@@ -220,7 +224,7 @@ impl Store {
             .expect("table, item and condition are set");
         let follow_up = match (delivery.status, delivery.next_attempt_at) {
             (DeliveryStatus::Pending, Some(at)) => self.retry_put(tenant, delivery, at)?,
-            _ => self.pending_update(tenant, &delivery.event_id, -1),
+            _ => self.pending_update(tenant, &delivery.event_id, -1, delivery.expires_at),
         };
         let items = vec![put_item(put), follow_up];
         self.transact_applied(
@@ -303,14 +307,20 @@ impl Store {
         let items = self
             .query_all(pk, SortKeys::All, true, "Query(event and deliveries)")
             .await?;
-        let mut found = None;
+        let pending_sk = keys::event_pending(tenant, event).sk;
+        let mut found: Option<Event> = None;
+        let mut pending = 0;
         let mut deliveries = Vec::new();
         for item in items {
             match item.get(keys::SK).and_then(|v| v.as_s().ok()) {
-                Some(sk) if *sk == event_sk => found = Some(from_item::<Event>(item)?),
+                Some(sk) if *sk == event_sk => found = Some(from_item(item)?),
+                Some(sk) if *sk == pending_sk => pending = pending_count(&item),
                 Some(sk) if sk.starts_with(prefix) => deliveries.push(from_item(item)?),
                 _ => {}
             }
+        }
+        if let Some(e) = &mut found {
+            e.pending_webhooks = pending;
         }
         // Past its 30 days, an event is gone even before TTL deletes it.
         Ok(found.filter(|e| e.expires_at > now).map(|e| (e, deliveries)))

@@ -408,6 +408,17 @@ pub(super) fn event(t: &Tenant, id: &EventId) -> Keys {
     object_keys(t, id, "event")
 }
 
+/// An event's count of unfinished deliveries (`pending_webhooks`): an item
+/// of its own in the event's partition, with no index keys, so the writes of
+/// every delivery's start and end touch nothing else (on the event item
+/// they rewrote it in its three indexes).
+pub(super) fn event_pending(t: &Tenant, id: &EventId) -> Keys {
+    Keys {
+        sk: "pending".into(),
+        ..event(t, id)
+    }
+}
+
 /// An event with its list keys: all events (gsi1), one group such as
 /// `payment.*` (gsi2), one type (gsi3).
 pub(super) fn event_item(t: &Tenant, id: &EventId, created: i64, kind: EventType) -> Keys {

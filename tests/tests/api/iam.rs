@@ -169,6 +169,7 @@ const EXPECTED: &[(&str, Access)] = &[
         "list_events",
         &[
             ("GetItem", &["event", "delivery"]),
+            ("BatchGetItem", &["event", "delivery"]),
             (
                 "Query",
                 &["index:events", "index:events_by_group", "index:events_by_type"],
@@ -222,6 +223,7 @@ const EXPECTED: &[(&str, Access)] = &[
         "attempt_webhooks",
         &[
             ("GetItem", &["event", "delivery", "webhook_endpoint", "breaker"]),
+            ("BatchGetItem", &["event", "delivery"]),
             ("Query", &["index:webhook_endpoints"]),
             (
                 "PutItem",

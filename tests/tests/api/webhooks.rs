@@ -201,9 +201,22 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
     let event = api.get_event(&a.test_key, &event_id).await;
     assert_eq!(event.body["pending_webhooks"], 1);
     assert_eq!(event.body["deliveries"][0]["attempts"][0]["status_code"], 500);
+    // Lists show the count too (read beside the page: it is not on the
+    // indexed event item), and so does the next attempt's payload.
+    let listed = api.list_events(&a.test_key, "type=customer.created").await;
+    assert_eq!(listed.body["data"][0]["id"], event_id.as_str());
+    assert_eq!(listed.body["data"][0]["pending_webhooks"], 1);
+    let all = api.list_events(&a.test_key, "").await;
+    let counts = map_array(&all.body["data"], |e| e["pending_webhooks"].as_i64().unwrap());
+    assert_eq!(
+        counts,
+        [1, 0],
+        "the customer's event is pending, the payment's had no endpoint"
+    );
 
-    // Retries come with backoff, from the retry index (swept every second
-    // locally) through the queue to the workers: on the app's clock, later.
+    // Retries come with backoff, from the retry index (swept every ten
+    // seconds of the app's clock locally) through the queue to the workers:
+    // on the app's clock, later.
     // Not before the minute is up.
     api.advance(30);
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -211,6 +224,9 @@ async fn events_are_delivered_signed_and_retried_until_acknowledged() {
     // The second fails (503), the third is acknowledged (200).
     api.advance(31);
     until("the second attempt", || receiver.received().len() == 2).await;
+    let retried: serde_json::Value = serde_json::from_str(&receiver.received()[1].1).unwrap();
+    assert_eq!(retried["id"], event_id.as_str());
+    assert_eq!(retried["pending_webhooks"], 1, "the retry's payload counts itself");
     api.advance(301);
     until("the third attempt", || receiver.received().len() == 3).await;
     let event = read_until(
