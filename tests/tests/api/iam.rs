@@ -35,7 +35,6 @@ const EXPECTED: &[(&str, Access)] = &[
         &[
             ("GetItem", &["payment"]),
             ("PutItem", &["payment", "event", "delivery"]),
-            ("DeleteItem", HOLD_INDEX),
         ],
     ),
     (
@@ -131,19 +130,9 @@ const EXPECTED: &[(&str, Access)] = &[
             ("GetItem", &["payment", "payment_method", "idempotency"]),
             (
                 "PutItem",
-                &[
-                    "payment",
-                    "event",
-                    "delivery",
-                    "hold",
-                    "hold_sweep",
-                    "hold_legacy",
-                    "payment_method",
-                    "idempotency",
-                ],
+                &["payment", "event", "delivery", "hold", "payment_method", "idempotency"],
             ),
             ("UpdateItem", &["payment_method", "idempotency"]),
-            ("DeleteItem", HOLD_INDEX),
         ],
     ),
     (
@@ -152,7 +141,6 @@ const EXPECTED: &[(&str, Access)] = &[
             ("GetItem", &["payment", "idempotency"]),
             ("PutItem", &["payment", "event", "delivery", "idempotency"]),
             ("UpdateItem", &["idempotency"]),
-            ("DeleteItem", HOLD_INDEX),
         ],
     ),
     (
@@ -161,7 +149,6 @@ const EXPECTED: &[(&str, Access)] = &[
             ("GetItem", &["payment", "idempotency"]),
             ("PutItem", &["payment", "event", "delivery", "idempotency"]),
             ("UpdateItem", &["idempotency"]),
-            ("DeleteItem", HOLD_INDEX),
         ],
     ),
     ("get_event", &[("Query", &["event", "delivery"])]),
@@ -200,7 +187,6 @@ const EXPECTED: &[(&str, Access)] = &[
         &[
             ("GetItem", &["api_key", "payment"]),
             ("PutItem", &["payment", "event", "delivery"]),
-            ("DeleteItem", HOLD_INDEX),
         ],
     ),
     (
@@ -208,10 +194,7 @@ const EXPECTED: &[(&str, Access)] = &[
         &[
             ("GetItem", &["webhook_endpoint", "breaker"]),
             ("Query", &["index:webhook_endpoints"]),
-            (
-                "PutItem",
-                &["event", "delivery", "retry", "retry_sweep", "retry_legacy"],
-            ),
+            ("PutItem", &["event", "delivery", "retry"]),
             ("UpdateItem", &["event", "delivery"]),
         ],
     ),
@@ -227,49 +210,21 @@ const EXPECTED: &[(&str, Access)] = &[
             ("Query", &["index:webhook_endpoints"]),
             (
                 "PutItem",
-                &[
-                    "event",
-                    "delivery",
-                    "retry",
-                    "retry_sweep",
-                    "retry_legacy",
-                    "webhook_endpoint",
-                    "breaker",
-                ],
+                &["event", "delivery", "retry", "webhook_endpoint", "breaker"],
             ),
             ("UpdateItem", &["event", "delivery"]),
         ],
     ),
-    // The sweeps: their index's partitions (the current format's buckets,
-    // the old day partitions) and their cursor item, all under one prefix.
-    (
-        "retry_webhooks",
-        &[
-            ("Query", RETRY_INDEX),
-            ("DeleteItem", RETRY_INDEX),
-            ("GetItem", RETRY_INDEX),
-            ("PutItem", RETRY_INDEX),
-        ],
-    ),
+    ("retry_webhooks", &[("Query", &["retry"]), ("DeleteItem", &["retry"])]),
     (
         "expire_holds",
         &[
-            ("Query", HOLD_INDEX),
-            ("DeleteItem", HOLD_INDEX),
-            ("GetItem", &["payment", "hold", "hold_sweep", "hold_legacy"]),
-            (
-                "PutItem",
-                &["payment", "event", "delivery", "hold", "hold_sweep", "hold_legacy"],
-            ),
+            ("Query", &["hold"]),
+            ("GetItem", &["payment"]),
+            ("PutItem", &["payment", "event", "delivery"]),
         ],
     ),
 ];
-
-/// The hold index's partitions: entries (current and old format) and the
-/// sweep's cursor.
-const HOLD_INDEX: &[&str] = &["hold", "hold_sweep", "hold_legacy"];
-/// The retry index's partitions, likewise.
-const RETRY_INDEX: &[&str] = &["retry", "retry_sweep", "retry_legacy"];
 
 /// IAM's `StringLike`: `*` is any run of characters (`#` too), `?` one.
 fn like(pattern: &str, s: &str) -> bool {
@@ -464,9 +419,8 @@ fn the_hosted_page_cannot_write_api_keys() {
     let reach = reach(&all["hosted_page"]);
     assert_eq!(
         reach.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["DeleteItem", "GetItem", "PutItem"]
+        ["GetItem", "PutItem"]
     );
-    assert_eq!(reach["DeleteItem"], HOLD_INDEX.iter().copied().collect());
     assert!(!reach["PutItem"].contains("api_key"));
 }
 
@@ -486,21 +440,15 @@ fn the_authorizer_reads_only_key_items() {
 }
 
 #[test]
-fn only_sweep_index_entries_are_ever_deleted() {
+fn the_retry_worker_deletes_only_retry_entries_and_deliveries() {
     let all = dynamodb_statements();
     let retry = reach(&all["retry_webhooks"]);
     let deleted = &retry["DeleteItem"];
     assert!(!deleted.is_empty());
-    let retry_index: BTreeSet<&str> = RETRY_INDEX.iter().copied().collect();
-    assert_eq!(deleted, &retry_index);
-    // A hold's end deletes its entry (the transitions and the hold sweep).
-    let hold_index: BTreeSet<&str> = HOLD_INDEX.iter().copied().collect();
+    assert!(deleted.is_subset(&BTreeSet::from(["retry", "delivery"])), "{deleted:?}");
     for (f, statements) in &all {
-        if f == "retry_webhooks" {
-            continue;
-        }
-        if let Some(deleted) = reach(statements).get("DeleteItem") {
-            assert_eq!(deleted, &hold_index, "{f} deletes");
+        if f != "retry_webhooks" {
+            assert!(!reach(statements).contains_key("DeleteItem"), "{f} deletes");
         }
     }
 }
