@@ -138,20 +138,11 @@ impl Store {
                 self.pending_update(tenant, &event.id, 1, event.expires_at),
                 self.retry_put(tenant, &delivery, now)?,
             ];
-            match self
-                .transact(
-                    "TransactWriteItems(start delivery)",
-                    items,
-                    tenant,
-                    Writes::NONE,
-                    |_| StoreError::AlreadyExists,
-                )
-                .await
-            {
-                Ok(()) => Ok(Some(delivery)),
-                Err(StoreError::AlreadyExists) => Ok(None),
-                Err(e) => Err(e),
-            }
+            let op = "TransactWriteItems(start delivery)";
+            let started = self
+                .transact_applied(op, items, tenant, Writes::NONE, || StoreError::AlreadyExists)
+                .await?;
+            Ok::<_, StoreError>(started.then_some(delivery))
         });
         let mut created = Vec::new();
         for result in futures::future::join_all(started).await {

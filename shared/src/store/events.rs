@@ -39,18 +39,19 @@ impl Store {
     pub async fn get_event_any_age(&self, tenant: &Tenant, id: &EventId) -> Result<Option<Event>, StoreError> {
         let (event, pending) = futures::future::join(
             self.get_as::<Event>(&keys::event(tenant, id), "GetItem(event)"),
-            self.pending_counts(tenant, std::slice::from_ref(id)),
+            self.get(&keys::event_pending(tenant, id), "GetItem(event pending count)"),
         )
         .await;
         let mut event = event?;
         if let Some(e) = &mut event {
-            e.pending_webhooks = pending?.get(id.as_str()).copied().unwrap_or(0);
+            e.pending_webhooks = pending?.as_ref().map_or(0, pending_count);
         }
         Ok(event)
     }
 
     /// The `pending_webhooks` of each of `ids` that has a count (strongly
-    /// consistent; BatchGetItem, a call per hundred). Keyed by event id.
+    /// consistent; BatchGetItem, a call per hundred), for a page of a list.
+    /// Keyed by event id.
     async fn pending_counts(&self, tenant: &Tenant, ids: &[EventId]) -> Result<HashMap<String, i64>, StoreError> {
         let mut counts = HashMap::new();
         for chunk in ids.chunks(BATCH_GET_MAX) {
@@ -80,9 +81,9 @@ impl Store {
                     if let Some((_, event)) = item
                         .get(keys::PK)
                         .and_then(|v| v.as_s().ok())
-                        .and_then(|pk| pk.rsplit_once('#'))
+                        .and_then(|pk| keys::event_of_pk(pk))
                     {
-                        counts.insert(event.to_owned(), pending_count(&item));
+                        counts.insert(event.to_string(), pending_count(&item));
                     }
                 }
                 match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {

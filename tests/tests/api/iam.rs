@@ -206,7 +206,6 @@ const EXPECTED: &[(&str, Access)] = &[
         "attempt_webhooks",
         &[
             ("GetItem", &["event", "delivery", "webhook_endpoint", "breaker"]),
-            ("BatchGetItem", &["event", "delivery"]),
             ("Query", &["index:webhook_endpoints"]),
             (
                 "PutItem",
