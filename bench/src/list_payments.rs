@@ -54,7 +54,7 @@ async fn seed(api: &TestApi, t: &Tenant, payments: Vec<Payment>) {
     let mut done = futures::stream::iter(
         payments
             .iter()
-            .map(|p| store.insert_payment(t, p, paynectra::store::Writes::NONE)),
+            .map(|p| store.insert(t, p, paynectra::store::Writes::NONE)),
     )
     .buffer_unordered(48);
     while let Some(r) = done.next().await {
@@ -72,7 +72,7 @@ async fn fixture(size: usize) -> Fixture {
     let customer = Customer::create(NewCustomer::default(), Mode::Test, BASE);
     api.app
         .store
-        .insert_customer(&tenant, &customer, paynectra::store::Writes::NONE)
+        .insert(&tenant, &customer, paynectra::store::Writes::NONE)
         .await
         .unwrap();
     let started = Instant::now();

@@ -6,7 +6,7 @@ use paynectra::{
     http::{
         endpoint, path_id, serve,
         wire::{CustomerObject, DeletedObject, ListCustomersRequest},
-        Handled, OrNotFound, Reply, Request, RequestCtx, Run,
+        Handled, Reply, Request, RequestCtx, Run,
     },
     service::{customers, App},
 };
@@ -21,13 +21,8 @@ pub async fn create(app: &App, req: Request) -> Handled {
 
 /// GET /v1/customers/{id}
 pub async fn get(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let id: CustomerId = path_id(&req)?;
-        let customer = app
-            .store
-            .get_customer(&ctx.tenant, &id)
-            .await?
-            .or_not_found("customer", id.as_str())?;
+    let load = async |ctx: &RequestCtx, id: &CustomerId| app.store.get_customer(&ctx.tenant, id).await;
+    endpoint::retrieve(app, req, load, |id, customer| {
         if customer.deleted {
             // As on Stripe: a deleted customer can still be retrieved, as a stub.
             return Reply::ok(&DeletedObject::new(id.as_str(), "customer"));

@@ -4,20 +4,18 @@
 use paynectra::{
     domain::EventId,
     http::{
-        endpoint, path_id, serve,
+        endpoint,
         wire::{DeliveryObject, EventObject, EventWithDeliveries, ListEventsRequest},
-        Handled, OrNotFound, Reply, Request, RequestCtx,
+        Handled, Reply, Request, RequestCtx,
     },
     service::App,
 };
 
 /// GET /v1/events/{id}
 pub async fn get(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let id: EventId = path_id(&req)?;
-        // One Query: the event and its deliveries share a partition.
-        let found = app.store.event_with_deliveries(&ctx.tenant, &id, ctx.now).await?;
-        let (event, deliveries) = found.or_not_found("event", id.as_str())?;
+    // One Query: the event and its deliveries share a partition.
+    let load = async |ctx: &RequestCtx, id: &EventId| app.store.event_with_deliveries(&ctx.tenant, id, ctx.now).await;
+    endpoint::retrieve(app, req, load, |_, (event, deliveries)| {
         Reply::ok(&EventWithDeliveries {
             event: EventObject::from(&event),
             deliveries: deliveries.iter().map(DeliveryObject::from).collect(),

@@ -4,9 +4,9 @@
 use paynectra::{
     domain::{NewRefund, RefundId},
     http::{
-        endpoint, path_id, serve,
+        endpoint,
         wire::{ListRefundsRequest, RefundObject},
-        Handled, OrNotFound, Reply, Request, RequestCtx,
+        Handled, Reply, Request, RequestCtx,
     },
     service::{refunds, App},
 };
@@ -21,16 +21,8 @@ pub async fn create(app: &App, req: Request) -> Handled {
 
 /// GET /v1/refunds/{id}
 pub async fn get(app: &App, req: Request) -> Handled {
-    serve(app, req, |ctx, req| async move {
-        let id: RefundId = path_id(&req)?;
-        let refund = app
-            .store
-            .get_refund(&ctx.tenant, &id)
-            .await?
-            .or_not_found("refund", id.as_str())?;
-        Reply::ok(&RefundObject::from(&refund))
-    })
-    .await
+    let load = async |ctx: &RequestCtx, id: &RefundId| app.store.get_refund(&ctx.tenant, id).await;
+    endpoint::retrieve(app, req, load, |_, refund| Reply::ok(&RefundObject::from(&refund))).await
 }
 
 /// GET /v1/refunds

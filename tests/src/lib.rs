@@ -332,7 +332,7 @@ impl TestApi {
         let p = Payment::create(usd_payment(amount, None), mode, now_unix()).captured();
         self.app
             .store
-            .insert_payment(&m.tenant(mode), &p, paynectra::store::Writes::NONE)
+            .insert(&m.tenant(mode), &p, paynectra::store::Writes::NONE)
             .await
             .expect("store payment");
         p.id.to_string()

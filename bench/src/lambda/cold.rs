@@ -63,15 +63,22 @@ pub fn warm_up_variants() -> Vec<Variant> {
     ]
 }
 
+/// One function's cold start and the warm invocations after it
+/// (milliseconds).
 #[derive(Debug, Default, Clone)]
 pub struct Run {
+    /// From the process's start to its first poll for an event.
     pub init: f64,
+    /// The first invocation, handed out to answered.
     pub cold: f64,
     pub warm: Vec<f64>,
     pub status: String,
     pub warm_status: Vec<String>,
+    /// DynamoDB calls the init made (connection warming).
     pub init_calls: usize,
+    /// The first request's DynamoDB operations.
     pub ops: Vec<String>,
+    /// Those operations replayed on a warm raw SDK client.
     pub raw_cold: f64,
     pub capacity: Capacity,
     /// TCP connections the process opened to DynamoDB (through the proxy)

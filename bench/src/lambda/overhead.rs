@@ -50,14 +50,22 @@ pub fn minimum(endpoint: &str) -> (usize, &'static str) {
     }
 }
 
+/// One endpoint's requests, each measured three ways (milliseconds).
 #[derive(Default)]
 pub struct Sample {
+    /// The request through the local API, as the client saw it.
     pub took: Vec<f64>,
+    /// The same DynamoDB calls replayed back to back on a raw SDK client:
+    /// the floor the handler's own work sits on.
     pub raw: Vec<f64>,
+    /// The time DynamoDB Local took over the request's calls (through the
+    /// recording proxy).
     pub upstream: Vec<f64>,
     pub statuses: Vec<u16>,
+    /// The first request's DynamoDB operations, and what they cost.
     pub ops: Vec<String>,
     pub capacity: Capacity,
+    /// Replayed calls that failed (the replay is then not a fair floor).
     pub replay_errors: usize,
 }
 

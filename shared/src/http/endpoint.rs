@@ -4,12 +4,12 @@
 //!
 //! An endpoint that does something else before or after (a publishable
 //! key's extra rule, a check before the idempotency claim) and every
-//! retrieve or delete write their frame with [`serve`] themselves.
+//! delete write their frame with [`serve`] themselves.
 
 use super::{
     body, idempotent, list_reply, listed, path_id, query, serve, ApiError, FromBody, Handled, Listed, Outcome,
 };
-use super::{QueryParams, Request, RequestCtx, Run};
+use super::{OrNotFound, QueryParams, Reply, Request, RequestCtx, Run};
 use crate::domain::{Page, PrefixedId, ValidationError};
 use crate::service::App;
 use crate::store::{ReadStats, StoreError};
@@ -49,6 +49,26 @@ where
         let id: I = path_id(&req)?;
         let command: B = body(&req)?;
         idempotent(app, &ctx, &req, async |run| work(&ctx, &id, command, run).await).await
+    })
+    .await
+}
+
+/// `GET /v1/{resources}/{id}`: what `load` finds under the path's id `I`,
+/// as `reply` renders it; nothing found (or a malformed id) is a 404 naming
+/// the id.
+pub async fn retrieve<I, T>(
+    app: &App,
+    req: Request,
+    load: impl AsyncFnOnce(&RequestCtx, &I) -> Result<Option<T>, StoreError>,
+    reply: impl FnOnce(&I, T) -> Result<Reply, ApiError>,
+) -> Handled
+where
+    I: PrefixedId,
+{
+    serve(app, req, |ctx, req| async move {
+        let id: I = path_id(&req)?;
+        let found = load(&ctx, &id).await?;
+        reply(&id, found.or_not_found(I::KIND, &id.to_string())?)
     })
     .await
 }

@@ -8,6 +8,21 @@ use lambda_http::{Request, RequestExt};
 use super::ApiError;
 use crate::domain::{PrefixedId, ValidationError};
 
+/// A value one query parameter names: an object's id, a status, an event
+/// type. The error names the parameter.
+pub trait FromQuery: Sized {
+    fn from_query(param: &str, value: String) -> Result<Self, ValidationError>;
+}
+
+/// An id that does not parse names no object: `resource_missing`, as for a
+/// well-formed id that is not there.
+impl<T: PrefixedId> FromQuery for T {
+    fn from_query(param: &str, v: String) -> Result<Self, ValidationError> {
+        v.parse::<T>()
+            .map_err(|_| ValidationError::new(param, "resource_missing", format!("No such {}: '{v}'", T::KIND)))
+    }
+}
+
 /// The request's query parameters, each given at most once.
 #[derive(Debug)]
 pub struct QueryParams(BTreeMap<String, String>);
@@ -65,12 +80,12 @@ impl QueryParams {
 
     /// An id parameter naming an object of type `T` (a cursor, a filter).
     pub fn take_id<T: PrefixedId>(&mut self, name: &str) -> Result<Option<T>, ValidationError> {
-        self.take(name)
-            .map(|v| {
-                v.parse::<T>()
-                    .map_err(|_| ValidationError::new(name, "resource_missing", format!("No such {}: '{v}'", T::KIND)))
-            })
-            .transpose()
+        self.take_value(name)
+    }
+
+    /// A parameter read as the value `T` it names (an id, a status, ...).
+    pub fn take_value<T: FromQuery>(&mut self, name: &str) -> Result<Option<T>, ValidationError> {
+        self.take(name).map(|v| T::from_query(name, v)).transpose()
     }
 
     /// Fails on the first parameter nobody took.

@@ -20,7 +20,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: NewCustomer, run: &Run) ->
     let completion = run.completion(&reply);
     let event = ctx.event(EventType::CustomerCreated, &CustomerObject::from(&customer), None);
     app.store
-        .insert_customer(&ctx.tenant, &customer, Writes::new(&event, completion.as_ref()))
+        .insert(&ctx.tenant, &customer, Writes::new(&event, completion.as_ref()))
         .await?;
     tracing::info!(customer_id = %customer.id, "customer created");
     Ok(Outcome::written(reply, &completion))

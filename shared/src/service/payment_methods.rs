@@ -25,7 +25,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, valid: ValidCard, run: &Run) ->
         event: None,
         completion: completion.as_ref(),
     };
-    app.store.insert_payment_method(&ctx.tenant, &pm, writes).await?;
+    app.store.insert(&ctx.tenant, &pm, writes).await?;
     tracing::info!(payment_method_id = %pm.id, brand = ?pm.card.brand, "payment method created");
     Ok(Outcome::written(reply, &completion))
 }
@@ -151,7 +151,7 @@ impl Resolved {
             Ok(_) | Err(TransitionRefused::Declined(_)) => {}
             Err(other) => return Err(refused(&payment, other)),
         }
-        app.store.insert_payment_method(tenant, pm, Writes::NONE).await?;
+        app.store.insert(tenant, pm, Writes::NONE).await?;
         tracing::info!(payment_method_id = %pm.id, "test payment method created");
         Ok(())
     }

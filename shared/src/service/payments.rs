@@ -218,7 +218,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: NewPayment, run: &Run) -> 
     let event = ctx.event(EventType::PaymentCreated, &PaymentObject::from(&payment), None);
     match app
         .store
-        .insert_payment(&ctx.tenant, &payment, Writes::new(&event, completion.as_ref()))
+        .insert(&ctx.tenant, &payment, Writes::new(&event, completion.as_ref()))
         .await
     {
         Ok(()) => {}

@@ -76,7 +76,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: NewWebhookEndpoint, run: &
         event: None,
         completion: completion.as_ref(),
     };
-    on_the_count(|| app.store.insert_webhook_endpoint(&ctx.tenant, &endpoint, writes))
+    on_the_count(|| app.store.insert(&ctx.tenant, &endpoint, writes))
         .await
         .map_err(|e| match e {
             StoreError::WebhookEndpointLimit => ApiError::invalid(

@@ -1,39 +1,27 @@
 //! Customers: versioned replaces, tombstones, lists by email.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 
 use super::{
     error::{applied_or, StoreError},
     item::{key_of, to_item},
     keys,
-    transact::{put_item, Writes},
+    transact::{put_item, NewItem, Writes},
     ReadStats, Store,
 };
 use crate::domain::{CreatedRange, Customer, CustomerId, Event, ListWindow, Page, Tenant};
 
 /// A customer's item keys: its own, the list index and, with an email, the
 /// email index.
-fn customer_keys(tenant: &Tenant, customer: &Customer) -> keys::Keys {
-    keys::customer_item(
-        tenant,
-        &customer.id,
-        customer.created,
-        customer.email.as_ref().map(|e| e.as_str()),
-    )
+impl NewItem for Customer {
+    const OPERATION: &'static str = "insert(customer)";
+
+    fn keys(&self, tenant: &Tenant) -> keys::Keys {
+        keys::customer_item(tenant, &self.id, self.created, self.email.as_ref().map(|e| e.as_str()))
+    }
 }
 
 impl Store {
-    pub async fn insert_customer(
-        &self,
-        tenant: &Tenant,
-        customer: &Customer,
-        writes: Writes<'_>,
-    ) -> Result<(), StoreError> {
-        let keys = customer_keys(tenant, customer);
-        let item = to_item(&keys, customer)?;
-        self.insert_new("PutItem(customer)", item, tenant, writes).await
-    }
-
     /// Replaces a customer with its updated version, conditioned on nobody
     /// having changed it since it was read (`version`) and on it not being
     /// deleted. The list keys are rebuilt (the email may have changed).
@@ -43,7 +31,7 @@ impl Store {
         customer: &Customer,
         writes: Writes<'_>,
     ) -> Result<(), StoreError> {
-        let keys = customer_keys(tenant, customer);
+        let keys = customer.keys(tenant);
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&keys, customer)?))
@@ -88,22 +76,19 @@ impl Store {
         id: &CustomerId,
         event: Option<&Event>,
     ) -> Result<bool, StoreError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key_of(&keys::customer(tenant, id))))
-            .update_expression("SET deleted = :true REMOVE gsi1pk, gsi1sk, gsi3pk, gsi3sk")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .build()
-            .expect("table, key and expressions are set");
+        // Out of the list and the email index.
+        let tombstone = self.tombstone(&keys::customer(tenant, id), "gsi1pk, gsi1sk, gsi3pk, gsi3sk");
         let writes = Writes {
             event,
             completion: None,
         };
-        let items = vec![TransactWriteItem::builder().update(update).build()];
-        self.transact_applied("TransactWriteItems(delete customer)", items, tenant, writes, || {
-            StoreError::Conflict
-        })
+        self.transact_applied(
+            "TransactWriteItems(delete customer)",
+            vec![tombstone],
+            tenant,
+            writes,
+            || StoreError::Conflict,
+        )
         .await
     }
 
@@ -119,6 +104,18 @@ impl Store {
     ) -> Result<(Page<Customer>, ReadStats), StoreError> {
         let index = keys::customer_list_index(tenant, email);
         self.list(tenant, index, None, created, window).await
+    }
+
+    /// A transaction's check that the customer exists and is not deleted
+    /// (for a write that names it: a payment, an attachment).
+    pub(super) fn live_customer_check(&self, tenant: &Tenant, id: &CustomerId) -> TransactWriteItem {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::customer(tenant, id))))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
+            .build()
+            .expect("table, key and condition are set");
+        TransactWriteItem::builder().condition_check(check).build()
     }
 
     pub async fn get_customer(&self, tenant: &Tenant, id: &CustomerId) -> Result<Option<Customer>, StoreError> {

@@ -22,13 +22,15 @@ pub(super) const GSI3PK: &str = "gsi3pk";
 pub(super) const GSI3SK: &str = "gsi3sk";
 
 /// Keys of one item: the table's own and any GSI keys it projects into.
+/// Public only as what [`super::transact::NewItem::keys`] returns: its
+/// fields, and every function that builds one, stay in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(super) struct Keys {
-    pub pk: String,
-    pub sk: String,
-    pub gsi1: Option<(String, String)>,
-    pub gsi2: Option<(String, String)>,
-    pub gsi3: Option<(String, String)>,
+pub struct Keys {
+    pub(super) pk: String,
+    pub(super) sk: String,
+    pub(super) gsi1: Option<(String, String)>,
+    pub(super) gsi2: Option<(String, String)>,
+    pub(super) gsi3: Option<(String, String)>,
 }
 
 /// The key of the init-time warm-up read ([`super::Store::warm_up`]): no

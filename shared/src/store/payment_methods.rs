@@ -1,28 +1,28 @@
 //! Payment methods: stored once tokenised, attached to and detached from
 //! customers.
 
-use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::{
     error::{ConditionFailure, StoreError},
-    item::{from_item, key_of, s, to_item},
+    item::{from_item, key_of, s},
     keys,
-    transact::Writes,
+    transact::{NewItem, Writes},
     ReadStats, Store,
 };
 use crate::domain::{CreatedRange, CustomerId, ListWindow, Page, PaymentMethod, PaymentMethodId, Tenant};
 
-impl Store {
-    pub async fn insert_payment_method(
-        &self,
-        tenant: &Tenant,
-        pm: &PaymentMethod,
-        writes: Writes<'_>,
-    ) -> Result<(), StoreError> {
-        let item = to_item(&keys::payment_method(tenant, &pm.id), pm)?;
-        self.insert_new("PutItem(payment method)", item, tenant, writes).await
-    }
+/// A payment method is in no list index of its own (a customer's list is
+/// the attachment's keys).
+impl NewItem for PaymentMethod {
+    const OPERATION: &'static str = "insert(payment method)";
 
+    fn keys(&self, tenant: &Tenant) -> keys::Keys {
+        keys::payment_method(tenant, &self.id)
+    }
+}
+
+impl Store {
     pub async fn get_payment_method(
         &self,
         tenant: &Tenant,
@@ -43,12 +43,6 @@ impl Store {
         customer: &CustomerId,
     ) -> Result<(), StoreError> {
         let (gsi2pk, gsi2sk) = keys::attached_payment_method(tenant, customer, pm.created, &pm.id);
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key_of(&keys::customer(tenant, customer))))
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
-            .build()
-            .expect("table, key and condition are set");
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key_of(&keys::payment_method(tenant, &pm.id))))
@@ -64,7 +58,7 @@ impl Store {
             .build()
             .expect("table, key and expressions are set");
         let items = vec![
-            TransactWriteItem::builder().condition_check(check).build(),
+            self.live_customer_check(tenant, customer),
             TransactWriteItem::builder().update(update).build(),
         ];
         self.transact("TransactWriteItems(attach)", items, tenant, Writes::NONE, |i| match i {

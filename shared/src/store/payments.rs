@@ -1,13 +1,13 @@
 //! Payments: creation (checked against its customer), transitions
 //! conditioned on the status read, lists, and the hold index.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
 use super::{
     error::StoreError,
-    item::{from_item, key_of, s, to_item, NOT_EXISTS},
+    item::{from_item, key_of, s, to_item},
     keys,
-    transact::{put_item, Writes},
+    transact::{put_item, NewItem, Writes},
     ReadStats, Store,
 };
 use crate::domain::{ListWindow, Mode, Page, Payment, PaymentFilter, PaymentId, PaymentStatus, Tenant};
@@ -24,39 +24,28 @@ fn payment_keys(tenant: &Tenant, payment: &Payment) -> keys::Keys {
     )
 }
 
-impl Store {
-    /// Stores a new payment. If it names a customer, the customer must exist
-    /// (and not be deleted) at the moment of the write: the check and the
-    /// write are one transaction. With a `completion`, the idempotency
-    /// record is completed in the same transaction.
-    pub async fn insert_payment(
-        &self,
-        tenant: &Tenant,
-        payment: &Payment,
-        writes: Writes<'_>,
-    ) -> Result<(), StoreError> {
-        let keys = payment_keys(tenant, payment);
-        let item = to_item(&keys, payment)?;
-        let Some(customer_id) = &payment.customer_id else {
-            return self.insert_new("PutItem(payment)", item, tenant, writes).await;
-        };
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key_of(&keys::customer(tenant, customer_id))))
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
-            .build()
-            .expect("table, key and condition are set");
-        let items = vec![
-            TransactWriteItem::builder().condition_check(check).build(),
-            put_item(self.put(item, NOT_EXISTS)),
-        ];
-        self.transact("TransactWriteItems(payment)", items, tenant, writes, |i| match i {
-            0 => StoreError::CustomerNotFound(customer_id.clone()),
-            _ => StoreError::AlreadyExists,
-        })
-        .await
+/// A new payment that names a customer is written only while the customer
+/// exists and is not deleted: the check and the write are one transaction.
+impl NewItem for Payment {
+    const OPERATION: &'static str = "insert(payment)";
+
+    fn keys(&self, tenant: &Tenant) -> keys::Keys {
+        payment_keys(tenant, self)
     }
 
+    fn beside(&self, store: &Store, tenant: &Tenant) -> Vec<TransactWriteItem> {
+        self.customer_id
+            .iter()
+            .map(|c| store.live_customer_check(tenant, c))
+            .collect()
+    }
+
+    fn refused(&self, _: usize) -> StoreError {
+        StoreError::CustomerNotFound(self.customer_id.clone().expect("only a payment's customer is checked"))
+    }
+}
+
+impl Store {
     pub async fn get_payment(&self, tenant: &Tenant, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
         self.get_as(&keys::payment(tenant, id), "GetItem(payment)").await
     }

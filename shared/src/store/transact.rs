@@ -5,13 +5,13 @@
 use aws_sdk_dynamodb::{
     error::DisplayErrorContext,
     operation::put_item::PutItemError,
-    types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem},
+    types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update},
 };
 use serde::de::DeserializeOwned;
 
 use super::{
     error::{applied_or, failed_conditions, transaction_conflict, transaction_throttled, StoreError},
-    item::{from_item, key_of, Item, NOT_EXISTS},
+    item::{from_item, key_of, to_item, Item, NOT_EXISTS},
     keys::Keys,
     Completion, Store,
 };
@@ -43,11 +43,50 @@ impl<'a> Writes<'a> {
     }
 }
 
+/// An object the store writes as a new item with [`Store::insert`]: its
+/// keys, and what the same write checks or changes beside it (that its
+/// customer is live, a count). Each resource's store file implements it.
+pub trait NewItem: serde::Serialize {
+    /// The write's name in errors and logs.
+    const OPERATION: &'static str;
+
+    fn keys(&self, tenant: &Tenant) -> Keys;
+
+    /// Checks and changes made in the same transaction; none by default
+    /// (a single conditional PutItem, unless the change carries an event or
+    /// a completion).
+    fn beside(&self, _store: &Store, _tenant: &Tenant) -> Vec<TransactWriteItem> {
+        Vec::new()
+    }
+
+    /// The error when the `i`th of [`Self::beside`] refuses (counted from
+    /// 1: the new item itself is 0, and refuses as already existing).
+    fn refused(&self, _i: usize) -> StoreError {
+        StoreError::AlreadyExists
+    }
+}
+
 pub(super) fn put_item(put: Put) -> TransactWriteItem {
     TransactWriteItem::builder().put(put).build()
 }
 
 impl Store {
+    /// Makes a live item a tombstone (`deleted`) that leaves the indexes
+    /// whose keys `index_keys` names (`"gsi1pk, gsi1sk"`), so it drops out
+    /// of every list and every condition that asks for a live item refuses
+    /// it. As a transaction item, refused if there was no live item.
+    pub(super) fn tombstone(&self, keys: &Keys, index_keys: &str) -> TransactWriteItem {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(keys)))
+            .update_expression(format!("SET deleted = :true REMOVE {index_keys}"))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .build()
+            .expect("table, key and expressions are set");
+        TransactWriteItem::builder().update(update).build()
+    }
+
     pub(super) fn put(&self, item: Item, condition: &str) -> Put {
         Put::builder()
             .table_name(&self.table)
@@ -123,10 +162,30 @@ impl Store {
         }
     }
 
+    /// Stores a new object, with what [`NewItem::beside`] checks and changes
+    /// beside it, in one write. An existing item is
+    /// [`StoreError::AlreadyExists`]; a refusal beside it is the object's
+    /// [`NewItem::refused`].
+    pub async fn insert<T: NewItem>(&self, tenant: &Tenant, new: &T, writes: Writes<'_>) -> Result<(), StoreError> {
+        let item = to_item(&new.keys(tenant), new)?;
+        let beside = new.beside(self, tenant);
+        if beside.is_empty() {
+            return self.insert_new(T::OPERATION, item, tenant, writes).await;
+        }
+        let items = std::iter::once(put_item(self.put(item, NOT_EXISTS)))
+            .chain(beside)
+            .collect();
+        self.transact(T::OPERATION, items, tenant, writes, |i| match i {
+            0 => StoreError::AlreadyExists,
+            i => new.refused(i),
+        })
+        .await
+    }
+
     /// Writes a new item (`attribute_not_exists(pk)`): a single PutItem, or
     /// a transaction when the change carries an event or an idempotency
     /// completion. An existing item is [`StoreError::AlreadyExists`].
-    pub(super) async fn insert_new(
+    async fn insert_new(
         &self,
         operation: &'static str,
         item: Item,

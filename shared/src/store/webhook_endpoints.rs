@@ -4,44 +4,36 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 use super::{
     error::StoreError,
-    item::{from_item, key_of, to_item, NOT_EXISTS},
+    item::{from_item, key_of},
     keys,
-    transact::{put_item, Writes},
+    transact::{NewItem, Writes},
     ReadStats, Store,
 };
 use crate::domain::{
     webhook_endpoint::MAX_ENDPOINTS, CreatedRange, ListWindow, Page, Tenant, WebhookEndpoint, WebhookEndpointId,
 };
 
-impl Store {
-    /// Stores a new endpoint and counts it, in one transaction, refused
-    /// ([`StoreError::WebhookEndpointLimit`]) when the tenant has
-    /// [`MAX_ENDPOINTS`] already: the count's condition makes concurrent
-    /// creations take the last places one at a time.
-    pub async fn insert_webhook_endpoint(
-        &self,
-        tenant: &Tenant,
-        endpoint: &WebhookEndpoint,
-        writes: Writes<'_>,
-    ) -> Result<(), StoreError> {
-        let keys = keys::webhook_endpoint_item(tenant, &endpoint.id, endpoint.created);
-        let items = vec![
-            put_item(self.put(to_item(&keys, endpoint)?, NOT_EXISTS)),
-            self.endpoint_count(tenant, 1, Some(MAX_ENDPOINTS)),
-        ];
-        self.transact(
-            "TransactWriteItems(webhook endpoint)",
-            items,
-            tenant,
-            writes,
-            |failed| match failed {
-                0 => StoreError::AlreadyExists,
-                _ => StoreError::WebhookEndpointLimit,
-            },
-        )
-        .await
+/// A new endpoint is counted in the same transaction, refused
+/// ([`StoreError::WebhookEndpointLimit`]) when the tenant has
+/// [`MAX_ENDPOINTS`] already: the count's condition makes concurrent
+/// creations take the last places one at a time.
+impl NewItem for WebhookEndpoint {
+    const OPERATION: &'static str = "insert(webhook endpoint)";
+
+    fn keys(&self, tenant: &Tenant) -> keys::Keys {
+        keys::webhook_endpoint_item(tenant, &self.id, self.created)
     }
 
+    fn beside(&self, store: &Store, tenant: &Tenant) -> Vec<TransactWriteItem> {
+        vec![store.endpoint_count(tenant, 1, Some(MAX_ENDPOINTS))]
+    }
+
+    fn refused(&self, _: usize) -> StoreError {
+        StoreError::WebhookEndpointLimit
+    }
+}
+
+impl Store {
     /// Adds `n` to the tenant's endpoint count, only while it is below
     /// `below` if given.
     fn endpoint_count(&self, tenant: &Tenant, n: i64, below: Option<usize>) -> TransactWriteItem {
@@ -89,16 +81,8 @@ impl Store {
     /// deliveries), and one less in the tenant's count, in one transaction.
     /// False if there was none.
     pub async fn delete_webhook_endpoint(&self, tenant: &Tenant, id: &WebhookEndpointId) -> Result<bool, StoreError> {
-        let tombstone = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key_of(&keys::webhook_endpoint(tenant, id))))
-            .update_expression("SET deleted = :true REMOVE gsi1pk, gsi1sk")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted)")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .build()
-            .expect("table, key and expression are set");
         let items = vec![
-            TransactWriteItem::builder().update(tombstone).build(),
+            self.tombstone(&keys::webhook_endpoint(tenant, id), "gsi1pk, gsi1sk"),
             self.endpoint_count(tenant, -1, None),
         ];
         let op = "TransactWriteItems(delete webhook endpoint)";

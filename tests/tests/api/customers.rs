@@ -312,9 +312,9 @@ async fn a_retried_insert_that_finds_its_own_item_is_applied() {
     );
     let store = &app.store;
     let none = paynectra::store::Writes::NONE;
-    store.insert_customer(&tenant, &customer, none).await.unwrap();
+    store.insert(&tenant, &customer, none).await.unwrap();
     store
-        .insert_customer(&tenant, &customer, none)
+        .insert(&tenant, &customer, none)
         .await
         .expect("its own write, found again");
     let other = paynectra::domain::Customer {
@@ -322,7 +322,7 @@ async fn a_retried_insert_that_finds_its_own_item_is_applied() {
         ..customer.clone()
     };
     assert!(matches!(
-        store.insert_customer(&tenant, &other, none).await,
+        store.insert(&tenant, &other, none).await,
         Err(paynectra::store::StoreError::AlreadyExists)
     ));
 }

@@ -148,7 +148,7 @@ async fn events_are_per_tenant_and_kept_thirty_days() {
     let customer = paynectra::domain::Customer::create(Default::default(), Mode::Test, old.created);
     api.app
         .store
-        .insert_customer(&tenant, &customer, paynectra::store::Writes::new(&old, None))
+        .insert(&tenant, &customer, paynectra::store::Writes::new(&old, None))
         .await
         .unwrap();
     assert_eq!(api.get_event(&a.test_key, &old.id.to_string()).await.status, 404);

@@ -69,7 +69,7 @@ fn fixture_pending_payment() -> Payment {
 /// Stores `payment` in the fixtures' account, as it is (no event).
 async fn store_payment(app: &paynectra::service::App, payment: &Payment) {
     app.store
-        .insert_payment(&tenant(), payment, paynectra::store::Writes::NONE)
+        .insert(&tenant(), payment, paynectra::store::Writes::NONE)
         .await
         .unwrap();
 }
@@ -124,7 +124,7 @@ async fn get_customer_fixture() {
         ..Customer::create(NewCustomer::default(), Mode::Test, 1_795_521_600)
     };
     app.store
-        .insert_customer(&tenant(), &customer, paynectra::store::Writes::NONE)
+        .insert(&tenant(), &customer, paynectra::store::Writes::NONE)
         .await
         .unwrap();
     let res = customers::get(app, request("get_customer")).await.unwrap();
@@ -205,7 +205,7 @@ async fn fixture_customer(app: &paynectra::service::App) -> Customer {
         ..Customer::create(dto.try_into().unwrap(), Mode::Test, 1_795_521_600)
     };
     app.store
-        .insert_customer(&tenant(), &customer, paynectra::store::Writes::NONE)
+        .insert(&tenant(), &customer, paynectra::store::Writes::NONE)
         .await
         .unwrap();
     customer
@@ -328,7 +328,7 @@ async fn fixture_payment_method(app: &paynectra::service::App) {
         ..paynectra::domain::PaymentMethod::create(card, Mode::Test, 1_795_521_600)
     };
     app.store
-        .insert_payment_method(&tenant(), &pm, paynectra::store::Writes::NONE)
+        .insert(&tenant(), &pm, paynectra::store::Writes::NONE)
         .await
         .unwrap();
 }

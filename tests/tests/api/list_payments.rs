@@ -24,7 +24,7 @@ async fn seed(api: &TestApi, t: &Tenant, payments: Vec<Payment>) -> Vec<Payment>
         futures::future::try_join_all(
             chunk
                 .iter()
-                .map(|p| api.app.store.insert_payment(t, p, paynectra::store::Writes::NONE)),
+                .map(|p| api.app.store.insert(t, p, paynectra::store::Writes::NONE)),
         )
         .await
         .unwrap();
@@ -40,7 +40,7 @@ async fn seed_customer(api: &TestApi, t: &Tenant, id: &CustomerId) {
     };
     api.app
         .store
-        .insert_customer(t, &customer, paynectra::store::Writes::NONE)
+        .insert(t, &customer, paynectra::store::Writes::NONE)
         .await
         .unwrap();
 }

@@ -4,33 +4,18 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::list::{ListFilter, ListRequest};
-use crate::{
-    domain::{
-        customer::parse_name, Address, Country, Customer, CustomerId, CustomerUpdate, Email, Metadata, NewCustomer,
-        Patch, Phone, ValidationError,
-    },
-    http::QueryParams,
+use super::list::{list_filter, ListRequest};
+use crate::domain::{
+    customer::parse_name, Address, Country, Customer, CustomerId, CustomerUpdate, Email, Metadata, NewCustomer, Patch,
+    Phone, ValidationError,
 };
 
 /// `GET /v1/customers`: optionally those with one email.
 pub type ListCustomersRequest = ListRequest<CustomersFilter, CustomerId>;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct CustomersFilter {
-    pub email: Option<String>,
-}
-
-impl ListFilter for CustomersFilter {
-    fn take(q: &mut QueryParams) -> Result<Self, ValidationError> {
-        let email = q.take("email");
-        Ok(Self {
-            email: email
-                .map(|e| crate::domain::customer::bounded_email_filter("email", e))
-                .transpose()?,
-        })
-    }
-}
+list_filter!(CustomersFilter {
+    email: String = "email" via crate::domain::customer::bounded_email_filter,
+});
 
 /// A customer's `address` in an update: an object replaces it, `""` clears
 /// it.

@@ -3,27 +3,23 @@
 
 use serde::Serialize;
 
-use super::list::{ListFilter, ListRequest};
+use super::list::{list_filter, ListRequest};
 use crate::{
     domain::{Event, EventId, EventRequest, EventTypeFilter, ValidationError},
-    http::QueryParams,
+    http::FromQuery,
 };
 
 /// `GET /v1/events`: optionally of one type (`payment.succeeded`) or group
 /// (`payment.*`).
 pub type ListEventsRequest = ListRequest<EventsFilter, EventId>;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventsFilter {
-    pub kind: Option<EventTypeFilter>,
-}
+list_filter!(EventsFilter {
+    kind: EventTypeFilter = "type",
+});
 
-impl ListFilter for EventsFilter {
-    fn take(q: &mut QueryParams) -> Result<Self, ValidationError> {
-        let kind = q.take("type").map(|t| EventTypeFilter::parse("type", &t));
-        Ok(Self {
-            kind: kind.transpose()?,
-        })
+impl FromQuery for EventTypeFilter {
+    fn from_query(param: &str, value: String) -> Result<Self, ValidationError> {
+        Self::parse(param, &value)
     }
 }
 

@@ -66,6 +66,34 @@ pub trait ListFilter: Sized {
     fn take(q: &mut QueryParams) -> Result<Self, ValidationError>;
 }
 
+/// Declares a list's filter: a struct of optional fields, each read from
+/// one query parameter as its type's [`FromQuery`](crate::http::FromQuery)
+/// value, or through `via` a parser `fn(&str, String) -> Result<T, _>`.
+macro_rules! list_filter {
+    ($(#[$m:meta])* $name:ident { $($field:ident: $ty:ty = $param:literal $(via $parse:path)?),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name {
+            $(pub $field: Option<$ty>,)*
+        }
+
+        impl $crate::http::wire::list::ListFilter for $name {
+            fn take(q: &mut $crate::http::QueryParams) -> Result<Self, $crate::domain::ValidationError> {
+                Ok(Self {
+                    $($field: list_filter!(@take q, $ty, $param $(, $parse)?)?,)*
+                })
+            }
+        }
+    };
+    (@take $q:ident, $ty:ty, $param:literal) => {
+        $q.take_value::<$ty>($param)
+    };
+    (@take $q:ident, $ty:ty, $param:literal, $parse:path) => {
+        $q.take($param).map(|v| $parse($param, v)).transpose()
+    };
+}
+pub(crate) use list_filter;
+
 /// A list request: the window and `created` range every list takes, and
 /// the filter `F` of its own. Any other parameter is refused by name.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    list::{ListFilter, ListRequest},
+    list::{list_filter, ListRequest},
     payment_methods::payment_method_param,
 };
 use crate::{
@@ -15,7 +15,7 @@ use crate::{
         ConfirmPayment, Currency, CustomerId, Metadata, MinorUnits, NewPayment, NewRefund, Payment, PaymentError,
         PaymentFilter, PaymentId, PaymentMethodId, PaymentStatus, ReturnUrl, ValidationError,
     },
-    http::{body::JsonInt, QueryParams},
+    http::{body::JsonInt, FromQuery},
 };
 
 #[derive(Debug, Deserialize)]
@@ -168,20 +168,14 @@ impl<'a> From<&'a Payment> for PaymentObject<'a> {
 /// `GET /v1/payments`: optionally one customer's, or those in one status.
 pub type ListPaymentsRequest = ListRequest<PaymentsFilter, PaymentId>;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct PaymentsFilter {
-    pub customer: Option<CustomerId>,
-    pub status: Option<PaymentStatus>,
-}
+list_filter!(PaymentsFilter {
+    customer: CustomerId = "customer",
+    status: PaymentStatus = "status",
+});
 
-impl ListFilter for PaymentsFilter {
-    fn take(q: &mut QueryParams) -> Result<Self, ValidationError> {
-        let customer = q.take_id("customer")?;
-        let status = q.take("status").map(|s| PaymentStatus::parse("status", &s));
-        Ok(Self {
-            customer,
-            status: status.transpose()?,
-        })
+impl FromQuery for PaymentStatus {
+    fn from_query(param: &str, value: String) -> Result<Self, ValidationError> {
+        Self::parse(param, &value)
     }
 }
 

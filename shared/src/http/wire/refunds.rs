@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::list::{ListFilter, ListRequest};
+use super::list::{list_filter, ListRequest};
 use crate::{
     domain::{
         Metadata, MinorUnits, NewRefund, PaymentId, Refund, RefundId, RefundReason, RefundStatus, ValidationError,
     },
+    http::body::JsonInt,
     http::ApiError,
-    http::{body::JsonInt, QueryParams},
 };
 
 /// `POST /v1/refunds`.
@@ -98,15 +98,6 @@ impl<'a> From<&'a Refund> for RefundObject<'a> {
 /// `GET /v1/refunds`: optionally one payment's refunds.
 pub type ListRefundsRequest = ListRequest<RefundsFilter, RefundId>;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct RefundsFilter {
-    pub payment_id: Option<PaymentId>,
-}
-
-impl ListFilter for RefundsFilter {
-    fn take(q: &mut QueryParams) -> Result<Self, ValidationError> {
-        Ok(Self {
-            payment_id: q.take_id("payment_id")?,
-        })
-    }
-}
+list_filter!(RefundsFilter {
+    payment_id: PaymentId = "payment_id",
+});
