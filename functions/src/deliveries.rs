@@ -14,6 +14,7 @@ use paynectra::{
     domain::delivery::QueueMessage,
     service::{
         deliveries::{dead_letter, deliver_event, enqueue_due, handle_message, Deliverer},
+        sweeps::SweepBudget,
         App,
     },
 };
@@ -131,9 +132,19 @@ fn failure(message: &SqsMessage) -> BatchItemFailure {
     failure
 }
 
-/// Scheduled (every minute): enqueues the webhook retries that are due.
+/// Scheduled (every minute): enqueues the webhook retries that are due,
+/// for at most [`RETRY_SWEEP_BUDGET`] (what is left waits for the next
+/// run). Returns `{"enqueued", ...}` (the run's counts).
 pub async fn retry(app: &App, now: i64) -> Result<serde_json::Value, lambda_runtime::Error> {
-    let enqueued = enqueue_due(app, now).await?;
-    tracing::info!(enqueued, "webhook retries enqueued");
-    Ok(serde_json::json!({ "enqueued": enqueued }))
+    let sweep = enqueue_due(app, now, SweepBudget::within(RETRY_SWEEP_BUDGET)).await?;
+    tracing::info!(
+        enqueued = sweep.enqueued,
+        complete = sweep.run.complete,
+        "webhook retries enqueued"
+    );
+    Ok(serde_json::to_value(sweep)?)
 }
+
+/// The retry sweep's time budget: under its one-minute schedule (one run at
+/// a time: reserved concurrency 1), well under its 300 s timeout.
+pub const RETRY_SWEEP_BUDGET: std::time::Duration = std::time::Duration::from_secs(50);

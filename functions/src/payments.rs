@@ -8,7 +8,7 @@ use paynectra::{
         wire::{ListPaymentsRequest, PaymentObject},
         Access, ApiError, Handled, Reply, Request, RequestCtx, Run,
     },
-    service::{payments, App},
+    service::{payments, sweeps::SweepBudget, App},
 };
 
 /// POST /v1/payments
@@ -75,9 +75,14 @@ pub async fn cancel(app: &App, req: Request) -> Handled {
 }
 
 /// Scheduled (EventBridge, every 15 minutes): cancels manual-capture holds
-/// older than 7 days (`paynectra::service::payments::expire_holds`).
-/// Returns `{"due", "cancelled"}`.
+/// older than 7 days (`paynectra::service::payments::expire_holds`), for
+/// at most [`HOLD_SWEEP_BUDGET`] (what is left waits for the next run).
+/// Returns `{"due", "cancelled", ...}` (the run's counts).
 pub async fn expire_holds(app: &App, now: i64) -> Result<serde_json::Value, lambda_runtime::Error> {
-    let sweep = payments::expire_holds(app, now).await?;
+    let sweep = payments::expire_holds(app, now, SweepBudget::within(HOLD_SWEEP_BUDGET)).await?;
     Ok(serde_json::to_value(sweep)?)
 }
+
+/// The hold sweep's time budget: under its 60 s timeout, with room for the
+/// pages in flight to finish.
+pub const HOLD_SWEEP_BUDGET: std::time::Duration = std::time::Duration::from_secs(45);

@@ -20,8 +20,9 @@ pub async fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
 
 /// Starts following the table's stream, and returns once it is following
 /// (so an event written after this returns is delivered). The
-/// returned task polls every 200 ms; a second one runs the retry sweep each
-/// second (`retry_webhooks`' handler, every minute on AWS).
+/// returned task polls every 200 ms; a second one runs the retry sweep
+/// (`retry_webhooks`' handler, every minute on AWS) whenever the app's clock
+/// has moved [`RETRY_SWEEP_EVERY`] seconds since the last run.
 pub async fn follow(
     app: &'static App,
     streams: aws_sdk_dynamodbstreams::Client,
@@ -47,9 +48,15 @@ pub async fn follow(
     // The sweep runs beside the stream, as its schedule does on AWS (a
     // slow sweep never holds up new events).
     tokio::spawn(async move {
+        let mut last = i64::MIN;
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            if let Err(e) = paynectra_functions::deliveries::retry(app, app.clock.now()).await {
+            let now = app.clock.now();
+            if !retry_sweep_due(last, now) {
+                continue;
+            }
+            last = now;
+            if let Err(e) = paynectra_functions::deliveries::retry(app, now).await {
                 tracing::warn!(error = %e, "webhook retry sweep failed");
             }
         }
@@ -62,6 +69,20 @@ pub async fn follow(
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }))
+}
+
+/// App-clock seconds between two local retry sweeps. A sweep Queries every
+/// shard of the retry index's current hour (64 of them), so sweeping each
+/// wall second would keep DynamoDB Local busy for nothing (and every test
+/// server runs one); the earliest retry is a minute after the first attempt,
+/// so every 10 seconds loses nothing, and a test that moves the clock gets
+/// its sweep at the next tick.
+pub const RETRY_SWEEP_EVERY: i64 = 10;
+
+/// Whether the local retry sweep runs at `now`, the last having run at
+/// `last`.
+fn retry_sweep_due(last: i64, now: i64) -> bool {
+    now.saturating_sub(last) >= RETRY_SWEEP_EVERY
 }
 
 async fn open_shards(
@@ -153,4 +174,18 @@ async fn poll_once(
         iterators.remove(&shard);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retry_sweep_runs_when_the_clock_has_moved_far_enough() {
+        assert!(retry_sweep_due(i64::MIN, 0), "the first tick sweeps");
+        assert!(!retry_sweep_due(100, 101));
+        assert!(!retry_sweep_due(100, 109));
+        assert!(retry_sweep_due(100, 110));
+        assert!(retry_sweep_due(100, 100 + 3600), "a test's jump sweeps at once");
+    }
 }

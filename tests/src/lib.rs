@@ -101,7 +101,9 @@ pub async fn fresh_store_at(endpoint: &str) -> Store {
     let client = local_client(endpoint).await;
     let table = format!("test-{}", uuid::Uuid::new_v4().simple());
     schema::create_table(&client, &table).await.expect("create test table");
-    Store::new(client, table)
+    let store = Store::new(client, table);
+    store.start_sweeps(now_unix()).await.expect("start the sweeps' cursors");
+    store
 }
 
 /// A leaked app around a fresh store (tests are short-lived processes).
@@ -255,7 +257,8 @@ impl TestApi {
 
     /// [`TestApi::spawn`], with webhook delivery as the local stack runs
     /// it: the table's stream into the consumer, the delivery queue in moto
-    /// (queues of its own) into the workers, the retry sweep every second;
+    /// (queues of its own) into the workers, the retry sweep each time the clock has
+    /// moved ten seconds;
     /// on a clock that [`TestApi::advance`] moves.
     pub async fn spawn_with_webhooks() -> Self {
         Self::spawn_with_webhooks_visible_after(60).await

@@ -21,7 +21,7 @@ pub const RCU_LIMIT: f64 = 3000.0;
 /// Which payments feed a partition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Feeder {
-    /// Every payment of the platform (`HOLD#{day}`, `WHRETRY#{day}`).
+    /// Every payment of the platform (`HOLD#{time}#{shard}`, `WHRETRY#{time}#{shard}`).
     Platform,
     /// The big merchant's payments.
     Big,
@@ -33,16 +33,22 @@ pub enum Feeder {
 
 /// A partition key's pattern and what feeds it: ids become `{pay}`, `{evt}`,
 /// ...; the big merchant's account `{big}`, another `{acct}`; hashes
-/// `{hash}`; day numbers `{day}`.
+/// `{hash}`; time buckets `{time}`, and the shard after one `{shard}`.
 pub fn pattern(pk: &str, big: &str, keys: &HashMap<&str, bool>) -> (String, Feeder) {
     if let Some(&is_big) = keys.get(pk) {
         let p = if is_big { "K#{big's key hash}" } else { "K#{key hash}" };
         return (p.into(), if is_big { Feeder::Big } else { Feeder::Small });
     }
-    let (mut item, mut merchant) = (false, None);
+    let (mut item, mut merchant, mut after_time) = (false, None, false);
     let segments: Vec<String> = pk
         .split('#')
         .map(|s| {
+            let numeric = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+            // A time bucket's shard (`HOLD#{hour}#{0..15}`): writes spread
+            // over the shards, so they are one row, divided by their count.
+            if std::mem::take(&mut after_time) && numeric {
+                return "{shard}".into();
+            }
             if s == big {
                 merchant = Some(Feeder::Big);
                 return "{big}".into();
@@ -64,8 +70,9 @@ pub fn pattern(pk: &str, big: &str, keys: &HashMap<&str, bool>) -> (String, Feed
                 item = true;
                 return "{hash}".into();
             }
-            if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
-                return "{day}".into();
+            if numeric {
+                after_time = true;
+                return "{time}".into();
             }
             s.to_owned()
         })
@@ -136,6 +143,13 @@ pub fn rows(cfg: &Config, run: &Run, ledger: &Ledger) -> Vec<Row> {
             }
         }
     }
+    let mut shards: HashMap<(String, String), std::collections::HashSet<String>> = HashMap::new();
+    for (index, p, pk) in per_key.keys() {
+        if p.contains("{shard}") {
+            let shard = pk.rsplit('#').next().unwrap_or_default().to_owned();
+            shards.entry((index.clone(), p.clone())).or_default().insert(shard);
+        }
+    }
     for ((index, p, _), (w, r)) in per_key {
         let row = by.get_mut(&(index, p)).expect("a row per pattern");
         row.keys += 1;
@@ -162,7 +176,12 @@ pub fn rows(cfg: &Config, run: &Run, ledger: &Ledger) -> Vec<Row> {
                 );
                 (r.wcu_s, r.rcu_s) = (r.max_write, r.max_read);
             } else {
-                (r.wcu_per_payment, r.rcu_per_payment) = (r.write / payments, r.read / payments);
+                // One shard's share of what the pattern takes (the shard is a
+                // stable hash: the writes spread evenly).
+                let n = shards
+                    .get(&(r.index.clone(), r.pattern.clone()))
+                    .map_or(1, |s| s.len().max(1)) as f64;
+                (r.wcu_per_payment, r.rcu_per_payment) = (r.write / payments / n, r.read / payments / n);
                 (r.wcu_s, r.rcu_s) = (r.wcu_per_payment * rate, r.rcu_per_payment * rate);
             }
             r
@@ -341,7 +360,11 @@ mod tests {
             p(&format!("T#{big}#test#pay_0123456789abcdef0123456789abcdef")),
             ("T#{big}#test#{pay}".into(), Feeder::Item)
         );
-        assert_eq!(p("HOLD#20431"), ("HOLD#{day}".into(), Feeder::Platform));
+        assert_eq!(p("HOLD#20431"), ("HOLD#{time}".into(), Feeder::Platform));
+        assert_eq!(
+            p("WHRETRY#491234#17"),
+            ("WHRETRY#{time}#{shard}".into(), Feeder::Platform)
+        );
         assert_eq!(
             p(&format!("T#{big}#test#we_0123456789abcdef0123456789abcdef")),
             ("T#{big}#test#{we}".into(), Feeder::Big)

@@ -360,7 +360,8 @@ pub async fn run(cfg: &Config, proxy: &Proxy) -> Run {
     // Every hold that was not captured expires; the sweep cancels it (its
     // cancellations go through the stream and webhooks too).
     api.advance(paynectra::domain::payment::HOLD_SECONDS + 3600);
-    let swept = paynectra::service::payments::expire_holds(api.app, api.now())
+    let budget = paynectra::service::sweeps::SweepBudget::within(std::time::Duration::from_secs(600));
+    let swept = paynectra::service::payments::expire_holds(api.app, api.now(), budget)
         .await
         .expect("the hold sweep");
     settle(proxy).await;

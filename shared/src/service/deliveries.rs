@@ -55,8 +55,11 @@ use crate::{
         Event, Tenant, WebhookEndpointId,
     },
     http::wire::EventObject,
-    store::{due_delivery, StoreError},
+    store::{due_delivery, DueEntry, DueRetry, StoreError, SweepIndex},
 };
+
+use super::sweeps::{self, EntryOutcome, SweepBudget, SweepRun};
+use futures::future::BoxFuture;
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>;
 
@@ -370,28 +373,83 @@ pub async fn dead_letter(app: &App, event: &EventRef) -> Result<(), super::queue
     Ok(())
 }
 
-/// The sweep (every minute): enqueues every retry due by `now` and removes
-/// each index entry that was enqueued (an entry not enqueued stays for the
-/// next run). Attempts are the workers'. Returns how many were enqueued.
-pub async fn enqueue_due(app: &App, now: i64) -> Result<usize, DeliveryError> {
-    let due = app.store.due_retries(now).await?;
-    if due.is_empty() {
-        return Ok(0);
+/// What a run of the retry sweep did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RetrySweep {
+    /// Retries enqueued (and their entries removed).
+    pub enqueued: usize,
+    #[serde(flatten)]
+    pub run: SweepRun,
+}
+
+/// How long a retry entry can stay in the index: the retry window and a day
+/// (its TTL).
+const RETRY_INDEX_MAX_AGE: i64 = RETRY_FOR_SECONDS + 86_400;
+
+/// The sweep (every minute): enqueues the retries due by `now`, a page at a
+/// time (one SendMessageBatch per ten, all at once), and removes each
+/// entry that was enqueued, `budget.concurrency` deletes at a time (an
+/// entry not enqueued stays for the next run), until none is due or
+/// `budget`'s deadline comes. Attempts are the workers'.
+pub async fn enqueue_due(app: &App, now: i64, budget: SweepBudget) -> Result<RetrySweep, DeliveryError> {
+    // Without a queue, a run with nothing due is still a run; one with
+    // something due fails (below).
+    let queue = queue(app).ok();
+    // One page's send at a time (its SendMessageBatch calls, ten entries
+    // each, go at once): the shards are read in parallel, but a queue is
+    // not asked for more than one page's calls at once (a FIFO queue's
+    // call rate is bounded, and moto's locally is far lower). After a send
+    // fails, this run sends nothing more: the entries wait for the next.
+    let sending = futures::lock::Mutex::new(());
+    let failing = std::sync::atomic::AtomicBool::new(false);
+    let (sending, failing) = (&sending, &failing);
+    let handle = |page: Vec<DueEntry<DueRetry>>| -> BoxFuture<'_, Vec<EntryOutcome>> {
+        Box::pin(async move {
+            let messages: Vec<DueDelivery> = page.iter().map(|d| d.entry.due_delivery()).collect();
+            let Some(queue) = queue else {
+                return vec![EntryOutcome::Failed; page.len()];
+            };
+            let sent = {
+                let _turn = sending.lock().await;
+                if failing.load(std::sync::atomic::Ordering::SeqCst) {
+                    vec![false; page.len()]
+                } else {
+                    match queue.enqueue(&messages).await {
+                        Ok(sent) => sent,
+                        Err(e) => {
+                            failing.store(true, std::sync::atomic::Ordering::SeqCst);
+                            tracing::warn!(error = %e, "retries not enqueued; the next run will");
+                            vec![false; page.len()]
+                        }
+                    }
+                }
+            };
+            let sent_entries: Vec<_> = page
+                .into_iter()
+                .zip(sent)
+                .filter(|(_, sent)| *sent)
+                .map(|(d, _)| d)
+                .collect();
+            let failed = messages.len() - sent_entries.len();
+            let mut outcomes = sweeps::each(sent_entries, budget.concurrency, |entry| async move {
+                if let Err(e) = app.store.delete_due(&entry).await {
+                    tracing::warn!(error = %e, "retry entry not removed; it will be enqueued again, and dropped as a duplicate or stale");
+                }
+                EntryOutcome::Done(true)
+            })
+            .await;
+            outcomes.extend(std::iter::repeat_n(EntryOutcome::Failed, failed));
+            outcomes
+        })
+    };
+    let run = sweeps::sweep(app, SweepIndex::Retries, RETRY_INDEX_MAX_AGE, now, budget, &handle).await?;
+    if run.failed > 0 {
+        self::queue(app)?;
     }
-    let queue = queue(app)?;
-    let mut enqueued = 0;
-    for chunk in due.chunks(100) {
-        let messages: Vec<DueDelivery> = chunk.iter().map(|d| d.due_delivery()).collect();
-        let sent = queue.enqueue(&messages).await?;
-        let removed = chunk.iter().zip(&sent).filter(|(_, sent)| **sent).map(|(entry, _)| async move {
-            if let Err(e) = app.store.delete_retry(entry).await {
-                tracing::warn!(error = %e, "retry entry not removed; it will be enqueued again, and dropped as a duplicate or stale");
-            }
-        });
-        futures::future::join_all(removed).await;
-        enqueued += sent.iter().filter(|s| **s).count();
-    }
-    Ok(enqueued)
+    Ok(RetrySweep {
+        enqueued: run.counted,
+        run,
+    })
 }
 
 /// What a worker did with a queue message.

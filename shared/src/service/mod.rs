@@ -14,6 +14,7 @@ pub mod payments;
 pub mod queue;
 pub mod refunds;
 pub mod secrets;
+pub mod sweeps;
 pub mod webhook_endpoints;
 
 pub use app::App;

@@ -9,14 +9,17 @@ use super::{payment_methods::resolve_payment_method, App};
 use crate::{
     domain::{
         CancelPayment, CapturePayment, ConfirmPayment, Event, EventRequest, EventType, KeyKind, NewPayment, Payment,
-        PaymentId, PaymentStatus, Tenant, TransitionRefused,
+        PaymentId, Tenant, TransitionRefused,
     },
     http::{
         wire::{PaymentObject, PublicPaymentObject},
         ApiError, Outcome, Reply, RequestCtx, Run,
     },
-    store::{StoreError, Writes},
+    store::{DueEntry, DueHold, StoreError, SweepIndex, Writes},
 };
+
+use super::sweeps::{self, EntryOutcome, SweepBudget, SweepRun};
+use futures::future::BoxFuture;
 
 /// Who asked for a transition, when, and so what they may see of the result.
 pub struct TransitionRequest {
@@ -53,14 +56,25 @@ const MAX_ATTEMPTS: u32 = 3;
 /// hold is cancelled on the way (lazily, in case the scheduled function has
 /// not run yet).
 pub async fn load_payment(app: &App, tenant: &Tenant, id: &PaymentId, now: i64) -> Result<Payment, ApiError> {
+    let (payment, _) = settle_hold(app, tenant, id, now).await?;
+    payment.ok_or_else(|| ApiError::not_found("payment", id.as_str()))
+}
+
+/// Payment `id` as it is at `now` (`None` if there is none), its hold
+/// cancelled if it expired; true if this call cancelled it (not a racing
+/// one).
+async fn settle_hold(
+    app: &App,
+    tenant: &Tenant,
+    id: &PaymentId,
+    now: i64,
+) -> Result<(Option<Payment>, bool), ApiError> {
     for _ in 0..MAX_ATTEMPTS {
-        let payment = app
-            .store
-            .get_payment(tenant, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("payment", id.as_str()))?;
+        let Some(payment) = app.store.get_payment(tenant, id).await? else {
+            return Ok((None, false));
+        };
         let Some(expired) = payment.expire_hold(now) else {
-            return Ok(payment);
+            return Ok((Some(payment), false));
         };
         let event = transition_event(tenant, &payment, &expired, &EventRequest::default(), now);
         let writes = Writes {
@@ -69,8 +83,8 @@ pub async fn load_payment(app: &App, tenant: &Tenant, id: &PaymentId, now: i64) 
         };
         match app.store.transition_payment(tenant, &payment, &expired, writes).await {
             Ok(()) => {
-                tracing::info!(payment_id = %id, "expired hold cancelled on read");
-                return Ok(expired);
+                tracing::info!(payment_id = %id, "expired hold cancelled");
+                return Ok((Some(expired), true));
             }
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
@@ -321,38 +335,74 @@ fn payment_method_unusable(why: &str) -> ApiError {
 /// What a sweep of expired holds did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct HoldSweep {
-    pub due: usize,
+    /// Holds this run cancelled.
     pub cancelled: usize,
+    #[serde(flatten)]
+    pub run: SweepRun,
 }
 
 /// The hold sweep: every hold in the hold index whose time ran out by
-/// `now`, still `requires_capture`, is cancelled with reason `automatic`.
-/// Each cancellation is the same conditional transition an API call makes
-/// ([`load_payment`] cancels an expired hold as it reads it), so a capture
-/// racing the sweep either wins (and the sweep skips it) or loses.
-pub async fn expire_holds(app: &App, now: i64) -> Result<HoldSweep, StoreError> {
-    let due = app.store.due_holds(now).await?;
-    let mut cancelled = 0;
-    for hold in &due {
-        let tenant = hold.tenant();
-        // One payment's failure must not stop the sweep of the others.
-        let before = match app.store.get_payment(&tenant, &hold.payment_id).await {
-            Ok(p) => p,
+/// `now` and that is still `requires_capture` is cancelled with reason
+/// `automatic`, page by page, `budget.concurrency` at a time, until the
+/// index has no due entry or `budget`'s deadline comes (the next run goes
+/// on from there). Each cancellation is the same conditional transition an
+/// API call makes ([`load_payment`] cancels an expired hold as it reads
+/// it), and deletes the hold's entry in its transaction, so a capture racing
+/// the sweep either wins (and the sweep skips it) or loses, and two
+/// overlapping sweeps cancel a hold once. An entry whose payment is no
+/// longer held is deleted. Per entry: one GetItem and one transaction (or
+/// one DeleteItem).
+pub async fn expire_holds(app: &App, now: i64, budget: SweepBudget) -> Result<HoldSweep, StoreError> {
+    let handle = |page: Vec<DueEntry<DueHold>>| -> BoxFuture<'_, Vec<EntryOutcome>> {
+        Box::pin(sweeps::each(page, budget.concurrency, move |due| async move {
+            expire_entry(app, &due, now).await
+        }))
+    };
+    let run = sweeps::sweep(app, SweepIndex::Holds, HOLD_INDEX_MAX_AGE, now, budget, &handle).await?;
+    tracing::info!(
+        due = run.due,
+        cancelled = run.counted,
+        failed = run.failed,
+        complete = run.complete,
+        "hold sweep done"
+    );
+    Ok(HoldSweep {
+        cancelled: run.counted,
+        run,
+    })
+}
+
+/// How long a hold's entry can stay in the index: its TTL, a day after the
+/// hold expired.
+const HOLD_INDEX_MAX_AGE: i64 = 86_400;
+
+/// One due hold: cancelled if still held (true if by this call), its entry
+/// removed either way.
+async fn expire_entry(app: &App, due: &DueEntry<DueHold>, now: i64) -> EntryOutcome {
+    let hold = &due.entry;
+    let tenant = hold.tenant();
+    match settle_hold(app, &tenant, &hold.payment_id, now)
+        .await
+        .map(|(_, cancelled)| cancelled)
+    {
+        // The transition deleted the entry (if it is of the current format).
+        Ok(true) if app.store.is_current_hold_entry(due) => EntryOutcome::Done(true),
+        Ok(cancelled) => match app.store.delete_due(due).await {
+            Ok(()) => EntryOutcome::Done(cancelled),
             Err(e) => {
-                tracing::warn!(payment_id = %hold.payment_id, error = %e, "hold not swept");
-                continue;
+                tracing::warn!(payment_id = %hold.payment_id, error = %e, "hold entry not removed");
+                // Cancelled (or not held) all the same; the entry is
+                // swept again, and finds nothing to do.
+                if cancelled {
+                    EntryOutcome::Done(true)
+                } else {
+                    EntryOutcome::Failed
+                }
             }
-        };
-        let was_held = before.is_some_and(|p| p.hold_expired(now));
-        match load_payment(app, &tenant, &hold.payment_id, now).await {
-            Ok(p) if was_held && p.status == PaymentStatus::Cancelled => cancelled += 1,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(payment_id = %hold.payment_id, error = %e.message, "hold not swept"),
+        },
+        Err(e) => {
+            tracing::warn!(payment_id = %hold.payment_id, error = %e.message, "hold not swept");
+            EntryOutcome::Failed
         }
     }
-    tracing::info!(due = due.len(), cancelled, "hold sweep done");
-    Ok(HoldSweep {
-        due: due.len(),
-        cancelled,
-    })
 }

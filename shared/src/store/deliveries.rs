@@ -259,19 +259,6 @@ impl Store {
         super::error::applied(result, "PutItem(breaker)")
     }
 
-    /// Removes a handled retry-index entry.
-    pub async fn delete_retry(&self, due: &DueRetry) -> Result<(), StoreError> {
-        let keys = keys::retry(&due.tenant(), &due.event_id, &due.endpoint_id, due.at);
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key_of(&keys)))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("DeleteItem(retry)", e))?;
-        Ok(())
-    }
-
     pub async fn get_delivery(
         &self,
         tenant: &Tenant,
@@ -328,25 +315,5 @@ impl Store {
         }
         // Past its 30 days, an event is gone even before TTL deletes it.
         Ok(found.filter(|e| e.expires_at > now).map(|e| (e, deliveries)))
-    }
-
-    /// Retries due by `now`: one Query per day of the last four.
-    pub async fn due_retries(&self, now: i64) -> Result<Vec<DueRetry>, StoreError> {
-        let today = now.div_euclid(86_400);
-        let mut out = Vec::new();
-        for day in (today - 4)..=today {
-            let due = self
-                .query_all(
-                    keys::retry_day(day),
-                    SortKeys::AtMost(format!("{now:012}#~")),
-                    false,
-                    "Query(retries)",
-                )
-                .await?;
-            for item in due {
-                out.push(from_item(item)?);
-            }
-        }
-        Ok(out)
     }
 }

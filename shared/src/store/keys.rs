@@ -288,19 +288,122 @@ pub(super) fn customer_payment_methods_index(t: &Tenant, customer: &CustomerId) 
     }
 }
 
-/// Holds are indexed by the day they expire, across tenants, for the
-/// scheduled function that cancels them: `HOLD#{day}` partitions, sorted by
-/// expiry time.
-pub(super) fn hold(t: &Tenant, payment: &PaymentId, capture_before: i64) -> Keys {
-    Keys {
-        pk: hold_day(capture_before.div_euclid(86_400)),
-        sk: format!("{capture_before:012}#{}#{}#{payment}", t.account_id, t.mode.as_str()),
-        ..Keys::default()
+/// The two sweep indexes: entries written by every merchant, so each is
+/// spread over time buckets and, within a bucket, over shards (the arithmetic
+/// is in `docs/data-model.md`). A partition is `{PREFIX}#{bucket}#{shard}`,
+/// the bucket `due time / bucket_seconds`, the shard a stable hash of the
+/// entry's id; entries sort by due time within it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepIndex {
+    /// Manual-capture holds, by `capture_before`: `HOLD#{hour}#{0..15}`.
+    Holds,
+    /// Webhook deliveries waiting for their next attempt:
+    /// `WHRETRY#{hour}#{0..63}`.
+    Retries,
+}
+
+impl SweepIndex {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Holds => "HOLD",
+            Self::Retries => "WHRETRY",
+        }
+    }
+
+    /// Seconds of due time per bucket.
+    pub fn bucket_seconds(self) -> i64 {
+        3_600
+    }
+
+    /// Shards per bucket.
+    pub fn shards(self) -> u32 {
+        match self {
+            Self::Holds => 16,
+            Self::Retries => 64,
+        }
+    }
+
+    /// The bucket of an entry due at `at`.
+    pub fn bucket(self, at: i64) -> i64 {
+        at.div_euclid(self.bucket_seconds())
+    }
+
+    /// The first second after bucket `b`.
+    pub fn bucket_end(self, b: i64) -> i64 {
+        (b + 1) * self.bucket_seconds()
+    }
+
+    fn shard_of(self, id: &str) -> u32 {
+        stable_hash(id) % self.shards()
+    }
+
+    /// The partitions of bucket `b`, one per shard.
+    pub(super) fn partitions(self, b: i64) -> Vec<String> {
+        (0..self.shards())
+            .map(|shard| format!("{}#{b}#{shard}", self.prefix()))
+            .collect()
+    }
+
+    /// The partitions of the format before sharding (`{PREFIX}#{day}`) that
+    /// can still hold entries at `now`: entries are no longer written there,
+    /// but those written before are swept until they are gone.
+    pub(super) fn legacy_partitions(self, now: i64) -> Vec<String> {
+        let today = now.div_euclid(86_400);
+        let days = match self {
+            Self::Holds => crate::domain::payment::HOLD_SECONDS / 86_400 + 1,
+            Self::Retries => 4,
+        };
+        ((today - days)..=today)
+            .map(|day| self.legacy_partition(day * 86_400))
+            .collect()
+    }
+
+    /// The partition of the format before sharding of an entry due at `at`
+    /// (`HOLD#{day}`, `WHRETRY#{day}`).
+    pub(super) fn legacy_partition(self, at: i64) -> String {
+        format!("{}#{}", self.prefix(), at.div_euclid(86_400))
+    }
+
+    /// The sort key bound of entries due by `now`.
+    pub(super) fn due_by(now: i64) -> String {
+        format!("{now:012}#~")
+    }
+
+    /// The sweep's own state item (the last bucket it swept whole), in the
+    /// index's key space (`HOLD#swept`, `WHRETRY#swept`: no bucket is
+    /// called `swept`).
+    pub(super) fn state(self) -> Keys {
+        Keys {
+            pk: format!("{}#swept", self.prefix()),
+            sk: "swept".into(),
+            ..Keys::default()
+        }
+    }
+
+    fn entry(self, id: &str, at: i64, sk: String) -> Keys {
+        Keys {
+            pk: format!("{}#{}#{}", self.prefix(), self.bucket(at), self.shard_of(id)),
+            sk,
+            ..Keys::default()
+        }
     }
 }
 
-pub(super) fn hold_day(day: i64) -> String {
-    format!("HOLD#{day}")
+/// FNV-1a (32 bits): stable across builds and platforms, unlike std's
+/// `DefaultHasher`, so an entry's shard never changes.
+fn stable_hash(s: &str) -> u32 {
+    s.bytes()
+        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// A hold's entry in the hold index, for the scheduled function that
+/// cancels it: by the hour it expires, sharded by the payment.
+pub(super) fn hold(t: &Tenant, payment: &PaymentId, capture_before: i64) -> Keys {
+    SweepIndex::Holds.entry(
+        payment.as_str(),
+        capture_before,
+        format!("{capture_before:012}#{}#{}#{payment}", t.account_id, t.mode.as_str()),
+    )
 }
 
 pub(super) fn event(t: &Tenant, id: &EventId) -> Keys {
@@ -411,18 +514,15 @@ pub(super) fn deliveries_prefix(t: &Tenant, event: &EventId) -> (String, &'stati
     (self::event(t, event).pk, "delivery#")
 }
 
-/// Deliveries waiting for a retry, by the day of their next attempt, across
-/// tenants, for the scheduled retry function.
+/// A delivery waiting for a retry in the retry index, for the scheduled
+/// retry function: by the hour of its next attempt, sharded by the event and
+/// endpoint.
 pub(super) fn retry(t: &Tenant, event: &EventId, endpoint: &WebhookEndpointId, at: i64) -> Keys {
-    Keys {
-        pk: retry_day(at.div_euclid(86_400)),
-        sk: format!("{at:012}#{}#{}#{event}#{endpoint}", t.account_id, t.mode.as_str()),
-        ..Keys::default()
-    }
-}
-
-pub(super) fn retry_day(day: i64) -> String {
-    format!("WHRETRY#{day}")
+    SweepIndex::Retries.entry(
+        &format!("{event}#{endpoint}"),
+        at,
+        format!("{at:012}#{}#{}#{event}#{endpoint}", t.account_id, t.mode.as_str()),
+    )
 }
 
 /// The tenant and id of an event item, from its partition key (for the
@@ -523,6 +623,18 @@ pub fn partition_examples() -> Vec<PartitionExample> {
         table("account", self::account(&account)),
         table("api_key_record", api_key_record(&account, &key)),
         table("api_key", api_key_lookup(&hash)),
+        table("hold_sweep", SweepIndex::Holds.state()),
+        table("retry_sweep", SweepIndex::Retries.state()),
+        PartitionExample {
+            name: "hold_legacy",
+            index: None,
+            pk: SweepIndex::Holds.legacy_partitions(86_400 * 30).remove(0),
+        },
+        PartitionExample {
+            name: "retry_legacy",
+            index: None,
+            pk: SweepIndex::Retries.legacy_partitions(86_400 * 30).remove(0),
+        },
     ];
     for mode in [Mode::Test, Mode::Live] {
         let t = Tenant {
@@ -641,6 +753,29 @@ mod tests {
         let sort = created_sort_key(5, "pay_zzz");
         assert!(created_lower(5) < sort && sort < created_upper(5));
         assert!(created_upper(4) < created_lower(5));
+    }
+
+    #[test]
+    fn sweep_entries_are_sharded_by_a_stable_hash_within_time_buckets() {
+        let t = tenant(Mode::Test);
+        let pay: PaymentId = "pay_1".parse().unwrap();
+        let at = 1_800_000_000;
+        let h = hold(&t, &pay, at);
+        // FNV-1a of "pay_1" is fixed: the shard never moves between builds.
+        assert_eq!(stable_hash("pay_1"), 0x7336_b229);
+        assert_eq!(h.pk, format!("HOLD#{}#{}", at / 3_600, 0x7336_b229_u32 % 16));
+        assert_eq!(h.sk, format!("{at:012}#acct_1#test#pay_1"));
+        assert!(SweepIndex::Holds.partitions(at / 3_600).contains(&h.pk));
+        let r = retry(&t, &"evt_1".parse().unwrap(), &"we_1".parse().unwrap(), at);
+        assert!(SweepIndex::Retries.partitions(at / 3_600).contains(&r.pk));
+        // Ids spread over every shard.
+        let shards: std::collections::BTreeSet<u32> = (0..2_000)
+            .map(|i| SweepIndex::Retries.shard_of(&format!("evt_{i}#we_1")))
+            .collect();
+        assert_eq!(shards.len(), 64);
+        // The old format's partitions, the sweep's state: never a bucket's.
+        assert_eq!(SweepIndex::Holds.legacy_partition(at), format!("HOLD#{}", at / 86_400));
+        assert_eq!(SweepIndex::Retries.state().pk, "WHRETRY#swept");
     }
 
     #[test]

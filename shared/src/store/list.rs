@@ -26,13 +26,12 @@ pub struct ReadStats {
 pub(super) enum SortKeys {
     All,
     BeginningWith(String),
-    AtMost(String),
 }
 
 impl Store {
     /// Every item of partition `pk` whose sort key `sort` admits, all pages,
     /// in sort-key order: for reads of a bounded partition (an account's
-    /// keys, an event's deliveries, a day of due retries), never for lists.
+    /// keys, an event's deliveries), never for lists.
     pub(super) async fn query_all(
         &self,
         pk: String,
@@ -51,9 +50,6 @@ impl Store {
             SortKeys::BeginningWith(prefix) => q
                 .key_condition_expression("pk = :pk AND begins_with(sk, :sk)")
                 .expression_attribute_values(":sk", s(prefix)),
-            SortKeys::AtMost(last) => q
-                .key_condition_expression("pk = :pk AND sk <= :sk")
-                .expression_attribute_values(":sk", s(last)),
         };
         let mut pages = q.into_paginator().items().send();
         let mut out = Vec::new();

@@ -18,6 +18,7 @@ mod payment_methods;
 mod payments;
 mod refunds;
 pub mod schema;
+mod sweeps;
 mod transact;
 mod webhook_endpoints;
 
@@ -25,7 +26,8 @@ pub use client::{dynamodb_client, sdk_config, Store, WarmUp};
 pub use deliveries::{due_delivery, DueRetry};
 pub use error::StoreError;
 pub use idempotency::{Completion, IdempotencyRecord, IdempotencyState};
-pub use keys::{partition_examples, PartitionExample};
+pub use keys::{partition_examples, PartitionExample, SweepIndex};
 pub use list::ReadStats;
 pub use payments::DueHold;
+pub use sweeps::{DueEntry, DuePage, PageStart, SweepPartition};
 pub use transact::Writes;

@@ -1,11 +1,12 @@
 //! Payments: creation (checked against its customer), transitions
-//! conditioned on the status read, lists, and the hold index.
+//! conditioned on the status read, lists, and the hold index's entries
+//! (written when a hold starts, deleted when it ends).
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
 use super::{
     error::StoreError,
-    item::{from_item, key_of, s, to_item},
+    item::{key_of, s, to_item},
     keys,
     transact::{put_item, NewItem, Writes},
     ReadStats, Store,
@@ -107,6 +108,19 @@ impl Store {
                 items.push(put_item(put));
             }
         }
+        // A hold that ends (captured, cancelled, expired) leaves the hold
+        // index in the same transaction: the sweep never reads it. An entry
+        // of the format before sharding is not here; the sweep deletes it.
+        if let (PaymentStatus::RequiresCapture, Some(capture_before)) = (before.status, before.capture_before) {
+            if after.status != PaymentStatus::RequiresCapture {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_of(&keys::hold(tenant, &after.id, capture_before))))
+                    .build()
+                    .expect("table and key are set");
+                items.push(TransactWriteItem::builder().delete(delete).build());
+            }
+        }
         // A confirmation marks its payment method used by this payment (the
         // first one only): one attached to nobody serves no other payment,
         // and neither does one detached after it paid.
@@ -145,31 +159,14 @@ impl Store {
         })
         .await
     }
+}
 
-    /// Holds whose time ran out by `now`, from the hold index: one Query
-    /// per day of the last `HOLD_SECONDS` plus a day. Entries whose payment
-    /// was captured or cancelled meanwhile are returned too (the caller
-    /// re-reads each payment); they vanish by TTL.
-    pub async fn due_holds(&self, now: i64) -> Result<Vec<DueHold>, StoreError> {
-        let today = now.div_euclid(86_400);
-        let days = crate::domain::payment::HOLD_SECONDS / 86_400 + 1;
-        let mut out = Vec::new();
-        for day in (today - days)..=today {
-            let mut pages = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk <= :now")
-                .expression_attribute_values(":pk", s(keys::hold_day(day)))
-                .expression_attribute_values(":now", AttributeValue::S(format!("{now:012}#~")))
-                .into_paginator()
-                .items()
-                .send();
-            while let Some(item) = pages.next().await {
-                out.push(from_item(item.map_err(|e| StoreError::dynamo("Query(holds)", e))?)?);
-            }
-        }
-        Ok(out)
+impl Store {
+    /// True if `due` is under the key a hold's end deletes (the current
+    /// format): the transition that cancelled it removed it already.
+    pub fn is_current_hold_entry(&self, due: &super::DueEntry<DueHold>) -> bool {
+        let h = &due.entry;
+        due.partition() == keys::hold(&h.tenant(), &h.payment_id, h.capture_before).pk
     }
 }
 

@@ -35,6 +35,7 @@ const EXPECTED: &[(&str, Access)] = &[
         &[
             ("GetItem", &["payment"]),
             ("PutItem", &["payment", "event", "delivery"]),
+            ("DeleteItem", HOLD_INDEX),
         ],
     ),
     (
@@ -130,9 +131,19 @@ const EXPECTED: &[(&str, Access)] = &[
             ("GetItem", &["payment", "payment_method", "idempotency"]),
             (
                 "PutItem",
-                &["payment", "event", "delivery", "hold", "payment_method", "idempotency"],
+                &[
+                    "payment",
+                    "event",
+                    "delivery",
+                    "hold",
+                    "hold_sweep",
+                    "hold_legacy",
+                    "payment_method",
+                    "idempotency",
+                ],
             ),
             ("UpdateItem", &["payment_method", "idempotency"]),
+            ("DeleteItem", HOLD_INDEX),
         ],
     ),
     (
@@ -141,6 +152,7 @@ const EXPECTED: &[(&str, Access)] = &[
             ("GetItem", &["payment", "idempotency"]),
             ("PutItem", &["payment", "event", "delivery", "idempotency"]),
             ("UpdateItem", &["idempotency"]),
+            ("DeleteItem", HOLD_INDEX),
         ],
     ),
     (
@@ -149,6 +161,7 @@ const EXPECTED: &[(&str, Access)] = &[
             ("GetItem", &["payment", "idempotency"]),
             ("PutItem", &["payment", "event", "delivery", "idempotency"]),
             ("UpdateItem", &["idempotency"]),
+            ("DeleteItem", HOLD_INDEX),
         ],
     ),
     ("get_event", &[("Query", &["event", "delivery"])]),
@@ -187,6 +200,7 @@ const EXPECTED: &[(&str, Access)] = &[
         &[
             ("GetItem", &["api_key", "payment"]),
             ("PutItem", &["payment", "event", "delivery"]),
+            ("DeleteItem", HOLD_INDEX),
         ],
     ),
     (
@@ -194,7 +208,10 @@ const EXPECTED: &[(&str, Access)] = &[
         &[
             ("GetItem", &["webhook_endpoint", "breaker"]),
             ("Query", &["index:webhook_endpoints"]),
-            ("PutItem", &["event", "delivery", "retry"]),
+            (
+                "PutItem",
+                &["event", "delivery", "retry", "retry_sweep", "retry_legacy"],
+            ),
             ("UpdateItem", &["event", "delivery"]),
         ],
     ),
@@ -209,21 +226,49 @@ const EXPECTED: &[(&str, Access)] = &[
             ("Query", &["index:webhook_endpoints"]),
             (
                 "PutItem",
-                &["event", "delivery", "retry", "webhook_endpoint", "breaker"],
+                &[
+                    "event",
+                    "delivery",
+                    "retry",
+                    "retry_sweep",
+                    "retry_legacy",
+                    "webhook_endpoint",
+                    "breaker",
+                ],
             ),
             ("UpdateItem", &["event", "delivery"]),
         ],
     ),
-    ("retry_webhooks", &[("Query", &["retry"]), ("DeleteItem", &["retry"])]),
+    // The sweeps: their index's partitions (the current format's buckets,
+    // the old day partitions) and their cursor item, all under one prefix.
+    (
+        "retry_webhooks",
+        &[
+            ("Query", RETRY_INDEX),
+            ("DeleteItem", RETRY_INDEX),
+            ("GetItem", RETRY_INDEX),
+            ("PutItem", RETRY_INDEX),
+        ],
+    ),
     (
         "expire_holds",
         &[
-            ("Query", &["hold"]),
-            ("GetItem", &["payment"]),
-            ("PutItem", &["payment", "event", "delivery"]),
+            ("Query", HOLD_INDEX),
+            ("DeleteItem", HOLD_INDEX),
+            ("GetItem", &["payment", "hold", "hold_sweep", "hold_legacy"]),
+            (
+                "PutItem",
+                &["payment", "event", "delivery", "hold", "hold_sweep", "hold_legacy"],
+            ),
         ],
     ),
 ];
+
+/// The hold index's partitions: entries (current and old format) and the
+/// sweep's cursor.
+const HOLD_INDEX: &[&str] = &["hold", "hold_sweep", "hold_legacy"];
+/// The retry index's partitions, likewise.
+const RETRY_INDEX: &[&str] = &["retry", "retry_sweep", "retry_legacy"];
 
 /// IAM's `StringLike`: `*` is any run of characters (`#` too), `?` one.
 fn like(pattern: &str, s: &str) -> bool {
@@ -418,8 +463,9 @@ fn the_hosted_page_cannot_write_api_keys() {
     let reach = reach(&all["hosted_page"]);
     assert_eq!(
         reach.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["GetItem", "PutItem"]
+        ["DeleteItem", "GetItem", "PutItem"]
     );
+    assert_eq!(reach["DeleteItem"], HOLD_INDEX.iter().copied().collect());
     assert!(!reach["PutItem"].contains("api_key"));
 }
 
@@ -439,15 +485,21 @@ fn the_authorizer_reads_only_key_items() {
 }
 
 #[test]
-fn the_retry_worker_deletes_only_retry_entries_and_deliveries() {
+fn only_sweep_index_entries_are_ever_deleted() {
     let all = dynamodb_statements();
     let retry = reach(&all["retry_webhooks"]);
     let deleted = &retry["DeleteItem"];
     assert!(!deleted.is_empty());
-    assert!(deleted.is_subset(&BTreeSet::from(["retry", "delivery"])), "{deleted:?}");
+    let retry_index: BTreeSet<&str> = RETRY_INDEX.iter().copied().collect();
+    assert_eq!(deleted, &retry_index);
+    // A hold's end deletes its entry (the transitions and the hold sweep).
+    let hold_index: BTreeSet<&str> = HOLD_INDEX.iter().copied().collect();
     for (f, statements) in &all {
-        if f != "retry_webhooks" {
-            assert!(!reach(statements).contains_key("DeleteItem"), "{f} deletes");
+        if f == "retry_webhooks" {
+            continue;
+        }
+        if let Some(deleted) = reach(statements).get("DeleteItem") {
+            assert_eq!(deleted, &hold_index, "{f} deletes");
         }
     }
 }

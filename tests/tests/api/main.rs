@@ -18,6 +18,7 @@ mod list_payments;
 mod payment_methods;
 mod payments;
 mod refunds;
+mod sweeps;
 mod template;
 mod warm_up;
 mod webhooks;
