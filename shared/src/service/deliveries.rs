@@ -52,7 +52,7 @@ use crate::{
             backoff, sign, Attempt, Breaker, Delivery, DeliveryStatus, DueDelivery, EventRef, Gate, QueueMessage,
             CONNECT_TIMEOUT, RETRY_FOR_SECONDS, SIGNATURE_HEADER, TIMEOUT,
         },
-        Event, Tenant, WebhookEndpointId,
+        Event, Tenant, WebhookEndpoint, WebhookEndpointId,
     },
     http::wire::EventObject,
     store::{due_delivery, DueEntry, DueRetry, StoreError, SweepIndex},
@@ -241,7 +241,8 @@ fn payload(event: &Event) -> String {
     serde_json::to_string(&EventObject::from(event)).expect("events serialise")
 }
 
-/// Makes one attempt of `delivery` and records it. Returns the delivery as
+/// Makes one attempt of `delivery` to `endpoint` (`None`: deleted) and
+/// records it. Returns the delivery as
 /// recorded (or as it would have been, if another deliverer recorded
 /// first), and whether the receiver acknowledged it: `None` when no POST
 /// could be made for a reason that is not the receiver's (the endpoint was
@@ -252,13 +253,11 @@ pub async fn attempt(
     deliverer: &Deliverer,
     tenant: &Tenant,
     event: &Event,
+    endpoint: Option<&WebhookEndpoint>,
     mut delivery: Delivery,
 ) -> Result<(Delivery, Option<bool>), StoreError> {
     let attempts_before = delivery.attempts.len();
-    let endpoint = app.store.get_webhook_endpoint(tenant, &delivery.endpoint_id).await?;
-    let secret = endpoint
-        .as_ref()
-        .and_then(|e| app.webhook_secrets.as_ref()?.open(&e.secret_sealed, e.id.as_str()));
+    let secret = endpoint.and_then(|e| app.webhook_secrets.as_ref()?.open(&e.secret_sealed, e.id.as_str()));
     // The time of the attempt itself, not of the run that makes it: the
     // signature's timestamp must be fresh when the receiver checks it.
     let now = app.clock.now();
@@ -496,7 +495,8 @@ async fn attempt_due(app: &App, deliverer: &Deliverer, due: &DueDelivery, now: i
     if !due.is_current(&delivery) {
         return Ok(Handled::Stale);
     }
-    let mut breaker = app.store.breaker(&tenant, &due.endpoint_id).await?;
+    // The endpoint and its breaker in one (eventually consistent) read.
+    let (endpoint, mut breaker) = app.store.endpoint_with_breaker(&tenant, &due.endpoint_id).await?;
     let probe = match breaker.gate(now) {
         Gate::Attempt => false,
         Gate::Defer { until } => return defer(app, &tenant, delivery, until).await,
@@ -525,7 +525,7 @@ async fn attempt_due(app: &App, deliverer: &Deliverer, due: &DueDelivery, now: i
         app.store.record_attempt(&tenant, &delivery, before).await?;
         return Ok(Handled::Attempted(DeliveryStatus::Failed));
     };
-    let (delivery, delivered) = attempt(app, deliverer, &tenant, &event, delivery).await?;
+    let (delivery, delivered) = attempt(app, deliverer, &tenant, &event, endpoint.as_ref(), delivery).await?;
     if let Some(delivered) = delivered {
         if let Err(e) = track(app, &tenant, &due.endpoint_id, breaker, delivered, probe, now).await {
             tracing::warn!(endpoint_id = %due.endpoint_id, error = %e, "circuit breaker not updated");

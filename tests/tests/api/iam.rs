@@ -223,7 +223,7 @@ const EXPECTED: &[(&str, Access)] = &[
         "attempt_webhooks",
         &[
             ("GetItem", &["event", "delivery", "webhook_endpoint", "breaker"]),
-            ("Query", &["index:webhook_endpoints"]),
+            ("Query", &["index:webhook_endpoints", "webhook_endpoint", "breaker"]),
             (
                 "PutItem",
                 &[
