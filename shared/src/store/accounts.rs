@@ -124,10 +124,23 @@ impl Store {
         Ok(accounts)
     }
 
-    /// Finds the key whose secret hashes to `hash` (one GetItem). The caller
-    /// still checks it with [`ApiKey::authenticates`], in constant time.
+    /// Finds the key whose secret hashes to `hash`. The caller still checks
+    /// it with [`ApiKey::authenticates`], in constant time.
+    ///
+    /// One eventually consistent GetItem: half a read unit, answered by any
+    /// replica. A big merchant's key is read for every request API
+    /// Gateway's authorizer cache does not answer, all on one partition.
+    /// A key created a moment ago may not have reached the replica yet, so
+    /// a miss is read again strongly consistent (a new key never fails
+    /// once); a revocation may take a moment to show, as it may take the
+    /// authorizer cache's 60 seconds.
     pub async fn find_api_key(&self, hash: &KeyHash) -> Result<Option<ApiKey>, StoreError> {
-        match self.get(&keys::api_key_lookup(hash), "GetItem(api key)").await? {
+        let key = keys::api_key_lookup(hash);
+        let item = match self.get_read(&key, "GetItem(api key)", false).await? {
+            Some(item) => Some(item),
+            None => self.get(&key, "GetItem(api key, again)").await?,
+        };
+        match item {
             Some(item) => Ok(Some(from_item::<ApiKeyRecord>(item)?.try_into()?)),
             None => Ok(None),
         }

@@ -232,13 +232,25 @@ impl Store {
         self.get(keys, operation).await?.map(from_item).transpose()
     }
 
+    /// One strongly consistent GetItem.
     pub(super) async fn get(&self, keys: &Keys, operation: &'static str) -> Result<Option<Item>, StoreError> {
+        self.get_read(keys, operation, true).await
+    }
+
+    /// One GetItem, strongly consistent or not (half the read units, and a
+    /// replica may answer).
+    pub(super) async fn get_read(
+        &self,
+        keys: &Keys,
+        operation: &'static str,
+        consistent: bool,
+    ) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key_of(keys)))
-            .consistent_read(true)
+            .consistent_read(consistent)
             .send()
             .await
             .map_err(|e| StoreError::dynamo(operation, e))?;
