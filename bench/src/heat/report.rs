@@ -29,12 +29,19 @@ pub enum Feeder {
     Small,
     /// One object's life (a payment, an event, an idempotency record).
     Item,
+    /// A sweep's own cursor (`HOLD#swept`, `WHRETRY#swept`): written by the
+    /// sweep's runs (at most once per hour bucket finished), not by
+    /// payments, so not projected by the payment rate.
+    Sweep,
 }
 
 /// A partition key's pattern and what feeds it: ids become `{pay}`, `{evt}`,
 /// ...; the big merchant's account `{big}`, another `{acct}`; hashes
 /// `{hash}`; time buckets `{time}`, and the shard after one `{shard}`.
 pub fn pattern(pk: &str, big: &str, keys: &HashMap<&str, bool>) -> (String, Feeder) {
+    if pk.ends_with("#swept") {
+        return (pk.into(), Feeder::Sweep);
+    }
     if let Some(&is_big) = keys.get(pk) {
         let p = if is_big { "K#{big's key hash}" } else { "K#{key hash}" };
         return (p.into(), if is_big { Feeder::Big } else { Feeder::Small });
@@ -169,7 +176,7 @@ pub fn rows(cfg: &Config, run: &Run, ledger: &Ledger) -> Vec<Row> {
                 // One object: at most everything it ever gets, within one second.
                 _ => (1.0, 1.0),
             };
-            if r.feeder == Some(Feeder::Item) {
+            if matches!(r.feeder, Some(Feeder::Item | Feeder::Sweep)) {
                 (r.wcu_per_payment, r.rcu_per_payment) = (
                     r.write / run.payments.max(1) as f64,
                     r.read / run.payments.max(1) as f64,
@@ -198,6 +205,7 @@ fn feeder_name(f: Option<Feeder>) -> &'static str {
         Some(Feeder::Platform) => "all payments",
         Some(Feeder::Big) => "big merchant",
         Some(Feeder::Small) => "one small merchant",
+        Some(Feeder::Sweep) => "a sweep's runs",
         _ => "one object",
     }
 }
@@ -248,7 +256,7 @@ pub fn render(cfg: &Config, run: &Run, ledger: &Ledger) -> String {
     let _ = writeln!(
         s,
         "\n{} of {} patterns over half a partition's limit ({WCU_LIMIT:.0} WCU/s, {RCU_LIMIT:.0} RCU/s); \
-         rows for one object: the most one such key received in the whole run, as if within one second.\n",
+         rows for one object or a sweep's cursor: the most one such key received in the whole run, as if within one second.\n",
         over.len(),
         rows.len()
     );
@@ -370,5 +378,6 @@ mod tests {
             ("T#{big}#test#{we}".into(), Feeder::Big)
         );
         assert_eq!(p("K#ab"), ("K#{big's key hash}".into(), Feeder::Big));
+        assert_eq!(p("HOLD#swept"), ("HOLD#swept".into(), Feeder::Sweep));
     }
 }
