@@ -128,18 +128,4 @@ impl Store {
         }
         Ok((endpoint, breaker))
     }
-
-    pub async fn get_webhook_endpoint(
-        &self,
-        tenant: &Tenant,
-        id: &WebhookEndpointId,
-    ) -> Result<Option<WebhookEndpoint>, StoreError> {
-        let item = self
-            .get(&keys::webhook_endpoint(tenant, id), "GetItem(webhook endpoint)")
-            .await?;
-        match item {
-            Some(i) if !i.contains_key("deleted") => Ok(Some(from_item(i)?)),
-            _ => Ok(None),
-        }
-    }
 }
