@@ -122,6 +122,20 @@ enum AccountsCmd {
         #[arg(long)]
         name: String,
     },
+    /// Grows the account's list shard count: its busiest list indexes
+    /// (payments, payments by status, customers, refunds, events) are
+    /// spread over this many partitions, for a merchant whose writes would
+    /// pass one partition's 1,000 WCU/s (docs/data-model.md, "Sharded
+    /// lists"). Only grows (lists read every shard below the count); prints
+    /// {"account_id", "list_shards"}. Takes effect for each key when API
+    /// Gateway's authorizer cache (60 s) lets it go.
+    ShardLists {
+        #[arg(long)]
+        account: AccountId,
+        /// 1 to 64.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=i64::from(paynectra::domain::MAX_LIST_SHARDS)))]
+        shards: u8,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -215,6 +229,20 @@ async fn run(cli: Cli) -> Result<serde_json::Value, Box<dyn std::error::Error>> 
             }
             created.to_json()
         }
+        Command::Accounts(AccountsCmd::ShardLists { account, shards }) => {
+            match store.set_list_shards(&account, shards).await {
+                Err(StoreError::Conflict) => {
+                    let now = store.list_shards(&account).await?;
+                    return Err(format!(
+                        "the account's lists have {now} shards and the count only grows \
+                         (if that is {shards} or fewer, a key changed meanwhile: run it again)"
+                    )
+                    .into());
+                }
+                done => done?,
+            }
+            json!({ "account_id": account, "list_shards": store.list_shards(&account).await? })
+        }
         Command::Limits(LimitsCmd::Show { account }) => {
             let shown = limits::show(need_plans()?, &store, &account).await?;
             let mut out = json!({ "account_id": account });
@@ -235,10 +263,7 @@ async fn run(cli: Cli) -> Result<serde_json::Value, Box<dyn std::error::Error>> 
             if read.is_none() && write.is_none() {
                 return Err("give --read and/or --write".into());
             }
-            let tenant = Tenant {
-                account_id: account.clone(),
-                mode: mode.into(),
-            };
+            let tenant = Tenant::new(account.clone(), mode.into());
             let now = limits::set(need_plans()?, &store, &tenant, read, write).await?;
             json!({
                 "account_id": account,

@@ -65,10 +65,7 @@ async fn seed(api: &TestApi, t: &Tenant, payments: Vec<Payment>) {
 async fn fixture(size: usize) -> Fixture {
     let api = TestApi::spawn().await;
     let merchant = api.merchant("Measured").await;
-    let tenant = Tenant {
-        account_id: merchant.account_id.parse().unwrap(),
-        mode: Mode::Test,
-    };
+    let tenant = Tenant::new(merchant.account_id.parse().unwrap(), Mode::Test);
     let customer = Customer::create(NewCustomer::default(), Mode::Test, BASE);
     api.app
         .store
@@ -85,16 +82,10 @@ async fn fixture(size: usize) -> Fixture {
     seed(&api, &tenant, payments).await;
     for n in 0..3 {
         let other = api.merchant(&format!("Noise {n}")).await;
-        let t = Tenant {
-            account_id: other.account_id.parse().unwrap(),
-            mode: Mode::Test,
-        };
+        let t = Tenant::new(other.account_id.parse().unwrap(), Mode::Test);
         seed(&api, &t, (0..1000).map(|i| payment(Mode::Test, i, None)).collect()).await;
     }
-    let live = Tenant {
-        mode: Mode::Live,
-        ..tenant.clone()
-    };
+    let live = Tenant::new(tenant.account_id.clone(), Mode::Live);
     seed(&api, &live, (0..1000).map(|i| payment(Mode::Live, i, None)).collect()).await;
     eprintln!("seeded {size} payments (+4,000 noise) in {:.1?}", started.elapsed());
     Fixture {

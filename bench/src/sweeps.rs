@@ -59,10 +59,7 @@ async fn main() {
     let now = now_unix();
     store.start_sweeps(now).await.expect("start the sweeps");
     let app = paynectra_tests::app_on(store);
-    let tenant = Tenant {
-        account_id: "acct_0bench".parse().expect("a valid id"),
-        mode: Mode::Test,
-    };
+    let tenant = Tenant::new("acct_0bench".parse().expect("a valid id"), Mode::Test);
 
     // Fill: N holds, all expiring at `now`.
     let filled = Instant::now();

@@ -68,6 +68,7 @@ fn allow(key: &ApiKey, resource: String, usage_key: UsageKey) -> Output {
         "mode": key.mode.as_str(),
         "key_kind": key.kind.as_str(),
         "key_id": key.id,
+        "list_shards": key.list_shards,
     });
     out.usage_identifier_key = Some(usage_key.to_string());
     out

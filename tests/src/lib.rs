@@ -178,10 +178,7 @@ impl From<CreatedAccount> for Merchant {
 impl Merchant {
     /// The merchant's account in `mode`, for calls straight to the store.
     pub fn tenant(&self, mode: Mode) -> Tenant {
-        Tenant {
-            account_id: self.account_id.parse().expect("an account id"),
-            mode,
-        }
+        Tenant::new(self.account_id.parse().expect("an account id"), mode)
     }
 }
 

@@ -11,7 +11,9 @@
 //! - `BENCH_HEAT_PAYMENTS` (1000): payments, 40% the big merchant's;
 //! - `BENCH_HEAT_SEED` (16): the workload's random choices;
 //! - `BENCH_HEAT_TARGET_MERCHANTS` (10000): merchants the projection scales to;
-//! - `BENCH_HEAT_CONCURRENCY` (8): payments in flight.
+//! - `BENCH_HEAT_CONCURRENCY` (8): payments in flight;
+//! - `BENCH_HEAT_BIG_SHARDS` (64): the big merchant's list shard count (1:
+//!   unsharded, as before the sharding).
 //!
 //! Needs `PAYNECTRA_TEST_DYNAMODB` and `PAYNECTRA_TEST_MOTO` (scripts/bench.sh).
 

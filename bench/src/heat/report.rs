@@ -35,9 +35,13 @@ pub enum Feeder {
     Sweep,
 }
 
+/// A sharded list's shard in a pattern.
+const LIST_SHARD: &str = "{list shard}";
+
 /// A partition key's pattern and what feeds it: ids become `{pay}`, `{evt}`,
 /// ...; the big merchant's account `{big}`, another `{acct}`; hashes
-/// `{hash}`; time buckets `{time}`, and the shard after one `{shard}`.
+/// `{hash}`; time buckets `{time}`, and the shard after one `{shard}`; a
+/// sharded list's shards `{list shard}`.
 pub fn pattern(pk: &str, big: &str, keys: &HashMap<&str, bool>) -> (String, Feeder) {
     if pk.ends_with("#swept") {
         return (pk.into(), Feeder::Sweep);
@@ -51,6 +55,11 @@ pub fn pattern(pk: &str, big: &str, keys: &HashMap<&str, bool>) -> (String, Feed
         .split('#')
         .map(|s| {
             let numeric = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+            // A sharded list's partition (`{list}#s{k}`): one row with the
+            // list's shard 0 (the list's own key), divided by their count.
+            if s.len() > 1 && s.starts_with('s') && s[1..].chars().all(|c| c.is_ascii_digit()) {
+                return LIST_SHARD.into();
+            }
             // A time bucket's shard (`HOLD#{hour}#{0..15}`): writes spread
             // over the shards, so they are one row, divided by their count.
             if std::mem::take(&mut after_time) && numeric {
@@ -130,8 +139,25 @@ pub fn rows(cfg: &Config, run: &Run, ledger: &Ledger) -> Vec<Row> {
         .collect();
     let mut by: HashMap<(String, String), Row> = HashMap::new();
     let mut per_key: HashMap<(String, String, String), (f64, f64)> = HashMap::new();
+    let patterns: HashMap<&String, (String, Feeder)> = ledger
+        .by_key
+        .keys()
+        .map(|(_, pk, _)| (pk, pattern(pk, big, &keys)))
+        .collect();
+    // A sharded list's shard 0 is the list's own key: it joins its shards'
+    // row when there is one.
+    let list_shards: std::collections::HashSet<(&String, &String)> = ledger
+        .by_key
+        .keys()
+        .filter(|(_, pk, _)| patterns[pk].0.ends_with(LIST_SHARD))
+        .map(|(index, pk, _)| (index, &patterns[pk].0))
+        .collect();
     for ((index, pk, kind), units) in &ledger.by_key {
-        let (p, feeder) = pattern(pk, big, &keys);
+        let (mut p, feeder) = patterns[pk].clone();
+        let shard_row = format!("{p}#{LIST_SHARD}");
+        if list_shards.contains(&(index, &shard_row)) {
+            p = shard_row;
+        }
         let row = by.entry((index.clone(), p.clone())).or_insert_with(|| Row {
             index: index.clone(),
             pattern: p.clone(),
@@ -152,7 +178,7 @@ pub fn rows(cfg: &Config, run: &Run, ledger: &Ledger) -> Vec<Row> {
     }
     let mut shards: HashMap<(String, String), std::collections::HashSet<String>> = HashMap::new();
     for (index, p, pk) in per_key.keys() {
-        if p.contains("{shard}") {
+        if p.contains("{shard}") || p.ends_with(LIST_SHARD) {
             let shard = pk.rsplit('#').next().unwrap_or_default().to_owned();
             shards.entry((index.clone(), p.clone())).or_default().insert(shard);
         }
@@ -379,5 +405,12 @@ mod tests {
         );
         assert_eq!(p("K#ab"), ("K#{big's key hash}".into(), Feeder::Big));
         assert_eq!(p("HOLD#swept"), ("HOLD#swept".into(), Feeder::Sweep));
+        assert_eq!(
+            p(&format!("T#{big}#test#event#type#payment.created#s17")),
+            (
+                "T#{big}#test#event#type#payment.created#{list shard}".into(),
+                Feeder::Big
+            )
+        );
     }
 }

@@ -28,6 +28,9 @@ pub struct Config {
     pub seed: u64,
     pub target_merchants: usize,
     pub concurrency: usize,
+    /// The big merchant's list shard count (`paynectra-admin accounts
+    /// shard-lists`).
+    pub big_list_shards: u8,
 }
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -45,6 +48,10 @@ impl Config {
             seed: env_or("BENCH_HEAT_SEED", 16),
             target_merchants: env_or("BENCH_HEAT_TARGET_MERCHANTS", 10_000) as usize,
             concurrency: env_or("BENCH_HEAT_CONCURRENCY", 8).max(1) as usize,
+            big_list_shards: u8::try_from(env_or("BENCH_HEAT_BIG_SHARDS", 64))
+                .ok()
+                .filter(|n| (1..=paynectra::domain::MAX_LIST_SHARDS).contains(n))
+                .expect("BENCH_HEAT_BIG_SHARDS is 1 to 64"),
         }
     }
 }
@@ -267,6 +274,14 @@ pub async fn run(cfg: &Config, proxy: &Proxy) -> Run {
     let mut merchants = Vec::with_capacity(cfg.merchants);
     for i in 0..cfg.merchants {
         let m = api.merchant(&format!("Heat {i}")).await;
+        if i == 0 {
+            let account = m.account_id.parse().expect("an account id");
+            api.app
+                .store
+                .set_list_shards(&account, cfg.big_list_shards)
+                .await
+                .expect("shard the big merchant's lists");
+        }
         // The big merchant has one endpoint that works; the others: half
         // none, 40% one that works, 10% one that fails.
         let hooks = match (i, rng.unit()) {

@@ -139,10 +139,7 @@ pub async fn measure_event_read(world: &crate::world::World, iterations: usize) 
         .expect("an event")
         .parse()
         .expect("an event id");
-    let tenant = Tenant {
-        account_id: world.merchant.account_id.parse().expect("account id"),
-        mode: Mode::Test,
-    };
+    let tenant = Tenant::new(world.merchant.account_id.parse().expect("account id"), Mode::Test);
     let store = &world.app.store;
     let (mut before, mut after) = (Vec::new(), Vec::new());
     for i in 0..iterations + 20 {

@@ -45,10 +45,51 @@ impl fmt::Display for Mode {
 
 /// Whose data a request may touch: one account, in one mode. The store
 /// builds every key from a tenant, so no query can cross tenants.
+///
+/// `list_shards` is how many partitions each of the tenant's busiest list
+/// indexes is spread over (1 unless an operator grew it for a high-volume
+/// merchant; `docs/data-model.md`, "Sharded lists"). It travels with the
+/// tenant from the API key (the authorizer's context) or a stored sweep
+/// entry, so every writer spreads items the same way and every list reads
+/// every shard.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Tenant {
     pub account_id: AccountId,
     pub mode: Mode,
+    list_shards: u8,
+}
+
+/// The most list shards an account can have: a list page reads every shard
+/// (one Query each, concurrently), so this bounds a list call's fan-out.
+pub const MAX_LIST_SHARDS: u8 = 64;
+
+impl Tenant {
+    /// A tenant with unsharded lists.
+    pub fn new(account_id: AccountId, mode: Mode) -> Self {
+        Self {
+            account_id,
+            mode,
+            list_shards: 1,
+        }
+    }
+
+    /// The tenant with its lists spread over `shards` partitions, clamped to
+    /// `1..=MAX_LIST_SHARDS`.
+    pub fn with_list_shards(self, shards: u8) -> Self {
+        Self {
+            list_shards: shards.clamp(1, MAX_LIST_SHARDS),
+            ..self
+        }
+    }
+
+    pub fn list_shards(&self) -> u8 {
+        self.list_shards
+    }
+}
+
+/// Serde default of a stored shard count written before counts existed.
+pub fn one_list_shard() -> u8 {
+    1
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -236,6 +277,9 @@ pub struct ApiKey {
     pub redacted: String,
     pub status: KeyStatus,
     pub created: i64,
+    /// The account's list shard count ([`Tenant::list_shards`]), copied
+    /// onto each key so the authorizer reads it with the key.
+    pub list_shards: u8,
 }
 
 impl ApiKey {
@@ -249,6 +293,7 @@ impl ApiKey {
             redacted: secret.redacted(),
             status: KeyStatus::Active,
             created,
+            list_shards: 1,
         }
     }
 
@@ -260,10 +305,7 @@ impl ApiKey {
     }
 
     pub fn tenant(&self) -> Tenant {
-        Tenant {
-            account_id: self.account_id.clone(),
-            mode: self.mode,
-        }
+        Tenant::new(self.account_id.clone(), self.mode).with_list_shards(self.list_shards)
     }
 }
 

@@ -109,10 +109,7 @@ pub struct EventRef {
 
 impl DueDelivery {
     pub fn tenant(&self) -> crate::domain::Tenant {
-        crate::domain::Tenant {
-            account_id: self.account_id.clone(),
-            mode: self.mode,
-        }
+        crate::domain::Tenant::new(self.account_id.clone(), self.mode)
     }
 
     /// The message group: the endpoint and one of its [`LANES`], chosen
@@ -150,10 +147,7 @@ impl DueDelivery {
 
 impl EventRef {
     pub fn tenant(&self) -> crate::domain::Tenant {
-        crate::domain::Tenant {
-            account_id: self.account_id.clone(),
-            mode: self.mode,
-        }
+        crate::domain::Tenant::new(self.account_id.clone(), self.mode)
     }
 }
 

@@ -203,10 +203,7 @@ mod tests {
     use crate::domain::AccountId;
 
     fn tenant(id: &str, mode: Mode) -> Tenant {
-        Tenant {
-            account_id: id.parse().unwrap(),
-            mode,
-        }
+        Tenant::new(id.parse().unwrap(), mode)
     }
 
     #[test]
@@ -222,14 +219,11 @@ mod tests {
     #[test]
     fn usage_keys_are_distinct_alphanumeric_and_long_enough() {
         let shortest = tenant("acct_1", Mode::Test);
-        let generated = Tenant {
-            account_id: AccountId::generate(),
-            mode: Mode::Live,
-        };
+        let generated = Tenant::new(AccountId::generate(), Mode::Live);
         let mut seen = std::collections::HashSet::new();
         for t in [&shortest, &generated, &tenant("acct_2", Mode::Test)] {
             for mode in [Mode::Test, Mode::Live] {
-                let t = Tenant { mode, ..t.clone() };
+                let t = Tenant::new(t.account_id.clone(), mode);
                 for class in RateClass::ALL {
                     let k = usage_key(&t, class);
                     assert!((20..=128).contains(&k.as_str().len()), "{k}");

@@ -18,7 +18,7 @@ pub mod payment;
 pub mod refund;
 pub mod webhook_endpoint;
 
-pub use account::{Account, ApiKey, KeyHash, KeyKind, KeyStatus, Mode, SecretKey, Tenant};
+pub use account::{Account, ApiKey, KeyHash, KeyKind, KeyStatus, Mode, SecretKey, Tenant, MAX_LIST_SHARDS};
 pub use card::{Brand, Card, CardInput, NetworkOutcome, PaymentMethod, PaymentMethodRef, TestCard, ValidCard};
 pub use customer::{Address, Country, Customer, CustomerUpdate, Email, NewCustomer, Patch, Phone};
 pub use delivery::{Attempt, Delivery, DeliveryStatus};

@@ -98,16 +98,22 @@ fn request_id(req: &Request) -> String {
 }
 
 /// The tenant and key kind from the authorizer's context (`account_id`,
-/// `mode`, `key_kind`). A request without them never passed the
-/// authorizer, so it is refused.
+/// `mode`, `key_kind`, and `list_shards`, which API Gateway may pass as a
+/// string or a number; absent means 1). A request without the first three
+/// never passed the authorizer, so it is refused.
 fn authorized(req: &Request) -> Option<(Tenant, KeyKind)> {
     let auth = req.request_context_ref()?.authorizer()?;
     let field = |name: &str| auth.fields.get(name).and_then(|v| v.as_str());
+    let shards = match auth.fields.get("list_shards") {
+        None => 1,
+        Some(v) => v.as_u64().or_else(|| v.as_str()?.parse().ok())?,
+    };
     Some((
-        Tenant {
-            account_id: field("account_id")?.parse::<AccountId>().ok()?,
-            mode: Mode::parse(field("mode")?)?,
-        },
+        Tenant::new(
+            field("account_id")?.parse::<AccountId>().ok()?,
+            Mode::parse(field("mode")?)?,
+        )
+        .with_list_shards(u8::try_from(shards).ok()?),
         KeyKind::parse(field("key_kind")?)?,
     ))
 }

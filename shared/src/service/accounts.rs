@@ -58,7 +58,8 @@ pub async fn create_account(store: &Store, name: &str, now: i64) -> Result<Creat
 }
 
 /// Issues a new secret key for `mode` and revokes the mode's active secret
-/// keys, in one transaction. Returns the new key (shown once) and the ids revoked.
+/// keys, in one transaction. The new key carries the account's list shard
+/// count. Returns the new key (shown once) and the ids revoked.
 pub async fn roll_key(
     store: &Store,
     account: &AccountId,
@@ -72,7 +73,10 @@ pub async fn roll_key(
         .filter(|k| k.mode == mode && k.kind == KeyKind::Secret && k.status == KeyStatus::Active)
         .collect();
     let secret = SecretKey::generate(mode);
-    let new_key = ApiKey::new(account.clone(), &secret, now);
+    let new_key = ApiKey {
+        list_shards: store.list_shards(account).await?,
+        ..ApiKey::new(account.clone(), &secret, now)
+    };
     store.rotate_api_keys(Some(&new_key), &old).await?;
     Ok((secret, new_key, old.into_iter().map(|k| k.id).collect()))
 }

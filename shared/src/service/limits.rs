@@ -307,10 +307,7 @@ impl UsagePlans {
 /// The four usage keys of an account, with the limits each starts with.
 fn account_keys(account: &AccountId) -> impl Iterator<Item = (UsageKey, RateLimits)> + '_ {
     [Mode::Test, Mode::Live].into_iter().flat_map(move |mode| {
-        let tenant = Tenant {
-            account_id: account.clone(),
-            mode,
-        };
+        let tenant = Tenant::new(account.clone(), mode);
         RateClass::ALL.map(|class| (usage_key(&tenant, class), default_limits(mode).of(class)))
     })
 }
@@ -396,10 +393,7 @@ pub async fn show(plans: &UsagePlans, store: &Store, account: &AccountId) -> Res
     known_account(store, account).await?;
     let mut out = Vec::new();
     for mode in [Mode::Test, Mode::Live] {
-        let tenant = Tenant {
-            account_id: account.clone(),
-            mode,
-        };
+        let tenant = Tenant::new(account.clone(), mode);
         let read = usage_key(&tenant, RateClass::Read);
         let write = usage_key(&tenant, RateClass::Write);
         out.push(Shown {

@@ -4,12 +4,17 @@ use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
 
 use super::{
     error::{failed_conditions, StoreError},
-    item::{from_item, key_of, s, to_item, NOT_EXISTS},
+    item::{from_item, key_of, n, s, to_item, NOT_EXISTS},
     keys,
     list::SortKeys,
     Store,
 };
-use crate::domain::{Account, AccountId, ApiKey, ApiKeyId, KeyHash, KeyKind, KeyStatus, Mode};
+use crate::domain::{
+    account::one_list_shard, Account, AccountId, ApiKey, ApiKeyId, KeyHash, KeyKind, KeyStatus, Mode, MAX_LIST_SHARDS,
+};
+
+/// The account item's list shard count attribute (absent: 1).
+const LIST_SHARDS: &str = "list_shards";
 
 /// An API key as stored: the hash, never the secret.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -23,6 +28,8 @@ struct ApiKeyRecord {
     redacted: String,
     status: KeyStatus,
     created: i64,
+    #[serde(default = "one_list_shard")]
+    list_shards: u8,
 }
 
 fn secret_kind() -> KeyKind {
@@ -40,6 +47,7 @@ impl From<&ApiKey> for ApiKeyRecord {
             redacted: k.redacted.clone(),
             status: k.status,
             created: k.created,
+            list_shards: k.list_shards,
         }
     }
 }
@@ -58,6 +66,7 @@ impl TryFrom<ApiKeyRecord> for ApiKey {
             redacted: r.redacted,
             status: r.status,
             created: r.created,
+            list_shards: r.list_shards,
         })
     }
 }
@@ -184,7 +193,8 @@ impl Store {
     /// the new key works and the old ones do not, or nothing changed. Fails
     /// with [`StoreError::KeyNotFound`] if one of `revoke` is not active any
     /// more (someone else revoked it first), and [`StoreError::AccountNotFound`]
-    /// if the account does not exist.
+    /// if the account does not exist or its list shard count is no longer
+    /// `new_key`'s (it was grown meanwhile: read it again and retry).
     pub async fn rotate_api_keys(&self, new_key: Option<&ApiKey>, revoke: &[ApiKey]) -> Result<(), StoreError> {
         let mut items = Vec::new();
         let mut owners = Vec::new();
@@ -195,7 +205,13 @@ impl Store {
                         ConditionCheck::builder()
                             .table_name(&self.table)
                             .set_key(Some(key_of(&keys::account(&k.account_id))))
-                            .condition_expression("attribute_exists(pk)")
+                            .condition_expression(if k.list_shards == 1 {
+                                "attribute_exists(pk) AND (attribute_not_exists(#shards) OR #shards = :shards)"
+                            } else {
+                                "attribute_exists(pk) AND #shards = :shards"
+                            })
+                            .expression_attribute_names("#shards", LIST_SHARDS)
+                            .expression_attribute_values(":shards", n(k.list_shards))
                             .build()
                             .expect("table, key and condition are set"),
                     )
@@ -224,6 +240,93 @@ impl Store {
                     .zip(owners)
                     .find_map(|(f, owner)| if *f { owner.err() } else { None });
                 culprit.unwrap_or_else(|| StoreError::dynamo("TransactWriteItems(rotate keys)", e))
+            })?;
+        Ok(())
+    }
+
+    /// The account's list shard count ([`crate::domain::Tenant::list_shards`]):
+    /// 1 unless an operator grew it. [`StoreError::AccountNotFound`] if there
+    /// is no such account.
+    pub async fn list_shards(&self, account: &AccountId) -> Result<u8, StoreError> {
+        let item = self
+            .get(&keys::account(account), "GetItem(account)")
+            .await?
+            .ok_or_else(|| StoreError::AccountNotFound(account.clone()))?;
+        match item.get(LIST_SHARDS) {
+            None => Ok(1),
+            Some(v) => v
+                .as_n()
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("account {account} has a bad list shard count"))),
+        }
+    }
+
+    /// Grows the account's list shard count to `shards`, on the account and
+    /// on every active key in one transaction, so the next request any key
+    /// authorizes spreads its list writes over `shards` partitions (and
+    /// reads them all). Items already written stay where they are: every
+    /// shard below the count is read, so the count only grows (a smaller
+    /// one is [`StoreError::Conflict`]; so is a key rolled meanwhile: run it
+    /// again). Growing to the current count changes nothing.
+    pub async fn set_list_shards(&self, account: &AccountId, shards: u8) -> Result<(), StoreError> {
+        if !(1..=MAX_LIST_SHARDS).contains(&shards) {
+            return Err(StoreError::Config(format!(
+                "a list shard count is 1 to {MAX_LIST_SHARDS}, not {shards}"
+            )));
+        }
+        let current = self.list_shards(account).await?;
+        if shards < current {
+            return Err(StoreError::Conflict);
+        }
+        let active: Vec<ApiKey> = self
+            .list_api_keys(account)
+            .await?
+            .into_iter()
+            .filter(|k| k.status == KeyStatus::Active)
+            .collect();
+        let update = |k: keys::Keys| {
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_of(&k)))
+                .update_expression("SET #shards = :shards")
+                .expression_attribute_names("#shards", LIST_SHARDS)
+                .expression_attribute_values(":shards", n(shards))
+        };
+        let account_update = update(keys::account(account))
+            .condition_expression(if current == 1 {
+                "attribute_exists(pk) AND (attribute_not_exists(#shards) OR #shards = :current)"
+            } else {
+                "attribute_exists(pk) AND #shards = :current"
+            })
+            .expression_attribute_values(":current", n(current));
+        let mut items = vec![account_update];
+        for k in &active {
+            for item in [keys::api_key_record(account, &k.id), keys::api_key_lookup(&k.hash)] {
+                items.push(
+                    update(item)
+                        .condition_expression("#status = :active")
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(":active", s("active")),
+                );
+            }
+        }
+        let items = items
+            .into_iter()
+            .map(|u| {
+                TransactWriteItem::builder()
+                    .update(u.build().expect("table, key and expression are set"))
+                    .build()
+            })
+            .collect();
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| match failed_conditions(&e) {
+                Some(f) if f.iter().any(|x| *x) => StoreError::Conflict,
+                _ => StoreError::dynamo("TransactWriteItems(list shards)", e),
             })?;
         Ok(())
     }

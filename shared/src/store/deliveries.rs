@@ -35,10 +35,7 @@ pub struct DueRetry {
 
 impl DueRetry {
     pub fn tenant(&self) -> Tenant {
-        Tenant {
-            account_id: self.account_id.clone(),
-            mode: self.mode,
-        }
+        Tenant::new(self.account_id.clone(), self.mode)
     }
 
     /// The queue message of this attempt.

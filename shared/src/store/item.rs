@@ -17,6 +17,10 @@ pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
+pub(super) fn n(v: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
 /// Serialises `data` and adds its keys.
 pub(super) fn to_item<T: Serialize>(keys: &Keys, data: &T) -> Result<Item, StoreError> {
     let mut item: Item = serde_dynamo::to_item(data).map_err(|e| StoreError::Corrupt(e.to_string()))?;

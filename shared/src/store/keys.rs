@@ -88,6 +88,28 @@ pub(super) fn created_sort_key(created: i64, id: &str) -> String {
     format!("{created:012}#{id}")
 }
 
+/// The partition of a sharded list index (`base`) that holds the item `id`:
+/// a tenant with [`Tenant::list_shards`] `n` spreads each of its busiest
+/// lists over `n` partitions by a stable hash of the id. Shard 0 is `base`
+/// itself (so a tenant that never grew keeps its keys, and items written
+/// before a count grew are still in a partition that is read); shard `k` is
+/// `{base}#s{k}`. No id or name a list partition ends with starts `s` and a
+/// digit after a `#`, so no shard equals another list's partition.
+fn sharded(t: &Tenant, base: String, id: &str) -> String {
+    match stable_hash(id) % u32::from(t.list_shards()) {
+        0 => base,
+        k => format!("{base}#s{k}"),
+    }
+}
+
+/// Every partition of the sharded list index `base`, shard 0 first.
+fn shards(t: &Tenant, base: String) -> Vec<String> {
+    let mut out = Vec::with_capacity(usize::from(t.list_shards()));
+    out.extend((1..t.list_shards()).map(|k| format!("{base}#s{k}")));
+    out.insert(0, base);
+    out
+}
+
 /// An account's own item's sort key (under `A#{id}`).
 const ACCOUNT_SK: &str = "ACCOUNT";
 
@@ -144,21 +166,22 @@ pub(super) fn payment_item(
     let p = tenant_prefix(t);
     let sort = created_sort_key(created, id.as_str());
     Keys {
-        gsi1: Some((format!("{p}#payment"), sort.clone())),
+        gsi1: Some((sharded(t, format!("{p}#payment"), id.as_str()), sort.clone())),
         gsi2: customer.map(|c| (format!("{p}#customer#{c}#payment"), sort.clone())),
-        gsi3: Some((format!("{p}#payment#status#{status}"), sort)),
+        gsi3: Some((sharded(t, format!("{p}#payment#status#{status}"), id.as_str()), sort)),
         ..payment(t, id)
     }
 }
 
-/// An index to list from: its name, key attribute names, and the partition
-/// to read.
+/// An index to list from: its name, key attribute names, and the
+/// partitions to read (one, or every shard of a sharded list, merged by
+/// sort key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct ListIndex {
     pub index: &'static str,
     pub pk_attr: &'static str,
     pub sk_attr: &'static str,
-    pub pk: String,
+    pub pks: Vec<String>,
 }
 
 /// The narrowest index for a payment filter: a customer's payments (gsi2),
@@ -172,7 +195,7 @@ pub(super) fn payment_list_index(t: &Tenant, filter: &PaymentFilter) -> (ListInd
                 index: "gsi2",
                 pk_attr: GSI2PK,
                 sk_attr: GSI2SK,
-                pk: format!("{p}#customer#{c}#payment"),
+                pks: vec![format!("{p}#customer#{c}#payment")],
             },
             status,
         ),
@@ -181,7 +204,7 @@ pub(super) fn payment_list_index(t: &Tenant, filter: &PaymentFilter) -> (ListInd
                 index: "gsi3",
                 pk_attr: GSI3PK,
                 sk_attr: GSI3SK,
-                pk: format!("{p}#payment#status#{}", status.as_str()),
+                pks: shards(t, format!("{p}#payment#status#{}", status.as_str())),
             },
             None,
         ),
@@ -190,7 +213,7 @@ pub(super) fn payment_list_index(t: &Tenant, filter: &PaymentFilter) -> (ListInd
                 index: "gsi1",
                 pk_attr: GSI1PK,
                 sk_attr: GSI1SK,
-                pk: format!("{p}#payment"),
+                pks: shards(t, format!("{p}#payment")),
             },
             None,
         ),
@@ -218,7 +241,7 @@ pub(super) fn customer_item(t: &Tenant, id: &CustomerId, created: i64, email: Op
     let p = tenant_prefix(t);
     let sort = created_sort_key(created, id.as_str());
     Keys {
-        gsi1: Some((format!("{p}#customer"), sort.clone())),
+        gsi1: Some((sharded(t, format!("{p}#customer"), id.as_str()), sort.clone())),
         gsi3: email.map(|e| (customer_email_pk(t, e), sort)),
         ..customer(t, id)
     }
@@ -236,13 +259,13 @@ pub(super) fn customer_list_index(t: &Tenant, email: Option<&str>) -> ListIndex 
             index: "gsi3",
             pk_attr: GSI3PK,
             sk_attr: GSI3SK,
-            pk: customer_email_pk(t, e),
+            pks: vec![customer_email_pk(t, e)],
         },
         None => ListIndex {
             index: "gsi1",
             pk_attr: GSI1PK,
             sk_attr: GSI1SK,
-            pk: format!("{}#customer", tenant_prefix(t)),
+            pks: shards(t, format!("{}#customer", tenant_prefix(t))),
         },
     }
 }
@@ -284,7 +307,7 @@ pub(super) fn customer_payment_methods_index(t: &Tenant, customer: &CustomerId) 
         index: "gsi2",
         pk_attr: GSI2PK,
         sk_attr: GSI2SK,
-        pk: customer_payment_methods_pk(t, customer),
+        pks: vec![customer_payment_methods_pk(t, customer)],
     }
 }
 
@@ -427,9 +450,15 @@ pub(super) fn event_item(t: &Tenant, id: &EventId, created: i64, kind: EventType
     let p = tenant_prefix(t);
     let sort = created_sort_key(created, id.as_str());
     Keys {
-        gsi1: Some((format!("{p}#event"), sort.clone())),
-        gsi2: Some((format!("{p}#event#group#{}", kind.group()), sort.clone())),
-        gsi3: Some((format!("{p}#event#type#{}", kind.as_str()), sort)),
+        gsi1: Some((sharded(t, format!("{p}#event"), id.as_str()), sort.clone())),
+        gsi2: Some((
+            sharded(t, format!("{p}#event#group#{}", kind.group()), id.as_str()),
+            sort.clone(),
+        )),
+        gsi3: Some((
+            sharded(t, format!("{p}#event#type#{}", kind.as_str()), id.as_str()),
+            sort,
+        )),
         ..event(t, id)
     }
 }
@@ -441,19 +470,19 @@ pub(super) fn event_list_index(t: &Tenant, filter: Option<EventTypeFilter>) -> L
             index: "gsi1",
             pk_attr: GSI1PK,
             sk_attr: GSI1SK,
-            pk: format!("{p}#event"),
+            pks: shards(t, format!("{p}#event")),
         },
         Some(EventTypeFilter::Group(g)) => ListIndex {
             index: "gsi2",
             pk_attr: GSI2PK,
             sk_attr: GSI2SK,
-            pk: format!("{p}#event#group#{g}"),
+            pks: shards(t, format!("{p}#event#group#{g}")),
         },
         Some(EventTypeFilter::Exact(kind)) => ListIndex {
             index: "gsi3",
             pk_attr: GSI3PK,
             sk_attr: GSI3SK,
-            pk: format!("{p}#event#type#{}", kind.as_str()),
+            pks: shards(t, format!("{p}#event#type#{}", kind.as_str())),
         },
     }
 }
@@ -496,7 +525,7 @@ pub(super) fn webhook_endpoint_list_index(t: &Tenant) -> ListIndex {
         index: "gsi1",
         pk_attr: GSI1PK,
         sk_attr: GSI1SK,
-        pk: webhook_endpoints_pk(t),
+        pks: vec![webhook_endpoints_pk(t)],
     }
 }
 
@@ -534,10 +563,7 @@ pub(super) fn event_of_pk(pk: &str) -> Option<(Tenant, EventId)> {
     else {
         return None;
     };
-    let tenant = Tenant {
-        account_id: account.parse().ok()?,
-        mode: crate::domain::Mode::parse(mode)?,
-    };
+    let tenant = Tenant::new(account.parse().ok()?, crate::domain::Mode::parse(mode)?);
     Some((tenant, id.parse().ok()?))
 }
 
@@ -550,7 +576,7 @@ pub(super) fn refund_item(t: &Tenant, id: &RefundId, created: i64, payment: &Pay
     let p = tenant_prefix(t);
     let sort = created_sort_key(created, id.as_str());
     Keys {
-        gsi1: Some((format!("{p}#refund"), sort.clone())),
+        gsi1: Some((sharded(t, format!("{p}#refund"), id.as_str()), sort.clone())),
         gsi2: Some((refunds_of_payment_pk(t, payment), sort)),
         ..refund(t, id)
     }
@@ -567,13 +593,13 @@ pub(super) fn refund_list_index(t: &Tenant, payment: Option<&PaymentId>) -> List
             index: "gsi2",
             pk_attr: GSI2PK,
             sk_attr: GSI2SK,
-            pk: refunds_of_payment_pk(t, p),
+            pks: vec![refunds_of_payment_pk(t, p)],
         },
         None => ListIndex {
             index: "gsi1",
             pk_attr: GSI1PK,
             sk_attr: GSI1SK,
-            pk: format!("{}#refund", tenant_prefix(t)),
+            pks: shards(t, format!("{}#refund", tenant_prefix(t))),
         },
     }
 }
@@ -616,7 +642,16 @@ pub fn partition_examples() -> Vec<PartitionExample> {
     let index = |name, l: ListIndex| PartitionExample {
         name,
         index: Some(l.index),
-        pk: l.pk,
+        pk: l.pks[0].clone(),
+    };
+    // A sharded list's other partitions, one with a one-digit shard and one
+    // with two, under the name of its shard 0 plus `_shards`.
+    let shards = |name, l: ListIndex| {
+        [7, 42].map(|k| PartitionExample {
+            name,
+            index: Some(l.index),
+            pk: l.pks[k].clone(),
+        })
     };
     let mut out = vec![
         table("warm_up", warm_up()),
@@ -637,10 +672,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
         },
     ];
     for mode in [Mode::Test, Mode::Live] {
-        let t = Tenant {
-            account_id: account.clone(),
-            mode,
-        };
+        let t = Tenant::new(account.clone(), mode);
         let status = PaymentFilter {
             status: Some(PaymentStatus::RequiresCapture),
             ..PaymentFilter::default()
@@ -688,6 +720,27 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             ),
             index("index:webhook_endpoints", webhook_endpoint_list_index(&t)),
         ]);
+        let t = t.with_list_shards(crate::domain::MAX_LIST_SHARDS);
+        for (name, l) in [
+            (
+                "index:payments_shards",
+                payment_list_index(&t, &PaymentFilter::default()).0,
+            ),
+            ("index:payments_by_status_shards", payment_list_index(&t, &status).0),
+            ("index:customers_shards", customer_list_index(&t, None)),
+            ("index:refunds_shards", refund_list_index(&t, None)),
+            ("index:events_shards", event_list_index(&t, None)),
+            (
+                "index:events_by_group_shards",
+                event_list_index(&t, Some(EventTypeFilter::Group(kind.group()))),
+            ),
+            (
+                "index:events_by_type_shards",
+                event_list_index(&t, Some(EventTypeFilter::Exact(kind))),
+            ),
+        ] {
+            out.extend(shards(name, l));
+        }
     }
     out
 }
@@ -695,13 +748,10 @@ pub fn partition_examples() -> Vec<PartitionExample> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Mode;
+    use crate::domain::{Mode, MAX_LIST_SHARDS};
 
     fn tenant(mode: Mode) -> Tenant {
-        Tenant {
-            account_id: "acct_1".parse().unwrap(),
-            mode,
-        }
+        Tenant::new("acct_1".parse().unwrap(), mode)
     }
 
     #[test]
@@ -711,10 +761,7 @@ mod tests {
         let live = payment(&tenant(Mode::Live), &id);
         assert_eq!(test.pk, "T#acct_1#test#pay_1");
         assert_ne!(test.pk, live.pk);
-        let other = Tenant {
-            account_id: "acct_11".parse().unwrap(),
-            mode: Mode::Test,
-        };
+        let other = Tenant::new("acct_11".parse().unwrap(), Mode::Test);
         assert!(!payment(&other, &id).pk.starts_with(&test.pk));
     }
 
@@ -724,32 +771,41 @@ mod tests {
         let cus: CustomerId = "cus_1".parse().unwrap();
         let item = payment_item(&t, &"pay_1".parse().unwrap(), 5, Some(&cus), "failed");
         let all = payment_list_index(&t, &PaymentFilter::default()).0;
-        assert_eq!(Some(all.pk), item.gsi1.map(|g| g.0));
+        assert_eq!(Some(all.pks[0].clone()), item.gsi1.map(|g| g.0));
         let by_status = PaymentFilter {
             status: Some(PaymentStatus::Failed),
             ..PaymentFilter::default()
         };
-        assert_eq!(Some(payment_list_index(&t, &by_status).0.pk), item.gsi3.map(|g| g.0));
+        assert_eq!(
+            Some(payment_list_index(&t, &by_status).0.pks[0].clone()),
+            item.gsi3.map(|g| g.0)
+        );
         let both = PaymentFilter {
             customer: Some(cus),
             status: Some(PaymentStatus::Failed),
             ..PaymentFilter::default()
         };
         let (index, residual) = payment_list_index(&t, &both);
-        assert_eq!(Some(index.pk), item.gsi2.map(|g| g.0));
+        assert_eq!(Some(index.pks[0].clone()), item.gsi2.map(|g| g.0));
         assert_eq!(residual, Some(PaymentStatus::Failed));
         let refund = refund_item(&t, &"re_1".parse().unwrap(), 5, &"pay_1".parse().unwrap());
         assert_eq!(
-            Some(refund_list_index(&t, Some(&"pay_1".parse().unwrap())).pk),
+            Some(refund_list_index(&t, Some(&"pay_1".parse().unwrap())).pks[0].clone()),
             refund.gsi2.map(|g| g.0)
         );
-        assert_eq!(Some(refund_list_index(&t, None).pk), refund.gsi1.map(|g| g.0));
+        assert_eq!(
+            Some(refund_list_index(&t, None).pks[0].clone()),
+            refund.gsi1.map(|g| g.0)
+        );
         let customer = customer_item(&t, &"cus_1".parse().unwrap(), 5, Some("Jenny@Example.com"));
         assert_eq!(
-            Some(customer_list_index(&t, Some("jenny@example.COM")).pk),
+            Some(customer_list_index(&t, Some("jenny@example.COM")).pks[0].clone()),
             customer.gsi3.map(|g| g.0)
         );
-        assert_eq!(Some(customer_list_index(&t, None).pk), customer.gsi1.map(|g| g.0));
+        assert_eq!(
+            Some(customer_list_index(&t, None).pks[0].clone()),
+            customer.gsi1.map(|g| g.0)
+        );
         let sort = created_sort_key(5, "pay_zzz");
         assert!(created_lower(5) < sort && sort < created_upper(5));
         assert!(created_upper(4) < created_lower(5));
@@ -776,6 +832,62 @@ mod tests {
         // The old format's partitions, the sweep's state: never a bucket's.
         assert_eq!(SweepIndex::Holds.legacy_partition(at), format!("HOLD#{}", at / 86_400));
         assert_eq!(SweepIndex::Retries.state().pk, "WHRETRY#swept");
+    }
+
+    #[test]
+    fn a_sharded_tenants_list_items_land_in_the_partitions_its_lists_read() {
+        let one = tenant(Mode::Test);
+        let four = tenant(Mode::Test).with_list_shards(4);
+        let all = PaymentFilter::default();
+        assert_eq!(payment_list_index(&one, &all).0.pks, ["T#acct_1#test#payment"]);
+        assert_eq!(
+            payment_list_index(&four, &all).0.pks,
+            [
+                "T#acct_1#test#payment",
+                "T#acct_1#test#payment#s1",
+                "T#acct_1#test#payment#s2",
+                "T#acct_1#test#payment#s3"
+            ]
+        );
+        let mut used = std::collections::BTreeSet::new();
+        for i in 0..200 {
+            let id: PaymentId = format!("pay_{i}").parse().unwrap();
+            let evt: EventId = format!("evt_{i}").parse().unwrap();
+            let gsi = |k: Keys| [k.gsi1.unwrap().0, k.gsi3.unwrap().0];
+            // Unsharded, every item is in the one partition; sharded, in one
+            // of the partitions read, the same for the payment's every status
+            // (a status change moves it within its shard).
+            let [list, status] = gsi(payment_item(&one, &id, 5, None, "pending"));
+            assert_eq!(list, payment_list_index(&one, &all).0.pks[0]);
+            assert_eq!(status, "T#acct_1#test#payment#status#pending");
+            let [list, pending] = gsi(payment_item(&four, &id, 5, None, "pending"));
+            let [_, succeeded] = gsi(payment_item(&four, &id, 5, None, "succeeded"));
+            let k = payment_list_index(&four, &all)
+                .0
+                .pks
+                .iter()
+                .position(|p| *p == list)
+                .unwrap();
+            assert_eq!(pending, shards(&four, "T#acct_1#test#payment#status#pending".into())[k]);
+            assert_eq!(
+                succeeded,
+                shards(&four, "T#acct_1#test#payment#status#succeeded".into())[k]
+            );
+            used.insert(k);
+            let e = event_item(&four, &evt, 5, EventType::PaymentCreated);
+            assert!(event_list_index(&four, None).pks.contains(&e.gsi1.unwrap().0));
+            assert!(event_list_index(&four, Some(EventTypeFilter::Group("payment")))
+                .pks
+                .contains(&e.gsi2.unwrap().0));
+            let refund = refund_item(&four, &format!("re_{i}").parse().unwrap(), 5, &id);
+            assert!(refund_list_index(&four, None).pks.contains(&refund.gsi1.unwrap().0));
+            // A payment's own refunds are not sharded.
+            assert_eq!(refund_list_index(&four, Some(&id)).pks, [refund.gsi2.unwrap().0]);
+        }
+        assert_eq!(used.len(), 4, "ids spread over every shard");
+        // The count is clamped to what a list may fan out to.
+        assert_eq!(tenant(Mode::Test).with_list_shards(0).list_shards(), 1);
+        assert_eq!(tenant(Mode::Test).with_list_shards(200).list_shards(), MAX_LIST_SHARDS);
     }
 
     #[test]

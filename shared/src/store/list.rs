@@ -85,6 +85,13 @@ impl Store {
     /// One page of a list index, newest first: the shared engine of every
     /// list endpoint. `residual` is an equality filter on an attribute the
     /// index does not key on.
+    ///
+    /// A sharded list (several partitions in `index.pks`) is read with one
+    /// Query per partition, concurrently, each for as many items as the page
+    /// needs (its limit and one more), and merged by sort key: sort keys are
+    /// unique (created time, then the id), so the merge is the same total
+    /// order one partition would give, `has_more` is exact and every item
+    /// is listed once, whichever shard it is in.
     pub(super) async fn list<T: DeserializeOwned, Id: keys::ObjectKey>(
         &self,
         tenant: &Tenant,
@@ -118,14 +125,60 @@ impl Store {
             (Some(Cursor::Before(_)), Some(s)) => lower = Some(lower.map_or(s.clone(), |l| l.max(s.clone()))),
             _ => {}
         }
-        let key_condition = match (&lower, &upper) {
+        let read = PartitionRead {
+            index: &index,
+            lower,
+            upper,
+            residual,
+            ascending,
+            skip: cursor_sort,
+            want: window.limit + 1,
+        };
+        let reads = index.pks.iter().map(|pk| self.read_partition(&read, pk));
+        let mut items: Vec<(String, Item)> = Vec::with_capacity(read.want * index.pks.len());
+        for partition in futures::future::try_join_all(reads).await? {
+            let (found, partition_stats) = partition;
+            stats.queries += partition_stats.queries;
+            stats.items_read += partition_stats.items_read;
+            stats.read_capacity += partition_stats.read_capacity;
+            items.extend(found);
+        }
+        if index.pks.len() > 1 {
+            if ascending {
+                items.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            } else {
+                items.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+            }
+        }
+        let has_more = items.len() > window.limit;
+        items.truncate(window.limit);
+        if ascending {
+            items.reverse();
+        }
+        let data = items
+            .into_iter()
+            .map(|(_, item)| from_item(item))
+            .collect::<Result<_, _>>()?;
+        Ok((Page { data, has_more }, stats))
+    }
+
+    /// Up to `read.want` items of one partition of a list index, in the
+    /// read's direction, with their sort keys (the cursor's own item left
+    /// out): as many Query pages as that takes.
+    async fn read_partition(
+        &self,
+        read: &PartitionRead<'_>,
+        pk: &str,
+    ) -> Result<(Vec<(String, Item)>, ReadStats), StoreError> {
+        let index = read.index;
+        let key_condition = match (&read.lower, &read.upper) {
             (Some(_), Some(_)) => "#pk = :pk AND #sk BETWEEN :lower AND :upper",
             (Some(_), None) => "#pk = :pk AND #sk >= :lower",
             (None, Some(_)) => "#pk = :pk AND #sk <= :upper",
             (None, None) => "#pk = :pk",
         };
-        let want = window.limit + 1;
-        let mut items: Vec<T> = Vec::with_capacity(want + 1);
+        let mut stats = ReadStats::default();
+        let mut items = Vec::with_capacity(read.want + 1);
         let mut start_key = None;
         loop {
             let mut q = self
@@ -135,21 +188,21 @@ impl Store {
                 .index_name(index.index)
                 .key_condition_expression(key_condition)
                 .expression_attribute_names("#pk", index.pk_attr)
-                .expression_attribute_values(":pk", s(&index.pk))
-                .scan_index_forward(ascending)
-                .limit(i32::try_from(want + 1 - items.len()).unwrap_or(i32::MAX))
+                .expression_attribute_values(":pk", s(pk))
+                .scan_index_forward(read.ascending)
+                .limit(i32::try_from(read.want + 1 - items.len()).unwrap_or(i32::MAX))
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .set_exclusive_start_key(start_key.take());
-            if lower.is_some() || upper.is_some() {
+            if read.lower.is_some() || read.upper.is_some() {
                 q = q.expression_attribute_names("#sk", index.sk_attr);
             }
-            if let Some(l) = &lower {
+            if let Some(l) = &read.lower {
                 q = q.expression_attribute_values(":lower", s(l));
             }
-            if let Some(u) = &upper {
+            if let Some(u) = &read.upper {
                 q = q.expression_attribute_values(":upper", s(u));
             }
-            if let Some((attr, value)) = &residual {
+            if let Some((attr, value)) = &read.residual {
                 q = q
                     .filter_expression("#residual = :residual")
                     .expression_attribute_names("#residual", *attr)
@@ -160,22 +213,33 @@ impl Store {
             stats.items_read += u32::try_from(out.scanned_count()).unwrap_or(0);
             stats.read_capacity += out.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
             for item in out.items.unwrap_or_default() {
-                let sort = item.get(index.sk_attr).and_then(|v| v.as_s().ok());
-                if sort.is_some() && sort == cursor_sort.as_ref() {
+                let Some(sort) = item.get(index.sk_attr).and_then(|v| v.as_s().ok()).cloned() else {
+                    return Err(StoreError::Corrupt(format!("a list item in {pk} has no sort key")));
+                };
+                if read.skip.as_ref() == Some(&sort) {
                     continue;
                 }
-                items.push(from_item(item)?);
+                items.push((sort, item));
             }
             start_key = out.last_evaluated_key;
-            if items.len() >= want || start_key.is_none() {
+            if items.len() >= read.want || start_key.is_none() {
                 break;
             }
         }
-        let has_more = items.len() > window.limit;
-        items.truncate(window.limit);
-        if ascending {
-            items.reverse();
-        }
-        Ok((Page { data: items, has_more }, stats))
+        items.truncate(read.want);
+        Ok((items, stats))
     }
+}
+
+/// One list page's read of each partition of its index: the sort-key
+/// bounds, the filter, the direction, the cursor's sort key to leave out,
+/// and how many items the page needs.
+struct PartitionRead<'a> {
+    index: &'a keys::ListIndex,
+    lower: Option<String>,
+    upper: Option<String>,
+    residual: Option<(&'static str, String)>,
+    ascending: bool,
+    skip: Option<String>,
+    want: usize,
 }

@@ -98,6 +98,7 @@ impl Store {
                     payment_id: after.id.clone(),
                     capture_before,
                     expires_at: capture_before + 86_400,
+                    list_shards: tenant.list_shards(),
                 };
                 let item = to_item(&keys::hold(tenant, &after.id, capture_before), &hold)?;
                 let put = Put::builder()
@@ -179,13 +180,15 @@ pub struct DueHold {
     pub capture_before: i64,
     /// TTL: the index entry disappears a day after the hold expired.
     pub expires_at: i64,
+    /// The tenant's list shard count when the hold began, so the sweep's
+    /// cancellation spreads its list writes as the API's would (a count
+    /// grown since is safe too: shard 0 up to any smaller count is read).
+    #[serde(default = "crate::domain::account::one_list_shard")]
+    pub list_shards: u8,
 }
 
 impl DueHold {
     pub fn tenant(&self) -> Tenant {
-        Tenant {
-            account_id: self.account_id.clone(),
-            mode: self.mode,
-        }
+        Tenant::new(self.account_id.clone(), self.mode).with_list_shards(self.list_shards)
     }
 }

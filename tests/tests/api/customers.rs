@@ -301,10 +301,10 @@ async fn customer_bad_input_is_400_naming_the_param_and_writes_nothing() {
 #[tokio::test]
 async fn a_retried_insert_that_finds_its_own_item_is_applied() {
     let app = paynectra_tests::fresh_app().await;
-    let tenant = paynectra::domain::Tenant {
-        account_id: "acct_0retry00000000000000000000000001".parse().unwrap(),
-        mode: paynectra::domain::Mode::Test,
-    };
+    let tenant = paynectra::domain::Tenant::new(
+        "acct_0retry00000000000000000000000001".parse().unwrap(),
+        paynectra::domain::Mode::Test,
+    );
     let customer = paynectra::domain::Customer::create(
         paynectra::domain::NewCustomer::default(),
         paynectra::domain::Mode::Test,

@@ -30,10 +30,7 @@ fn request(name: &str) -> Request {
 }
 
 fn tenant() -> Tenant {
-    Tenant {
-        account_id: FIXTURE_ACCOUNT.parse().unwrap(),
-        mode: Mode::Test,
-    }
+    Tenant::new(FIXTURE_ACCOUNT.parse().unwrap(), Mode::Test)
 }
 
 fn json_body(res: &lambda_http::Response<Body>) -> Value {

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use paynectra::domain::{CustomerId, ListWindow, Mode, Payment, PaymentFilter, PaymentStatus, Tenant};
+use paynectra::domain::{AccountId, CustomerId, ListWindow, Mode, Payment, PaymentFilter, PaymentStatus, Tenant};
 use paynectra_tests::{usd_payment, Reply, TestApi};
 use serde_json::json;
 
@@ -52,9 +52,14 @@ fn ordered(mut v: Vec<&Payment>) -> Vec<String> {
 }
 
 fn ids(r: &Reply) -> Vec<String> {
+    list_ids(r, "/v1/payments")
+}
+
+/// A list page's ids, asserted a 200 list of `path`.
+fn list_ids(r: &Reply, path: &str) -> Vec<String> {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["object"], "list");
-    assert_eq!(r.body["url"], "/v1/payments");
+    assert_eq!(r.body["url"], path);
     r.ids()
 }
 
@@ -81,16 +86,19 @@ fn starting_after(cursor: Option<&str>) -> String {
 /// Every page forward from the head, then every page backward from the
 /// tail; both must give `expected` exactly, with exact `has_more`.
 async fn walk_both_ways(api: &TestApi, key: &str, query: &str, limit: usize, expected: &[String]) {
+    walk_list_both_ways(api, key, "/v1/payments", query, limit, expected).await
+}
+
+/// [`walk_both_ways`] over the list at `path`.
+async fn walk_list_both_ways(api: &TestApi, key: &str, path: &str, query: &str, limit: usize, expected: &[String]) {
     let sep = if query.is_empty() { "" } else { "&" };
     let mut forward: Vec<String> = Vec::new();
     let mut pages: Vec<Vec<String>> = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
         let after = starting_after(cursor.as_deref());
-        let r = api
-            .list_payments(key, &format!("limit={limit}{sep}{query}{after}"))
-            .await;
-        let page = ids(&r);
+        let r = api.get(key, &format!("{path}?limit={limit}{sep}{query}{after}")).await;
+        let page = list_ids(&r, path);
         assert!(page.len() <= limit);
         forward.extend(page.iter().cloned());
         if !exact_has_more(&r, forward.len(), expected.len(), "forward", query) {
@@ -110,9 +118,9 @@ async fn walk_both_ways(api: &TestApi, key: &str, query: &str, limit: usize, exp
     let mut cursor = backward[0].clone();
     loop {
         let r = api
-            .list_payments(key, &format!("limit={limit}{sep}{query}&ending_before={cursor}"))
+            .get(key, &format!("{path}?limit={limit}{sep}{query}&ending_before={cursor}"))
             .await;
-        let page = ids(&r);
+        let page = list_ids(&r, path);
         let mut joined = page.clone();
         joined.extend(backward);
         backward = joined;
@@ -432,4 +440,199 @@ async fn each_list_reads_about_limit_plus_one_items() {
             );
         }
     }
+}
+
+/// How many items gsi1's partition `pk` holds (the test's own look at
+/// where the store put them).
+async fn gsi1_count(api: &TestApi, pk: &str) -> usize {
+    let out = api
+        .app
+        .store
+        .client()
+        .query()
+        .table_name(api.app.store.table())
+        .index_name("gsi1")
+        .key_condition_expression("gsi1pk = :pk")
+        .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.into()))
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .send()
+        .await
+        .unwrap();
+    usize::try_from(out.count()).unwrap()
+}
+
+#[tokio::test]
+async fn a_sharded_merchants_lists_walk_exactly_as_an_unsharded_ones() {
+    let (api, [a, b]) = TestApi::with_merchants(["Big", "Small"]).await;
+    let account: AccountId = a.account_id.parse().unwrap();
+    let store = &api.app.store;
+    let one = a.tenant(Mode::Test);
+    let customers: Vec<CustomerId> = (0..2).map(|_| CustomerId::generate()).collect();
+    for c in &customers {
+        seed_customer(&api, &one, c).await;
+    }
+    let spread = |range: std::ops::Range<i64>| -> Vec<Payment> {
+        range
+            .map(|i| {
+                let status = PaymentStatus::ALL[((i * 7) % 5) as usize];
+                payment(
+                    Mode::Test,
+                    BASE + (i * 37 % 180) / 3,
+                    customers.get((i % 3) as usize),
+                    status,
+                )
+            })
+            .collect()
+    };
+    // 90 payments written while the lists had one partition, 90 after they
+    // grew to four (straight through the store, with the tenant's count)...
+    let mut mine = seed(&api, &one, spread(0..90)).await;
+    assert_eq!(store.list_shards(&account).await.unwrap(), 1);
+    store.set_list_shards(&account, 4).await.unwrap();
+    assert_eq!(store.list_shards(&account).await.unwrap(), 4);
+    let four = one.clone().with_list_shards(4);
+    mine.extend(seed(&api, &four, spread(90..180)).await);
+    // ...and 16 through the API: the authorizer hands the key's count to
+    // the function, so they spread over the shards too.
+    let base = format!("T#{}#test#payment", a.account_id);
+    let before: usize = gsi1_count(&api, &format!("{base}#s1")).await
+        + gsi1_count(&api, &format!("{base}#s2")).await
+        + gsi1_count(&api, &format!("{base}#s3")).await;
+    for _ in 0..16 {
+        let r = api
+            .create_payment(&a.test_key, json!({"amount": 500, "currency": "usd"}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        mine.push(
+            store
+                .get_payment(&four, &r.id().parse().unwrap())
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let after: usize = gsi1_count(&api, &format!("{base}#s1")).await
+        + gsi1_count(&api, &format!("{base}#s2")).await
+        + gsi1_count(&api, &format!("{base}#s3")).await;
+    assert!(after > before, "the API's writes use the account's shard count");
+    assert!(gsi1_count(&api, &base).await > 90, "shard 0 is the unsharded partition");
+
+    let c1 = customers[1].to_string();
+    let (lo, hi) = (BASE + 10, BASE + 40);
+    type Pred = Box<dyn Fn(&Payment) -> bool>;
+    let by_customer = |c: String| -> Pred {
+        Box::new(move |p: &Payment| p.customer_id.as_ref().map(|x| x.to_string()) == Some(c.clone()))
+    };
+    let by_status = |s: PaymentStatus| -> Pred { Box::new(move |p: &Payment| p.status == s) };
+    let combos: Vec<(String, Vec<Pred>)> = vec![
+        (String::new(), vec![]),
+        (format!("customer={c1}"), vec![by_customer(c1.clone())]),
+        ("status=succeeded".into(), vec![by_status(PaymentStatus::Succeeded)]),
+        ("status=pending".into(), vec![by_status(PaymentStatus::Pending)]),
+        (
+            format!("created[gte]={lo}&created[lte]={hi}"),
+            vec![Box::new(move |p: &Payment| (lo..=hi).contains(&p.created))],
+        ),
+        (
+            format!("customer={c1}&status=failed"),
+            vec![by_customer(c1.clone()), by_status(PaymentStatus::Failed)],
+        ),
+        (
+            format!("status=cancelled&created[lt]={hi}"),
+            vec![
+                by_status(PaymentStatus::Cancelled),
+                Box::new(move |p: &Payment| p.created < hi),
+            ],
+        ),
+    ];
+    for (query, preds) in &combos {
+        let expected = ordered(mine.iter().filter(|p| preds.iter().all(|f| f(p))).collect());
+        assert!(!expected.is_empty(), "{query}");
+        walk_both_ways(&api, &a.test_key, query, 7, &expected).await;
+    }
+    let all = ordered(mine.iter().collect());
+    assert_eq!(all.len(), 196);
+    walk_both_ways(&api, &a.test_key, "", 28, &all).await;
+    walk_both_ways(&api, &a.test_key, "", 100, &all).await;
+
+    // The count only grows; growing to it again changes nothing.
+    assert!(matches!(
+        store.set_list_shards(&account, 2).await,
+        Err(paynectra::store::StoreError::Conflict)
+    ));
+    store.set_list_shards(&account, 4).await.unwrap();
+    // A rolled key carries it: its lists read every shard.
+    let (secret, key, _) = paynectra::service::accounts::roll_key(store, &account, Mode::Test, api.now())
+        .await
+        .unwrap();
+    assert_eq!(key.list_shards, 4);
+    walk_both_ways(&api, secret.expose(), "", 50, &all).await;
+    // The live mode and the other merchant are untouched.
+    assert!(ids(&api.list_payments(&a.live_key, "").await).is_empty());
+    assert!(ids(&api.list_payments(&b.test_key, "").await).is_empty());
+}
+
+#[tokio::test]
+async fn a_sharded_merchants_events_list_every_event_once_in_order() {
+    let (api, [m]) = TestApi::with_merchants(["Busy"]).await;
+    let account: AccountId = m.account_id.parse().unwrap();
+    let key = &m.test_key;
+    let activity = |n: usize| {
+        let api = &api;
+        async move {
+            for i in 0..n {
+                api.create_customer(key, json!({"name": format!("c{i}")})).await;
+                let pay = api
+                    .create_payment(key, json!({"amount": 100 + i, "currency": "usd"}))
+                    .await;
+                if i % 3 == 0 {
+                    api.cancel(key, &pay.id(), json!({})).await;
+                }
+                api.advance(1);
+            }
+        }
+    };
+    activity(6).await;
+    api.app.store.set_list_shards(&account, 8).await.unwrap();
+    activity(18).await;
+
+    // The events, brute force: every event item of the tenant, newest first.
+    let prefix = format!("T#{}#test#evt_", m.account_id);
+    let mut stored: Vec<(i64, String, String)> = Vec::new();
+    let mut start = None;
+    loop {
+        let out = api.scan().set_exclusive_start_key(start.take()).send().await.unwrap();
+        for item in out.items() {
+            let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            if text("pk").starts_with(&prefix) && text("sk") == "event" {
+                let created = item["created"].as_n().unwrap().parse().unwrap();
+                stored.push((created, text("id"), text("type")));
+            }
+        }
+        start = out.last_evaluated_key().cloned();
+        if start.is_none() {
+            break;
+        }
+    }
+    stored.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
+    let expected = |keep: &dyn Fn(&str) -> bool| -> Vec<String> {
+        stored.iter().filter(|e| keep(&e.2)).map(|e| e.1.clone()).collect()
+    };
+    let all = expected(&|_| true);
+    assert_eq!(
+        all.len(),
+        24 * 2 + 8,
+        "customer.created, payment.created, payment.cancelled"
+    );
+    walk_list_both_ways(&api, key, "/v1/events", "", 5, &all).await;
+    walk_list_both_ways(&api, key, "/v1/events", "", 56, &all).await;
+    let payments = expected(&|t| t.starts_with("payment."));
+    walk_list_both_ways(&api, key, "/v1/events", "type=payment.*", 4, &payments).await;
+    let cancelled = expected(&|t| t == "payment.cancelled");
+    walk_list_both_ways(&api, key, "/v1/events", "type=payment.cancelled", 3, &cancelled).await;
+    let customers = expected(&|t| t == "customer.created");
+    walk_list_both_ways(&api, key, "/v1/events", "type=customer.created", 6, &customers).await;
+    // The customers' list merges its shards too.
+    let r = api.get(key, "/v1/customers?limit=100").await;
+    assert_eq!(list_ids(&r, "/v1/customers").len(), 24);
 }

@@ -209,6 +209,65 @@ async fn a_sweep_long_after_the_holds_expired_still_cancels_them() {
     );
 }
 
+/// The list index keys (gsi1, gsi3) of a payment's stored item.
+async fn list_keys(api: &TestApi, m: &Merchant, id: &str) -> [String; 2] {
+    let pk = format!("T#{}#test#{id}", m.account_id);
+    let item = api
+        .app
+        .store
+        .client()
+        .get_item()
+        .table_name(api.app.store.table())
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("payment".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    ["gsi1pk", "gsi3pk"].map(|k| item[k].as_s().unwrap().clone())
+}
+
+#[tokio::test]
+async fn a_sharded_merchants_expired_holds_stay_in_their_list_shards() {
+    // The hold's entry carries the account's list shard count, so the
+    // sweep's cancellation writes the payment's list keys (and its event)
+    // as the API would: the payment stays in its shard of the list.
+    let (api, [m]) = TestApi::with_merchants(["Sharded holds"]).await;
+    api.app
+        .store
+        .set_list_shards(&m.account_id.parse().unwrap(), 16)
+        .await
+        .unwrap();
+    let (ids, expiry) = holds(&api, &m, 12).await;
+    let before = futures::future::join_all(ids.iter().map(|id| list_keys(&api, &m, id))).await;
+    let base = format!("T#{}#test#payment", m.account_id);
+    assert!(before.iter().any(|[list, _]| *list != base), "spread over the shards");
+    let entries = index_entries(api.app, expiry + 1).await;
+    assert!(entries.iter().all(|e| e.entry.list_shards == 16));
+    let sweep = expire_holds(
+        api.app,
+        expiry + GRACE_SECONDS + 1,
+        budget(Duration::from_secs(60), 100, 16),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sweep.cancelled, 12, "{sweep:?}");
+    for (id, [list, status]) in ids.iter().zip(before) {
+        let [list_after, status_after] = list_keys(&api, &m, id).await;
+        assert_eq!(list_after, list, "{id} stays in its shard");
+        assert_eq!(
+            status_after,
+            status.replace("#status#requires_capture", "#status#cancelled"),
+            "{id}: the same shard of the cancelled status"
+        );
+    }
+    let r = api.list_payments(&m.test_key, "status=cancelled&limit=100").await;
+    assert_eq!(r.ids().len(), 12);
+    let r = api.list_events(&m.test_key, "type=payment.cancelled&limit=100").await;
+    assert_eq!(r.ids().len(), 12);
+}
+
 /// An "SQS" that refuses every call (400, one connection per call), and
 /// the number of calls it got.
 async fn refusing_sqs() -> (String, Arc<AtomicUsize>) {
