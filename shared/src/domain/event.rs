@@ -156,6 +156,28 @@ impl Event {
     }
 }
 
+/// What the webhook fan-out needs of a new event: who it is, its type (to
+/// match endpoints) and its times. The stream's image of a new event is its
+/// head item, which does not hold the object (`docs/data-model.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventHead {
+    pub id: EventId,
+    pub kind: EventType,
+    pub created: i64,
+    pub expires_at: i64,
+}
+
+impl Event {
+    pub fn head(&self) -> EventHead {
+        EventHead {
+            id: self.id.clone(),
+            kind: self.kind,
+            created: self.created,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
 /// The attributes of `before` that differ in `after`, with their old values
 /// (Stripe's `previous_attributes`). Both are API objects as JSON.
 pub fn previous_attributes(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {

@@ -23,7 +23,7 @@ pub use card::{Brand, Card, CardInput, NetworkOutcome, PaymentMethod, PaymentMet
 pub use customer::{Address, Country, Customer, CustomerUpdate, Email, NewCustomer, Patch, Phone};
 pub use delivery::{Attempt, Delivery, DeliveryStatus};
 pub use error::ValidationError;
-pub use event::{Event, EventRequest, EventType, EventTypeFilter};
+pub use event::{Event, EventHead, EventRequest, EventType, EventTypeFilter};
 pub use ids::{
     AccountId, ApiKeyId, CustomerId, EventId, PaymentId, PaymentMethodId, PrefixedId, RefundId, WebhookEndpointId,
 };

@@ -52,7 +52,7 @@ use crate::{
             backoff, sign, Attempt, Breaker, Delivery, DeliveryStatus, DueDelivery, EventRef, Gate, QueueMessage,
             CONNECT_TIMEOUT, RETRY_FOR_SECONDS, SIGNATURE_HEADER, TIMEOUT,
         },
-        Event, Tenant, WebhookEndpoint, WebhookEndpointId,
+        Event, EventHead, Tenant, WebhookEndpoint, WebhookEndpointId,
     },
     http::wire::EventObject,
     store::{due_delivery, DueEntry, DueRetry, StoreError, SweepIndex},
@@ -336,7 +336,7 @@ fn queue(app: &App) -> Result<&super::queue::DeliveryQueue, super::queue::QueueE
 /// enqueued (SQS refused it) is enqueued by the next sweep, from its
 /// retry-index entry; the queue drops the second copy if both arrive
 /// within five minutes. Returns how many deliveries were started.
-pub async fn deliver_event(app: &App, tenant: &Tenant, event: &Event, now: i64) -> Result<usize, StoreError> {
+pub async fn deliver_event(app: &App, tenant: &Tenant, event: &EventHead, now: i64) -> Result<usize, StoreError> {
     let endpoints: Vec<_> = app
         .store
         .all_webhook_endpoints(tenant)
@@ -480,7 +480,9 @@ pub async fn handle_message(
         QueueMessage::Event(event) => {
             let tenant = event.tenant();
             match app.store.get_event_any_age(&tenant, &event.event_id).await? {
-                Some(found) => Ok(Handled::FannedOut(deliver_event(app, &tenant, &found, now).await?)),
+                Some(found) => Ok(Handled::FannedOut(
+                    deliver_event(app, &tenant, &found.head(), now).await?,
+                )),
                 None => Ok(Handled::Stale),
             }
         }

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
 use super::{
     error::StoreError,
-    events::pending_count,
+    events::{pending_count, StoredHead},
     item::{from_item, key_of, s, to_item, Item, NOT_EXISTS},
     keys,
     list::SortKeys,
@@ -70,7 +70,7 @@ impl Store {
     pub fn event_from_image(
         &self,
         image: serde_dynamo::Item,
-    ) -> Result<Option<(Tenant, crate::domain::Event)>, StoreError> {
+    ) -> Result<Option<(Tenant, crate::domain::EventHead)>, StoreError> {
         let image: Item = image.into();
         let attr = |k: &str| image.get(k).and_then(|v| v.as_s().ok()).cloned();
         let (Some(pk), Some(sk)) = (attr(keys::PK_ATTR), attr(keys::SK_ATTR)) else {
@@ -81,7 +81,7 @@ impl Store {
         }
         let (tenant, _) = keys::event_of_pk(&pk)
             .ok_or_else(|| StoreError::Corrupt(format!("an event item with a malformed key: {pk}")))?;
-        Ok(Some((tenant, from_item(image)?)))
+        Ok(Some((tenant, from_item::<StoredHead>(image)?.head())))
     }
 
     /// The tenant and id of the event item of a stream record's keys (or
@@ -109,7 +109,7 @@ impl Store {
     pub async fn start_deliveries(
         &self,
         tenant: &Tenant,
-        event: &crate::domain::Event,
+        event: &crate::domain::EventHead,
         endpoints: &[WebhookEndpoint],
         now: i64,
     ) -> Result<Vec<Delivery>, StoreError> {
@@ -296,21 +296,23 @@ impl Store {
             .query_all(pk, SortKeys::All, true, "Query(event and deliveries)")
             .await?;
         let pending_sk = keys::event_pending(tenant, event).sk;
-        let mut found: Option<Event> = None;
+        let body_sk = keys::event_body(tenant, event).sk;
+        let mut head: Option<StoredHead> = None;
+        let mut body = None;
         let mut pending = 0;
         let mut deliveries = Vec::new();
         for item in items {
             match item.get(keys::SK).and_then(|v| v.as_s().ok()) {
-                Some(sk) if *sk == event_sk => found = Some(from_item(item)?),
+                Some(sk) if *sk == event_sk => head = Some(from_item(item)?),
+                Some(sk) if *sk == body_sk => body = Some(from_item(item)?),
                 Some(sk) if *sk == pending_sk => pending = pending_count(&item),
                 Some(sk) if sk.starts_with(prefix) => deliveries.push(from_item(item)?),
                 _ => {}
             }
         }
-        if let Some(e) = &mut found {
-            e.pending_webhooks = pending;
-        }
+        let Some(head) = head else { return Ok(None) };
+        let event = head.event(body, pending)?;
         // Past its 30 days, an event is gone even before TTL deletes it.
-        Ok(found.filter(|e| e.expires_at > now).map(|e| (e, deliveries)))
+        Ok(Some((event, deliveries)).filter(|(e, _)| e.expires_at > now))
     }
 }

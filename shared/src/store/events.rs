@@ -7,12 +7,14 @@ use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem};
 
 use super::{
     error::StoreError,
-    item::{key_of, to_item, Item, NOT_EXISTS},
+    item::{from_item, key_of, to_item, Item, NOT_EXISTS},
     keys,
     transact::put_item,
     ReadStats, Store,
 };
-use crate::domain::{CreatedRange, Event, EventId, EventTypeFilter, ListWindow, Page, Tenant};
+use crate::domain::{
+    CreatedRange, Event, EventHead, EventId, EventRequest, EventType, EventTypeFilter, ListWindow, Mode, Page, Tenant,
+};
 
 /// The count an event's `pending` item holds (0 without one).
 pub(super) fn pending_count(item: &Item) -> i64 {
@@ -22,42 +24,130 @@ pub(super) fn pending_count(item: &Item) -> i64 {
         .unwrap_or(0)
 }
 
+/// An event's head as stored: the item its three list indexes project and
+/// the stream carries, everything but the object. Events written before
+/// the body had an item of its own hold the object here too.
+#[serde_with::skip_serializing_none]
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct StoredHead {
+    id: EventId,
+    mode: Mode,
+    #[serde(rename = "type")]
+    kind: EventType,
+    created: i64,
+    request: EventRequest,
+    expires_at: i64,
+    object_json: Option<String>,
+    previous_attributes_json: Option<String>,
+}
+
+impl StoredHead {
+    pub(super) fn head(&self) -> EventHead {
+        EventHead {
+            id: self.id.clone(),
+            kind: self.kind,
+            created: self.created,
+            expires_at: self.expires_at,
+        }
+    }
+
+    /// The event, from its head, its body's item (if it has one) and its
+    /// pending count.
+    pub(super) fn event(self, body: Option<StoredBody>, pending_webhooks: i64) -> Result<Event, StoreError> {
+        let (object_json, previous_attributes_json) = match (body, self.object_json) {
+            (Some(b), _) => (b.object_json, b.previous_attributes_json),
+            (None, Some(legacy)) => (legacy, self.previous_attributes_json),
+            (None, None) => return Err(StoreError::Corrupt(format!("event {} has no body", self.id))),
+        };
+        Ok(Event {
+            id: self.id,
+            mode: self.mode,
+            kind: self.kind,
+            created: self.created,
+            object_json,
+            previous_attributes_json,
+            request: self.request,
+            expires_at: self.expires_at,
+            pending_webhooks,
+        })
+    }
+}
+
+/// An event's body as stored: the object and its previous attributes.
+#[serde_with::skip_serializing_none]
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct StoredBody {
+    object_json: String,
+    previous_attributes_json: Option<String>,
+    /// TTL, the event's.
+    expires_at: i64,
+}
+
 /// BatchGetItem's own limit of keys per call.
 const BATCH_GET_MAX: usize = 100;
 
 /// Rounds of BatchGetItem's unprocessed keys before giving up.
 const BATCH_GET_ROUNDS: u32 = 5;
 
+/// What a list page reads beside each event's head: its body and count.
+#[derive(Default)]
+struct Extras {
+    body: Option<StoredBody>,
+    pending: i64,
+}
+
 impl Store {
-    pub(super) fn event_put(&self, tenant: &Tenant, event: &Event) -> Result<TransactWriteItem, StoreError> {
+    /// An event's two items, both `attribute_not_exists(pk)`: its head, with
+    /// the list keys, and its body, with none (`keys::event_body`).
+    pub(super) fn event_put(&self, tenant: &Tenant, event: &Event) -> Result<[TransactWriteItem; 2], StoreError> {
+        let head = StoredHead {
+            id: event.id.clone(),
+            mode: event.mode,
+            kind: event.kind,
+            created: event.created,
+            request: event.request.clone(),
+            expires_at: event.expires_at,
+            object_json: None,
+            previous_attributes_json: None,
+        };
+        let body = StoredBody {
+            object_json: event.object_json.clone(),
+            previous_attributes_json: event.previous_attributes_json.clone(),
+            expires_at: event.expires_at,
+        };
         let keys = keys::event_item(tenant, &event.id, event.created, event.kind);
-        Ok(put_item(self.put(to_item(&keys, event)?, NOT_EXISTS)))
+        Ok([
+            put_item(self.put(to_item(&keys, &head)?, NOT_EXISTS)),
+            put_item(self.put(to_item(&keys::event_body(tenant, &event.id), &body)?, NOT_EXISTS)),
+        ])
     }
 
     /// An event, however old (for retries of its deliveries), with its
-    /// `pending_webhooks`: its item and its count's, read at once.
+    /// `pending_webhooks`: its head, body and count, read at once.
     pub async fn get_event_any_age(&self, tenant: &Tenant, id: &EventId) -> Result<Option<Event>, StoreError> {
-        let (event, pending) = futures::future::join(
-            self.get_as::<Event>(&keys::event(tenant, id), "GetItem(event)"),
+        let (head, body, pending) = futures::future::join3(
+            self.get_as::<StoredHead>(&keys::event(tenant, id), "GetItem(event)"),
+            self.get_as::<StoredBody>(&keys::event_body(tenant, id), "GetItem(event body)"),
             self.get(&keys::event_pending(tenant, id), "GetItem(event pending count)"),
         )
         .await;
-        let mut event = event?;
-        if let Some(e) = &mut event {
-            e.pending_webhooks = pending?.as_ref().map_or(0, pending_count);
+        match head? {
+            Some(head) => Ok(Some(head.event(body?, pending?.as_ref().map_or(0, pending_count))?)),
+            None => Ok(None),
         }
-        Ok(event)
     }
 
-    /// The `pending_webhooks` of each of `ids` that has a count (strongly
-    /// consistent; BatchGetItem, a call per hundred), for a page of a list.
-    /// Keyed by event id.
-    async fn pending_counts(&self, tenant: &Tenant, ids: &[EventId]) -> Result<HashMap<String, i64>, StoreError> {
-        let mut counts = HashMap::new();
-        for chunk in ids.chunks(BATCH_GET_MAX) {
+    /// The body and `pending_webhooks` of each of `ids` (strongly
+    /// consistent; BatchGetItem, a call per fifty events), for a page of a
+    /// list. Keyed by event id.
+    async fn event_extras(&self, tenant: &Tenant, ids: &[EventId]) -> Result<HashMap<String, Extras>, StoreError> {
+        let mut extras: HashMap<String, Extras> = HashMap::new();
+        let body_sk = "body";
+        for chunk in ids.chunks(BATCH_GET_MAX / 2) {
             let keys = chunk
                 .iter()
-                .map(|id| key_of(&keys::event_pending(tenant, id)))
+                .flat_map(|id| [keys::event_body(tenant, id), keys::event_pending(tenant, id)])
+                .map(|k| key_of(&k))
                 .collect();
             let mut request = KeysAndAttributes::builder()
                 .set_keys(Some(keys))
@@ -71,26 +161,32 @@ impl Store {
                     .request_items(&self.table, request)
                     .send()
                     .await
-                    .map_err(|e| StoreError::dynamo("BatchGetItem(event pending counts)", e))?;
+                    .map_err(|e| StoreError::dynamo("BatchGetItem(event bodies and pending counts)", e))?;
                 for item in out
                     .responses
                     .unwrap_or_default()
                     .remove(&self.table)
                     .unwrap_or_default()
                 {
-                    if let Some((_, event)) = item
+                    let Some((_, event)) = item
                         .get(keys::PK)
                         .and_then(|v| v.as_s().ok())
                         .and_then(|pk| keys::event_of_pk(pk))
-                    {
-                        counts.insert(event.to_string(), pending_count(&item));
+                    else {
+                        continue;
+                    };
+                    let entry = extras.entry(event.to_string()).or_default();
+                    if item.get(keys::SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(body_sk) {
+                        entry.body = Some(from_item(item)?);
+                    } else {
+                        entry.pending = pending_count(&item);
                     }
                 }
                 match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
                     Some(rest) if !rest.keys.is_empty() => {
                         if round + 1 == BATCH_GET_ROUNDS {
                             return Err(StoreError::Throttled {
-                                operation: "BatchGetItem(event pending counts)",
+                                operation: "BatchGetItem(event bodies and pending counts)",
                                 message: format!("{} keys still unprocessed", rest.keys.len()),
                             });
                         }
@@ -103,7 +199,7 @@ impl Store {
                 }
             }
         }
-        Ok(counts)
+        Ok(extras)
     }
 
     /// An event, unless past its 30 days at `now` (gone even before TTL
@@ -114,8 +210,9 @@ impl Store {
     }
 
     /// One page of the tenant's events (of one type or group) still
-    /// retained at `now`, newest first. One Query (plus one GetItem for a
-    /// cursor).
+    /// retained at `now`, newest first. One Query per list shard (plus one
+    /// GetItem for a cursor), then one BatchGetItem of the page's bodies and
+    /// pending counts.
     pub async fn list_events(
         &self,
         tenant: &Tenant,
@@ -134,15 +231,29 @@ impl Store {
             ),
             ..*created
         };
-        let (mut page, mut stats) = self.list::<Event, _>(tenant, index, None, &retained, window).await?;
-        if !page.data.is_empty() {
-            let ids: Vec<EventId> = page.data.iter().map(|e| e.id.clone()).collect();
-            let counts = self.pending_counts(tenant, &ids).await?;
+        let (heads, mut stats) = self
+            .list::<StoredHead, _>(tenant, index, None, &retained, window)
+            .await?;
+        let mut extras = HashMap::new();
+        if !heads.data.is_empty() {
+            let ids: Vec<EventId> = heads.data.iter().map(|e| e.id.clone()).collect();
+            extras = self.event_extras(tenant, &ids).await?;
             stats.get_items += 1;
-            for e in &mut page.data {
-                e.pending_webhooks = counts.get(e.id.as_str()).copied().unwrap_or(0);
-            }
         }
-        Ok((page, stats))
+        let data = heads
+            .data
+            .into_iter()
+            .map(|head| {
+                let Extras { body, pending } = extras.remove(head.id.as_str()).unwrap_or_default();
+                head.event(body, pending)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((
+            Page {
+                data,
+                has_more: heads.has_more,
+            },
+            stats,
+        ))
     }
 }

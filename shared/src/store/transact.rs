@@ -110,7 +110,7 @@ impl Store {
         failure: impl Fn(usize) -> StoreError,
     ) -> Result<(), StoreError> {
         if let Some(e) = writes.event {
-            items.push(self.event_put(tenant, e)?);
+            items.extend(self.event_put(tenant, e)?);
         }
         let business = items.len();
         if let Some(c) = writes.completion {

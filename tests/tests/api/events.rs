@@ -158,3 +158,81 @@ async fn events_are_per_tenant_and_kept_thirty_days() {
         "only the recent one is listed"
     );
 }
+
+#[tokio::test]
+async fn an_events_indexes_hold_its_head_and_its_body_has_an_item_of_its_own() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let (api, [m]) = TestApi::with_merchants(["Heads"]).await;
+    let key = &m.test_key;
+    let metadata: serde_json::Map<String, serde_json::Value> =
+        (0..20).map(|i| (format!("key{i}"), json!("x".repeat(40)))).collect();
+    let pay = api
+        .create_payment(key, json!({"amount": 1000, "currency": "usd", "metadata": metadata}))
+        .await
+        .id();
+    let listed = api.list_events(key, "limit=10").await;
+    assert_eq!(types(&listed), ["payment.created"]);
+    let evt = listed.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let expected = api.get_event(key, &evt).await;
+    assert_eq!(expected.status, 200);
+    assert_eq!(expected.body["data"]["object"]["id"], pay.as_str());
+    // A list shows an event as retrieving it does, less its deliveries.
+    let mut as_listed = expected.body.clone();
+    as_listed.as_object_mut().unwrap().remove("deliveries");
+    assert_eq!(listed.body["data"][0], as_listed);
+
+    // What the index holds: the head, small, without the object.
+    let client = api.app.store.client();
+    let table = api.app.store.table();
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let indexed = client
+        .query()
+        .table_name(table)
+        .index_name("gsi1")
+        .key_condition_expression("gsi1pk = :pk")
+        .expression_attribute_values(":pk", s(&format!("T#{}#test#event", m.account_id)))
+        .send()
+        .await
+        .unwrap();
+    let head = &indexed.items()[0];
+    assert!(!head.contains_key("object_json"), "{head:?}");
+    let size: usize = head
+        .iter()
+        .map(|(k, v)| k.len() + v.as_s().map_or(16, |s| s.len()))
+        .sum();
+    assert!(size < 1024, "the head is under a write unit: {size} bytes");
+    let pk = format!("T#{}#test#{evt}", m.account_id);
+    let get = |sk: &str| {
+        client
+            .get_item()
+            .table_name(table)
+            .key("pk", s(&pk))
+            .key("sk", s(sk))
+            .send()
+    };
+    let body = get("body").await.unwrap().item.unwrap();
+    assert!(body["object_json"].as_s().unwrap().contains(&pay));
+    assert!(!body.contains_key("gsi1pk"), "the body is in no index");
+
+    // An event written before the split (the object on its head, no body
+    // item) reads the same, by id and in a list.
+    let mut legacy = get("event").await.unwrap().item.unwrap();
+    legacy.insert("object_json".into(), body["object_json"].clone());
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(legacy))
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_item()
+        .table_name(table)
+        .key("pk", s(&pk))
+        .key("sk", s("body"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.get_event(key, &evt).await.body, expected.body);
+    assert_eq!(api.list_events(key, "limit=10").await.body["data"][0], as_listed);
+}

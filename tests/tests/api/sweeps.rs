@@ -329,7 +329,7 @@ async fn a_retry_sweep_stops_sending_once_the_queue_refuses() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(deliver_event(app, &tenant, &event, now).await.unwrap(), 1);
+        assert_eq!(deliver_event(app, &tenant, &event.head(), now).await.unwrap(), 1);
         if i == 0 {
             per_send = calls.load(Ordering::SeqCst);
             assert!(per_send >= 1, "the first attempt's send reached the queue");
