@@ -193,6 +193,7 @@ fn key_json(k: &ApiKey) -> serde_json::Value {
         "redacted": k.redacted,
         "status": k.status,
         "created": k.created,
+        "list_shards": k.list_shards,
     })
 }
 

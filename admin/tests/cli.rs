@@ -103,3 +103,70 @@ async fn accounts_and_keys_lifecycle() {
     let bad = admin(&store, &["keys", "list", "--account", "cus_123"]);
     assert!(!bad.status.success(), "ids are parsed, not passed through");
 }
+
+#[tokio::test]
+async fn growing_an_accounts_list_shards() {
+    let store = fresh_store().await;
+    let created = json(&admin(&store, &["accounts", "create", "--name", "Big shop"]));
+    let account = created["id"].as_str().unwrap();
+    let test_key = created["test_secret_key"].as_str().unwrap();
+    let shards = |args: &[&str]| {
+        admin(
+            &store,
+            &[&["accounts", "shard-lists", "--account", account], args].concat(),
+        )
+    };
+
+    let grown = json(&shards(&["--shards", "16"]));
+    assert_eq!(grown, serde_json::json!({"account_id": account, "list_shards": 16}));
+    // Every key carries it, so the authorizer hands it to the functions.
+    let keys = json(&admin(&store, &["keys", "list", "--account", account]))["keys"].clone();
+    assert!(
+        keys.as_array().unwrap().iter().all(|k| k["list_shards"] == 16),
+        "{keys}"
+    );
+    let key = authenticate(&store, Some(&format!("Bearer {test_key}")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(key.tenant().list_shards(), 16);
+
+    // It only grows; out of range and unknown accounts are refused.
+    let shrink = shards(&["--shards", "4"]);
+    assert!(!shrink.status.success());
+    assert!(String::from_utf8_lossy(&shrink.stderr).contains("have 16 shards"));
+    assert_eq!(json(&shards(&["--shards", "16"]))["list_shards"], 16);
+    for bad in ["0", "65", "x"] {
+        assert!(!shards(&["--shards", bad]).status.success(), "{bad}");
+    }
+    let unknown = admin(
+        &store,
+        &[
+            "accounts",
+            "shard-lists",
+            "--account",
+            "acct_00000000000000000000000000000000",
+            "--shards",
+            "2",
+        ],
+    );
+    assert!(!unknown.status.success());
+    // A rolled key inherits the count.
+    let rolled = json(&admin(
+        &store,
+        &["keys", "roll", "--account", account, "--mode", "test"],
+    ));
+    assert_eq!(rolled["key"]["list_shards"], 16);
+    let new_key = rolled["secret_key"].as_str().unwrap();
+    assert!(works(&store, new_key).await);
+    let keys = json(&admin(&store, &["keys", "list", "--account", account]))["keys"].clone();
+    let active_test: Vec<&Value> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["mode"] == "test" && k["kind"] == "secret" && k["status"] == "active")
+        .collect();
+    assert_eq!(active_test.len(), 1);
+    assert_eq!(active_test[0]["id"], rolled["key"]["id"]);
+    assert_eq!(active_test[0]["list_shards"], 16);
+}

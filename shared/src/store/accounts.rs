@@ -95,14 +95,26 @@ impl Store {
         for k in api_keys {
             items.extend(self.key_items(k)?);
         }
+        self.transact_refused("TransactWriteItems(create account)", items, StoreError::AlreadyExists)
+            .await
+    }
+
+    /// One transaction of `items`, `refused` if any of their conditions
+    /// failed.
+    async fn transact_refused(
+        &self,
+        operation: &'static str,
+        items: Vec<TransactWriteItem>,
+        refused: StoreError,
+    ) -> Result<(), StoreError> {
         self.client
             .transact_write_items()
             .set_transact_items(Some(items))
             .send()
             .await
             .map_err(|e| match failed_conditions(&e) {
-                Some(f) if f.iter().any(|x| *x) => StoreError::AlreadyExists,
-                _ => StoreError::dynamo("TransactWriteItems(create account)", e),
+                Some(f) if f.iter().any(|x| *x) => refused,
+                _ => StoreError::dynamo(operation, e),
             })?;
         Ok(())
     }
@@ -319,15 +331,7 @@ impl Store {
                     .build()
             })
             .collect();
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
+        self.transact_refused("TransactWriteItems(list shards)", items, StoreError::Conflict)
             .await
-            .map_err(|e| match failed_conditions(&e) {
-                Some(f) if f.iter().any(|x| *x) => StoreError::Conflict,
-                _ => StoreError::dynamo("TransactWriteItems(list shards)", e),
-            })?;
-        Ok(())
     }
 }
