@@ -3,7 +3,7 @@
 //! the scheduled one that enqueues the retries that are due; each
 //! function's binary (`src/bin/<function>.rs`) is one line over it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aws_lambda_events::{
     dynamodb::Event as StreamEvent,
@@ -11,38 +11,65 @@ use aws_lambda_events::{
     streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse},
 };
 use paynectra::{
-    domain::delivery::QueueMessage,
+    domain::{delivery::QueueMessage, Tenant, WebhookEndpoint},
     service::{
-        deliveries::{dead_letter, deliver_event, enqueue_due, handle_message, Deliverer},
+        deliveries::{dead_letter, deliver_event_to, enqueue_due, handle_message, Deliverer},
         sweeps::SweepBudget,
         App,
     },
+    store::StoreError,
 };
 
 /// Triggered by the table's stream (event source mapping, filtered to new
 /// event items): records each new event's deliveries and hands them to the
-/// delivery queue; no HTTP here. The batch's records are handled at once.
+/// delivery queue; no HTTP here. The batch's records are handled at once,
+/// and each tenant's endpoints are read once for the whole batch (one Query
+/// of its endpoint list, however many of its events the batch holds: a
+/// busy merchant's list partition is read per batch, not per event).
 /// A record that cannot be handled (after the SDK's retries) is sent to
 /// the dead-letter queue as the event to fan out again, and acknowledged,
 /// so it never holds up the shard; only if that send fails too is it
 /// reported as failed (the mapping retries it, then its OnFailure queue
 /// keeps the sequence range).
 pub async fn deliver(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
-    let handled = batch
+    let records: Vec<_> = batch
         .records
         .iter()
         .filter(|r| r.event_name == "INSERT")
-        .map(|record| async move {
-            let image = record.change.new_image.clone();
-            let failed = match app.store.event_from_image(image) {
+        .map(|record| (record, app.store.event_from_image(record.change.new_image.clone())))
+        .collect();
+    let tenants: HashSet<&Tenant> = records
+        .iter()
+        .filter_map(|(_, parsed)| parsed.as_ref().ok()?.as_ref().map(|(t, _)| t))
+        .collect();
+    let endpoints: HashMap<&Tenant, Result<Vec<WebhookEndpoint>, StoreError>> = futures::future::join_all(
+        tenants
+            .into_iter()
+            .map(|t| async move { (t, app.store.all_webhook_endpoints(t).await) }),
+    )
+    .await
+    .into_iter()
+    .collect();
+    let handled = records.iter().map(|(record, parsed)| {
+        let endpoints = &endpoints;
+        async move {
+            let failed = match parsed {
                 Ok(None) => return None,
-                Ok(Some((tenant, event))) => match deliver_event(app, &tenant, &event, app.clock.now()).await {
-                    Ok(_) => return None,
-                    Err(e) => {
-                        tracing::error!(event_id = %event.id, error = %e, "fan-out failed");
-                        e.to_string()
+                Ok(Some((tenant, event))) => {
+                    let delivered = match &endpoints[tenant] {
+                        Ok(all) => deliver_event_to(app, tenant, event, all, app.clock.now())
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(format!("reading the tenant's endpoints: {e}")),
+                    };
+                    match delivered {
+                        Ok(_) => return None,
+                        Err(e) => {
+                            tracing::error!(event_id = %event.id, error = %e, "fan-out failed");
+                            e
+                        }
                     }
-                },
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "unreadable event record");
                     e.to_string()
@@ -59,7 +86,8 @@ pub async fn deliver(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
                     Some(record.change.sequence_number.clone())
                 }
             }
-        });
+        }
+    });
     let mut response = DynamoDbEventResponse::default();
     for failed in futures::future::join_all(handled).await.into_iter().flatten() {
         let mut failure = DynamoDbBatchItemFailure::default();

@@ -337,13 +337,23 @@ fn queue(app: &App) -> Result<&super::queue::DeliveryQueue, super::queue::QueueE
 /// retry-index entry; the queue drops the second copy if both arrive
 /// within five minutes. Returns how many deliveries were started.
 pub async fn deliver_event(app: &App, tenant: &Tenant, event: &EventHead, now: i64) -> Result<usize, StoreError> {
-    let endpoints: Vec<_> = app
-        .store
-        .all_webhook_endpoints(tenant)
-        .await?
-        .into_iter()
-        .filter(|e| e.wants(event.kind))
-        .collect();
+    let endpoints = app.store.all_webhook_endpoints(tenant).await?;
+    deliver_event_to(app, tenant, event, &endpoints, now).await
+}
+
+/// [`deliver_event`] with the tenant's endpoints already read: the stream
+/// handler reads them once per tenant of a batch (the stream mapping hands
+/// it up to 25 records; a busy merchant's fill most of it), not once per
+/// event. `endpoints` are
+/// all the tenant's live ones; those that want the event's type get it.
+pub async fn deliver_event_to(
+    app: &App,
+    tenant: &Tenant,
+    event: &EventHead,
+    endpoints: &[WebhookEndpoint],
+    now: i64,
+) -> Result<usize, StoreError> {
+    let endpoints: Vec<WebhookEndpoint> = endpoints.iter().filter(|e| e.wants(event.kind)).cloned().collect();
     let started = app.store.start_deliveries(tenant, event, &endpoints, now).await?;
     let due: Vec<DueDelivery> = started.iter().map(|d| due_delivery(tenant, d, now)).collect();
     if !due.is_empty() {

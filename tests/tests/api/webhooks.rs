@@ -663,3 +663,75 @@ async fn twenty_concurrent_creations_make_exactly_sixteen_endpoints() {
         .await;
     assert_eq!(again.error(400).0.as_deref(), Some("webhook_endpoint_limit_reached"));
 }
+
+/// A stream batch of several tenants' events, interleaved (the handler
+/// reads each tenant's endpoints once for the batch): each event goes to
+/// its own tenant's endpoints that want its type, and only to them.
+#[tokio::test]
+async fn a_stream_batch_fans_each_tenants_events_out_to_its_own_endpoints() {
+    let api = TestApi::spawn_with_webhooks().await;
+    let [a, b, c] = [
+        api.merchant("A").await,
+        api.merchant("B").await,
+        api.merchant("C").await,
+    ];
+    let mut endpoints = Vec::new();
+    for m in [&a, &b] {
+        let r = api
+            .create_webhook_endpoint(
+                &m.test_key,
+                json!({"url": "https://shop.example/hooks", "enabled_events": ["payment.created"]}),
+            )
+            .await;
+        endpoints.push(r.id());
+    }
+    let template: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(paynectra_tests::repo_root().join("events/deliver_webhooks.json")).unwrap(),
+    )
+    .unwrap();
+    let record = template["Records"][0].clone();
+    let now = api.now();
+    // Five events of A, three of B, two of C (no endpoint), one of A's of a
+    // type its endpoint does not want; interleaved.
+    let plan = [&a, &b, &a, &c, &a, &b, &a, &c, &b, &a, &a];
+    let mut events = Vec::new();
+    let records: Vec<serde_json::Value> = plan
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let id = paynectra::domain::EventId::generate().to_string();
+            let kind = if i == 10 { "customer.created" } else { "payment.created" };
+            let pk = format!("T#{}#test#{id}", m.account_id);
+            let mut r = record.clone();
+            r["dynamodb"]["Keys"]["pk"]["S"] = json!(pk);
+            r["dynamodb"]["NewImage"]["pk"]["S"] = json!(pk);
+            r["dynamodb"]["NewImage"]["id"]["S"] = json!(id);
+            r["dynamodb"]["NewImage"]["type"]["S"] = json!(kind);
+            r["dynamodb"]["NewImage"]["created"]["N"] = json!(now.to_string());
+            r["dynamodb"]["NewImage"]["expires_at"]["N"] = json!((now + 86_400).to_string());
+            r["dynamodb"]["SequenceNumber"] = json!(format!("{}", 200 + i));
+            events.push((m.account_id.clone(), id, kind));
+            r
+        })
+        .collect();
+    let batch: aws_lambda_events::dynamodb::Event = serde_json::from_value(json!({ "Records": records })).unwrap();
+    let res = paynectra_functions::deliveries::deliver(api.app, batch).await;
+    assert!(res.batch_item_failures.is_empty());
+    for (account, id, kind) in &events {
+        let m = [&a, &b, &c].into_iter().find(|m| &m.account_id == account).unwrap();
+        let deliveries = api
+            .app
+            .store
+            .deliveries(&m.tenant(paynectra::domain::Mode::Test), &id.parse().unwrap())
+            .await
+            .unwrap();
+        let got: Vec<String> = deliveries.iter().map(|d| d.endpoint_id.to_string()).collect();
+        let want: Vec<String> = match (account, *kind) {
+            (_, "customer.created") => vec![],
+            (x, _) if *x == a.account_id => vec![endpoints[0].clone()],
+            (x, _) if *x == b.account_id => vec![endpoints[1].clone()],
+            _ => vec![],
+        };
+        assert_eq!(got, want, "{account} {id} {kind}");
+    }
+}
