@@ -1,15 +1,20 @@
-//! bench-sweeps: the hold sweep over N due holds on DynamoDB Local.
+//! bench-sweeps: the hold sweep over N due holds, and the retry sweep over N
+//! due retries, on DynamoDB Local (and moto's SQS for the retries).
 //!
-//! Fills N holds through the store (each payment stored, then moved to
+//! Holds: fills N through the store (each payment stored, then moved to
 //! `requires_capture` by the store's own transition, which writes its hold
-//! index entry), then runs the sweep once at their expiry and reports the
-//! entries per second of the run and the DynamoDB calls per entry (counted
-//! by an interceptor on the SDK client, one per operation), and projects the
-//! run at in-region latencies with the sweep's concurrency.
+//! index entry), then runs the sweep once at their expiry. Retries: starts
+//! N deliveries through the store (each writes its retry entry, due at
+//! once), then runs the retry sweep once, which enqueues them all on a
+//! delivery queue in moto. For each: the entries per second of the run and
+//! the DynamoDB calls per entry (counted by an interceptor on the SDK
+//! client, one per operation), and the run projected at in-region
+//! latencies with the sweep's concurrency.
 //!
-//!   PAYNECTRA_TEST_DYNAMODB=http://127.0.0.1:8000 cargo run -p paynectra-bench --bin bench-sweeps -- 2000
+//!   PAYNECTRA_TEST_DYNAMODB=http://127.0.0.1:8000 PAYNECTRA_TEST_MOTO=http://127.0.0.1:5000 \
+//!     cargo run -p paynectra-bench --bin bench-sweeps -- 2000
 //!
-//! The retry sweep is not measured here (it needs the delivery queue).
+//! Without `PAYNECTRA_TEST_MOTO`, the retry sweep is skipped.
 
 use std::{
     sync::{
@@ -22,8 +27,11 @@ use std::{
 use aws_sdk_dynamodb::config::{interceptors::BeforeSerializationInterceptorContextRef, ConfigBag, Intercept};
 use futures::StreamExt;
 use paynectra::{
-    domain::{CaptureMethod, Mode, Payment, PaymentStatus, Tenant},
-    service::{now_unix, payments::expire_holds, sweeps::SweepBudget},
+    domain::{
+        webhook_endpoint::EnabledEvents, CaptureMethod, EventHead, EventId, EventType, Mode, Payment, PaymentStatus,
+        ReturnUrl, Tenant, WebhookEndpoint,
+    },
+    service::{deliveries::enqueue_due, now_unix, payments::expire_holds, sweeps::SweepBudget, App},
     store::{schema, Store, Writes},
 };
 
@@ -117,5 +125,77 @@ async fn main() {
     println!(
         "  projected in region: {page_ms:.0} ms per page of {page} per partition, {} partitions at once: {projected:.0} entries/s",
         budget.partitions
+    );
+
+    if std::env::var("PAYNECTRA_TEST_MOTO").is_ok() {
+        retries(app, &tenant, &calls, n, now).await;
+    } else {
+        println!("retry sweep: skipped (no PAYNECTRA_TEST_MOTO)");
+    }
+}
+
+/// The retry sweep over `n` due retries: one endpoint, `n` events' first
+/// deliveries started through the store (each with its retry entry, due at
+/// `now`), then one sweep that enqueues them on a queue in moto.
+async fn retries(app: &'static App, tenant: &Tenant, calls: &Calls, n: usize, now: i64) {
+    let sqs = paynectra_local::queue::sqs_client(&paynectra_tests::moto_endpoint()).await;
+    let queues = paynectra_local::queue::create(sqs, app.store.table(), 60)
+        .await
+        .expect("create the queues in moto");
+    let app: &'static App = Box::leak(Box::new(App {
+        queue: Some(queues.delivery_queue()),
+        ..app.clone()
+    }));
+    let url = ReturnUrl::parse("url", "https://shop.example/hooks".into()).expect("a valid URL");
+    let events = EnabledEvents::parse("enabled_events", vec!["*".into()]).expect("valid events");
+    let endpoint = WebhookEndpoint::create(url, events, |_| String::new(), Mode::Test, now);
+    let filled = Instant::now();
+    futures::stream::iter(0..n)
+        .for_each_concurrent(32, |_| {
+            let endpoint = &endpoint;
+            async move {
+                let head = EventHead {
+                    id: EventId::generate(),
+                    kind: EventType::PaymentCreated,
+                    created: now,
+                    expires_at: now + 30 * 86_400,
+                };
+                let started = app
+                    .store
+                    .start_deliveries(tenant, &head, std::slice::from_ref(endpoint), now)
+                    .await
+                    .expect("start the delivery");
+                assert_eq!(started.len(), 1);
+            }
+        })
+        .await;
+    println!("filled {n} retries in {:.1} s", filled.elapsed().as_secs_f64());
+
+    let budget = SweepBudget::within(Duration::from_secs(600));
+    calls.0.store(0, Ordering::SeqCst);
+    let started = Instant::now();
+    let sweep = enqueue_due(app, now + 600, budget).await.expect("the retry sweep");
+    let elapsed = started.elapsed().as_secs_f64();
+    let made = calls.0.load(Ordering::SeqCst);
+    let per_entry = made as f64 / sweep.run.due.max(1) as f64;
+    println!(
+        "retry sweep: {} due, {} enqueued, {} left after failures, complete: {}",
+        sweep.run.due, sweep.enqueued, sweep.run.failed, sweep.run.complete
+    );
+    println!(
+        "  {elapsed:.2} s: {:.0} entries/s (DynamoDB Local, moto); {made} DynamoDB calls, {per_entry:.3} per entry ({} Queries)",
+        sweep.run.due as f64 / elapsed,
+        sweep.run.queries
+    );
+    // In region: pages of `page_size` read on `partitions` partitions at
+    // once, but one page's sends at a time (its SendMessageBatch calls of
+    // ten at once, 20 ms), then its deletes `concurrency` at a time (5 ms
+    // each): the sends bound the run.
+    let page = f64::from(budget.page_size);
+    let deletes_ms = (page / budget.concurrency as f64).ceil() * 5.0;
+    let projected = page / 20.0 * 1_000.0;
+    println!(
+        "  projected in region: a page of {page} sent in 20 ms (one page at a time), deleted in {deletes_ms:.0} ms \
+         alongside: {projected:.0} entries/s"
     );
 }
