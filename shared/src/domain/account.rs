@@ -50,8 +50,11 @@ impl fmt::Display for Mode {
 /// indexes is spread over (1 unless an operator grew it for a high-volume
 /// merchant; `docs/data-model.md`, "Sharded lists"). It travels with the
 /// tenant from the API key (the authorizer's context) or a stored sweep
-/// entry, so every writer spreads items the same way and every list reads
-/// every shard.
+/// entry, so writers spread items over the shards that lists read. A writer
+/// with a smaller count than a reader is safe (its shards are among the
+/// reader's); for up to a minute after a count grows (API Gateway's cached
+/// authorizer answers), a reader with the old count can miss the newest
+/// items.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Tenant {
     pub account_id: AccountId,

@@ -73,11 +73,20 @@ pub async fn roll_key(
         .filter(|k| k.mode == mode && k.kind == KeyKind::Secret && k.status == KeyStatus::Active)
         .collect();
     let secret = SecretKey::generate(mode);
-    let new_key = ApiKey {
-        list_shards: store.list_shards(account).await?,
-        ..ApiKey::new(account.clone(), &secret, now)
-    };
-    store.rotate_api_keys(Some(&new_key), &old).await?;
+    let mut new_key = ApiKey::new(account.clone(), &secret, now);
+    // The new key carries the account's list shard count; if the count
+    // grows between the read and the roll, the roll's condition fails and
+    // it is read again (a missing account fails the read itself).
+    for attempt in 1.. {
+        new_key.list_shards = store.list_shards(account).await?;
+        match store.rotate_api_keys(Some(&new_key), &old).await {
+            Err(StoreError::AccountNotFound(_)) if attempt < 3 => continue,
+            done => {
+                done?;
+                break;
+            }
+        }
+    }
     Ok((secret, new_key, old.into_iter().map(|k| k.id).collect()))
 }
 

@@ -1,6 +1,6 @@
 //! Accounts and their API keys (stored hashed, never in the clear).
 
-use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::{
     error::{failed_conditions, StoreError},
@@ -15,6 +15,9 @@ use crate::domain::{
 
 /// The account item's list shard count attribute (absent: 1).
 const LIST_SHARDS: &str = "list_shards";
+
+/// The account item's key-set version: moved by every new key (absent: 0).
+const KEYS_VERSION: &str = "keys_version";
 
 /// An API key as stored: the hash, never the secret.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -213,19 +216,26 @@ impl Store {
         if let Some(k) = new_key {
             items.push(
                 TransactWriteItem::builder()
-                    .condition_check(
-                        ConditionCheck::builder()
+                    .update(
+                        // A new key moves the account's key-set version, so a
+                        // concurrent growth of its list shards, which copies
+                        // the count onto the keys it read, cannot miss it.
+                        Update::builder()
                             .table_name(&self.table)
                             .set_key(Some(key_of(&keys::account(&k.account_id))))
+                            .update_expression("SET #keys = if_not_exists(#keys, :zero) + :one")
                             .condition_expression(if k.list_shards == 1 {
                                 "attribute_exists(pk) AND (attribute_not_exists(#shards) OR #shards = :shards)"
                             } else {
                                 "attribute_exists(pk) AND #shards = :shards"
                             })
                             .expression_attribute_names("#shards", LIST_SHARDS)
+                            .expression_attribute_names("#keys", KEYS_VERSION)
                             .expression_attribute_values(":shards", n(k.list_shards))
+                            .expression_attribute_values(":zero", n(0))
+                            .expression_attribute_values(":one", n(1))
                             .build()
-                            .expect("table, key and condition are set"),
+                            .expect("table, key and expressions are set"),
                     )
                     .build(),
             );
@@ -260,18 +270,29 @@ impl Store {
     /// 1 unless an operator grew it. [`StoreError::AccountNotFound`] if there
     /// is no such account.
     pub async fn list_shards(&self, account: &AccountId) -> Result<u8, StoreError> {
+        Ok(self.key_settings(account).await?.0)
+    }
+
+    /// The account's list shard count and key-set version (strongly
+    /// consistent).
+    async fn key_settings(&self, account: &AccountId) -> Result<(u8, u64), StoreError> {
         let item = self
             .get(&keys::account(account), "GetItem(account)")
             .await?
             .ok_or_else(|| StoreError::AccountNotFound(account.clone()))?;
-        match item.get(LIST_SHARDS) {
-            None => Ok(1),
-            Some(v) => v
-                .as_n()
-                .ok()
-                .and_then(|n| n.parse().ok())
-                .ok_or_else(|| StoreError::Corrupt(format!("account {account} has a bad list shard count"))),
-        }
+        let number = |attr: &str, absent: u64| -> Result<u64, StoreError> {
+            match item.get(attr) {
+                None => Ok(absent),
+                Some(v) => v
+                    .as_n()
+                    .ok()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| StoreError::Corrupt(format!("account {account} has a bad {attr}"))),
+            }
+        };
+        let shards = u8::try_from(number(LIST_SHARDS, 1)?)
+            .map_err(|_| StoreError::Corrupt(format!("account {account} has a bad {LIST_SHARDS}")))?;
+        Ok((shards, number(KEYS_VERSION, 0)?))
     }
 
     /// Grows the account's list shard count to `shards`, on the account and
@@ -287,7 +308,7 @@ impl Store {
                 "a list shard count is 1 to {MAX_LIST_SHARDS}, not {shards}"
             )));
         }
-        let current = self.list_shards(account).await?;
+        let (current, keys_version) = self.key_settings(account).await?;
         if shards < current {
             return Err(StoreError::Conflict);
         }
@@ -305,13 +326,25 @@ impl Store {
                 .expression_attribute_names("#shards", LIST_SHARDS)
                 .expression_attribute_values(":shards", n(shards))
         };
+        // Conditioned on the count and the key-set version read: a key added
+        // since (it would keep the old count) fails the growth, to be run again.
+        let shards_unchanged = if current == 1 {
+            "(attribute_not_exists(#shards) OR #shards = :current)"
+        } else {
+            "#shards = :current"
+        };
+        let keys_unchanged = if keys_version == 0 {
+            "(attribute_not_exists(#keys) OR #keys = :keys)"
+        } else {
+            "#keys = :keys"
+        };
         let account_update = update(keys::account(account))
-            .condition_expression(if current == 1 {
-                "attribute_exists(pk) AND (attribute_not_exists(#shards) OR #shards = :current)"
-            } else {
-                "attribute_exists(pk) AND #shards = :current"
-            })
-            .expression_attribute_values(":current", n(current));
+            .condition_expression(format!(
+                "attribute_exists(pk) AND {shards_unchanged} AND {keys_unchanged}"
+            ))
+            .expression_attribute_names("#keys", KEYS_VERSION)
+            .expression_attribute_values(":current", n(current))
+            .expression_attribute_values(":keys", n(keys_version));
         let mut items = vec![account_update];
         for k in &active {
             for item in [keys::api_key_record(account, &k.id), keys::api_key_lookup(&k.hash)] {

@@ -310,8 +310,9 @@ impl Store {
                 _ => {}
             }
         }
-        let Some(head) = head else { return Ok(None) };
-        let event = head.event(body, pending)?;
+        let Some(event) = head.and_then(|h| h.event(body, pending)) else {
+            return Ok(None);
+        };
         // Past its 30 days, an event is gone even before TTL deletes it.
         Ok(Some((event, deliveries)).filter(|(e, _)| e.expires_at > now))
     }

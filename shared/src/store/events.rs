@@ -52,14 +52,21 @@ impl StoredHead {
     }
 
     /// The event, from its head, its body's item (if it has one) and its
-    /// pending count.
-    pub(super) fn event(self, body: Option<StoredBody>, pending_webhooks: i64) -> Result<Event, StoreError> {
+    /// pending count. `None` for a head whose body is gone: TTL deletes an
+    /// expired event's items one by one, in no set order, so the head can
+    /// outlive its body by a while, and the event is gone either way (its
+    /// head and body are written in one transaction, so a live event always
+    /// has both).
+    pub(super) fn event(self, body: Option<StoredBody>, pending_webhooks: i64) -> Option<Event> {
         let (object_json, previous_attributes_json) = match (body, self.object_json) {
             (Some(b), _) => (b.object_json, b.previous_attributes_json),
             (None, Some(legacy)) => (legacy, self.previous_attributes_json),
-            (None, None) => return Err(StoreError::Corrupt(format!("event {} has no body", self.id))),
+            (None, None) => {
+                tracing::warn!(event_id = %self.id, expires_at = self.expires_at, "an event's head without its body: gone");
+                return None;
+            }
         };
-        Ok(Event {
+        Some(Event {
             id: self.id,
             mode: self.mode,
             kind: self.kind,
@@ -132,7 +139,7 @@ impl Store {
         )
         .await;
         match head? {
-            Some(head) => Ok(Some(head.event(body?, pending?.as_ref().map_or(0, pending_count))?)),
+            Some(head) => Ok(head.event(body?, pending?.as_ref().map_or(0, pending_count))),
             None => Ok(None),
         }
     }
@@ -238,16 +245,18 @@ impl Store {
         if !heads.data.is_empty() {
             let ids: Vec<EventId> = heads.data.iter().map(|e| e.id.clone()).collect();
             extras = self.event_extras(tenant, &ids).await?;
-            stats.get_items += 1;
+            stats.get_items += u32::try_from(ids.len().div_ceil(BATCH_GET_MAX / 2)).unwrap_or(u32::MAX);
         }
+        // Listed events are within their retention, so each has its body
+        // (TTL deletes nothing before `expires_at`).
         let data = heads
             .data
             .into_iter()
-            .map(|head| {
+            .filter_map(|head| {
                 let Extras { body, pending } = extras.remove(head.id.as_str()).unwrap_or_default();
                 head.event(body, pending)
             })
-            .collect::<Result<_, _>>()?;
+            .collect();
         Ok((
             Page {
                 data,

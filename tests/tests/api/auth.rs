@@ -120,3 +120,49 @@ async fn authentication() {
     assert!(bodies.contains(&r.text));
     assert_eq!(api.get(&m.live_key, path).await.status, 404);
 }
+
+/// Growing an account's list shards races rolling its keys: whichever
+/// order they commit in, every active key ends up with the account's count
+/// (a key that kept a smaller count would list fewer shards than the
+/// account's other keys write).
+#[tokio::test]
+async fn list_shard_growth_racing_key_rolls_leaves_every_key_with_the_count() {
+    use paynectra::{
+        domain::{AccountId, KeyKind, KeyStatus, Mode},
+        service::accounts::{revoke_key, roll_key},
+        store::StoreError,
+    };
+    let api = TestApi::spawn().await;
+    let m = api.merchant("Racing").await;
+    let account: AccountId = m.account_id.parse().unwrap();
+    let store = &api.app.store;
+    for round in 2..=9u8 {
+        let grow = async {
+            // A growth that lost the race to a roll is run again.
+            loop {
+                match store.set_list_shards(&account, round).await {
+                    Err(StoreError::Conflict) => continue,
+                    done => break done,
+                }
+            }
+        };
+        let mode = if round % 2 == 0 { Mode::Test } else { Mode::Live };
+        // The mode's secret keys revoked first: the roll then revokes
+        // nothing, so only the account item orders it against the growth.
+        for k in store.list_api_keys(&account).await.unwrap() {
+            if k.mode == mode && k.kind == KeyKind::Secret && k.status == KeyStatus::Active {
+                revoke_key(store, &account, &k.id).await.unwrap();
+            }
+        }
+        let (grown, rolled) = futures::future::join(grow, roll_key(store, &account, mode, api.now())).await;
+        grown.unwrap();
+        rolled.unwrap();
+        let count = store.list_shards(&account).await.unwrap();
+        assert_eq!(count, round);
+        for k in store.list_api_keys(&account).await.unwrap() {
+            if k.status == KeyStatus::Active {
+                assert_eq!(k.list_shards, count, "round {round}: key {} ({:?})", k.id, k.mode);
+            }
+        }
+    }
+}

@@ -216,7 +216,8 @@ async fn an_events_indexes_hold_its_head_and_its_body_has_an_item_of_its_own() {
 
     // An event written before the split (the object on its head, no body
     // item) reads the same, by id and in a list.
-    let mut legacy = get("event").await.unwrap().item.unwrap();
+    let head_item = get("event").await.unwrap().item.unwrap();
+    let mut legacy = head_item.clone();
     legacy.insert("object_json".into(), body["object_json"].clone());
     client
         .put_item()
@@ -235,4 +236,26 @@ async fn an_events_indexes_hold_its_head_and_its_body_has_an_item_of_its_own() {
         .unwrap();
     assert_eq!(api.get_event(key, &evt).await.body, expected.body);
     assert_eq!(api.list_events(key, "limit=10").await.body["data"][0], as_listed);
+
+    // TTL deletes an expired event's items one by one: a head left without
+    // its body is an event that is gone (404), not a broken one (500).
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(head_item))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.get_event(key, &evt).await.error(404).0.as_deref(),
+        Some("resource_missing")
+    );
+    let tenant = m.tenant(Mode::Test);
+    let found = api
+        .app
+        .store
+        .get_event_any_age(&tenant, &evt.parse().unwrap())
+        .await
+        .unwrap();
+    assert!(found.is_none());
 }
