@@ -242,7 +242,7 @@ async fn run(cli: Cli) -> Result<serde_json::Value, Box<dyn std::error::Error>> 
                 }
                 done => done?,
             }
-            json!({ "account_id": account, "list_shards": store.list_shards(&account).await? })
+            json!({ "account_id": account, "list_shards": shards })
         }
         Command::Limits(LimitsCmd::Show { account }) => {
             let shown = limits::show(need_plans()?, &store, &account).await?;

@@ -31,7 +31,13 @@ use paynectra::{
         webhook_endpoint::EnabledEvents, CaptureMethod, EventHead, EventId, EventType, Mode, Payment, PaymentStatus,
         ReturnUrl, Tenant, WebhookEndpoint,
     },
-    service::{deliveries::enqueue_due, now_unix, payments::expire_holds, sweeps::SweepBudget, App},
+    service::{
+        deliveries::enqueue_due,
+        now_unix,
+        payments::expire_holds,
+        sweeps::{SweepBudget, SweepRun},
+        App,
+    },
     store::{schema, Store, Writes},
 };
 
@@ -52,6 +58,29 @@ impl Intercept for Calls {
         self.0.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
+}
+
+/// Runs one sweep: its result, its seconds and the DynamoDB calls it made.
+async fn measured<T>(calls: &Calls, sweep: impl std::future::Future<Output = T>) -> (T, f64, usize) {
+    calls.0.store(0, Ordering::SeqCst);
+    let started = Instant::now();
+    let out = sweep.await;
+    (out, started.elapsed().as_secs_f64(), calls.0.load(Ordering::SeqCst))
+}
+
+/// Prints a sweep run's figures: entries due and handled (`handled`, named
+/// `what`), entries per second on `on`, DynamoDB calls per entry.
+fn report(name: &str, what: &str, handled: usize, run: &SweepRun, elapsed: f64, made: usize, on: &str) {
+    let per_entry = made as f64 / run.due.max(1) as f64;
+    println!(
+        "{name}: {} due, {handled} {what}, {} left after failures, complete: {}",
+        run.due, run.failed, run.complete
+    );
+    println!(
+        "  {elapsed:.2} s: {:.0} entries/s ({on}); {made} DynamoDB calls, {per_entry:.3} per entry ({} Queries)",
+        run.due as f64 / elapsed,
+        run.queries
+    );
 }
 
 #[tokio::main]
@@ -100,20 +129,16 @@ async fn main() {
     println!("filled {n} holds in {:.1} s", filled.elapsed().as_secs_f64());
 
     let budget = SweepBudget::within(Duration::from_secs(600));
-    calls.0.store(0, Ordering::SeqCst);
-    let started = Instant::now();
-    let sweep = expire_holds(app, now + 600, budget).await.expect("the hold sweep");
-    let elapsed = started.elapsed().as_secs_f64();
-    let made = calls.0.load(Ordering::SeqCst);
-    let per_entry = made as f64 / sweep.run.due.max(1) as f64;
-    println!(
-        "hold sweep: {} due, {} cancelled, {} left after failures, complete: {}",
-        sweep.run.due, sweep.cancelled, sweep.run.failed, sweep.run.complete
-    );
-    println!(
-        "  {elapsed:.2} s: {:.0} entries/s (DynamoDB Local); {made} DynamoDB calls, {per_entry:.3} per entry ({} Queries)",
-        sweep.run.due as f64 / elapsed,
-        sweep.run.queries
+    let (sweep, elapsed, made) = measured(&calls, expire_holds(app, now + 600, budget)).await;
+    let sweep = sweep.expect("the hold sweep");
+    report(
+        "hold sweep",
+        "cancelled",
+        sweep.cancelled,
+        &sweep.run,
+        elapsed,
+        made,
+        "DynamoDB Local",
     );
     // In region: per partition, a page of `page_size` is one Query (6 ms)
     // then its entries `concurrency` at a time, each a GetItem (4 ms) and a
@@ -172,20 +197,16 @@ async fn retries(app: &'static App, tenant: &Tenant, calls: &Calls, n: usize, no
     println!("filled {n} retries in {:.1} s", filled.elapsed().as_secs_f64());
 
     let budget = SweepBudget::within(Duration::from_secs(600));
-    calls.0.store(0, Ordering::SeqCst);
-    let started = Instant::now();
-    let sweep = enqueue_due(app, now + 600, budget).await.expect("the retry sweep");
-    let elapsed = started.elapsed().as_secs_f64();
-    let made = calls.0.load(Ordering::SeqCst);
-    let per_entry = made as f64 / sweep.run.due.max(1) as f64;
-    println!(
-        "retry sweep: {} due, {} enqueued, {} left after failures, complete: {}",
-        sweep.run.due, sweep.enqueued, sweep.run.failed, sweep.run.complete
-    );
-    println!(
-        "  {elapsed:.2} s: {:.0} entries/s (DynamoDB Local, moto); {made} DynamoDB calls, {per_entry:.3} per entry ({} Queries)",
-        sweep.run.due as f64 / elapsed,
-        sweep.run.queries
+    let (sweep, elapsed, made) = measured(calls, enqueue_due(app, now + 600, budget)).await;
+    let sweep = sweep.expect("the retry sweep");
+    report(
+        "retry sweep",
+        "enqueued",
+        sweep.enqueued,
+        &sweep.run,
+        elapsed,
+        made,
+        "DynamoDB Local, moto",
     );
     // In region: pages of `page_size` read on `partitions` partitions at
     // once, but one page's sends at a time (its SendMessageBatch calls of

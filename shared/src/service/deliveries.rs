@@ -344,8 +344,8 @@ pub async fn deliver_event(app: &App, tenant: &Tenant, event: &EventHead, now: i
 /// [`deliver_event`] with the tenant's endpoints already read: the stream
 /// handler reads them once per tenant of a batch (the stream mapping hands
 /// it up to 25 records; a busy merchant's fill most of it), not once per
-/// event. `endpoints` are
-/// all the tenant's live ones; those that want the event's type get it.
+/// event. `endpoints` are all the tenant's live ones; those that want the
+/// event's type get it.
 pub async fn deliver_event_to(
     app: &App,
     tenant: &Tenant,

@@ -19,6 +19,16 @@ const LIST_SHARDS: &str = "list_shards";
 /// The account item's key-set version: moved by every new key (absent: 0).
 const KEYS_VERSION: &str = "keys_version";
 
+/// A condition that attribute `name` still holds `value`; `is_default`: the
+/// value is the one an absent attribute means (items written before it).
+fn unchanged(name: &str, value: &str, is_default: bool) -> String {
+    if is_default {
+        format!("(attribute_not_exists({name}) OR {name} = {value})")
+    } else {
+        format!("{name} = {value}")
+    }
+}
+
 /// An API key as stored: the hash, never the secret.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ApiKeyRecord {
@@ -224,11 +234,10 @@ impl Store {
                             .table_name(&self.table)
                             .set_key(Some(key_of(&keys::account(&k.account_id))))
                             .update_expression("SET #keys = if_not_exists(#keys, :zero) + :one")
-                            .condition_expression(if k.list_shards == 1 {
-                                "attribute_exists(pk) AND (attribute_not_exists(#shards) OR #shards = :shards)"
-                            } else {
-                                "attribute_exists(pk) AND #shards = :shards"
-                            })
+                            .condition_expression(format!(
+                                "attribute_exists(pk) AND {}",
+                                unchanged("#shards", ":shards", k.list_shards == 1)
+                            ))
                             .expression_attribute_names("#shards", LIST_SHARDS)
                             .expression_attribute_names("#keys", KEYS_VERSION)
                             .expression_attribute_values(":shards", n(k.list_shards))
@@ -328,19 +337,11 @@ impl Store {
         };
         // Conditioned on the count and the key-set version read: a key added
         // since (it would keep the old count) fails the growth, to be run again.
-        let shards_unchanged = if current == 1 {
-            "(attribute_not_exists(#shards) OR #shards = :current)"
-        } else {
-            "#shards = :current"
-        };
-        let keys_unchanged = if keys_version == 0 {
-            "(attribute_not_exists(#keys) OR #keys = :keys)"
-        } else {
-            "#keys = :keys"
-        };
         let account_update = update(keys::account(account))
             .condition_expression(format!(
-                "attribute_exists(pk) AND {shards_unchanged} AND {keys_unchanged}"
+                "attribute_exists(pk) AND {} AND {}",
+                unchanged("#shards", ":current", current == 1),
+                unchanged("#keys", ":keys", keys_version == 0)
             ))
             .expression_attribute_names("#keys", KEYS_VERSION)
             .expression_attribute_values(":current", n(current))

@@ -149,7 +149,6 @@ impl Store {
     /// list. Keyed by event id.
     async fn event_extras(&self, tenant: &Tenant, ids: &[EventId]) -> Result<HashMap<String, Extras>, StoreError> {
         let mut extras: HashMap<String, Extras> = HashMap::new();
-        let body_sk = "body";
         for chunk in ids.chunks(BATCH_GET_MAX / 2) {
             let keys = chunk
                 .iter()
@@ -182,8 +181,9 @@ impl Store {
                     else {
                         continue;
                     };
+                    let body_sk = keys::event_body(tenant, &event).sk;
                     let entry = extras.entry(event.to_string()).or_default();
-                    if item.get(keys::SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(body_sk) {
+                    if item.get(keys::SK).and_then(|v| v.as_s().ok()) == Some(&body_sk) {
                         entry.body = Some(from_item(item)?);
                     } else {
                         entry.pending = pending_count(&item);

@@ -96,18 +96,22 @@ pub(super) fn created_sort_key(created: i64, id: &str) -> String {
 /// `{base}#s{k}`. No id or name a list partition ends with starts `s` and a
 /// digit after a `#`, so no shard equals another list's partition.
 fn sharded(t: &Tenant, base: String, id: &str) -> String {
-    match stable_hash(id) % u32::from(t.list_shards()) {
-        0 => base,
-        k => format!("{base}#s{k}"),
-    }
+    shard_pk(base, stable_hash(id) % u32::from(t.list_shards()))
 }
 
 /// Every partition of the sharded list index `base`, shard 0 first.
 fn shards(t: &Tenant, base: String) -> Vec<String> {
-    let mut out = Vec::with_capacity(usize::from(t.list_shards()));
-    out.extend((1..t.list_shards()).map(|k| format!("{base}#s{k}")));
-    out.insert(0, base);
-    out
+    (0..u32::from(t.list_shards()))
+        .map(|k| shard_pk(base.clone(), k))
+        .collect()
+}
+
+/// Shard `k` of the list index `base`.
+fn shard_pk(base: String, k: u32) -> String {
+    match k {
+        0 => base,
+        k => format!("{base}#s{k}"),
+    }
 }
 
 /// An account's own item's sort key (under `A#{id}`).

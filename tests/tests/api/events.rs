@@ -219,13 +219,8 @@ async fn an_events_indexes_hold_its_head_and_its_body_has_an_item_of_its_own() {
     let head_item = get("event").await.unwrap().item.unwrap();
     let mut legacy = head_item.clone();
     legacy.insert("object_json".into(), body["object_json"].clone());
-    client
-        .put_item()
-        .table_name(table)
-        .set_item(Some(legacy))
-        .send()
-        .await
-        .unwrap();
+    let put = |item| client.put_item().table_name(table).set_item(Some(item)).send();
+    put(legacy).await.unwrap();
     client
         .delete_item()
         .table_name(table)
@@ -239,13 +234,7 @@ async fn an_events_indexes_hold_its_head_and_its_body_has_an_item_of_its_own() {
 
     // TTL deletes an expired event's items one by one: a head left without
     // its body is an event that is gone (404), not a broken one (500).
-    client
-        .put_item()
-        .table_name(table)
-        .set_item(Some(head_item))
-        .send()
-        .await
-        .unwrap();
+    put(head_item).await.unwrap();
     assert_eq!(
         api.get_event(key, &evt).await.error(404).0.as_deref(),
         Some("resource_missing")
