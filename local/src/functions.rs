@@ -48,6 +48,9 @@ pub(crate) fn http_functions() -> HashMap<&'static str, HttpHandler> {
         ("create_refund", handler(refunds::create)),
         ("get_refund", handler(refunds::get)),
         ("list_refunds", handler(refunds::list)),
+        ("update_refund", handler(refunds::update)),
+        ("cancel_refund", handler(refunds::cancel)),
+        ("expire_refund", handler(refunds::expire)),
     ])
 }
 
@@ -56,8 +59,10 @@ pub(crate) const AUTHORIZERS: [&str; 1] = ["authorizer"];
 
 /// The functions no route invokes, by binary name, and what runs their
 /// handler in the local stack.
-pub(crate) const BACKGROUND: [(&str, &str); 4] = [
+pub(crate) const BACKGROUND: [(&str, &str); 6] = [
     ("deliver_webhooks", "stream::follow, on DynamoDB Local's stream"),
+    ("answer_refunds", "stream::follow, on DynamoDB Local's stream"),
+    ("sweep_refunds", "stream::follow, beside the retry sweep"),
     ("attempt_webhooks", "queue::map, on the delivery queue in moto"),
     ("retry_webhooks", "stream::follow, every second"),
     (

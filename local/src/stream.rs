@@ -1,7 +1,8 @@
-//! The local stack's stand-in for the stream's event source mapping: it
+//! The local stack's stand-in for the stream's event source mappings: it
 //! reads DynamoDB Local's stream of the table and hands every shard's new
-//! records, as the mapping's batch, to the handler the `deliver_webhooks`
-//! function runs on AWS (which records the deliveries and enqueues them).
+//! records, as the mappings' batch, to the handlers the `deliver_webhooks`
+//! function (which records the deliveries and enqueues them) and the
+//! `answer_refunds` function (the simulated card network) run on AWS.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -21,8 +22,9 @@ pub async fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
 /// Starts following the table's stream, and returns once it is following
 /// (so an event written after this returns is delivered). The
 /// returned task polls every 200 ms; a second one runs the retry sweep
-/// (`retry_webhooks`' handler, every minute on AWS) whenever the app's clock
-/// has moved [`RETRY_SWEEP_EVERY`] seconds since the last run.
+/// (`retry_webhooks`' handler, every minute on AWS) and the refund sweep
+/// (`sweep_refunds`') whenever the app's clock has moved
+/// [`RETRY_SWEEP_EVERY`] seconds since the last run.
 pub async fn follow(
     app: &'static App,
     streams: aws_sdk_dynamodbstreams::Client,
@@ -58,6 +60,22 @@ pub async fn follow(
             last = now;
             if let Err(e) = paynectra_functions::deliveries::retry(app, now).await {
                 tracing::warn!(error = %e, "webhook retry sweep failed");
+            }
+        }
+    });
+    // The refund sweep (the stream's backstop) in a task of its own: its
+    // first run reads a day of buckets, and must not hold up the retries.
+    tokio::spawn(async move {
+        let mut last = i64::MIN;
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let now = app.clock.now();
+            if !retry_sweep_due(last, now) {
+                continue;
+            }
+            last = now;
+            if let Err(e) = paynectra_functions::refunds::sweep(app, now).await {
+                tracing::warn!(error = %e, "refund sweep failed");
             }
         }
     });
@@ -162,10 +180,21 @@ async fn poll_once(
         if batch.records.is_empty() {
             continue;
         }
-        let response = paynectra_functions::deliveries::deliver(app, batch).await;
-        for failed in response.batch_item_failures {
-            // The mapping would retry from there; locally it is logged (and
-            // its event is still in the table for a redrive by hand).
+        // Each mapping filters the stream to its own records (event items,
+        // refund items); locally both handlers see the whole batch and skip
+        // what is not theirs.
+        let (delivered, answered) = tokio::join!(
+            paynectra_functions::deliveries::deliver(app, batch.clone()),
+            paynectra_functions::refunds::answer(app, batch),
+        );
+        for failed in delivered
+            .batch_item_failures
+            .into_iter()
+            .chain(answered.batch_item_failures)
+        {
+            // The mapping would retry from there; locally it is logged (the
+            // event is still in the table for a redrive by hand, and the
+            // refund sweep answers a refund left pending).
             tracing::warn!(sequence_number = ?failed.item_identifier, "stream record failed");
         }
     }

@@ -74,6 +74,10 @@ ACCEPTED_400 = {
         ("amount_too_large", "amount"),
         ("charge_already_refunded", None),
     },
+    # Only a pending refund can be cancelled or answered: one the network
+    # answered already (within seconds of its creation) or cancelled is not.
+    "POST /v1/refunds/{id}/cancel": {("refund_unexpected_state", None)},
+    "POST /v1/test_helpers/refunds/{id}/expire": {("refund_unexpected_state", None)},
     # A payment method that does not exist, or that paid for a payment
     # without a customer (it can be attached only to that payment's customer).
     "POST /v1/customers/{id}/payment_methods": {

@@ -211,6 +211,37 @@ impl TestApi {
     pub async fn list_refunds(&self, key: &str, query: &str) -> Reply {
         self.get(key, &with_query("/v1/refunds", query)).await
     }
+
+    pub async fn update_refund(&self, key: &str, id: &str, body: Value) -> Reply {
+        self.post(key, &format!("/v1/refunds/{id}"), body).await
+    }
+
+    pub async fn cancel_refund(&self, key: &str, id: &str) -> Reply {
+        self.post(key, &format!("/v1/refunds/{id}/cancel"), serde_json::json!({}))
+            .await
+    }
+
+    /// The test helper: the simulated network answers the refund now.
+    pub async fn expire_refund(&self, key: &str, id: &str) -> Reply {
+        self.post(
+            key,
+            &format!("/v1/test_helpers/refunds/{id}/expire"),
+            serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// A test-mode payment of `amount` cents confirmed (and captured) with
+    /// the test card `alias` (`pm_card_visa`, `pm_card_refundFail`, ...).
+    pub async fn paid_with(&self, key: &str, alias: &str, amount: i64) -> String {
+        let pay = self
+            .new_payment(key, serde_json::json!({"amount": amount, "currency": "usd"}))
+            .await;
+        let confirmed = self.confirm(key, &pay, alias).await;
+        assert_eq!(confirmed.status, 200, "{}", confirmed.text);
+        assert_eq!(confirmed.body["status"], "succeeded");
+        pay
+    }
 }
 
 /// Customers.

@@ -41,9 +41,8 @@ pub fn minimum(endpoint: &str) -> (usize, &'static str) {
         "attach_payment_method" => (3, "auth + GetItem (a transaction returns nothing) + TransactWriteItems"),
         "detach_payment_method" => (2, "auth + UpdateItem returning the item"),
         "confirm_payment" => (3, "auth + BatchGetItem payment and method + TransactWriteItems"),
-        "capture_payment" | "cancel_payment" | "create_refund" | "update_customer" | "delete_customer" => {
-            (3, "auth + GetItem + TransactWriteItems")
-        }
+        "capture_payment" | "cancel_payment" | "create_refund" | "update_customer" | "delete_customer"
+        | "update_refund" | "cancel_refund" | "expire_refund" => (3, "auth + GetItem + TransactWriteItems"),
         "delete_webhook_endpoint" => (2, "auth + conditional UpdateItem"),
         "get_event" => (2, "auth + one Query of the event's partition"),
         _ => (0, "?"),

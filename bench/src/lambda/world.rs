@@ -158,10 +158,16 @@ impl World {
             }
             "capture_payment" => subst.push((pay, self.confirmed(true).await)),
             "create_refund" => subst.push((pay, self.confirmed(false).await)),
-            "get_refund" => {
+            "get_refund" | "update_refund" | "cancel_refund" | "expire_refund" => {
                 let p = self.confirmed(false).await;
                 let re = self.id("/v1/refunds", json!({"payment_id": p, "amount": 100})).await;
-                subst.push(("re_0fixture000000000000000000000001", re));
+                // The expire fixture names the second fixture refund.
+                let fixture = if function == "expire_refund" {
+                    "re_0fixture000000000000000000000002"
+                } else {
+                    "re_0fixture000000000000000000000001"
+                };
+                subst.push((fixture, re));
             }
             "attach_payment_method" | "detach_payment_method" => {
                 let cus = self.id("/v1/customers", json!({})).await;

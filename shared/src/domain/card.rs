@@ -8,7 +8,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use super::{CustomerId, Mode, PaymentId, PaymentMethodId, ValidationError};
+use super::{CustomerId, Mode, PaymentId, PaymentMethodId, RefundFailureReason, ValidationError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,6 +71,10 @@ pub const TEST_CARDS: &[(&str, &str)] = &[
     ("378282246310005", "succeeds (American Express)"),
     ("6011111111111117", "succeeds (Discover)"),
     ("3566002020360505", "succeeds (JCB)"),
+    (
+        "4000000000005126",
+        "succeeds; every refund of it fails a few seconds later (expired_or_canceled_card)",
+    ),
     ("4000000000000002", "declined: card_declined / generic_decline"),
     ("4000000000009995", "declined: card_declined / insufficient_funds"),
     ("4000000000009987", "declined: card_declined / lost_card"),
@@ -90,6 +94,7 @@ pub enum TestCard {
     Amex,
     Discover,
     Jcb,
+    RefundFail,
     ChargeDeclined,
     ChargeDeclinedInsufficientFunds,
     ChargeDeclinedLostCard,
@@ -100,12 +105,13 @@ pub enum TestCard {
 }
 
 impl TestCard {
-    pub const ALL: [TestCard; 12] = [
+    pub const ALL: [TestCard; 13] = [
         TestCard::Visa,
         TestCard::Mastercard,
         TestCard::Amex,
         TestCard::Discover,
         TestCard::Jcb,
+        TestCard::RefundFail,
         TestCard::ChargeDeclined,
         TestCard::ChargeDeclinedInsufficientFunds,
         TestCard::ChargeDeclinedLostCard,
@@ -123,6 +129,7 @@ impl TestCard {
             TestCard::Amex => "pm_card_amex",
             TestCard::Discover => "pm_card_discover",
             TestCard::Jcb => "pm_card_jcb",
+            TestCard::RefundFail => "pm_card_refundFail",
             TestCard::ChargeDeclined => "pm_card_chargeDeclined",
             TestCard::ChargeDeclinedInsufficientFunds => "pm_card_chargeDeclinedInsufficientFunds",
             TestCard::ChargeDeclinedLostCard => "pm_card_chargeDeclinedLostCard",
@@ -141,6 +148,7 @@ impl TestCard {
             TestCard::Amex => "378282246310005",
             TestCard::Discover => "6011111111111117",
             TestCard::Jcb => "3566002020360505",
+            TestCard::RefundFail => "4000000000005126",
             TestCard::ChargeDeclined => "4000000000000002",
             TestCard::ChargeDeclinedInsufficientFunds => "4000000000009995",
             TestCard::ChargeDeclinedLostCard => "4000000000009987",
@@ -198,9 +206,8 @@ impl TryFrom<String> for PaymentMethodRef {
 
 fn test_outcome(number: &str) -> NetworkOutcome {
     match number {
-        "4242424242424242" | "5555555555554444" | "378282246310005" | "6011111111111117" | "3566002020360505" => {
-            NetworkOutcome::Approve
-        }
+        "4242424242424242" | "5555555555554444" | "378282246310005" | "6011111111111117" | "3566002020360505"
+        | "4000000000005126" => NetworkOutcome::Approve,
         "4000000000000002" => decline("card_declined", "generic_decline", "Your card was declined."),
         "4000000000009995" => decline(
             "card_declined",
@@ -277,6 +284,14 @@ pub struct CardInput {
 pub struct ValidCard {
     pub card: Card,
     pub outcome: NetworkOutcome,
+    /// How the (simulated) network fails this card's refunds, if it does.
+    pub refund_failure: Option<RefundFailureReason>,
+}
+
+/// The simulated network's answer to refunds of a test card: only
+/// `4000 0000 0000 5126`'s fail.
+fn test_refund_failure(number: &str) -> Option<RefundFailureReason> {
+    (number == "4000000000005126").then_some(RefundFailureReason::ExpiredOrCanceledCard)
 }
 
 /// A card number as the card network reads it: without the spaces and
@@ -339,6 +354,7 @@ impl CardInput {
         let fingerprint = card_fingerprint(fingerprint_key, &number);
         Ok(ValidCard {
             outcome: test_outcome(&number),
+            refund_failure: test_refund_failure(&number),
             card: Card {
                 brand,
                 last4: number[number.len() - 4..].to_owned(),
@@ -359,6 +375,9 @@ pub struct PaymentMethod {
     pub card: Card,
     /// The simulated network's answer for this card (test mode); never shown.
     pub outcome: NetworkOutcome,
+    /// How the simulated network fails refunds of it, if it does; never
+    /// shown. (Absent on payment methods written before: refunds succeed.)
+    pub refund_failure: Option<RefundFailureReason>,
     pub customer: Option<CustomerId>,
     /// The payment first confirmed with it. As on Stripe, a payment method
     /// that is not attached to a customer serves that one payment only (it
@@ -375,6 +394,7 @@ impl PaymentMethod {
             mode,
             card: card.card,
             outcome: card.outcome,
+            refund_failure: card.refund_failure,
             customer: None,
             consumed_by: None,
             created,
@@ -412,6 +432,21 @@ mod tests {
             cvc: cvc.into(),
         }
         .validate(b"key", NOW)
+    }
+
+    #[test]
+    fn only_the_refund_fail_card_fails_its_refunds() {
+        for c in TestCard::ALL {
+            let valid = c.input(NOW).validate(b"key", NOW).unwrap();
+            let fails = valid.refund_failure.is_some();
+            assert_eq!(fails, c == TestCard::RefundFail, "{c:?}");
+        }
+        let refund_fail = TestCard::RefundFail.input(NOW).validate(b"key", NOW).unwrap();
+        assert_eq!(refund_fail.outcome, NetworkOutcome::Approve, "its charges succeed");
+        assert_eq!(
+            refund_fail.refund_failure,
+            Some(RefundFailureReason::ExpiredOrCanceledCard)
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Customers.
 
-use super::{error::bounded_string, CustomerId, Metadata, Mode, ValidationError};
+use super::{error::bounded_string, CustomerId, Metadata, MetadataPatch, Mode, ValidationError};
 
 pub const MAX_NAME_CHARS: usize = 256;
 pub const MAX_EMAIL_CHARS: usize = 512;
@@ -200,27 +200,19 @@ pub struct CustomerUpdate {
     pub name: Patch<String>,
     pub phone: Patch<Phone>,
     pub address: Patch<Address>,
-    /// Keys to set; a key mapped to `None` is removed.
-    pub metadata: std::collections::BTreeMap<String, Option<String>>,
+    pub metadata: MetadataPatch,
 }
 
 impl Customer {
     /// The customer after `update`: fields replaced or cleared, metadata
     /// merged key by key, the result checked against the metadata limits.
     pub fn updated(&self, update: CustomerUpdate) -> Result<Customer, ValidationError> {
-        let mut metadata = self.metadata.as_map().clone();
-        for (k, v) in update.metadata {
-            match v {
-                Some(v) => metadata.insert(k, v),
-                None => metadata.remove(&k),
-            };
-        }
         Ok(Customer {
             email: update.email.apply(self.email.clone()),
             name: update.name.apply(self.name.clone()),
             phone: update.phone.apply(self.phone.clone()),
             address: update.address.apply(self.address.clone()),
-            metadata: Metadata::parse("metadata", metadata)?,
+            metadata: self.metadata.merged("metadata", &update.metadata)?,
             version: self.version + 1,
             ..self.clone()
         })
@@ -309,7 +301,11 @@ mod tests {
             .updated(CustomerUpdate {
                 name: Patch::Set("Jenny Rosen".into()),
                 phone: Patch::Clear,
-                metadata: [("a".to_string(), None), ("c".to_string(), Some("3".to_string()))].into(),
+                metadata: MetadataPatch::parse(
+                    "metadata",
+                    [("a".to_string(), String::new()), ("c".to_string(), "3".to_string())].into(),
+                )
+                .unwrap(),
                 ..CustomerUpdate::default()
             })
             .unwrap();
@@ -318,8 +314,11 @@ mod tests {
         assert_eq!(u.metadata.as_map().keys().collect::<Vec<_>>(), ["b", "c"]);
         assert_eq!(u.version, 1);
         assert_eq!(u.id, c.id);
-        let too_many: std::collections::BTreeMap<String, Option<String>> =
-            (0..49).map(|i| (format!("k{i}"), Some("v".to_string()))).collect();
+        let too_many = MetadataPatch::parse(
+            "metadata",
+            (0..49).map(|i| (format!("k{i}"), "v".to_string())).collect(),
+        )
+        .unwrap();
         let e = c
             .updated(CustomerUpdate {
                 metadata: too_many,

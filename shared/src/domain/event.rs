@@ -34,6 +34,8 @@ event_types! {
     PaymentCaptured => "payment.captured",
     PaymentCancelled => "payment.cancelled",
     RefundCreated => "refund.created",
+    RefundUpdated => "refund.updated",
+    RefundFailed => "refund.failed",
     CustomerCreated => "customer.created",
     CustomerUpdated => "customer.updated",
     CustomerDeleted => "customer.deleted",

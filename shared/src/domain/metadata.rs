@@ -72,6 +72,40 @@ impl Metadata {
     pub fn as_map(&self) -> &BTreeMap<String, String> {
         &self.0
     }
+
+    /// This metadata with `patch` merged in key by key (Stripe's update
+    /// rules), checked against the limits again.
+    pub fn merged(&self, param: &str, patch: &MetadataPatch) -> Result<Self, ValidationError> {
+        let mut map = self.0.clone();
+        for (k, v) in &patch.0 {
+            match v {
+                Some(v) => map.insert(k.clone(), v.clone()),
+                None => map.remove(k),
+            };
+        }
+        Self::parse(param, map)
+    }
+}
+
+/// Metadata as an update sends it: keys to set, and keys sent with an
+/// empty value, to remove (`None`). Keys not named stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetadataPatch(BTreeMap<String, Option<String>>);
+
+impl MetadataPatch {
+    /// Every key checked as on create; an empty value removes its key.
+    pub fn parse(param: &str, raw: BTreeMap<String, String>) -> Result<Self, ValidationError> {
+        let mut patch = BTreeMap::new();
+        for (k, v) in raw {
+            Metadata::check_key(param, &k)?;
+            patch.insert(k, (!v.is_empty()).then_some(v));
+        }
+        Ok(Self(patch))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 #[cfg(test)]

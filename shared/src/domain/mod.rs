@@ -29,11 +29,13 @@ pub use ids::{
 };
 pub use limits::{usage_key, ModeLimits, RateClass, RateLimits, UsageKey};
 pub use list::{CreatedRange, Cursor, ListWindow, Page};
-pub use metadata::Metadata;
+pub use metadata::{Metadata, MetadataPatch};
 pub use money::{Amount, Currency, MinorUnits};
 pub use payment::{
     CancelPayment, CancellationReason, CaptureMethod, CapturePayment, ConfirmPayment, NewPayment, Payment,
     PaymentError, PaymentFilter, PaymentStatus, ReturnUrl, TransitionRefused,
 };
-pub use refund::{NewRefund, Refund, RefundReason, RefundRefused, RefundStatus};
+pub use refund::{
+    NewRefund, Refund, RefundFailureReason, RefundReason, RefundRefused, RefundStatus, RefundTransitionRefused,
+};
 pub use webhook_endpoint::{EnabledEvents, NewWebhookEndpoint, WebhookEndpoint};

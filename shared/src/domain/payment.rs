@@ -2,7 +2,7 @@
 
 use super::{
     error::bounded_string, Amount, Currency, CustomerId, Metadata, MinorUnits, Mode, NetworkOutcome, PaymentId,
-    PaymentMethod, PaymentMethodId, PaymentMethodRef, ValidationError,
+    PaymentMethod, PaymentMethodId, PaymentMethodRef, RefundFailureReason, ValidationError,
 };
 
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
@@ -246,6 +246,10 @@ pub struct Payment {
     pub status: PaymentStatus,
     /// The card it was confirmed with.
     pub payment_method: Option<PaymentMethodId>,
+    /// How the simulated network fails refunds of that card, if it does
+    /// (copied from the payment method at confirmation, so a refund needs
+    /// no read of it); never shown.
+    pub refund_failure: Option<RefundFailureReason>,
     /// Held and not yet captured (manual capture).
     #[serde(default)]
     pub amount_capturable: MinorUnits,
@@ -288,6 +292,7 @@ impl Payment {
             return_url: new.return_url,
             status: PaymentStatus::Pending,
             payment_method: None,
+            refund_failure: None,
             amount_capturable: MinorUnits::ZERO,
             amount_received: MinorUnits::ZERO,
             capture_before: None,
@@ -346,6 +351,7 @@ impl Payment {
         }
         let confirmed = Payment {
             payment_method: Some(method.id.clone()),
+            refund_failure: method.refund_failure,
             ..self.clone()
         };
         match &method.outcome {

@@ -101,6 +101,18 @@ impl ApiError {
         )
     }
 
+    /// 404 for a test helper called with a live key: in live mode the route
+    /// does not exist.
+    pub fn test_mode_only() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorType::InvalidRequestError,
+            Some("resource_missing"),
+            "Test helpers exist in test mode only: call them with a test key (sk_test_...).",
+            None,
+        )
+    }
+
     /// 404 for an object that does not exist in the caller's account and
     /// mode, whether it exists elsewhere or not.
     pub fn not_found(kind: &str, id: &str) -> Self {

@@ -23,6 +23,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, valid: ValidCard, run: &Run) ->
     let completion = run.completion(&reply);
     let writes = Writes {
         event: None,
+        also: None,
         completion: completion.as_ref(),
     };
     app.store.insert(&ctx.tenant, &pm, writes).await?;

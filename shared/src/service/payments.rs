@@ -79,6 +79,7 @@ async fn settle_hold(
         let event = transition_event(tenant, &payment, &expired, &EventRequest::default(), now);
         let writes = Writes {
             event: event.as_ref(),
+            also: None,
             completion: None,
         };
         match app.store.transition_payment(tenant, &payment, &expired, writes).await {
@@ -199,6 +200,7 @@ where
         let completion = run.completion(&reply);
         let writes = Writes {
             event: event.as_ref(),
+            also: None,
             completion: completion.as_ref(),
         };
         match app.store.transition_payment(tenant, &before, &after, writes).await {

@@ -74,6 +74,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: NewWebhookEndpoint, run: &
     let completion = run.completion(&without_secret);
     let writes = Writes {
         event: None,
+        also: None,
         completion: completion.as_ref(),
     };
     on_the_count(|| app.store.insert(&ctx.tenant, &endpoint, writes))

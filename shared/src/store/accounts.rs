@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::{
     error::{failed_conditions, StoreError},
-    item::{from_item, key_of, n, s, to_item, NOT_EXISTS},
+    item::{from_item, key_of, n, s, to_item, unchanged, NOT_EXISTS},
     keys,
     list::SortKeys,
     Store,
@@ -18,16 +18,6 @@ const LIST_SHARDS: &str = "list_shards";
 
 /// The account item's key-set version: moved by every new key (absent: 0).
 const KEYS_VERSION: &str = "keys_version";
-
-/// A condition that attribute `name` still holds `value`; `is_default`: the
-/// value is the one an absent attribute means (items written before it).
-fn unchanged(name: &str, value: &str, is_default: bool) -> String {
-    if is_default {
-        format!("(attribute_not_exists({name}) OR {name} = {value})")
-    } else {
-        format!("{name} = {value}")
-    }
-}
 
 /// An API key as stored: the hash, never the secret.
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -80,6 +80,7 @@ impl Store {
         let tombstone = self.tombstone(&keys::customer(tenant, id), "gsi1pk, gsi1sk, gsi3pk, gsi3sk");
         let writes = Writes {
             event,
+            also: None,
             completion: None,
         };
         self.transact_applied(

@@ -48,3 +48,13 @@ pub(super) fn key_of(keys: &Keys) -> Item {
 }
 
 pub(super) const NOT_EXISTS: &str = "attribute_not_exists(pk)";
+
+/// A condition that attribute `name` still holds `value`; `is_default`: the
+/// value is the one an absent attribute means (items written before it).
+pub(super) fn unchanged(name: &str, value: &str, is_default: bool) -> String {
+    if is_default {
+        format!("(attribute_not_exists({name}) OR {name} = {value})")
+    } else {
+        format!("{name} = {value}")
+    }
+}

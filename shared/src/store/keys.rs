@@ -7,7 +7,7 @@
 
 use crate::domain::{
     AccountId, ApiKeyId, CustomerId, EventId, EventType, EventTypeFilter, KeyHash, PaymentFilter, PaymentId,
-    PaymentMethodId, PaymentStatus, RefundId, Tenant, WebhookEndpointId,
+    PaymentMethodId, PaymentStatus, RefundId, RefundStatus, Tenant, WebhookEndpointId,
 };
 
 pub(super) const PK: &str = "pk";
@@ -327,6 +327,9 @@ pub enum SweepIndex {
     /// Webhook deliveries waiting for their next attempt:
     /// `WHRETRY#{hour}#{0..63}`.
     Retries,
+    /// Pending refunds whose network answer is overdue (the backstop of
+    /// the stream): `REFUND#{hour}#{0..15}`.
+    Refunds,
 }
 
 impl SweepIndex {
@@ -334,6 +337,7 @@ impl SweepIndex {
         match self {
             Self::Holds => "HOLD",
             Self::Retries => "WHRETRY",
+            Self::Refunds => "REFUND",
         }
     }
 
@@ -347,6 +351,7 @@ impl SweepIndex {
         match self {
             Self::Holds => 16,
             Self::Retries => 64,
+            Self::Refunds => 16,
         }
     }
 
@@ -379,6 +384,8 @@ impl SweepIndex {
         let days = match self {
             Self::Holds => crate::domain::payment::HOLD_SECONDS / 86_400 + 1,
             Self::Retries => 4,
+            // Born sharded: no day partitions.
+            Self::Refunds => return Vec::new(),
         };
         ((today - days)..=today)
             .map(|day| self.legacy_partition(day * 86_400))
@@ -573,6 +580,12 @@ pub(super) fn retry(t: &Tenant, event: &EventId, endpoint: &WebhookEndpointId, a
 /// The tenant and id of an event item, from its partition key (for the
 /// stream, which delivers items, not requests).
 pub(super) fn event_of_pk(pk: &str) -> Option<(Tenant, EventId)> {
+    tenant_object_of_pk(pk)
+}
+
+/// The tenant and id of an object's own item, from its partition key
+/// (`T#{account}#{mode}#{id}`); the tenant with one list shard.
+pub(super) fn tenant_object_of_pk<I: std::str::FromStr>(pk: &str) -> Option<(Tenant, I)> {
     let mut parts = pk.split('#');
     let (Some("T"), Some(account), Some(mode), Some(id), None) =
         (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
@@ -587,36 +600,71 @@ pub(super) fn refund(t: &Tenant, id: &RefundId) -> Keys {
     object_keys(t, id, "refund")
 }
 
-/// A refund with its list keys: all refunds (gsi1), one payment's (gsi2).
-pub(super) fn refund_item(t: &Tenant, id: &RefundId, created: i64, payment: &PaymentId) -> Keys {
+/// A refund with its list keys: all refunds (gsi1), one payment's (gsi2),
+/// those in one status (gsi3).
+pub(super) fn refund_item(t: &Tenant, id: &RefundId, created: i64, payment: &PaymentId, status: &str) -> Keys {
     let p = tenant_prefix(t);
     let sort = created_sort_key(created, id.as_str());
     Keys {
         gsi1: Some((sharded(t, format!("{p}#refund"), id.as_str()), sort.clone())),
-        gsi2: Some((refunds_of_payment_pk(t, payment), sort)),
+        gsi2: Some((refunds_of_payment_pk(t, payment), sort.clone())),
+        gsi3: Some((sharded(t, format!("{p}#refund#status#{status}"), id.as_str()), sort)),
         ..refund(t, id)
     }
+}
+
+/// A pending refund's entry in the refund index, due when the network's
+/// answer is overdue (the stream normally answers first): by the hour it is
+/// due, sharded by the refund.
+pub(super) fn refund_due(t: &Tenant, id: &RefundId, due: i64) -> Keys {
+    SweepIndex::Refunds.entry(
+        id.as_str(),
+        due,
+        format!("{due:012}#{}#{}#{id}", t.account_id, t.mode.as_str()),
+    )
 }
 
 fn refunds_of_payment_pk(t: &Tenant, payment: &PaymentId) -> String {
     format!("{}#payment#{payment}#refund", tenant_prefix(t))
 }
 
-/// All refunds (gsi1), or one payment's (gsi2).
-pub(super) fn refund_list_index(t: &Tenant, payment: Option<&PaymentId>) -> ListIndex {
-    match payment {
-        Some(p) => ListIndex {
-            index: "gsi2",
-            pk_attr: GSI2PK,
-            sk_attr: GSI2SK,
-            pks: vec![refunds_of_payment_pk(t, p)],
-        },
-        None => ListIndex {
-            index: "gsi1",
-            pk_attr: GSI1PK,
-            sk_attr: GSI1SK,
-            pks: shards(t, format!("{}#refund", tenant_prefix(t))),
-        },
+/// All refunds (gsi1), one payment's (gsi2), or those in one status
+/// (gsi3). One payment's in one status: its list, and the status as a
+/// residual filter (the second value).
+pub(super) fn refund_list_index(
+    t: &Tenant,
+    payment: Option<&PaymentId>,
+    status: Option<RefundStatus>,
+) -> (ListIndex, Option<RefundStatus>) {
+    let p = tenant_prefix(t);
+    match (payment, status) {
+        (Some(pay), status) => (
+            ListIndex {
+                index: "gsi2",
+                pk_attr: GSI2PK,
+                sk_attr: GSI2SK,
+                pks: vec![refunds_of_payment_pk(t, pay)],
+            },
+            status,
+        ),
+        (None, Some(status)) => (
+            ListIndex {
+                index: "gsi3",
+                pk_attr: GSI3PK,
+                sk_attr: GSI3SK,
+                pks: shards(t, format!("{p}#refund#status#{}", status.as_str())),
+            },
+            None,
+        ),
+        (None, None) => (
+            ListIndex {
+                index: "gsi1",
+                pk_attr: GSI1PK,
+                sk_attr: GSI1SK,
+                pks: shards(t, format!("{p}#refund")),
+            },
+            None,
+        ),
     }
 }
 
@@ -676,6 +724,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
         table("api_key", api_key_lookup(&hash)),
         table("hold_sweep", SweepIndex::Holds.state()),
         table("retry_sweep", SweepIndex::Retries.state()),
+        table("refund_sweep", SweepIndex::Refunds.state()),
         PartitionExample {
             name: "hold_legacy",
             index: None,
@@ -702,7 +751,8 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             table("payment", payment_item(&t, &pay, 0, Some(&cus), "pending")),
             table("customer", customer_item(&t, &cus, 0, Some("jenny@example.com"))),
             table("payment_method", payment_method(&t, &pm)),
-            table("refund", refund_item(&t, &re, 0, &pay)),
+            table("refund", refund_item(&t, &re, 0, &pay, "pending")),
+            table("refund_due", refund_due(&t, &re, 60)),
             table("event", event_item(&t, &evt, 0, kind)),
             table("delivery", delivery(&t, &evt, &we)),
             table("webhook_endpoint", webhook_endpoint_item(&t, &we, 0)),
@@ -723,8 +773,12 @@ pub fn partition_examples() -> Vec<PartitionExample> {
                 "index:customer_payment_methods",
                 customer_payment_methods_index(&t, &cus),
             ),
-            index("index:refunds", refund_list_index(&t, None)),
-            index("index:refunds_of_payment", refund_list_index(&t, Some(&pay))),
+            index("index:refunds", refund_list_index(&t, None, None).0),
+            index("index:refunds_of_payment", refund_list_index(&t, Some(&pay), None).0),
+            index(
+                "index:refunds_by_status",
+                refund_list_index(&t, None, Some(RefundStatus::Pending)).0,
+            ),
             index("index:events", event_list_index(&t, None)),
             index(
                 "index:events_by_group",
@@ -744,7 +798,11 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             ),
             ("index:payments_by_status_shards", payment_list_index(&t, &status).0),
             ("index:customers_shards", customer_list_index(&t, None)),
-            ("index:refunds_shards", refund_list_index(&t, None)),
+            ("index:refunds_shards", refund_list_index(&t, None, None).0),
+            (
+                "index:refunds_by_status_shards",
+                refund_list_index(&t, None, Some(RefundStatus::Pending)).0,
+            ),
             ("index:events_shards", event_list_index(&t, None)),
             (
                 "index:events_by_group_shards",
@@ -804,15 +862,17 @@ mod tests {
         let (index, residual) = payment_list_index(&t, &both);
         assert_eq!(Some(index.pks[0].clone()), item.gsi2.map(|g| g.0));
         assert_eq!(residual, Some(PaymentStatus::Failed));
-        let refund = refund_item(&t, &"re_1".parse().unwrap(), 5, &"pay_1".parse().unwrap());
+        let refund = refund_item(&t, &"re_1".parse().unwrap(), 5, &"pay_1".parse().unwrap(), "failed");
+        let of_payment = refund_list_index(&t, Some(&"pay_1".parse().unwrap()), Some(RefundStatus::Failed));
+        assert_eq!(Some(of_payment.0.pks[0].clone()), refund.gsi2.map(|g| g.0));
+        assert_eq!(of_payment.1, Some(RefundStatus::Failed), "a payment's list, filtered");
         assert_eq!(
-            Some(refund_list_index(&t, Some(&"pay_1".parse().unwrap())).pks[0].clone()),
-            refund.gsi2.map(|g| g.0)
-        );
-        assert_eq!(
-            Some(refund_list_index(&t, None).pks[0].clone()),
+            Some(refund_list_index(&t, None, None).0.pks[0].clone()),
             refund.gsi1.map(|g| g.0)
         );
+        let by_status = refund_list_index(&t, None, Some(RefundStatus::Failed));
+        assert_eq!(Some(by_status.0.pks[0].clone()), refund.gsi3.map(|g| g.0));
+        assert_eq!(by_status.1, None);
         let customer = customer_item(&t, &"cus_1".parse().unwrap(), 5, Some("Jenny@Example.com"));
         assert_eq!(
             Some(customer_list_index(&t, Some("jenny@example.COM")).pks[0].clone()),
@@ -895,10 +955,20 @@ mod tests {
             assert!(event_list_index(&four, Some(EventTypeFilter::Group("payment")))
                 .pks
                 .contains(&e.gsi2.unwrap().0));
-            let refund = refund_item(&four, &format!("re_{i}").parse().unwrap(), 5, &id);
-            assert!(refund_list_index(&four, None).pks.contains(&refund.gsi1.unwrap().0));
+            let refund = refund_item(&four, &format!("re_{i}").parse().unwrap(), 5, &id, "pending");
+            assert!(refund_list_index(&four, None, None)
+                .0
+                .pks
+                .contains(&refund.gsi1.unwrap().0));
+            assert!(refund_list_index(&four, None, Some(RefundStatus::Pending))
+                .0
+                .pks
+                .contains(&refund.gsi3.unwrap().0));
             // A payment's own refunds are not sharded.
-            assert_eq!(refund_list_index(&four, Some(&id)).pks, [refund.gsi2.unwrap().0]);
+            assert_eq!(
+                refund_list_index(&four, Some(&id), None).0.pks,
+                [refund.gsi2.unwrap().0]
+            );
         }
         assert_eq!(used.len(), 4, "ids spread over every shard");
         // The count is clamped to what a list may fan out to.

@@ -29,5 +29,6 @@ pub use idempotency::{Completion, IdempotencyRecord, IdempotencyState};
 pub use keys::{partition_examples, PartitionExample, SweepIndex};
 pub use list::ReadStats;
 pub use payments::DueHold;
+pub use refunds::{DueRefund, RefundFilter};
 pub use sweeps::{DueEntry, DuePage, PageStart, SweepPartition};
 pub use transact::Writes;

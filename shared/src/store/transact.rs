@@ -22,20 +22,30 @@ use crate::domain::{Event, Tenant};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Writes<'a> {
     pub event: Option<&'a Event>,
+    /// A second event of the same change (`refund.failed` beside
+    /// `refund.updated`).
+    pub also: Option<&'a Event>,
     pub completion: Option<&'a Completion>,
 }
 
 impl<'a> Writes<'a> {
     pub const NONE: Writes<'static> = Writes {
         event: None,
+        also: None,
         completion: None,
     };
 
     pub fn new(event: &'a Event, completion: Option<&'a Completion>) -> Self {
         Self {
             event: Some(event),
+            also: None,
             completion,
         }
+    }
+
+    /// These writes, and `event` too.
+    pub fn and(self, event: Option<&'a Event>) -> Self {
+        Self { also: event, ..self }
     }
 
     pub(super) fn any(&self) -> bool {
@@ -109,7 +119,7 @@ impl Store {
         writes: Writes<'_>,
         failure: impl Fn(usize) -> StoreError,
     ) -> Result<(), StoreError> {
-        if let Some(e) = writes.event {
+        for e in writes.event.into_iter().chain(writes.also) {
             items.extend(self.event_put(tenant, e)?);
         }
         let business = items.len();

@@ -129,7 +129,7 @@ async fn get_customer_fixture() {
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
 
-const HTTP_FUNCTIONS: [&str; 23] = [
+const HTTP_FUNCTIONS: [&str; 26] = [
     "create_webhook_endpoint",
     "list_webhook_endpoints",
     "delete_webhook_endpoint",
@@ -153,6 +153,9 @@ const HTTP_FUNCTIONS: [&str; 23] = [
     "create_refund",
     "get_refund",
     "list_refunds",
+    "update_refund",
+    "cancel_refund",
+    "expire_refund",
 ];
 
 async fn run(name: &str, app: &'static paynectra::service::App, req: Request) -> lambda_http::Response<Body> {
@@ -168,6 +171,9 @@ async fn run(name: &str, app: &'static paynectra::service::App, req: Request) ->
         "create_refund" => refunds::create(app, req).await,
         "get_refund" => refunds::get(app, req).await,
         "list_refunds" => refunds::list(app, req).await,
+        "update_refund" => refunds::update(app, req).await,
+        "cancel_refund" => refunds::cancel(app, req).await,
+        "expire_refund" => refunds::expire(app, req).await,
         "create_payment_method" => payment_methods::create(app, req).await,
         "attach_payment_method" => payment_methods::attach(app, req).await,
         "list_payment_methods" => payment_methods::list(app, req).await,
@@ -239,18 +245,93 @@ async fn refund_fixtures() {
     assert_eq!(list["url"], "/v1/refunds");
     assert_eq!(list["data"][0]["id"], refund["id"]);
 
-    // get_refund's fixture names a fixed id: store a refund under it.
+    assert_eq!(refund["status"], "pending", "submitted to the network");
+
+    // The other fixtures name fixed ids: store pending refunds under them.
+    for name in ["update_refund", "cancel_refund", "expire_refund"] {
+        assert_eq!(
+            run(name, app, request(name)).await.status(),
+            404,
+            "{name}: no refund yet"
+        );
+    }
+    store_fixture_refund(app, &refund, 1).await;
+    store_fixture_refund(app, &refund, 2).await;
+    let res = run("get_refund", app, request("get_refund")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(json_body(&res)["id"], "re_0fixture000000000000000000000001");
+
+    let res = run("update_refund", app, request("update_refund")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(
+        json_body(&res)["metadata"],
+        serde_json::json!({"ticket": "T-123"}),
+        "merged: ticket set, order_id removed"
+    );
+    let res = run("cancel_refund", app, request("cancel_refund")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(json_body(&res)["status"], "cancelled");
+    let res = run("cancel_refund", app, request("cancel_refund")).await;
+    assert_eq!(res.status(), 400, "only a pending refund can be cancelled");
+    assert_eq!(json_body(&res)["error"]["code"], "refund_unexpected_state");
+    let res = run("expire_refund", app, request("expire_refund")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(json_body(&res)["status"], "succeeded", "a 4242 payment's refund");
+    // The create took 1000, each stored refund 1000 more; the cancelled one
+    // gave its 1000 back.
+    let payment = app
+        .store
+        .get_payment(&tenant(), &FIXTURE_PAYMENT.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.amount_refunded.get(), 2000);
+}
+
+/// Stores a copy of the refund `object` (an API object) as pending, under
+/// the fixtures' refund id number `n`.
+async fn store_fixture_refund(app: &paynectra::service::App, object: &Value, n: u8) {
     let fixed = paynectra::domain::Refund {
-        id: "re_0fixture000000000000000000000001".parse().unwrap(),
-        ..serde_json::from_value::<paynectra::domain::Refund>(json_refund(&refund)).unwrap()
+        id: format!("re_0fixture00000000000000000000000{n}").parse().unwrap(),
+        ..serde_json::from_value::<paynectra::domain::Refund>(json_refund(object)).unwrap()
     };
     app.store
         .insert_refund(&tenant(), &fixed, paynectra::store::Writes::NONE)
         .await
         .unwrap();
-    let res = run("get_refund", app, request("get_refund")).await;
-    assert_eq!(res.status(), 200, "{:?}", res.body());
-    assert_eq!(json_body(&res)["id"], "re_0fixture000000000000000000000001");
+}
+
+#[tokio::test]
+async fn simulated_network_fixtures() {
+    let app = fresh_app().await;
+    fixture_payment(app).await;
+    let res = run("create_refund", app, request("create_refund")).await;
+    let refund = json_body(&res);
+    // The stream record of a new refund, as the event source mapping sends
+    // it (its refund not stored yet: nothing to answer, nothing failed).
+    let batch: aws_lambda_events::dynamodb::Event =
+        serde_json::from_str(&fixture("answer_refunds")).expect("events/answer_refunds.json is a stream event");
+    assert!(refunds::answer(app, batch.clone()).await.batch_item_failures.is_empty());
+    store_fixture_refund(app, &refund, 3).await;
+    assert!(refunds::answer(app, batch.clone()).await.batch_item_failures.is_empty());
+    let id = "re_0fixture000000000000000000000003".parse().unwrap();
+    let answered = app.store.get_refund(&tenant(), &id).await.unwrap().unwrap();
+    assert_eq!(answered.status, paynectra::domain::RefundStatus::Succeeded);
+    // A redelivered record finds it answered: nothing changes.
+    assert!(refunds::answer(app, batch).await.batch_item_failures.is_empty());
+    assert_eq!(app.store.get_refund(&tenant(), &id).await.unwrap().unwrap(), answered);
+
+    // The scheduled sweep takes EventBridge's event (ignored): the created
+    // refund is not overdue yet; a minute later it is answered.
+    let _event: Value = serde_json::from_str(&fixture("sweep_refunds")).unwrap();
+    let now = paynectra::service::now_unix();
+    let swept = refunds::sweep(app, now).await.unwrap();
+    assert_eq!(swept["answered"], 0, "{swept}");
+    let swept = refunds::sweep(app, now + 120).await.unwrap();
+    assert_eq!(swept["answered"], 1, "{swept}");
+    let created: paynectra::domain::RefundId = refund["id"].as_str().unwrap().parse().unwrap();
+    let stored = app.store.get_refund(&tenant(), &created).await.unwrap().unwrap();
+    assert_eq!(stored.status, paynectra::domain::RefundStatus::Succeeded);
 }
 
 /// The stored shape of a refund from its API object.

@@ -94,7 +94,7 @@ const EXPECTED: &[(&str, Access)] = &[
         &[
             ("GetItem", &["payment", "idempotency"]),
             ("UpdateItem", &["payment", "idempotency"]),
-            ("PutItem", &["refund", "event", "delivery", "idempotency"]),
+            ("PutItem", &["refund", "event", "delivery", "idempotency", "refund_due"]),
         ],
     ),
     ("get_refund", &[("GetItem", &["refund"])]),
@@ -104,8 +104,46 @@ const EXPECTED: &[(&str, Access)] = &[
             ("GetItem", &["refund"]),
             (
                 "Query",
-                &["index:refunds", "index:refunds_shards", "index:refunds_of_payment"],
+                &[
+                    "index:refunds",
+                    "index:refunds_shards",
+                    "index:refunds_of_payment",
+                    "index:refunds_by_status",
+                    "index:refunds_by_status_shards",
+                ],
             ),
+        ],
+    ),
+    (
+        "update_refund",
+        &[
+            ("GetItem", &["refund", "idempotency"]),
+            ("PutItem", &["refund", "event", "delivery", "idempotency"]),
+            ("UpdateItem", &["idempotency"]),
+        ],
+    ),
+    ("cancel_refund", REFUND_CHANGE),
+    ("expire_refund", REFUND_CHANGE),
+    (
+        "answer_refunds",
+        &[
+            ("GetItem", &["refund"]),
+            ("PutItem", &["refund", "event", "delivery"]),
+            ("UpdateItem", &["payment"]),
+            ("DeleteItem", &["refund_due"]),
+        ],
+    ),
+    (
+        "sweep_refunds",
+        &[
+            ("Query", REFUND_INDEX),
+            ("DeleteItem", REFUND_INDEX),
+            ("GetItem", &["refund", "refund_due", "refund_sweep"]),
+            (
+                "PutItem",
+                &["refund", "event", "delivery", "refund_due", "refund_sweep"],
+            ),
+            ("UpdateItem", &["payment"]),
         ],
     ),
     (
@@ -284,6 +322,16 @@ const EXPECTED: &[(&str, Access)] = &[
 const HOLD_INDEX: &[&str] = &["hold", "hold_sweep", "hold_legacy"];
 /// The retry index's partitions, likewise.
 const RETRY_INDEX: &[&str] = &["retry", "retry_sweep", "retry_legacy"];
+/// The refund index's partitions: entries and the sweep's cursor.
+const REFUND_INDEX: &[&str] = &["refund_due", "refund_sweep"];
+/// A request's change of a refund that can give its amount back (cancel,
+/// the test helper's expire).
+const REFUND_CHANGE: Access = &[
+    ("GetItem", &["refund", "idempotency"]),
+    ("PutItem", &["refund", "event", "delivery", "idempotency"]),
+    ("UpdateItem", &["payment", "idempotency"]),
+    ("DeleteItem", &["refund_due"]),
+];
 
 /// IAM's `StringLike`: `*` is any run of characters (`#` too), `?` one.
 fn like(pattern: &str, s: &str) -> bool {
@@ -514,14 +562,22 @@ fn only_sweep_index_entries_are_ever_deleted() {
     assert!(!deleted.is_empty());
     let retry_index: BTreeSet<&str> = RETRY_INDEX.iter().copied().collect();
     assert_eq!(deleted, &retry_index);
-    // A hold's end deletes its entry (the transitions and the hold sweep).
+    // The refund sweep deletes its index's entries (and moves its cursor).
+    let refund_index: BTreeSet<&str> = REFUND_INDEX.iter().copied().collect();
+    assert_eq!(reach(&all["sweep_refunds"])["DeleteItem"], refund_index);
+    // A hold's end deletes its entry (the transitions and the hold sweep); a
+    // refund's answer or cancel deletes its entry, never the sweep's cursor.
     let hold_index: BTreeSet<&str> = HOLD_INDEX.iter().copied().collect();
+    let refund_entry = BTreeSet::from(["refund_due"]);
     for (f, statements) in &all {
-        if f == "retry_webhooks" {
+        if f == "retry_webhooks" || f == "sweep_refunds" {
             continue;
         }
         if let Some(deleted) = reach(statements).get("DeleteItem") {
-            assert_eq!(deleted, &hold_index, "{f} deletes");
+            assert!(
+                deleted == &hold_index || deleted == &refund_entry,
+                "{f} deletes {deleted:?}"
+            );
         }
     }
 }

@@ -17,6 +17,7 @@ mod lifecycle;
 mod list_payments;
 mod payment_methods;
 mod payments;
+mod refund_states;
 mod refunds;
 mod sweeps;
 mod template;

@@ -219,7 +219,7 @@ async fn refund_errors_and_tenancy() {
     );
     assert_eq!(
         (f["reason"].as_str(), f["status"].as_str(), f["livemode"].as_bool()),
-        (Some("duplicate"), Some("succeeded"), Some(false))
+        (Some("duplicate"), Some("pending"), Some(false))
     );
     assert_eq!(f["metadata"], json!({"ticket": "T-1"}));
     let rest = api.refund(&a.test_key, json!({"payment_id": pay})).await;
@@ -256,7 +256,8 @@ async fn refund_errors_and_tenancy() {
         ("payment_id=cus_1", "payment_id"),
         ("starting_after=re_00000000000000000000000000000000", "starting_after"),
         ("limit=0", "limit"),
-        ("status=succeeded", "status"),
+        ("status=refunded", "status"),
+        ("reason=duplicate", "reason"),
     ] {
         let r = api.list_refunds(&a.test_key, query).await;
         assert_eq!(r.error(400).1.as_deref(), Some(param), "{query}");

@@ -102,13 +102,16 @@ fn every_function_is_in_the_template_with_a_fixture_and_least_privilege() {
                     assert!(!matches!(a, "dynamodb:Scan" | "dynamodb:DeleteTable"), "{name}: {a}");
                     // Nothing is deleted but sweep-index entries: handled webhook
                     // retries (the retry sweep), ended holds (in the hold's end's
-                    // transaction, or by the hold sweep).
+                    // transaction, or by the hold sweep), answered refunds' entries
+                    // (in the answer's transaction, or by the refund sweep).
                     let leading = &s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
                     let only = |prefix: &str| leading.as_sequence().is_some_and(|k| k.len() == 1 && k[0] == prefix);
                     assert!(
                         a != "dynamodb:DeleteItem"
                             || (binary_of(res) == "retry_webhooks" && only("WHRETRY#*"))
-                            || only("HOLD#*"),
+                            || (binary_of(res) == "sweep_refunds" && only("REFUND#*"))
+                            || only("HOLD#*")
+                            || only("REFUND#*#*"),
                         "{name}: {a}"
                     );
                 }
@@ -447,7 +450,7 @@ fn keys_live_in_secrets_manager_and_each_function_reads_only_its_own() {
         assert_eq!(readable, expected, "{name}: the secrets its role may read");
         checked += 1;
     }
-    assert_eq!(checked, 29);
+    assert_eq!(checked, 34);
 }
 
 /// `!GetAtt Name.Arn` (or `!Ref Name`) as `Name`.

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::list::{list_filter, ListRequest};
 use crate::domain::{
-    customer::parse_name, Address, Country, Customer, CustomerId, CustomerUpdate, Email, Metadata, NewCustomer, Patch,
-    Phone, ValidationError,
+    customer::parse_name, Address, Country, Customer, CustomerId, CustomerUpdate, Email, Metadata, MetadataPatch,
+    NewCustomer, Patch, Phone, ValidationError,
 };
 
 /// `GET /v1/customers`: optionally those with one email.
@@ -93,11 +93,7 @@ impl TryFrom<UpdateCustomerRequest> for CustomerUpdate {
                 }
             }
         };
-        let mut metadata = BTreeMap::new();
-        for (k, v) in r.metadata.unwrap_or_default() {
-            Metadata::check_key("metadata", &k)?;
-            metadata.insert(k, (!v.is_empty()).then_some(v));
-        }
+        let metadata = MetadataPatch::parse("metadata", r.metadata.unwrap_or_default())?;
         Ok(CustomerUpdate {
             email: patch(r.email, |e| Email::parse("email", e))?,
             name: patch(r.name, |n| parse_name("name", n))?,

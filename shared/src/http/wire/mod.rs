@@ -36,6 +36,8 @@ bodies! {
     crate::domain::CapturePayment => CapturePaymentRequest,
     crate::domain::CancelPayment => CancelPaymentRequest,
     crate::domain::NewRefund => CreateRefundRequest,
+    crate::domain::refund::RefundUpdate => UpdateRefundRequest,
+    crate::domain::refund::RefundAction => RefundActionRequest,
     crate::domain::NewCustomer => CreateCustomerRequest,
     crate::domain::CustomerUpdate => UpdateCustomerRequest,
     crate::domain::CardInput => CreatePaymentMethodRequest,

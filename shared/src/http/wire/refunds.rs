@@ -7,10 +7,12 @@ use serde::{Deserialize, Serialize};
 use super::list::{list_filter, ListRequest};
 use crate::{
     domain::{
-        Metadata, MinorUnits, NewRefund, PaymentId, Refund, RefundId, RefundReason, RefundStatus, ValidationError,
+        refund::{RefundAction, RefundUpdate},
+        Metadata, MetadataPatch, MinorUnits, NewRefund, PaymentId, Refund, RefundFailureReason, RefundId, RefundReason,
+        RefundStatus, ValidationError,
     },
     http::body::JsonInt,
-    http::ApiError,
+    http::{ApiError, FromQuery},
 };
 
 /// `POST /v1/refunds`.
@@ -73,6 +75,8 @@ pub struct RefundObject<'a> {
     pub currency: &'static str,
     pub reason: Option<RefundReason>,
     pub status: RefundStatus,
+    /// Why the network failed it (`failed` only; null otherwise).
+    pub failure_reason: Option<RefundFailureReason>,
     pub metadata: &'a BTreeMap<String, String>,
     pub created: i64,
     pub livemode: bool,
@@ -88,6 +92,7 @@ impl<'a> From<&'a Refund> for RefundObject<'a> {
             currency: r.currency.code(),
             reason: r.reason,
             status: r.status,
+            failure_reason: r.failure_reason,
             metadata: r.metadata.as_map(),
             created: r.created,
             livemode: r.mode.livemode(),
@@ -95,9 +100,56 @@ impl<'a> From<&'a Refund> for RefundObject<'a> {
     }
 }
 
-/// `GET /v1/refunds`: optionally one payment's refunds.
+/// `POST /v1/refunds/{id}`: only its metadata can change.
+#[derive(Debug, Deserialize)]
+pub struct UpdateRefundRequest {
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+impl TryFrom<UpdateRefundRequest> for RefundUpdate {
+    type Error = ValidationError;
+
+    fn try_from(r: UpdateRefundRequest) -> Result<Self, ValidationError> {
+        Ok(RefundUpdate {
+            metadata: MetadataPatch::parse("metadata", r.metadata.unwrap_or_default())?,
+        })
+    }
+}
+
+/// `POST /v1/refunds/{id}/cancel` and the test helper's `.../expire`: no
+/// parameters (any is refused by name).
+#[derive(Debug, Deserialize)]
+pub struct RefundActionRequest {}
+
+impl TryFrom<RefundActionRequest> for RefundAction {
+    type Error = ValidationError;
+
+    fn try_from(_: RefundActionRequest) -> Result<Self, ValidationError> {
+        Ok(RefundAction)
+    }
+}
+
+/// `GET /v1/refunds`: optionally one payment's refunds, in one status.
 pub type ListRefundsRequest = ListRequest<RefundsFilter, RefundId>;
 
 list_filter!(RefundsFilter {
     payment_id: PaymentId = "payment_id",
+    status: RefundStatus = "status",
 });
+
+impl FromQuery for RefundStatus {
+    fn from_query(param: &str, value: String) -> Result<Self, ValidationError> {
+        Self::parse(param, &value)
+    }
+}
+
+impl ListRefundsRequest {
+    /// The list's filter, as the store takes it.
+    pub fn refund_filter(&self) -> crate::store::RefundFilter {
+        crate::store::RefundFilter {
+            payment: self.filter.payment_id.clone(),
+            status: self.filter.status,
+            created: self.created,
+        }
+    }
+}
