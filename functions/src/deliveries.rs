@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use aws_lambda_events::{
     dynamodb::Event as StreamEvent,
     sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage},
-    streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse},
+    streams::DynamoDbEventResponse,
 };
 use paynectra::{
     domain::{delivery::QueueMessage, Tenant, WebhookEndpoint},
@@ -88,13 +88,7 @@ pub async fn deliver(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
             }
         }
     });
-    let mut response = DynamoDbEventResponse::default();
-    for failed in futures::future::join_all(handled).await.into_iter().flatten() {
-        let mut failure = DynamoDbBatchItemFailure::default();
-        failure.item_identifier = failed;
-        response.batch_item_failures.push(failure);
-    }
-    response
+    crate::stream_failures(futures::future::join_all(handled).await.into_iter().flatten())
 }
 
 /// Triggered by the delivery queue (SQS FIFO event source mapping, up to

@@ -14,3 +14,16 @@ pub mod payment_methods;
 pub mod payments;
 pub mod refunds;
 pub mod webhook_endpoints;
+
+/// A stream batch's response: the records (by sequence number) to retry.
+fn stream_failures(
+    failed: impl IntoIterator<Item = Option<String>>,
+) -> aws_lambda_events::streams::DynamoDbEventResponse {
+    let mut response = aws_lambda_events::streams::DynamoDbEventResponse::default();
+    for item_identifier in failed {
+        let mut failure = aws_lambda_events::streams::DynamoDbBatchItemFailure::default();
+        failure.item_identifier = item_identifier;
+        response.batch_item_failures.push(failure);
+    }
+    response
+}

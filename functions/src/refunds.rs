@@ -3,10 +3,7 @@
 //! sweep that answers overdue ones); a function's binary
 //! (`src/bin/<function>.rs`) is one line over it.
 
-use aws_lambda_events::{
-    dynamodb::Event as StreamEvent,
-    streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse},
-};
+use aws_lambda_events::{dynamodb::Event as StreamEvent, streams::DynamoDbEventResponse};
 use paynectra::{
     domain::{
         refund::{RefundAction, RefundUpdate},
@@ -88,13 +85,7 @@ pub async fn answer(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
                 }
             }
         });
-    let mut response = DynamoDbEventResponse::default();
-    for failed in futures::future::join_all(handled).await.into_iter().flatten() {
-        let mut failure = DynamoDbBatchItemFailure::default();
-        failure.item_identifier = failed;
-        response.batch_item_failures.push(failure);
-    }
-    response
+    crate::stream_failures(futures::future::join_all(handled).await.into_iter().flatten())
 }
 
 /// Scheduled (EventBridge, every minute): answers the refunds still pending

@@ -47,37 +47,15 @@ pub async fn follow(
     // written while nothing followed are delivered too, and the ones that
     // were delivered already are skipped by their delivery records.
     open_shards(&streams, &arn, &mut iterators, ShardIteratorType::TrimHorizon).await?;
-    // The sweep runs beside the stream, as its schedule does on AWS (a
-    // slow sweep never holds up new events).
-    tokio::spawn(async move {
-        let mut last = i64::MIN;
-        loop {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let now = app.clock.now();
-            if !retry_sweep_due(last, now) {
-                continue;
-            }
-            last = now;
-            if let Err(e) = paynectra_functions::deliveries::retry(app, now).await {
-                tracing::warn!(error = %e, "webhook retry sweep failed");
-            }
-        }
+    // The sweeps run beside the stream, as their schedules do on AWS (a
+    // slow sweep never holds up new events), each in a task of its own: the
+    // refund sweep's first run reads a day of buckets, and must not hold up
+    // the retries.
+    every_sweep(app, "webhook retry", |app, now| {
+        Box::pin(async move { paynectra_functions::deliveries::retry(app, now).await.map(drop) })
     });
-    // The refund sweep (the stream's backstop) in a task of its own: its
-    // first run reads a day of buckets, and must not hold up the retries.
-    tokio::spawn(async move {
-        let mut last = i64::MIN;
-        loop {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let now = app.clock.now();
-            if !retry_sweep_due(last, now) {
-                continue;
-            }
-            last = now;
-            if let Err(e) = paynectra_functions::refunds::sweep(app, now).await {
-                tracing::warn!(error = %e, "refund sweep failed");
-            }
-        }
+    every_sweep(app, "refund", |app, now| {
+        Box::pin(async move { paynectra_functions::refunds::sweep(app, now).await.map(drop) })
     });
     Ok(tokio::spawn(async move {
         loop {
@@ -87,6 +65,31 @@ pub async fn follow(
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }))
+}
+
+/// A sweep's run at `now`, as its scheduled function runs it.
+type SweepFn = fn(
+    &'static App,
+    i64,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), lambda_runtime::Error>> + Send>>;
+
+/// Runs `sweep` whenever the app's clock has moved [`RETRY_SWEEP_EVERY`]
+/// seconds since its last run (looking every wall second).
+fn every_sweep(app: &'static App, name: &'static str, sweep: SweepFn) {
+    tokio::spawn(async move {
+        let mut last = i64::MIN;
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let now = app.clock.now();
+            if !retry_sweep_due(last, now) {
+                continue;
+            }
+            last = now;
+            if let Err(e) = sweep(app, now).await {
+                tracing::warn!(error = %e, sweep = name, "sweep failed");
+            }
+        }
+    });
 }
 
 /// App-clock seconds between two local retry sweeps. A sweep Queries every

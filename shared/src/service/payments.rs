@@ -19,7 +19,6 @@ use crate::{
 };
 
 use super::sweeps::{self, EntryOutcome, SweepBudget, SweepRun};
-use futures::future::BoxFuture;
 
 /// Who asked for a transition, when, and so what they may see of the result.
 pub struct TransitionRequest {
@@ -355,19 +354,9 @@ pub struct HoldSweep {
 /// longer held is deleted. Per entry: one GetItem and one transaction (or
 /// one DeleteItem).
 pub async fn expire_holds(app: &App, now: i64, budget: SweepBudget) -> Result<HoldSweep, StoreError> {
-    let handle = |page: Vec<DueEntry<DueHold>>| -> BoxFuture<'_, Vec<EntryOutcome>> {
-        Box::pin(sweeps::each(page, budget.concurrency, move |due| async move {
-            expire_entry(app, &due, now).await
-        }))
-    };
-    let run = sweeps::sweep(app, SweepIndex::Holds, HOLD_INDEX_MAX_AGE, now, budget, &handle).await?;
-    tracing::info!(
-        due = run.due,
-        cancelled = run.counted,
-        failed = run.failed,
-        complete = run.complete,
-        "hold sweep done"
-    );
+    let entry = move |due: DueEntry<DueHold>| async move { expire_entry(app, &due, now).await };
+    let index = (SweepIndex::Holds, "holds");
+    let run = sweeps::sweep_each(app, index, HOLD_INDEX_MAX_AGE, now, budget, &entry).await?;
     Ok(HoldSweep {
         cancelled: run.counted,
         run,

@@ -6,8 +6,6 @@
 
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-
 use super::{
     sweeps::{self, EntryOutcome, SweepBudget, SweepRun},
     App,
@@ -269,19 +267,9 @@ const REFUND_INDEX_MAX_AGE: i64 = 86_400;
 /// answered already was deleted by that answer. Per entry: one GetItem and
 /// one transaction (or one DeleteItem).
 pub async fn sweep(app: &App, now: i64, budget: SweepBudget) -> Result<RefundSweep, StoreError> {
-    let handle = |page: Vec<DueEntry<DueRefund>>| -> BoxFuture<'_, Vec<EntryOutcome>> {
-        Box::pin(sweeps::each(page, budget.concurrency, move |due| async move {
-            sweep_entry(app, &due, now).await
-        }))
-    };
-    let run = sweeps::sweep(app, SweepIndex::Refunds, REFUND_INDEX_MAX_AGE, now, budget, &handle).await?;
-    tracing::info!(
-        due = run.due,
-        answered = run.counted,
-        failed = run.failed,
-        complete = run.complete,
-        "refund sweep done"
-    );
+    let entry = move |due: DueEntry<DueRefund>| async move { sweep_entry(app, &due, now).await };
+    let index = (SweepIndex::Refunds, "refunds");
+    let run = sweeps::sweep_each(app, index, REFUND_INDEX_MAX_AGE, now, budget, &entry).await?;
     Ok(RefundSweep {
         answered: run.counted,
         run,

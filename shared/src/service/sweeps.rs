@@ -141,6 +141,37 @@ where
     Ok(run)
 }
 
+/// [`sweep`] with each due entry handled by `entry`, `budget.concurrency`
+/// at a time in each partition being read; the run is logged as `name`'s
+/// (`counted` is what `entry` counted: holds cancelled, refunds answered).
+pub async fn sweep_each<'a, T, F, Fut>(
+    app: &'a App,
+    (index, name): (SweepIndex, &'static str),
+    max_age: i64,
+    now: i64,
+    budget: SweepBudget,
+    entry: &'a F,
+) -> Result<SweepRun, StoreError>
+where
+    T: serde::de::DeserializeOwned + Send + 'a,
+    F: Fn(DueEntry<T>) -> Fut + Send + Sync,
+    Fut: std::future::Future<Output = EntryOutcome> + Send + 'a,
+{
+    let handle = move |page: Vec<DueEntry<T>>| -> BoxFuture<'a, Vec<EntryOutcome>> {
+        Box::pin(each(page, budget.concurrency, entry))
+    };
+    let run = sweep(app, index, max_age, now, budget, &handle).await?;
+    tracing::info!(
+        sweep = name,
+        due = run.due,
+        counted = run.counted,
+        failed = run.failed,
+        complete = run.complete,
+        "sweep done"
+    );
+    Ok(run)
+}
+
 /// Drains `partitions`, `budget.partitions` at once, into `run`; false
 /// (and `run.complete` false) if the deadline stopped any.
 async fn drain_all<T>(

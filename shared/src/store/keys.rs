@@ -193,22 +193,37 @@ pub(super) struct ListIndex {
 /// still to filter on when both customer and status are given.
 pub(super) fn payment_list_index(t: &Tenant, filter: &PaymentFilter) -> (ListIndex, Option<PaymentStatus>) {
     let p = tenant_prefix(t);
-    match (&filter.customer, filter.status) {
-        (Some(c), status) => (
+    let customer = filter.customer.as_ref().map(|c| format!("{p}#customer#{c}#payment"));
+    let status = filter.status.map(|s| (s, s.as_str()));
+    narrowest_list(t, format!("{p}#payment"), customer, status)
+}
+
+/// The narrowest list of a kind for a filter: one owner's (gsi2, `owner`,
+/// unsharded), one status's (gsi3, `{all}#status#{status}`, sharded), or
+/// all (gsi1, `all`, sharded). An owner and a status together: the owner's
+/// list, and the status returned as the residual filter.
+fn narrowest_list<S>(
+    t: &Tenant,
+    all: String,
+    owner: Option<String>,
+    status: Option<(S, &str)>,
+) -> (ListIndex, Option<S>) {
+    match (owner, status) {
+        (Some(pk), status) => (
             ListIndex {
                 index: "gsi2",
                 pk_attr: GSI2PK,
                 sk_attr: GSI2SK,
-                pks: vec![format!("{p}#customer#{c}#payment")],
+                pks: vec![pk],
             },
-            status,
+            status.map(|(s, _)| s),
         ),
-        (None, Some(status)) => (
+        (None, Some((_, name))) => (
             ListIndex {
                 index: "gsi3",
                 pk_attr: GSI3PK,
                 sk_attr: GSI3SK,
-                pks: shards(t, format!("{p}#payment#status#{}", status.as_str())),
+                pks: shards(t, format!("{all}#status#{name}")),
             },
             None,
         ),
@@ -217,7 +232,7 @@ pub(super) fn payment_list_index(t: &Tenant, filter: &PaymentFilter) -> (ListInd
                 index: "gsi1",
                 pk_attr: GSI1PK,
                 sk_attr: GSI1SK,
-                pks: shards(t, format!("{p}#payment")),
+                pks: shards(t, all),
             },
             None,
         ),
@@ -636,36 +651,9 @@ pub(super) fn refund_list_index(
     payment: Option<&PaymentId>,
     status: Option<RefundStatus>,
 ) -> (ListIndex, Option<RefundStatus>) {
-    let p = tenant_prefix(t);
-    match (payment, status) {
-        (Some(pay), status) => (
-            ListIndex {
-                index: "gsi2",
-                pk_attr: GSI2PK,
-                sk_attr: GSI2SK,
-                pks: vec![refunds_of_payment_pk(t, pay)],
-            },
-            status,
-        ),
-        (None, Some(status)) => (
-            ListIndex {
-                index: "gsi3",
-                pk_attr: GSI3PK,
-                sk_attr: GSI3SK,
-                pks: shards(t, format!("{p}#refund#status#{}", status.as_str())),
-            },
-            None,
-        ),
-        (None, None) => (
-            ListIndex {
-                index: "gsi1",
-                pk_attr: GSI1PK,
-                sk_attr: GSI1SK,
-                pks: shards(t, format!("{p}#refund")),
-            },
-            None,
-        ),
-    }
+    let owner = payment.map(|pay| refunds_of_payment_pk(t, pay));
+    let status = status.map(|s| (s, s.as_str()));
+    narrowest_list(t, format!("{}#refund", tenant_prefix(t)), owner, status)
 }
 
 /// One partition of the table, or of an index, that the code reads or

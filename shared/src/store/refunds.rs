@@ -53,7 +53,46 @@ pub struct RefundFilter {
     pub created: CreatedRange,
 }
 
+/// Which way a refund moves its payment's balance.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Balance {
+    /// A new refund takes its amount: only from a captured payment with at
+    /// least that much refundable.
+    Take,
+    /// A failed or cancelled one gives it back.
+    GiveBack,
+}
+
 impl Store {
+    /// The transaction item that moves `refund`'s amount on its payment's
+    /// `amount_refunded` and `amount_refundable` (stored, not derived:
+    /// DynamoDB conditions cannot do arithmetic).
+    fn payment_balance(&self, tenant: &Tenant, refund: &Refund, way: Balance) -> TransactWriteItem {
+        let (update, condition) = match way {
+            Balance::Take => (
+                "SET amount_refunded = amount_refunded + :amount, amount_refundable = amount_refundable - :amount",
+                "attribute_exists(pk) AND #status = :succeeded AND amount_refundable >= :amount",
+            ),
+            Balance::GiveBack => (
+                "SET amount_refunded = amount_refunded - :amount, amount_refundable = amount_refundable + :amount",
+                "attribute_exists(pk) AND amount_refunded >= :amount",
+            ),
+        };
+        let mut builder = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::payment(tenant, &refund.payment_id))))
+            .update_expression(update)
+            .condition_expression(condition)
+            .expression_attribute_values(":amount", AttributeValue::N(refund.amount.to_string()));
+        if way == Balance::Take {
+            builder = builder
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":succeeded", s(PaymentStatus::Succeeded.as_str()));
+        }
+        let update = builder.build().expect("table, key and expressions are set");
+        TransactWriteItem::builder().update(update).build()
+    }
+
     /// A refund's item: its keys (its status's list included) and the
     /// tenant's list shard count.
     fn refund_as_item(&self, tenant: &Tenant, refund: &Refund) -> Result<Item, StoreError> {
@@ -76,21 +115,9 @@ impl Store {
     /// take more than the payment has: the loser gets
     /// [`StoreError::RefundConflict`] and should re-read the payment.
     pub async fn insert_refund(&self, tenant: &Tenant, refund: &Refund, writes: Writes<'_>) -> Result<(), StoreError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key_of(&keys::payment(tenant, &refund.payment_id))))
-            .update_expression(
-                "SET amount_refunded = amount_refunded + :amount, amount_refundable = amount_refundable - :amount",
-            )
-            .condition_expression("attribute_exists(pk) AND #status = :succeeded AND amount_refundable >= :amount")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":amount", AttributeValue::N(refund.amount.to_string()))
-            .expression_attribute_values(":succeeded", s(PaymentStatus::Succeeded.as_str()))
-            .build()
-            .expect("table, key and expressions are set");
         let mut items = vec![
             put_item(self.put(self.refund_as_item(tenant, refund)?, NOT_EXISTS)),
-            TransactWriteItem::builder().update(update).build(),
+            self.payment_balance(tenant, refund, Balance::Take),
         ];
         if refund.status == RefundStatus::Pending {
             let due = DueRefund {
@@ -143,17 +170,7 @@ impl Store {
             .expect("table, item and condition are set");
         let mut items = vec![put_item(put)];
         if before.gives_back(after) {
-            let update = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key_of(&keys::payment(tenant, &after.payment_id))))
-                .update_expression(
-                    "SET amount_refunded = amount_refunded - :amount, amount_refundable = amount_refundable + :amount",
-                )
-                .condition_expression("attribute_exists(pk) AND amount_refunded >= :amount")
-                .expression_attribute_values(":amount", AttributeValue::N(after.amount.to_string()))
-                .build()
-                .expect("table, key and expressions are set");
-            items.push(TransactWriteItem::builder().update(update).build());
+            items.push(self.payment_balance(tenant, after, Balance::GiveBack));
         }
         if before.status == RefundStatus::Pending && after.status != RefundStatus::Pending {
             let delete = Delete::builder()

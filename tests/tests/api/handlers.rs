@@ -228,12 +228,7 @@ async fn refund_fixtures() {
     assert_eq!(refund["object"], "refund");
     assert_eq!(refund["amount"], 1000);
     assert_eq!(refund["reason"], "customer_request");
-    let payment = app
-        .store
-        .get_payment(&tenant(), &FIXTURE_PAYMENT.parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = stored_fixture_payment(app).await;
     assert_eq!(
         (payment.amount_refunded.get(), payment.amount_refundable.get()),
         (1000, 3999)
@@ -279,13 +274,17 @@ async fn refund_fixtures() {
     assert_eq!(json_body(&res)["status"], "succeeded", "a 4242 payment's refund");
     // The create took 1000, each stored refund 1000 more; the cancelled one
     // gave its 1000 back.
-    let payment = app
-        .store
+    let payment = stored_fixture_payment(app).await;
+    assert_eq!(payment.amount_refunded.get(), 2000);
+}
+
+/// The fixtures' payment as stored.
+async fn stored_fixture_payment(app: &paynectra::service::App) -> Payment {
+    app.store
         .get_payment(&tenant(), &FIXTURE_PAYMENT.parse().unwrap())
         .await
         .unwrap()
-        .unwrap();
-    assert_eq!(payment.amount_refunded.get(), 2000);
+        .expect("the fixtures' payment")
 }
 
 /// Stores a copy of the refund `object` (an API object) as pending, under
