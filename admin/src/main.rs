@@ -56,6 +56,18 @@ enum Command {
     /// Accounts' rate limits (API Gateway usage plans; needs --api-id).
     #[command(subcommand)]
     Limits(LimitsCmd),
+    /// Refunds across every account.
+    #[command(subcommand)]
+    Refunds(RefundsCmd),
+}
+
+#[derive(Subcommand)]
+enum RefundsCmd {
+    /// Puts the refunds written before refunds had states (all succeeded)
+    /// on their status lists, so `GET /v1/refunds?status=succeeded` lists
+    /// them. Run once after deploying refund states; a Scan of the table,
+    /// safe to repeat and to run under traffic.
+    IndexStatuses,
 }
 
 #[derive(Subcommand)]
@@ -243,6 +255,9 @@ async fn run(cli: Cli) -> Result<serde_json::Value, Box<dyn std::error::Error>> 
                 done => done?,
             }
             json!({ "account_id": account, "list_shards": shards })
+        }
+        Command::Refunds(RefundsCmd::IndexStatuses) => {
+            json!({ "indexed": store.index_refund_statuses().await? })
         }
         Command::Limits(LimitsCmd::Show { account }) => {
             let shown = limits::show(need_plans()?, &store, &account).await?;

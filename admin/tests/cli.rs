@@ -170,3 +170,73 @@ async fn growing_an_accounts_list_shards() {
     assert_eq!(active_test[0]["id"], rolled["key"]["id"]);
     assert_eq!(active_test[0]["list_shards"], 16);
 }
+
+#[tokio::test]
+async fn refunds_from_before_refund_states_join_their_status_list() {
+    use paynectra::domain::{ListWindow, Mode, RefundStatus};
+    let store = fresh_store().await;
+    let created = json(&admin(&store, &["accounts", "create", "--name", "Old shop"]));
+    let tenant = paynectra::domain::Tenant::new(created["id"].as_str().unwrap().parse().unwrap(), Mode::Test);
+    let payment =
+        paynectra::domain::Payment::create(paynectra_tests::usd_payment(1000, None), Mode::Test, 1).captured();
+    store
+        .insert(&tenant, &payment, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
+    let new = paynectra::domain::NewRefund {
+        payment_id: payment.id.clone(),
+        amount: None,
+        reason: None,
+        metadata: Default::default(),
+    };
+    let refund = paynectra::domain::Refund {
+        status: RefundStatus::Succeeded,
+        ..paynectra::domain::Refund::against(&new, &payment, 2).unwrap()
+    };
+    store
+        .insert_refund(&tenant, &refund, paynectra::store::Writes::NONE)
+        .await
+        .unwrap();
+    // As a refund written before states: no status list key.
+    let client = store.client();
+    let items = client
+        .scan()
+        .table_name(store.table())
+        .filter_expression("sk = :sk")
+        .expression_attribute_values(":sk", aws_sdk_dynamodb::types::AttributeValue::S("refund".into()))
+        .send()
+        .await
+        .unwrap();
+    let item = &items.items()[0];
+    client
+        .update_item()
+        .table_name(store.table())
+        .key("pk", item["pk"].clone())
+        .key("sk", item["sk"].clone())
+        .update_expression("REMOVE gsi3pk, gsi3sk, revision, list_shards")
+        .send()
+        .await
+        .unwrap();
+    let succeeded = || async {
+        let filter = paynectra::store::RefundFilter {
+            status: Some(RefundStatus::Succeeded),
+            ..Default::default()
+        };
+        let (page, _) = store
+            .list_refunds(&tenant, &filter, &ListWindow::new(None, None, None).unwrap())
+            .await
+            .unwrap();
+        page.data.into_iter().map(|r| r.id).collect::<Vec<_>>()
+    };
+    assert!(succeeded().await.is_empty(), "not on its status list yet");
+    assert_eq!(
+        json(&admin(&store, &["refunds", "index-statuses"])),
+        serde_json::json!({"indexed": 1})
+    );
+    assert_eq!(succeeded().await, [refund.id]);
+    assert_eq!(
+        json(&admin(&store, &["refunds", "index-statuses"])),
+        serde_json::json!({"indexed": 0}),
+        "once"
+    );
+}

@@ -21,10 +21,10 @@ pub async fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
 
 /// Starts following the table's stream, and returns once it is following
 /// (so an event written after this returns is delivered). The
-/// returned task polls every 200 ms; a second one runs the retry sweep
+/// returned task polls every 200 ms; two others run the retry sweep
 /// (`retry_webhooks`' handler, every minute on AWS) and the refund sweep
-/// (`sweep_refunds`') whenever the app's clock has moved
-/// [`RETRY_SWEEP_EVERY`] seconds since the last run.
+/// (`sweep_refunds`'), each whenever the app's clock has moved
+/// [`RETRY_SWEEP_EVERY`] seconds since its last run.
 pub async fn follow(
     app: &'static App,
     streams: aws_sdk_dynamodbstreams::Client,

@@ -257,8 +257,9 @@ pub struct RefundSweep {
     pub run: SweepRun,
 }
 
-/// How long a refund's entry can stay in the index: its TTL, a day after
-/// it was due.
+/// How far back a sweep with no cursor yet (a table never swept) looks for
+/// entries: a day. Entries have no TTL; once the sweep has a cursor it goes
+/// on from there however long ago that is.
 const REFUND_INDEX_MAX_AGE: i64 = 86_400;
 
 /// The backstop of the stream: every refund still pending when its answer

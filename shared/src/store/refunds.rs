@@ -21,15 +21,15 @@ use crate::domain::{
 const LIST_SHARDS: &str = "list_shards";
 
 /// A pending refund in the refund index: due when its network answer is
-/// overdue.
+/// overdue. It has no TTL: a pending refund holds money, so its entry stays
+/// until the refund is answered or cancelled (the transaction that does it
+/// deletes the entry), however long the sweep keeps failing at it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DueRefund {
     pub account_id: AccountId,
     pub mode: Mode,
     pub refund_id: RefundId,
     pub due: i64,
-    /// TTL: the entry disappears a day after it was due.
-    pub expires_at: i64,
     #[serde(default = "crate::domain::account::one_list_shard")]
     pub list_shards: u8,
 }
@@ -125,7 +125,6 @@ impl Store {
                 mode: tenant.mode,
                 refund_id: refund.id.clone(),
                 due: due_at(refund),
-                expires_at: due_at(refund) + 86_400,
                 list_shards: tenant.list_shards(),
             };
             let entry = to_item(&keys::refund_due(tenant, &refund.id, due.due), &due)?;
@@ -169,7 +168,8 @@ impl Store {
             .build()
             .expect("table, item and condition are set");
         let mut items = vec![put_item(put)];
-        if before.gives_back(after) {
+        let gives_back = before.gives_back(after);
+        if gives_back {
             items.push(self.payment_balance(tenant, after, Balance::GiveBack));
         }
         if before.status == RefundStatus::Pending && after.status != RefundStatus::Pending {
@@ -189,10 +189,12 @@ impl Store {
                 0 => StoreError::Conflict,
                 // The payment's balance does not hold the refund: never written
                 // so by this code (the refund took it in its own transaction).
-                _ => StoreError::Corrupt(format!(
+                1 if gives_back => StoreError::Corrupt(format!(
                     "payment {} does not hold refund {}'s amount",
                     after.payment_id, after.id
                 )),
+                // One of the change's new events (fresh ids: not seen).
+                _ => StoreError::AlreadyExists,
             },
         )
         .await
@@ -200,6 +202,66 @@ impl Store {
 
     pub async fn get_refund(&self, tenant: &Tenant, id: &RefundId) -> Result<Option<Refund>, StoreError> {
         self.get_as(&keys::refund(tenant, id), "GetItem(refund)").await
+    }
+
+    /// Puts every refund written before refunds had states (all of them
+    /// `succeeded`, with no status list key) on its status list, shard 0
+    /// (read at any shard count), so `GET /v1/refunds?status=` finds it.
+    /// A Scan of the whole table: the admin tool's `refunds index-statuses`
+    /// only, run once after deploying, never a request path. Each update is
+    /// conditioned on the item still having no status key, so a run racing
+    /// a change of the refund, or a second run, changes nothing. Returns
+    /// how many it indexed.
+    pub async fn index_refund_statuses(&self) -> Result<usize, StoreError> {
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression(format!("{} = :sk AND attribute_not_exists({})", keys::SK, keys::GSI3PK))
+            .expression_attribute_values(":sk", s("refund"))
+            .into_paginator()
+            .items()
+            .send();
+        let mut indexed = 0;
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| StoreError::dynamo("Scan(refunds without a status key)", e))?;
+            let pk = item
+                .get(keys::PK)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            let Some((tenant, _)) = keys::tenant_object_of_pk::<RefundId>(&pk) else {
+                return Err(StoreError::Corrupt(format!("a refund item with a malformed key: {pk}")));
+            };
+            let refund: Refund = super::item::from_item(item)?;
+            let keys = keys::refund_item(
+                &tenant,
+                &refund.id,
+                refund.created,
+                &refund.payment_id,
+                refund.status.as_str(),
+            );
+            let (gsi3pk, gsi3sk) = keys.gsi3.clone().expect("a refund has a status list key");
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key_of(&keys)))
+                .update_expression(format!("SET {} = :pk, {} = :sk", keys::GSI3PK, keys::GSI3SK))
+                .condition_expression(format!(
+                    "attribute_exists(pk) AND attribute_not_exists({})",
+                    keys::GSI3PK
+                ))
+                .expression_attribute_values(":pk", s(gsi3pk))
+                .expression_attribute_values(":sk", s(gsi3sk))
+                .send()
+                .await;
+            // Not applied: changed (and so indexed) since the Scan read it.
+            if super::error::applied(result, "UpdateItem(refund status key)")? {
+                indexed += 1;
+            }
+        }
+        Ok(indexed)
     }
 
     /// The tenant (with the list shard count its item was written with) and

@@ -49,7 +49,7 @@ impl<'a> Writes<'a> {
     }
 
     pub(super) fn any(&self) -> bool {
-        self.event.is_some() || self.completion.is_some()
+        self.event.is_some() || self.also.is_some() || self.completion.is_some()
     }
 }
 

@@ -109,7 +109,6 @@ fn every_function_is_in_the_template_with_a_fixture_and_least_privilege() {
                     assert!(
                         a != "dynamodb:DeleteItem"
                             || (binary_of(res) == "retry_webhooks" && only("WHRETRY#*"))
-                            || (binary_of(res) == "sweep_refunds" && only("REFUND#*"))
                             || only("HOLD#*")
                             || only("REFUND#*#*"),
                         "{name}: {a}"
