@@ -735,3 +735,38 @@ async fn a_stream_batch_fans_each_tenants_events_out_to_its_own_endpoints() {
         assert_eq!(got, want, "{account} {id} {kind}");
     }
 }
+
+#[tokio::test]
+async fn a_refunds_changes_are_delivered_as_the_network_answers_it() {
+    let api = TestApi::spawn_with_webhooks().await;
+    let a = api.merchant("Refunds").await;
+    let (receiver, url) = Receiver::start(&[]).await;
+    api.create_webhook_endpoint(&a.test_key, json!({"url": url, "enabled_events": ["refund.*"]}))
+        .await
+        .ok();
+    let pay = api.paid_with(&a.test_key, "pm_card_refundFail", 1000).await;
+    let re = api
+        .refund(&a.test_key, json!({"payment_id": pay, "amount": 400}))
+        .await
+        .ok()
+        .id();
+    // Created, then the stream's answer: updated and failed, one write.
+    until("three refund events", || receiver.received().len() == 3).await;
+    let mut types: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|(_, body)| {
+            let e: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(e["data"]["object"]["id"], re.as_str());
+            e["type"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    types.sort();
+    assert_eq!(types, ["refund.created", "refund.failed", "refund.updated"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        receiver.received().len(),
+        3,
+        "nothing else: the payment's own events are not enabled"
+    );
+}
