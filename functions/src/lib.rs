@@ -6,6 +6,7 @@
 //! and calling the service.
 
 pub mod authorizer;
+pub mod balance;
 pub mod customers;
 pub mod deliveries;
 pub mod events;

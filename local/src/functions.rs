@@ -51,6 +51,8 @@ pub(crate) fn http_functions() -> HashMap<&'static str, HttpHandler> {
         ("update_refund", handler(refunds::update)),
         ("cancel_refund", handler(refunds::cancel)),
         ("expire_refund", handler(refunds::expire)),
+        ("get_balance_transaction", handler(balance::get)),
+        ("list_balance_transactions", handler(balance::list)),
     ])
 }
 

@@ -46,6 +46,7 @@ LIST_REASONS = {
 ACCEPTED_400 = {
     "GET /v1/payments": LIST_REASONS,
     "GET /v1/refunds": LIST_REASONS,
+    "GET /v1/balance_transactions": LIST_REASONS,
     "GET /v1/customers": LIST_REASONS,
     "GET /v1/customers/{id}/payment_methods": LIST_REASONS,
     "GET /v1/events": LIST_REASONS,

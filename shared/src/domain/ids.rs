@@ -125,6 +125,10 @@ prefixed_id!(
     /// A webhook endpoint.
     WebhookEndpointId, "we_", "webhook endpoint"
 );
+prefixed_id!(
+    /// A balance transaction (a movement of money on the balance).
+    TxnId, "txn_", "balance transaction"
+);
 
 #[cfg(test)]
 mod tests {

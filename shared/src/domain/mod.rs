@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod address;
+pub mod balance;
 pub mod card;
 pub mod customer;
 pub mod delivery;
@@ -19,13 +20,15 @@ pub mod refund;
 pub mod webhook_endpoint;
 
 pub use account::{Account, ApiKey, KeyHash, KeyKind, KeyStatus, Mode, SecretKey, Tenant, MAX_LIST_SHARDS};
+pub use balance::{BalanceStatus, BalanceTransaction, BalanceTransactionType, Pricing};
 pub use card::{Brand, Card, CardInput, NetworkOutcome, PaymentMethod, PaymentMethodRef, TestCard, ValidCard};
 pub use customer::{Address, Country, Customer, CustomerUpdate, Email, NewCustomer, Patch, Phone};
 pub use delivery::{Attempt, Delivery, DeliveryStatus};
 pub use error::ValidationError;
 pub use event::{Event, EventHead, EventRequest, EventType, EventTypeFilter};
 pub use ids::{
-    AccountId, ApiKeyId, CustomerId, EventId, PaymentId, PaymentMethodId, PrefixedId, RefundId, WebhookEndpointId,
+    AccountId, ApiKeyId, CustomerId, EventId, PaymentId, PaymentMethodId, PrefixedId, RefundId, TxnId,
+    WebhookEndpointId,
 };
 pub use limits::{usage_key, ModeLimits, RateClass, RateLimits, UsageKey};
 pub use list::{CreatedRange, Cursor, ListWindow, Page};

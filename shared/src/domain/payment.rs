@@ -265,6 +265,8 @@ pub struct Payment {
     /// a publishable key. Returned on create and retrieve, never listed.
     #[serde(default)]
     pub client_secret: String,
+    /// The balance transaction of its capture (`txn_...`), once captured.
+    pub balance_transaction: Option<super::TxnId>,
     /// Minor units refunded so far.
     #[serde(default)]
     pub amount_refunded: MinorUnits,
@@ -299,6 +301,7 @@ impl Payment {
             cancellation_reason: None,
             last_payment_error: None,
             client_secret: String::new(),
+            balance_transaction: None,
             amount_refunded: MinorUnits::ZERO,
             amount_refundable: MinorUnits::ZERO,
             created,

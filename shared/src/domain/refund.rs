@@ -160,6 +160,10 @@ pub struct Refund {
     /// exactly one lands. Absent on refunds written before it: 0.
     #[serde(default)]
     pub revision: u32,
+    /// The balance transaction that took its amount (`txn_...`).
+    pub balance_transaction: Option<super::TxnId>,
+    /// The one that gave it back, if it failed or was cancelled.
+    pub failure_balance_transaction: Option<super::TxnId>,
     // Empty maps are not stored: DynamoDB Local's stream renders them as an
     // attribute value without a type, which no client can read.
     #[serde(default, skip_serializing_if = "Metadata::is_empty")]
@@ -195,6 +199,8 @@ impl Refund {
             failure_reason: None,
             network_failure: payment.refund_failure,
             revision: 0,
+            balance_transaction: None,
+            failure_balance_transaction: None,
             metadata: new.metadata.clone(),
             created,
         })

@@ -24,6 +24,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, valid: ValidCard, run: &Run) ->
     let writes = Writes {
         event: None,
         also: None,
+        balance: None,
         completion: completion.as_ref(),
     };
     app.store.insert(&ctx.tenant, &pm, writes).await?;

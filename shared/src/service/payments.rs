@@ -8,8 +8,9 @@ use subtle::ConstantTimeEq;
 use super::{payment_methods::resolve_payment_method, App};
 use crate::{
     domain::{
-        CancelPayment, CapturePayment, ConfirmPayment, Event, EventRequest, EventType, KeyKind, NewPayment, Payment,
-        PaymentId, Tenant, TransitionRefused,
+        balance::DEFAULT_DELAY_DAYS, BalanceTransaction, CancelPayment, CapturePayment, ConfirmPayment, Event,
+        EventRequest, EventType, KeyKind, NewPayment, Payment, PaymentId, PaymentStatus, Pricing, Tenant,
+        TransitionRefused,
     },
     http::{
         wire::{PaymentObject, PublicPaymentObject},
@@ -79,6 +80,7 @@ async fn settle_hold(
         let writes = Writes {
             event: event.as_ref(),
             also: None,
+            balance: None,
             completion: None,
         };
         match app.store.transition_payment(tenant, &payment, &expired, writes).await {
@@ -175,11 +177,18 @@ where
     for _ in 0..MAX_ATTEMPTS {
         let before = load_payment(app, tenant, id, request.now).await?;
         check(&before)?;
-        let (after, declined) = match decide(&before) {
+        let (mut after, declined) = match decide(&before) {
             Ok(after) => (after, false),
             Err(TransitionRefused::Declined(after)) => (*after, true),
             Err(other) => return Err(refused(&before, other)),
         };
+        // A capture moves money: its balance transaction (the fee taken),
+        // written with it.
+        let captured = (after.status == PaymentStatus::Succeeded && before.status != PaymentStatus::Succeeded)
+            .then(|| BalanceTransaction::for_capture(&after, &Pricing::default(), DEFAULT_DELAY_DAYS, request.now));
+        if let Some(txn) = &captured {
+            after.balance_transaction = Some(txn.id.clone());
+        }
         let event = transition_event(tenant, &before, &after, &request.event, request.now);
         // A decline is answered 402, and the 402 is recorded for an
         // Idempotency-Key in the same transaction as the failed payment: a
@@ -200,6 +209,7 @@ where
         let writes = Writes {
             event: event.as_ref(),
             also: None,
+            balance: captured.as_ref(),
             completion: completion.as_ref(),
         };
         match app.store.transition_payment(tenant, &before, &after, writes).await {

@@ -12,8 +12,8 @@ use super::{
 };
 use crate::{
     domain::{
-        event::previous_attributes, refund::RefundUpdate, Event, EventRequest, EventType, Mode, NewRefund, Payment,
-        Refund, RefundId, RefundRefused, RefundStatus, RefundTransitionRefused, Tenant,
+        event::previous_attributes, refund::RefundUpdate, BalanceTransaction, Event, EventRequest, EventType, Mode,
+        NewRefund, Payment, Refund, RefundId, RefundRefused, RefundStatus, RefundTransitionRefused, Tenant,
     },
     http::{wire::RefundObject, ApiError, Outcome, Reply, RequestCtx, Run},
     store::{DueEntry, DueRefund, StoreError, SweepIndex, Writes},
@@ -62,15 +62,15 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: &NewRefund, run: &Run) -> 
             .get_payment(tenant, &new.payment_id)
             .await?
             .ok_or_else(|| ApiError::not_found("payment", new.payment_id.as_str()).with_param("payment_id"))?;
-        let refund = Refund::against(new, &payment, ctx.now).map_err(|why| refused(&payment, why))?;
+        let mut refund = Refund::against(new, &payment, ctx.now).map_err(|why| refused(&payment, why))?;
+        // The refund takes its amount off the balance at once.
+        let txn = BalanceTransaction::for_refund(&refund, ctx.now);
+        refund.balance_transaction = Some(txn.id.clone());
         let reply = Reply::ok(&RefundObject::from(&refund))?;
         let completion = run.completion(&reply);
         let event = ctx.event(EventType::RefundCreated, &RefundObject::from(&refund), None);
-        match app
-            .store
-            .insert_refund(tenant, &refund, Writes::new(&event, completion.as_ref()))
-            .await
-        {
+        let writes = Writes::new(&event, completion.as_ref()).moving(Some(&txn));
+        match app.store.insert_refund(tenant, &refund, writes).await {
             Ok(()) => {
                 tracing::info!(refund_id = %refund.id, payment_id = %payment.id, amount = refund.amount.get(), attempt, "refund created");
                 return Ok(Outcome::written(reply, &completion));
@@ -149,13 +149,22 @@ async fn change(
             .get_refund(tenant, id)
             .await?
             .ok_or_else(|| ApiError::not_found("refund", id.as_str()))?;
-        let Some(after) = decide(&before)? else {
+        let Some(mut after) = decide(&before)? else {
             return Ok(None);
         };
+        // A failed or cancelled refund gives its amount back to the balance.
+        let given_back = before
+            .gives_back(&after)
+            .then(|| BalanceTransaction::for_refund_failure(&after, now));
+        if let Some(txn) = &given_back {
+            after.failure_balance_transaction = Some(txn.id.clone());
+        }
         let reply = Reply::ok(&RefundObject::from(&after))?;
         let completion = run.and_then(|r| r.completion(&reply));
         let (updated, failed) = change_events(tenant, &before, &after, request, now);
-        let writes = Writes::new(&updated, completion.as_ref()).and(failed.as_ref());
+        let writes = Writes::new(&updated, completion.as_ref())
+            .and(failed.as_ref())
+            .moving(given_back.as_ref());
         match app.store.replace_refund(tenant, &before, &after, writes).await {
             Ok(()) => {
                 tracing::info!(

@@ -75,6 +75,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: NewWebhookEndpoint, run: &
     let writes = Writes {
         event: None,
         also: None,
+        balance: None,
         completion: completion.as_ref(),
     };
     on_the_count(|| app.store.insert(&ctx.tenant, &endpoint, writes))

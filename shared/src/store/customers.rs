@@ -81,6 +81,7 @@ impl Store {
         let writes = Writes {
             event,
             also: None,
+            balance: None,
             completion: None,
         };
         self.transact_applied(

@@ -7,7 +7,7 @@
 
 use crate::domain::{
     AccountId, ApiKeyId, CustomerId, EventId, EventType, EventTypeFilter, KeyHash, PaymentFilter, PaymentId,
-    PaymentMethodId, PaymentStatus, RefundId, RefundStatus, Tenant, WebhookEndpointId,
+    PaymentMethodId, PaymentStatus, RefundId, RefundStatus, Tenant, TxnId, WebhookEndpointId,
 };
 
 pub(super) const PK: &str = "pk";
@@ -80,6 +80,7 @@ object_key! {
     PaymentMethodId => payment_method,
     EventId => event,
     WebhookEndpointId => webhook_endpoint,
+    TxnId => balance_transaction,
 }
 
 /// Sort key for "newest first" lists: zero-padded created time, then the id
@@ -195,18 +196,19 @@ pub(super) fn payment_list_index(t: &Tenant, filter: &PaymentFilter) -> (ListInd
     let p = tenant_prefix(t);
     let customer = filter.customer.as_ref().map(|c| format!("{p}#customer#{c}#payment"));
     let status = filter.status.map(|s| (s, s.as_str()));
-    narrowest_list(t, format!("{p}#payment"), customer, status)
+    narrowest_list(t, format!("{p}#payment"), customer, ("status", status))
 }
 
 /// The narrowest list of a kind for a filter: one owner's (gsi2, `owner`,
-/// unsharded), one status's (gsi3, `{all}#status#{status}`, sharded), or
-/// all (gsi1, `all`, sharded). An owner and a status together: the owner's
-/// list, and the status returned as the residual filter.
+/// unsharded), one status's (gsi3, `{all}#{facet}#{status}`, sharded; the
+/// facet names the attribute: `status`, `type`), or all (gsi1, `all`,
+/// sharded). An owner and a status together: the owner's list, and the
+/// status returned as the residual filter.
 fn narrowest_list<S>(
     t: &Tenant,
     all: String,
     owner: Option<String>,
-    status: Option<(S, &str)>,
+    (facet, status): (&str, Option<(S, &str)>),
 ) -> (ListIndex, Option<S>) {
     match (owner, status) {
         (Some(pk), status) => (
@@ -223,7 +225,7 @@ fn narrowest_list<S>(
                 index: "gsi3",
                 pk_attr: GSI3PK,
                 sk_attr: GSI3SK,
-                pks: shards(t, format!("{all}#status#{name}")),
+                pks: shards(t, format!("{all}#{facet}#{name}")),
             },
             None,
         ),
@@ -653,7 +655,37 @@ pub(super) fn refund_list_index(
 ) -> (ListIndex, Option<RefundStatus>) {
     let owner = payment.map(|pay| refunds_of_payment_pk(t, pay));
     let status = status.map(|s| (s, s.as_str()));
-    narrowest_list(t, format!("{}#refund", tenant_prefix(t)), owner, status)
+    narrowest_list(t, format!("{}#refund", tenant_prefix(t)), owner, ("status", status))
+}
+
+pub(super) fn balance_transaction(t: &Tenant, id: &TxnId) -> Keys {
+    object_keys(t, id, "balance_transaction")
+}
+
+/// A balance transaction with its list keys: all (gsi1), one source's
+/// (gsi2: a payment's or a refund's), one type's (gsi3).
+pub(super) fn balance_transaction_item(t: &Tenant, id: &TxnId, created: i64, source: &str, kind: &str) -> Keys {
+    let p = tenant_prefix(t);
+    let sort = created_sort_key(created, id.as_str());
+    let all = format!("{p}#balance_transaction");
+    Keys {
+        gsi1: Some((sharded(t, all.clone(), id.as_str()), sort.clone())),
+        gsi2: Some((format!("{all}#source#{source}"), sort.clone())),
+        gsi3: Some((sharded(t, format!("{all}#type#{kind}"), id.as_str()), sort)),
+        ..balance_transaction(t, id)
+    }
+}
+
+/// All balance transactions (gsi1), one source's (gsi2), one type's (gsi3);
+/// a source's of one type filters the source's list.
+pub(super) fn balance_transaction_list_index(
+    t: &Tenant,
+    source: Option<&str>,
+    kind: Option<crate::domain::BalanceTransactionType>,
+) -> (ListIndex, Option<crate::domain::BalanceTransactionType>) {
+    let all = format!("{}#balance_transaction", tenant_prefix(t));
+    let owner = source.map(|s| format!("{all}#source#{s}"));
+    narrowest_list(t, all, owner, ("type", kind.map(|k| (k, k.as_str()))))
 }
 
 /// One partition of the table, or of an index, that the code reads or
@@ -681,6 +713,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
     let cus: CustomerId = "cus_0example".parse().expect("a valid id");
     let pm: PaymentMethodId = "pm_0example".parse().expect("a valid id");
     let re: RefundId = "re_0example".parse().expect("a valid id");
+    let txn: TxnId = "txn_0example".parse().expect("a valid id");
     let evt: EventId = "evt_0example".parse().expect("a valid id");
     let we: WebhookEndpointId = "we_0example".parse().expect("a valid id");
     let key: ApiKeyId = "key_0example".parse().expect("a valid id");
@@ -741,6 +774,10 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             table("payment_method", payment_method(&t, &pm)),
             table("refund", refund_item(&t, &re, 0, &pay, "pending")),
             table("refund_due", refund_due(&t, &re, 60)),
+            table(
+                "balance_transaction",
+                balance_transaction_item(&t, &txn, 0, pay.as_str(), "payment"),
+            ),
             table("event", event_item(&t, &evt, 0, kind)),
             table("delivery", delivery(&t, &evt, &we)),
             table("webhook_endpoint", webhook_endpoint_item(&t, &we, 0)),
@@ -767,6 +804,18 @@ pub fn partition_examples() -> Vec<PartitionExample> {
                 "index:refunds_by_status",
                 refund_list_index(&t, None, Some(RefundStatus::Pending)).0,
             ),
+            index(
+                "index:balance_transactions",
+                balance_transaction_list_index(&t, None, None).0,
+            ),
+            index(
+                "index:balance_transactions_of_source",
+                balance_transaction_list_index(&t, Some(pay.as_str()), None).0,
+            ),
+            index(
+                "index:balance_transactions_by_type",
+                balance_transaction_list_index(&t, None, Some(crate::domain::BalanceTransactionType::Payment)).0,
+            ),
             index("index:events", event_list_index(&t, None)),
             index(
                 "index:events_by_group",
@@ -790,6 +839,14 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             (
                 "index:refunds_by_status_shards",
                 refund_list_index(&t, None, Some(RefundStatus::Pending)).0,
+            ),
+            (
+                "index:balance_transactions_shards",
+                balance_transaction_list_index(&t, None, None).0,
+            ),
+            (
+                "index:balance_transactions_by_type_shards",
+                balance_transaction_list_index(&t, None, Some(crate::domain::BalanceTransactionType::Payment)).0,
             ),
             ("index:events_shards", event_list_index(&t, None)),
             (

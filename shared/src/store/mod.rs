@@ -5,6 +5,7 @@
 //! the list engine ([`list`]).
 
 mod accounts;
+mod balance;
 mod client;
 mod customers;
 mod deliveries;
@@ -22,6 +23,7 @@ mod sweeps;
 mod transact;
 mod webhook_endpoints;
 
+pub use balance::BalanceTransactionFilter;
 pub use client::{dynamodb_client, sdk_config, Store, WarmUp};
 pub use deliveries::{due_delivery, DueRetry};
 pub use error::StoreError;

@@ -15,7 +15,7 @@ use super::{
     keys::Keys,
     Completion, Store,
 };
-use crate::domain::{Event, Tenant};
+use crate::domain::{BalanceTransaction, Event, Tenant};
 
 /// What a change writes besides itself, in the same transaction: its event,
 /// and the completion of the request's idempotency record.
@@ -25,6 +25,9 @@ pub struct Writes<'a> {
     /// A second event of the same change (`refund.failed` beside
     /// `refund.updated`).
     pub also: Option<&'a Event>,
+    /// The balance transaction of a movement of money (a capture, a
+    /// refund, a refund's failure).
+    pub balance: Option<&'a BalanceTransaction>,
     pub completion: Option<&'a Completion>,
 }
 
@@ -32,6 +35,7 @@ impl<'a> Writes<'a> {
     pub const NONE: Writes<'static> = Writes {
         event: None,
         also: None,
+        balance: None,
         completion: None,
     };
 
@@ -39,8 +43,14 @@ impl<'a> Writes<'a> {
         Self {
             event: Some(event),
             also: None,
+            balance: None,
             completion,
         }
+    }
+
+    /// These writes, and the balance transaction `balance` too.
+    pub fn moving(self, balance: Option<&'a BalanceTransaction>) -> Self {
+        Self { balance, ..self }
     }
 
     /// These writes, and `event` too.
@@ -49,7 +59,7 @@ impl<'a> Writes<'a> {
     }
 
     pub(super) fn any(&self) -> bool {
-        self.event.is_some() || self.also.is_some() || self.completion.is_some()
+        self.event.is_some() || self.also.is_some() || self.balance.is_some() || self.completion.is_some()
     }
 }
 
@@ -121,6 +131,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         for e in writes.event.into_iter().chain(writes.also) {
             items.extend(self.event_put(tenant, e)?);
+        }
+        if let Some(b) = writes.balance {
+            items.push(self.balance_transaction_put(tenant, b)?);
         }
         let business = items.len();
         if let Some(c) = writes.completion {

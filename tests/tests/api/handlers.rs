@@ -10,7 +10,8 @@ use paynectra::{
     http::wire::CreatePaymentRequest,
 };
 use paynectra_functions::{
-    authorizer, customers, deliveries, events, hosted_page, payment_methods, payments, refunds, webhook_endpoints,
+    authorizer, balance, customers, deliveries, events, hosted_page, payment_methods, payments, refunds,
+    webhook_endpoints,
 };
 use paynectra_tests::{fresh_app, repo_root};
 use serde_json::Value;
@@ -129,7 +130,7 @@ async fn get_customer_fixture() {
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
 
-const HTTP_FUNCTIONS: [&str; 26] = [
+const HTTP_FUNCTIONS: [&str; 28] = [
     "create_webhook_endpoint",
     "list_webhook_endpoints",
     "delete_webhook_endpoint",
@@ -156,6 +157,8 @@ const HTTP_FUNCTIONS: [&str; 26] = [
     "update_refund",
     "cancel_refund",
     "expire_refund",
+    "get_balance_transaction",
+    "list_balance_transactions",
 ];
 
 async fn run(name: &str, app: &'static paynectra::service::App, req: Request) -> lambda_http::Response<Body> {
@@ -174,6 +177,8 @@ async fn run(name: &str, app: &'static paynectra::service::App, req: Request) ->
         "update_refund" => refunds::update(app, req).await,
         "cancel_refund" => refunds::cancel(app, req).await,
         "expire_refund" => refunds::expire(app, req).await,
+        "get_balance_transaction" => balance::get(app, req).await,
+        "list_balance_transactions" => balance::list(app, req).await,
         "create_payment_method" => payment_methods::create(app, req).await,
         "attach_payment_method" => payment_methods::attach(app, req).await,
         "list_payment_methods" => payment_methods::list(app, req).await,
@@ -298,6 +303,53 @@ async fn store_fixture_refund(app: &paynectra::service::App, object: &Value, n: 
         .insert_refund(&tenant(), &fixed, paynectra::store::Writes::NONE)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn balance_transaction_fixtures() {
+    let app = fresh_app().await;
+    assert_eq!(
+        run("get_balance_transaction", app, request("get_balance_transaction"))
+            .await
+            .status(),
+        404
+    );
+    // The fixtures' payment captured, with its balance transaction under
+    // the fixtures' id, as a capture writes them.
+    let pending = fixture_pending_payment();
+    store_payment(app, &pending).await;
+    let mut captured = pending.clone().captured();
+    let txn = paynectra::domain::BalanceTransaction {
+        id: "txn_0fixture000000000000000000000001".parse().unwrap(),
+        ..paynectra::domain::BalanceTransaction::for_capture(
+            &captured,
+            &paynectra::domain::Pricing::default(),
+            paynectra::domain::balance::DEFAULT_DELAY_DAYS,
+            1_795_521_600,
+        )
+    };
+    captured.balance_transaction = Some(txn.id.clone());
+    app.store
+        .transition_payment(
+            &tenant(),
+            &pending,
+            &captured,
+            paynectra::store::Writes::NONE.moving(Some(&txn)),
+        )
+        .await
+        .unwrap();
+    let res = run("get_balance_transaction", app, request("get_balance_transaction")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let body = json_body(&res);
+    assert_eq!(body["object"], "balance_transaction");
+    assert_eq!(
+        (body["amount"].as_i64(), body["fee"].as_i64(), body["net"].as_i64()),
+        (Some(4999), Some(175), Some(4824))
+    );
+    assert_eq!(body["source"], FIXTURE_PAYMENT);
+    let res = run("list_balance_transactions", app, request("list_balance_transactions")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(json_body(&res)["data"][0]["id"], "txn_0fixture000000000000000000000001");
 }
 
 #[tokio::test]

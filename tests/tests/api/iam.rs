@@ -94,7 +94,17 @@ const EXPECTED: &[(&str, Access)] = &[
         &[
             ("GetItem", &["payment", "idempotency"]),
             ("UpdateItem", &["payment", "idempotency"]),
-            ("PutItem", &["refund", "event", "delivery", "idempotency", "refund_due"]),
+            (
+                "PutItem",
+                &[
+                    "refund",
+                    "event",
+                    "delivery",
+                    "idempotency",
+                    "refund_due",
+                    "balance_transaction",
+                ],
+            ),
         ],
     ),
     ("get_refund", &[("GetItem", &["refund"])]),
@@ -122,13 +132,30 @@ const EXPECTED: &[(&str, Access)] = &[
             ("UpdateItem", &["idempotency"]),
         ],
     ),
+    ("get_balance_transaction", &[("GetItem", &["balance_transaction"])]),
+    (
+        "list_balance_transactions",
+        &[
+            ("GetItem", &["balance_transaction"]),
+            (
+                "Query",
+                &[
+                    "index:balance_transactions",
+                    "index:balance_transactions_shards",
+                    "index:balance_transactions_of_source",
+                    "index:balance_transactions_by_type",
+                    "index:balance_transactions_by_type_shards",
+                ],
+            ),
+        ],
+    ),
     ("cancel_refund", REFUND_CHANGE),
     ("expire_refund", REFUND_CHANGE),
     (
         "answer_refunds",
         &[
             ("GetItem", &["refund"]),
-            ("PutItem", &["refund", "event", "delivery"]),
+            ("PutItem", &["refund", "event", "delivery", "balance_transaction"]),
             ("UpdateItem", &["payment"]),
             ("DeleteItem", &["refund_due"]),
         ],
@@ -139,7 +166,10 @@ const EXPECTED: &[(&str, Access)] = &[
             ("Query", &["refund_due"]),
             ("DeleteItem", &["refund_due"]),
             ("GetItem", &["refund", "refund_sweep"]),
-            ("PutItem", &["refund", "event", "delivery", "refund_sweep"]),
+            (
+                "PutItem",
+                &["refund", "event", "delivery", "refund_sweep", "balance_transaction"],
+            ),
             ("UpdateItem", &["payment"]),
         ],
     ),
@@ -183,6 +213,7 @@ const EXPECTED: &[(&str, Access)] = &[
                     "hold_legacy",
                     "payment_method",
                     "idempotency",
+                    "balance_transaction",
                 ],
             ),
             ("UpdateItem", &["payment_method", "idempotency"]),
@@ -193,7 +224,10 @@ const EXPECTED: &[(&str, Access)] = &[
         "capture_payment",
         &[
             ("GetItem", &["payment", "idempotency"]),
-            ("PutItem", &["payment", "event", "delivery", "idempotency"]),
+            (
+                "PutItem",
+                &["payment", "event", "delivery", "idempotency", "balance_transaction"],
+            ),
             ("UpdateItem", &["idempotency"]),
             ("DeleteItem", HOLD_INDEX),
         ],
@@ -323,7 +357,10 @@ const RETRY_INDEX: &[&str] = &["retry", "retry_sweep", "retry_legacy"];
 /// the test helper's expire).
 const REFUND_CHANGE: Access = &[
     ("GetItem", &["refund", "idempotency"]),
-    ("PutItem", &["refund", "event", "delivery", "idempotency"]),
+    (
+        "PutItem",
+        &["refund", "event", "delivery", "idempotency", "balance_transaction"],
+    ),
     ("UpdateItem", &["payment", "idempotency"]),
     ("DeleteItem", &["refund_due"]),
 ];

@@ -7,6 +7,7 @@
 
 mod auth;
 mod bad_input;
+mod balance;
 mod customers;
 mod events;
 mod handlers;

@@ -2,6 +2,7 @@
 //! Requests turn into domain commands through `TryFrom`, which names the
 //! offending parameter; objects are built from domain types explicitly.
 
+pub mod balance;
 pub mod customers;
 pub mod events;
 pub mod list;
@@ -12,6 +13,7 @@ pub mod refunds;
 mod tests;
 pub mod webhook_endpoints;
 
+pub use balance::*;
 pub use customers::*;
 pub use events::*;
 pub use list::*;
@@ -64,4 +66,5 @@ listed_objects! {
     crate::domain::PaymentMethod, crate::domain::PaymentMethodId => PaymentMethodObject,
     crate::domain::Event, crate::domain::EventId => EventObject,
     crate::domain::WebhookEndpoint, crate::domain::WebhookEndpointId => WebhookEndpointObject,
+    crate::domain::BalanceTransaction, crate::domain::TxnId => BalanceTransactionObject,
 }

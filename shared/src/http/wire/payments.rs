@@ -80,6 +80,8 @@ pub struct PaymentObject<'a> {
     pub payment_method: Option<&'a str>,
     pub amount_capturable: MinorUnits,
     pub amount_received: MinorUnits,
+    /// The capture's balance transaction (`txn_...`), once captured.
+    pub balance_transaction: Option<&'a str>,
     pub capture_before: Option<i64>,
     pub cancellation_reason: Option<CancellationReason>,
     pub last_payment_error: Option<&'a PaymentError>,
@@ -153,6 +155,7 @@ impl<'a> From<&'a Payment> for PaymentObject<'a> {
             payment_method: p.payment_method.as_ref().map(PaymentMethodId::as_str),
             amount_capturable: p.amount_capturable,
             amount_received: p.amount_received,
+            balance_transaction: p.balance_transaction.as_ref().map(|t| t.as_str()),
             capture_before: p.capture_before,
             cancellation_reason: p.cancellation_reason,
             last_payment_error: p.last_payment_error.as_ref(),

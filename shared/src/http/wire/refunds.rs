@@ -77,6 +77,10 @@ pub struct RefundObject<'a> {
     pub status: RefundStatus,
     /// Why the network failed it (`failed` only; null otherwise).
     pub failure_reason: Option<RefundFailureReason>,
+    /// The balance transaction that took its amount (`txn_...`).
+    pub balance_transaction: Option<&'a str>,
+    /// The one that gave it back, once it failed or was cancelled.
+    pub failure_balance_transaction: Option<&'a str>,
     pub metadata: &'a BTreeMap<String, String>,
     pub created: i64,
     pub livemode: bool,
@@ -93,6 +97,8 @@ impl<'a> From<&'a Refund> for RefundObject<'a> {
             reason: r.reason,
             status: r.status,
             failure_reason: r.failure_reason,
+            balance_transaction: r.balance_transaction.as_ref().map(|t| t.as_str()),
+            failure_balance_transaction: r.failure_balance_transaction.as_ref().map(|t| t.as_str()),
             metadata: r.metadata.as_map(),
             created: r.created,
             livemode: r.mode.livemode(),
