@@ -75,6 +75,10 @@ pub const TEST_CARDS: &[(&str, &str)] = &[
         "4000000000005126",
         "succeeds; every refund of it fails a few seconds later (expired_or_canceled_card)",
     ),
+    (
+        "4000000000000077",
+        "succeeds; the capture's funds are available at once (no pending period)",
+    ),
     ("4000000000000002", "declined: card_declined / generic_decline"),
     ("4000000000009995", "declined: card_declined / insufficient_funds"),
     ("4000000000009987", "declined: card_declined / lost_card"),
@@ -95,6 +99,7 @@ pub enum TestCard {
     Discover,
     Jcb,
     RefundFail,
+    BypassPending,
     ChargeDeclined,
     ChargeDeclinedInsufficientFunds,
     ChargeDeclinedLostCard,
@@ -105,13 +110,14 @@ pub enum TestCard {
 }
 
 impl TestCard {
-    pub const ALL: [TestCard; 13] = [
+    pub const ALL: [TestCard; 14] = [
         TestCard::Visa,
         TestCard::Mastercard,
         TestCard::Amex,
         TestCard::Discover,
         TestCard::Jcb,
         TestCard::RefundFail,
+        TestCard::BypassPending,
         TestCard::ChargeDeclined,
         TestCard::ChargeDeclinedInsufficientFunds,
         TestCard::ChargeDeclinedLostCard,
@@ -130,6 +136,7 @@ impl TestCard {
             TestCard::Discover => "pm_card_discover",
             TestCard::Jcb => "pm_card_jcb",
             TestCard::RefundFail => "pm_card_refundFail",
+            TestCard::BypassPending => "pm_card_bypassPending",
             TestCard::ChargeDeclined => "pm_card_chargeDeclined",
             TestCard::ChargeDeclinedInsufficientFunds => "pm_card_chargeDeclinedInsufficientFunds",
             TestCard::ChargeDeclinedLostCard => "pm_card_chargeDeclinedLostCard",
@@ -149,6 +156,7 @@ impl TestCard {
             TestCard::Discover => "6011111111111117",
             TestCard::Jcb => "3566002020360505",
             TestCard::RefundFail => "4000000000005126",
+            TestCard::BypassPending => "4000000000000077",
             TestCard::ChargeDeclined => "4000000000000002",
             TestCard::ChargeDeclinedInsufficientFunds => "4000000000009995",
             TestCard::ChargeDeclinedLostCard => "4000000000009987",
@@ -207,7 +215,7 @@ impl TryFrom<String> for PaymentMethodRef {
 fn test_outcome(number: &str) -> NetworkOutcome {
     match number {
         "4242424242424242" | "5555555555554444" | "378282246310005" | "6011111111111117" | "3566002020360505"
-        | "4000000000005126" => NetworkOutcome::Approve,
+        | "4000000000005126" | "4000000000000077" => NetworkOutcome::Approve,
         "4000000000000002" => decline("card_declined", "generic_decline", "Your card was declined."),
         "4000000000009995" => decline(
             "card_declined",
@@ -286,6 +294,9 @@ pub struct ValidCard {
     pub outcome: NetworkOutcome,
     /// How the (simulated) network fails this card's refunds, if it does.
     pub refund_failure: Option<RefundFailureReason>,
+    /// Its captures' funds are available at once (test card
+    /// `4000 0000 0000 0077`).
+    pub bypass_pending: bool,
 }
 
 /// The simulated network's answer to refunds of a test card: only
@@ -355,6 +366,7 @@ impl CardInput {
         Ok(ValidCard {
             outcome: test_outcome(&number),
             refund_failure: test_refund_failure(&number),
+            bypass_pending: number == "4000000000000077",
             card: Card {
                 brand,
                 last4: number[number.len() - 4..].to_owned(),
@@ -378,6 +390,9 @@ pub struct PaymentMethod {
     /// How the simulated network fails refunds of it, if it does; never
     /// shown. (Absent on payment methods written before: refunds succeed.)
     pub refund_failure: Option<RefundFailureReason>,
+    /// Its captures' funds are available at once; never shown.
+    #[serde(default)]
+    pub bypass_pending: bool,
     pub customer: Option<CustomerId>,
     /// The payment first confirmed with it. As on Stripe, a payment method
     /// that is not attached to a customer serves that one payment only (it
@@ -395,6 +410,7 @@ impl PaymentMethod {
             card: card.card,
             outcome: card.outcome,
             refund_failure: card.refund_failure,
+            bypass_pending: card.bypass_pending,
             customer: None,
             consumed_by: None,
             created,
@@ -447,6 +463,10 @@ mod tests {
             refund_fail.refund_failure,
             Some(RefundFailureReason::ExpiredOrCanceledCard)
         );
+        for c in TestCard::ALL {
+            let valid = c.input(NOW).validate(b"key", NOW).unwrap();
+            assert_eq!(valid.bypass_pending, c == TestCard::BypassPending, "{c:?}");
+        }
     }
 
     #[test]

@@ -250,6 +250,10 @@ pub struct Payment {
     /// (copied from the payment method at confirmation, so a refund needs
     /// no read of it); never shown.
     pub refund_failure: Option<RefundFailureReason>,
+    /// Its capture's funds are available at once (copied from the payment
+    /// method: test card `4000 0000 0000 0077`); never shown.
+    #[serde(default)]
+    pub bypass_pending: bool,
     /// Held and not yet captured (manual capture).
     #[serde(default)]
     pub amount_capturable: MinorUnits,
@@ -295,6 +299,7 @@ impl Payment {
             status: PaymentStatus::Pending,
             payment_method: None,
             refund_failure: None,
+            bypass_pending: false,
             amount_capturable: MinorUnits::ZERO,
             amount_received: MinorUnits::ZERO,
             capture_before: None,
@@ -355,6 +360,7 @@ impl Payment {
         let confirmed = Payment {
             payment_method: Some(method.id.clone()),
             refund_failure: method.refund_failure,
+            bypass_pending: method.bypass_pending,
             ..self.clone()
         };
         match &method.outcome {

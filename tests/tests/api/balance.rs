@@ -175,3 +175,25 @@ async fn a_partial_capture_settles_what_was_captured_and_a_cancel_moves_nothing(
         "a hold, and a hold cancelled, move nothing"
     );
 }
+
+#[tokio::test]
+async fn the_bypass_pending_test_card_makes_a_captures_funds_available_at_once() {
+    let (api, [m]) = TestApi::with_merchants(["Fast"]).await;
+    let key = &m.test_key;
+    for (alias, status) in [("pm_card_bypassPending", "available"), ("pm_card_visa", "pending")] {
+        let pay = api.paid_with(key, alias, 2_000).await;
+        let txn = api.get_payment(key, &pay).await.body["balance_transaction"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let t = api.get(key, &format!("/v1/balance_transactions/{txn}")).await.body;
+        assert_eq!(t["status"], status, "{alias}");
+        let wait = t["available_on"].as_i64().unwrap() - t["created"].as_i64().unwrap();
+        assert_eq!(wait, if status == "available" { 0 } else { 2 * 86_400 }, "{alias}");
+        assert_eq!(
+            (t["fee"].as_i64(), t["net"].as_i64()),
+            (Some(88), Some(1_912)),
+            "{alias}: the same fee"
+        );
+    }
+}
