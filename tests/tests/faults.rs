@@ -22,6 +22,9 @@
 //!   burst are final, the others pending, and a payment's balance is the sum
 //!   of the refunds that still hold their amount (pending and succeeded:
 //!   a failed or cancelled one gave it back, exactly once);
+//! - every capture, refund and refund failure has exactly one balance
+//!   transaction, and they add up to the captures' nets less what the
+//!   refunds still hold;
 //! - a key either replays its recorded answer or runs anew, and never makes
 //!   a second refund: the final answer of every key replays byte for byte.
 //!
@@ -771,6 +774,63 @@ async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
     assert!(
         payment_events.is_empty(),
         "no other payment changed: {payment_events:?}"
+    );
+
+    // Every movement of money has exactly one balance transaction, written
+    // with it: each chain's capture (its fee taken), each refund (minus its
+    // amount), each failed or cancelled refund (the amount back); and the
+    // objects name theirs.
+    let txns = list_all(&api, &m, "/v1/balance_transactions").await;
+    let mut by_source: HashMap<String, Vec<&Value>> = HashMap::new();
+    for t in &txns {
+        by_source
+            .entry(t["source"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(t);
+    }
+    let fee =
+        paynectra::domain::Pricing::default().fee(CHAINED, paynectra::domain::Currency::from_code("usd").unwrap());
+    let mut expected_net = 0;
+    for (pay, _, _) in &chains {
+        let of_payment = by_source.remove(pay).unwrap_or_default();
+        assert_eq!(of_payment.len(), 1, "{pay}: one capture's balance transaction");
+        let t = of_payment[0];
+        assert_eq!(
+            (t["type"].as_str(), t["amount"].as_i64(), t["fee"].as_i64()),
+            (Some("payment"), Some(CHAINED), Some(fee))
+        );
+        let p = api.get(&m.test_key, &format!("/v1/payments/{pay}")).await;
+        assert_eq!(p.body["balance_transaction"], t["id"], "{pay}");
+        expected_net += CHAINED - fee;
+    }
+    for r in &refunds {
+        let id = r["id"].as_str().unwrap();
+        let mut of_refund = by_source.remove(id).unwrap_or_default();
+        of_refund.sort_by_key(|t| t["type"].as_str().unwrap().to_owned());
+        let amount = r["amount"].as_i64().unwrap();
+        let gave_back = matches!(r["status"].as_str(), Some("failed" | "cancelled"));
+        let kinds: Vec<(&str, i64)> = of_refund
+            .iter()
+            .map(|t| (t["type"].as_str().unwrap(), t["net"].as_i64().unwrap()))
+            .collect();
+        let want: Vec<(&str, i64)> = if gave_back {
+            vec![("refund", -amount), ("refund_failure", amount)]
+        } else {
+            vec![("refund", -amount)]
+        };
+        assert_eq!(kinds, want, "{id}: its balance transactions");
+        assert_eq!(r["balance_transaction"], of_refund[0]["id"], "{id}");
+        if gave_back {
+            assert_eq!(r["failure_balance_transaction"], of_refund[1]["id"], "{id}");
+        } else {
+            expected_net -= amount;
+        }
+    }
+    assert!(by_source.is_empty(), "balance transactions of nothing: {by_source:?}");
+    let net: i64 = txns.iter().map(|t| t["net"].as_i64().unwrap()).sum();
+    assert_eq!(
+        net, expected_net,
+        "the transactions add up to the captures' nets less what is refunded"
     );
 
     // No idempotency record is left in flight.
