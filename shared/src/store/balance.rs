@@ -10,7 +10,9 @@ use super::{
     transact::put_item,
     ReadStats, Store,
 };
-use crate::domain::{BalanceTransaction, BalanceTransactionType, CreatedRange, ListWindow, Page, Tenant, TxnId};
+use crate::domain::{
+    BalanceTransaction, BalanceTransactionType, CreatedRange, Currency, ListWindow, Page, Tenant, TxnId,
+};
 
 /// Which balance transactions a list returns.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18,6 +20,7 @@ pub struct BalanceTransactionFilter {
     /// The `pay_` or `re_` id that moved the money.
     pub source: Option<String>,
     pub kind: Option<BalanceTransactionType>,
+    pub currency: Option<Currency>,
     pub created: CreatedRange,
 }
 
@@ -43,7 +46,8 @@ impl Store {
 
     /// One page of the tenant's balance transactions matching `filter`,
     /// newest first: one Query on the narrowest index (per shard of a
-    /// sharded list), plus one GetItem for a cursor.
+    /// sharded list), plus one GetItem for a cursor; a currency (and a type
+    /// with a source) filters that list, and may take more than one Query.
     pub async fn list_balance_transactions(
         &self,
         tenant: &Tenant,
@@ -51,7 +55,11 @@ impl Store {
         window: &ListWindow<TxnId>,
     ) -> Result<(Page<BalanceTransaction>, ReadStats), StoreError> {
         let (index, residual) = keys::balance_transaction_list_index(tenant, filter.source.as_deref(), filter.kind);
-        let residual = residual.map(|k| ("type", k.as_str().to_owned()));
+        // The currency is no list's key: it filters the narrowest list.
+        let residual = residual
+            .map(|k| ("type", k.as_str().to_owned()))
+            .into_iter()
+            .chain(filter.currency.map(|c| ("currency", c.code().to_owned())));
         self.list(tenant, index, residual, &filter.created, window).await
     }
 }

@@ -83,7 +83,7 @@ impl Store {
     }
 
     /// One page of a list index, newest first: the shared engine of every
-    /// list endpoint. `residual` is an equality filter on an attribute the
+    /// list endpoint. `residual` holds equality filters on attributes the
     /// index does not key on.
     ///
     /// A sharded list (several partitions in `index.pks`) is read with one
@@ -96,7 +96,7 @@ impl Store {
         &self,
         tenant: &Tenant,
         index: keys::ListIndex,
-        residual: Option<(&'static str, String)>,
+        residual: impl IntoIterator<Item = (&'static str, String)>,
         created: &CreatedRange,
         window: &ListWindow<Id>,
     ) -> Result<(Page<T>, ReadStats), StoreError> {
@@ -129,7 +129,7 @@ impl Store {
             index: &index,
             lower,
             upper,
-            residual,
+            residual: residual.into_iter().collect(),
             ascending,
             skip: cursor_sort,
             want: window.limit + 1,
@@ -202,11 +202,14 @@ impl Store {
             if let Some(u) = &read.upper {
                 q = q.expression_attribute_values(":upper", s(u));
             }
-            if let Some((attr, value)) = &read.residual {
-                q = q
-                    .filter_expression("#residual = :residual")
-                    .expression_attribute_names("#residual", *attr)
-                    .expression_attribute_values(":residual", s(value));
+            if !read.residual.is_empty() {
+                let filter: Vec<String> = (0..read.residual.len()).map(|i| format!("#r{i} = :r{i}")).collect();
+                q = q.filter_expression(filter.join(" AND "));
+                for (i, (attr, value)) in read.residual.iter().enumerate() {
+                    q = q
+                        .expression_attribute_names(format!("#r{i}"), *attr)
+                        .expression_attribute_values(format!(":r{i}"), s(value));
+                }
             }
             let out = q.send().await.map_err(|e| StoreError::dynamo("Query(list)", e))?;
             stats.queries += 1;
@@ -238,7 +241,7 @@ struct PartitionRead<'a> {
     index: &'a keys::ListIndex,
     lower: Option<String>,
     upper: Option<String>,
-    residual: Option<(&'static str, String)>,
+    residual: Vec<(&'static str, String)>,
     ascending: bool,
     skip: Option<String>,
     want: usize,

@@ -98,7 +98,8 @@ async fn a_capture_nets_its_fee_and_refunds_move_the_money_back_and_forth() {
         ("source=cus_1", "source"),
         ("type=payout", "type"),
         ("starting_after=txn_0000000000000000000000000000", "starting_after"),
-        ("currency=usd", "currency"),
+        ("currency=xyz", "currency"),
+        ("payout=po_1", "payout"),
     ] {
         let bad = api.get(key, &format!("/v1/balance_transactions?{query}")).await;
         assert_eq!(bad.error(400).1.as_deref(), Some(param), "{query}: {}", bad.text);
@@ -174,6 +175,23 @@ async fn a_partial_capture_settles_what_was_captured_and_a_cancel_moves_nothing(
         ["refund_failure", "refund", "payment"],
         "a hold, and a hold cancelled, move nothing"
     );
+    // The currency filters any list: alone, with a type, with a source and
+    // a type.
+    assert_eq!(
+        api.get(key, "/v1/balance_transactions?currency=eur").await.data().len(),
+        3
+    );
+    assert!(api
+        .get(key, "/v1/balance_transactions?currency=usd")
+        .await
+        .data()
+        .is_empty());
+    let payments = api.get(key, "/v1/balance_transactions?currency=eur&type=payment").await;
+    assert_eq!(payments.data().len(), 1);
+    let of_refund = format!("/v1/balance_transactions?currency=eur&type=refund&source={re}");
+    assert_eq!(api.get(key, &of_refund).await.data().len(), 1);
+    let other = format!("/v1/balance_transactions?currency=usd&type=refund&source={re}");
+    assert!(api.get(key, &other).await.data().is_empty());
 }
 
 #[tokio::test]

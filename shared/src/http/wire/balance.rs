@@ -4,7 +4,9 @@ use serde::Serialize;
 
 use super::list::{list_filter, ListRequest};
 use crate::{
-    domain::{balance::FeeDetail, BalanceStatus, BalanceTransaction, BalanceTransactionType, TxnId, ValidationError},
+    domain::{
+        balance::FeeDetail, BalanceStatus, BalanceTransaction, BalanceTransactionType, Currency, TxnId, ValidationError,
+    },
     http::FromQuery,
 };
 
@@ -92,6 +94,12 @@ impl FromQuery for SourceId {
     }
 }
 
+impl FromQuery for Currency {
+    fn from_query(param: &str, value: String) -> Result<Self, ValidationError> {
+        Self::parse(param, &value)
+    }
+}
+
 impl FromQuery for BalanceTransactionType {
     fn from_query(param: &str, value: String) -> Result<Self, ValidationError> {
         Self::parse(param, &value)
@@ -104,6 +112,7 @@ pub type ListBalanceTransactionsRequest = ListRequest<BalanceTransactionsFilter,
 list_filter!(BalanceTransactionsFilter {
     source: SourceId = "source",
     kind: BalanceTransactionType = "type",
+    currency: Currency = "currency",
 });
 
 impl ListBalanceTransactionsRequest {
@@ -112,6 +121,7 @@ impl ListBalanceTransactionsRequest {
         crate::store::BalanceTransactionFilter {
             source: self.filter.source.as_ref().map(|s| s.0.clone()),
             kind: self.filter.kind,
+            currency: self.filter.currency,
             created: self.created,
         }
     }
