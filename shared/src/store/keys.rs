@@ -613,8 +613,12 @@ pub(super) fn tenant_object_of_pk<I: std::str::FromStr>(pk: &str) -> Option<(Ten
     Some((tenant, id.parse().ok()?))
 }
 
+/// A refund's own item's sort key (the stream's filter and the admin
+/// backfill's Scan match it too).
+pub(super) const REFUND_SK: &str = "refund";
+
 pub(super) fn refund(t: &Tenant, id: &RefundId) -> Keys {
-    object_keys(t, id, "refund")
+    object_keys(t, id, REFUND_SK)
 }
 
 /// A refund with its list keys: all refunds (gsi1), one payment's (gsi2),

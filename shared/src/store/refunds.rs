@@ -218,7 +218,7 @@ impl Store {
             .scan()
             .table_name(&self.table)
             .filter_expression(format!("{} = :sk AND attribute_not_exists({})", keys::SK, keys::GSI3PK))
-            .expression_attribute_values(":sk", s("refund"))
+            .expression_attribute_values(":sk", s(keys::REFUND_SK))
             .into_paginator()
             .items()
             .send();
@@ -269,7 +269,7 @@ impl Store {
     /// other item.
     pub fn refund_of_image(&self, image: serde_dynamo::Item) -> Option<(Tenant, RefundId)> {
         let image: Item = image.into();
-        if image.get(keys::SK).and_then(|v| v.as_s().ok()).map(String::as_str) != Some("refund") {
+        if image.get(keys::SK).and_then(|v| v.as_s().ok()).map(String::as_str) != Some(keys::REFUND_SK) {
             return None;
         }
         let pk = image.get(keys::PK)?.as_s().ok()?;
