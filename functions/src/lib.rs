@@ -28,3 +28,18 @@ fn stream_failures(
     }
     response
 }
+
+/// The `answer_refunds` function's stream handler: the simulated card
+/// network answers new refunds ([`refunds::answer`]) and the balance writer
+/// applies new balance transactions ([`balance::apply`]); one mapping for
+/// both, as a stream shard allows two readers and the webhook fan-out is
+/// the other. The failures of both are retried.
+pub async fn settle(
+    app: &paynectra::service::App,
+    batch: aws_lambda_events::dynamodb::Event,
+) -> aws_lambda_events::streams::DynamoDbEventResponse {
+    let (answered, applied) = tokio::join!(refunds::answer(app, batch.clone()), balance::apply(app, &batch));
+    let mut response = answered;
+    response.batch_item_failures.extend(applied.batch_item_failures);
+    response
+}

@@ -51,6 +51,7 @@ pub(crate) fn http_functions() -> HashMap<&'static str, HttpHandler> {
         ("update_refund", handler(refunds::update)),
         ("cancel_refund", handler(refunds::cancel)),
         ("expire_refund", handler(refunds::expire)),
+        ("get_balance", handler(balance::balance)),
         ("get_balance_transaction", handler(balance::get)),
         ("list_balance_transactions", handler(balance::list)),
     ])
@@ -61,10 +62,11 @@ pub(crate) const AUTHORIZERS: [&str; 1] = ["authorizer"];
 
 /// The functions no route invokes, by binary name, and what runs their
 /// handler in the local stack.
-pub(crate) const BACKGROUND: [(&str, &str); 6] = [
+pub(crate) const BACKGROUND: [(&str, &str); 7] = [
     ("deliver_webhooks", "stream::follow, on DynamoDB Local's stream"),
     ("answer_refunds", "stream::follow, on DynamoDB Local's stream"),
     ("sweep_refunds", "stream::follow, beside the retry sweep"),
+    ("sweep_balances", "stream::follow, beside the retry sweep"),
     ("attempt_webhooks", "queue::map, on the delivery queue in moto"),
     ("retry_webhooks", "stream::follow, every second"),
     (

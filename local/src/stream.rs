@@ -2,7 +2,8 @@
 //! reads DynamoDB Local's stream of the table and hands every shard's new
 //! records, as the mappings' batch, to the handlers the `deliver_webhooks`
 //! function (which records the deliveries and enqueues them) and the
-//! `answer_refunds` function (the simulated card network) run on AWS.
+//! `answer_refunds` function (the simulated card network, and the balance
+//! writer) run on AWS.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -56,6 +57,9 @@ pub async fn follow(
     });
     every_sweep(app, "refund", |app, now| {
         Box::pin(async move { paynectra_functions::refunds::sweep(app, now).await.map(drop) })
+    });
+    every_sweep(app, "balance", |app, now| {
+        Box::pin(async move { paynectra_functions::balance::sweep(app, now).await.map(drop) })
     });
     Ok(tokio::spawn(async move {
         loop {
@@ -188,7 +192,7 @@ async fn poll_once(
         // what is not theirs.
         let (delivered, answered) = tokio::join!(
             paynectra_functions::deliveries::deliver(app, batch.clone()),
-            paynectra_functions::refunds::answer(app, batch),
+            paynectra_functions::settle(app, batch),
         );
         for failed in delivered
             .batch_item_failures

@@ -1,6 +1,6 @@
-//! The simulated card network, from the table stream: answers each new refund.
+//! From the table stream: the simulated card network answers each new refund, and the balance writer applies each new balance transaction.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    paynectra::lambda::run_batch(paynectra_functions::refunds::answer).await
+    paynectra::lambda::run_batch(paynectra_functions::settle).await
 }

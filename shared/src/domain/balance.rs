@@ -7,6 +7,31 @@ use super::{Currency, Mode, Payment, Refund, TxnId};
 /// for a new account).
 pub const DEFAULT_DELAY_DAYS: i64 = 2;
 
+/// Seconds per day: funds become available at a UTC midnight.
+pub const DAY: i64 = 86_400;
+
+/// When the funds of a capture at `now` become available: `delay_days`
+/// later, at the UTC midnight that ends that day (Stripe's `available_on`
+/// is a midnight too). Every capture of one day becomes available at one
+/// moment, which is what lets the balance move a day's funds in one write
+/// per shard rather than one per capture (`docs/settlement.md`).
+pub fn funds_available_on(now: i64, delay_days: i64) -> i64 {
+    let at = now + delay_days * DAY;
+    (at + DAY - 1).div_euclid(DAY) * DAY
+}
+
+/// When a refund's debit is counted as available: at once (`now`) when the
+/// available balance covers it; else it is taken from pending, with the
+/// funds of the payment it refunds (at their `available_on`), or at once
+/// if those are available already (and the available balance may go below
+/// zero, as Stripe allows).
+pub fn refund_available_on(available: i64, amount: i64, payment_funds_on: Option<i64>, now: i64) -> i64 {
+    if available >= amount {
+        return now;
+    }
+    payment_funds_on.filter(|on| *on > now).unwrap_or(now)
+}
+
 /// What moved the money.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -145,6 +170,32 @@ pub struct BalanceTransaction {
 }
 
 impl BalanceTransaction {
+    /// Its status at `now`: available from `available_on` on. The stored
+    /// status is the one it was written with; a balance transaction's funds
+    /// become available by time alone (the balance moves them the same way,
+    /// [`BalanceParts::at`]), so reads show this one.
+    pub fn status_at(&self, now: i64) -> BalanceStatus {
+        if self.available_on <= now {
+            BalanceStatus::Available
+        } else {
+            BalanceStatus::Pending
+        }
+    }
+
+    /// This transaction as it stands at `now` ([`Self::status_at`]).
+    pub fn as_of(self, now: i64) -> Self {
+        Self {
+            status: self.status_at(now),
+            ..self
+        }
+    }
+
+    /// The day whose balance bucket holds its net until it is available
+    /// (`available_on`'s UTC day).
+    pub fn day(&self) -> i64 {
+        self.available_on.div_euclid(DAY)
+    }
+
     fn new(
         kind: BalanceTransactionType,
         mode: Mode,
@@ -193,7 +244,7 @@ impl BalanceTransaction {
             available_on: if payment.bypass_pending {
                 now
             } else {
-                now + delay_days * 86_400
+                funds_available_on(now, delay_days)
             },
             description: payment.description.clone(),
             ..Self::new(
@@ -207,11 +258,18 @@ impl BalanceTransaction {
         }
     }
 
-    /// A refund taking its amount off the balance at once (the fee of the
-    /// capture is not returned).
-    pub fn for_refund(refund: &Refund, now: i64) -> Self {
+    /// A refund taking its amount off the balance (the fee of the capture is
+    /// not returned): off the available balance from `available_on` on
+    /// ([`refund_available_on`]), off pending until then.
+    pub fn for_refund(refund: &Refund, available_on: i64, now: i64) -> Self {
         Self {
             description: Some("REFUND FOR PAYMENT".into()),
+            status: if available_on <= now {
+                BalanceStatus::Available
+            } else {
+                BalanceStatus::Pending
+            },
+            available_on,
             ..Self::new(
                 BalanceTransactionType::Refund,
                 refund.mode,
@@ -236,6 +294,88 @@ impl BalanceTransaction {
                 now,
             )
         }
+    }
+}
+
+/// One currency's amount of a balance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BalanceAmount {
+    pub amount: i64,
+    pub currency: Currency,
+}
+
+/// An account's balance in one mode, per currency: what can be paid out
+/// and what is still on its way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Balance {
+    pub mode: Mode,
+    pub available: Vec<BalanceAmount>,
+    pub pending: Vec<BalanceAmount>,
+}
+
+/// The currency a balance with no money shows (as Stripe shows an empty
+/// balance in the account's default currency).
+pub const DEFAULT_BALANCE_CURRENCY: &str = "usd";
+
+/// What is stored of a tenant's balance: per currency, the available amount
+/// (moved only by the fold of due buckets and by payouts, so a payout can be
+/// conditioned on it), and the buckets of funds by the day they become
+/// available (each the sum of its shards).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BalanceParts {
+    /// `(currency, amount)`.
+    pub available: Vec<(Currency, i64)>,
+    /// `(currency, day, amount)`: a day's funds, available from that day's
+    /// midnight.
+    pub buckets: Vec<(Currency, i64, i64)>,
+}
+
+impl BalanceParts {
+    /// The balance at `now`: a bucket whose day has begun counts as
+    /// available whether or not it was folded into the stored amount yet,
+    /// so the balance always agrees with its transactions' statuses
+    /// ([`BalanceTransaction::status_at`]).
+    pub fn at(&self, mode: Mode, now: i64) -> Balance {
+        let mut available: std::collections::BTreeMap<&'static str, (Currency, i64)> = Default::default();
+        let mut pending: std::collections::BTreeMap<&'static str, (Currency, i64)> = Default::default();
+        for &(currency, amount) in &self.available {
+            available.entry(currency.code()).or_insert((currency, 0)).1 += amount;
+        }
+        for &(currency, day, amount) in &self.buckets {
+            let side = if day * DAY <= now { &mut available } else { &mut pending };
+            side.entry(currency.code()).or_insert((currency, 0)).1 += amount;
+        }
+        // Every currency the account has money in shows on both sides.
+        for (code, (currency, _)) in available.clone() {
+            pending.entry(code).or_insert((currency, 0));
+        }
+        for (code, (currency, _)) in pending.clone() {
+            available.entry(code).or_insert((currency, 0));
+        }
+        if available.is_empty() {
+            let usd = Currency::from_code(DEFAULT_BALANCE_CURRENCY).expect("usd is supported");
+            available.insert(usd.code(), (usd, 0));
+            pending.insert(usd.code(), (usd, 0));
+        }
+        let amounts = |m: std::collections::BTreeMap<&'static str, (Currency, i64)>| {
+            m.into_values()
+                .map(|(currency, amount)| BalanceAmount { amount, currency })
+                .collect()
+        };
+        Balance {
+            mode,
+            available: amounts(available),
+            pending: amounts(pending),
+        }
+    }
+
+    /// The buckets of `currency` due at `now` (their day has begun): what a
+    /// fold moves into the stored available amount.
+    pub fn due(&self, currency: Currency, now: i64) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.buckets
+            .iter()
+            .filter(move |(c, day, _)| *c == currency && day * DAY <= now)
+            .map(|&(_, day, amount)| (day, amount))
     }
 }
 
@@ -288,7 +428,14 @@ mod tests {
         .captured();
         let t = BalanceTransaction::for_capture(&payment, &Pricing::default(), DEFAULT_DELAY_DAYS, 1_000);
         assert_eq!((t.amount, t.fee, t.net), (10_000, 320, 9_680));
-        assert_eq!((t.status, t.available_on), (BalanceStatus::Pending, 1_000 + 2 * 86_400));
+        assert_eq!(
+            (t.status, t.available_on),
+            (BalanceStatus::Pending, 3 * DAY),
+            "the midnight after two days"
+        );
+        assert_eq!(t.status_at(3 * DAY - 1), BalanceStatus::Pending);
+        assert_eq!(t.clone().as_of(3 * DAY).status, BalanceStatus::Available);
+        assert_eq!(t.day(), 3);
         assert_eq!(t.fee_details[0].amount, 320);
         assert_eq!(t.source, payment.id.as_str());
         let new = super::super::NewRefund {
@@ -298,7 +445,12 @@ mod tests {
             metadata: Metadata::default(),
         };
         let refund = Refund::against(&new, &payment, 5).unwrap();
-        let r = BalanceTransaction::for_refund(&refund, 5);
+        let r = BalanceTransaction::for_refund(&refund, 5, 5);
+        assert_eq!(r.status, BalanceStatus::Available);
+        assert_eq!(
+            BalanceTransaction::for_refund(&refund, 3 * DAY, 5).status,
+            BalanceStatus::Pending
+        );
         assert_eq!(
             (r.kind, r.amount, r.fee, r.net),
             (BalanceTransactionType::Refund, -2_500, 0, -2_500)
@@ -306,5 +458,59 @@ mod tests {
         let back = BalanceTransaction::for_refund_failure(&refund, 6);
         assert_eq!((back.kind, back.net), (BalanceTransactionType::RefundFailure, 2_500));
         assert!(r.id.as_str().starts_with("txn_") && r.id != back.id);
+    }
+
+    #[test]
+    fn funds_become_available_at_the_midnight_after_the_delay() {
+        assert_eq!(
+            funds_available_on(0, 2),
+            2 * DAY,
+            "a capture at midnight: exactly two days"
+        );
+        assert_eq!(funds_available_on(1, 2), 3 * DAY);
+        assert_eq!(funds_available_on(DAY - 1, 2), 3 * DAY);
+        assert_eq!(funds_available_on(10 * DAY + 5, 0), 11 * DAY);
+    }
+
+    #[test]
+    fn a_refund_is_taken_from_available_when_it_covers_it_else_from_pending() {
+        assert_eq!(
+            refund_available_on(500, 500, Some(9 * DAY), 100),
+            100,
+            "covered: at once"
+        );
+        assert_eq!(
+            refund_available_on(499, 500, Some(9 * DAY), 100),
+            9 * DAY,
+            "with the payment's funds"
+        );
+        assert_eq!(
+            refund_available_on(0, 500, Some(50), 100),
+            100,
+            "those are available: at once, below zero"
+        );
+        assert_eq!(refund_available_on(0, 500, None, 100), 100);
+    }
+
+    #[test]
+    fn the_balance_counts_begun_days_as_available_and_shows_each_currency_on_both_sides() {
+        let (usd, eur) = (c("usd"), c("eur"));
+        let parts = BalanceParts {
+            available: vec![(usd, 1_000)],
+            buckets: vec![(usd, 3, 200), (usd, 3, 50), (usd, 5, 700), (eur, 4, 90)],
+        };
+        let amounts = |v: &[BalanceAmount]| v.iter().map(|a| (a.currency.code(), a.amount)).collect::<Vec<_>>();
+        let before = parts.at(Mode::Test, 3 * DAY - 1);
+        assert_eq!(amounts(&before.available), [("eur", 0), ("usd", 1_000)]);
+        assert_eq!(amounts(&before.pending), [("eur", 90), ("usd", 950)]);
+        let on_day_three = parts.at(Mode::Test, 3 * DAY);
+        assert_eq!(amounts(&on_day_three.available), [("eur", 0), ("usd", 1_250)]);
+        assert_eq!(amounts(&on_day_three.pending), [("eur", 90), ("usd", 700)]);
+        assert_eq!(parts.due(usd, 3 * DAY).collect::<Vec<_>>(), [(3, 200), (3, 50)]);
+        let empty = BalanceParts::default().at(Mode::Live, 0);
+        assert_eq!(
+            (amounts(&empty.available), amounts(&empty.pending)),
+            (vec![("usd", 0)], vec![("usd", 0)])
+        );
     }
 }

@@ -39,6 +39,7 @@ event_types! {
     CustomerCreated => "customer.created",
     CustomerUpdated => "customer.updated",
     CustomerDeleted => "customer.deleted",
+    BalanceAvailable => "balance.available",
 }
 
 impl EventType {

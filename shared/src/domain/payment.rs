@@ -271,6 +271,10 @@ pub struct Payment {
     pub client_secret: String,
     /// The balance transaction of its capture (`txn_...`), once captured.
     pub balance_transaction: Option<super::TxnId>,
+    /// When its capture's funds become available (that transaction's
+    /// `available_on`: a refund is taken from them while they are pending);
+    /// never shown.
+    pub funds_available_on: Option<i64>,
     /// Minor units refunded so far.
     #[serde(default)]
     pub amount_refunded: MinorUnits,
@@ -307,6 +311,7 @@ impl Payment {
             last_payment_error: None,
             client_secret: String::new(),
             balance_transaction: None,
+            funds_available_on: None,
             amount_refunded: MinorUnits::ZERO,
             amount_refundable: MinorUnits::ZERO,
             created,

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 mod app;
+pub mod balance;
 mod clock;
 pub mod customers;
 pub mod deliveries;

@@ -188,6 +188,7 @@ where
             .then(|| BalanceTransaction::for_capture(&after, &Pricing::default(), DEFAULT_DELAY_DAYS, request.now));
         if let Some(txn) = &captured {
             after.balance_transaction = Some(txn.id.clone());
+            after.funds_available_on = Some(txn.available_on);
         }
         let event = transition_event(tenant, &before, &after, &request.event, request.now);
         // A decline is answered 402, and the 402 is recorded for an

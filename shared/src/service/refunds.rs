@@ -12,8 +12,9 @@ use super::{
 };
 use crate::{
     domain::{
-        event::previous_attributes, refund::RefundUpdate, BalanceTransaction, Event, EventRequest, EventType, Mode,
-        NewRefund, Payment, Refund, RefundId, RefundRefused, RefundStatus, RefundTransitionRefused, Tenant,
+        balance::refund_available_on, event::previous_attributes, refund::RefundUpdate, BalanceTransaction, Event,
+        EventRequest, EventType, Mode, NewRefund, Payment, Refund, RefundId, RefundRefused, RefundStatus,
+        RefundTransitionRefused, Tenant,
     },
     http::{wire::RefundObject, ApiError, Outcome, Reply, RequestCtx, Run},
     store::{DueEntry, DueRefund, StoreError, SweepIndex, Writes},
@@ -56,6 +57,15 @@ fn refused(payment: &Payment, why: RefundRefused) -> ApiError {
 /// `POST /v1/refunds`.
 pub async fn create(app: &App, ctx: &RequestCtx, new: &NewRefund, run: &Run) -> Result<Outcome, ApiError> {
     let tenant = &ctx.tenant;
+    // What the available balance holds now decides where the refund is
+    // taken from (read once: a racing refund or payout may take it below
+    // zero, as Stripe allows refunds to).
+    let balance = app
+        .store
+        .balance_parts(tenant, None, false)
+        .await?
+        .0
+        .at(tenant.mode, ctx.now);
     for attempt in 0..MAX_ATTEMPTS {
         let payment = app
             .store
@@ -63,8 +73,15 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: &NewRefund, run: &Run) -> 
             .await?
             .ok_or_else(|| ApiError::not_found("payment", new.payment_id.as_str()).with_param("payment_id"))?;
         let mut refund = Refund::against(new, &payment, ctx.now).map_err(|why| refused(&payment, why))?;
-        // The refund takes its amount off the balance at once.
-        let txn = BalanceTransaction::for_refund(&refund, ctx.now);
+        // The refund takes its amount off the available balance if that
+        // covers it, else off pending (with the payment's funds).
+        let available = balance
+            .available
+            .iter()
+            .find(|a| a.currency == refund.currency)
+            .map_or(0, |a| a.amount);
+        let on = refund_available_on(available, refund.amount.get(), payment.funds_available_on, ctx.now);
+        let txn = BalanceTransaction::for_refund(&refund, on, ctx.now);
         refund.balance_transaction = Some(txn.id.clone());
         let reply = Reply::ok(&RefundObject::from(&refund))?;
         let completion = run.completion(&reply);

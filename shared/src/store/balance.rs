@@ -1,18 +1,70 @@
 //! Balance transactions: written only inside the transaction of the change
 //! that moves the money ([`super::Writes::moving`]), then read and listed.
+//! And the balance they add up to (`docs/settlement.md`): the balance
+//! writer applies each new transaction to a shard of its day's bucket,
+//! exactly once; a fold moves the buckets whose day has come into the
+//! stored available amount, which payouts are conditioned on.
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
 use super::{
-    error::StoreError,
-    item::{to_item, NOT_EXISTS},
+    error::{failed_conditions, transaction_conflict, StoreError},
+    item::{from_item, key_of, n, s, to_item, Item, NOT_EXISTS},
     keys,
-    transact::put_item,
+    transact::{put_item, Writes},
     ReadStats, Store,
 };
 use crate::domain::{
-    BalanceTransaction, BalanceTransactionType, CreatedRange, Currency, ListWindow, Page, Tenant, TxnId,
+    balance::DAY, BalanceParts, BalanceTransaction, BalanceTransactionType, CreatedRange, Currency, Event, ListWindow,
+    Mode, Page, Tenant, TxnId,
 };
+
+const LIST_SHARDS: &str = "list_shards";
+/// Set on a balance transaction once the balance writer has added it to
+/// its bucket: the writer's condition, so a redelivered record is not
+/// counted twice.
+const APPLIED: &str = "applied";
+const AMOUNT: &str = "amount";
+
+/// The most balance transactions one application writes (each is an item
+/// of its transaction, besides at most one bucket per day they fall on).
+pub const MAX_APPLIED_AT_ONCE: usize = 80;
+
+/// What an application of balance transactions came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// All of them are in the balance now.
+    All,
+    /// Nothing was written: those at these positions were applied already
+    /// (a redelivered record); the rest can be applied without them.
+    AlreadyApplied(Vec<usize>),
+}
+
+/// A balance in the balance index: due when one of its buckets becomes
+/// available, so that the balance sweep folds it. No TTL: it holds money
+/// that cannot be paid out until it is folded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DueBalance {
+    pub account_id: crate::domain::AccountId,
+    pub mode: Mode,
+    pub currency: String,
+    pub due: i64,
+    #[serde(default = "crate::domain::account::one_list_shard")]
+    pub list_shards: u8,
+    /// Written anew by every writer of the entry: the sweep removes only
+    /// the entry it read.
+    pub nonce: String,
+}
+
+impl DueBalance {
+    pub fn tenant(&self) -> Tenant {
+        Tenant::new(self.account_id.clone(), self.mode).with_list_shards(self.list_shards)
+    }
+
+    pub fn currency(&self) -> Option<Currency> {
+        Currency::from_code(&self.currency)
+    }
+}
 
 /// Which balance transactions a list returns.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -32,7 +84,291 @@ impl Store {
         txn: &BalanceTransaction,
     ) -> Result<TransactWriteItem, StoreError> {
         let keys = keys::balance_transaction_item(tenant, &txn.id, txn.created, &txn.source, txn.kind.as_str());
-        Ok(put_item(self.put(to_item(&keys, txn)?, NOT_EXISTS)))
+        let mut item = to_item(&keys, txn)?;
+        // The balance writer reads it from the stream, and rebuilds the
+        // tenant from it.
+        item.insert(LIST_SHARDS.into(), n(tenant.list_shards()));
+        Ok(put_item(self.put(item, NOT_EXISTS)))
+    }
+
+    /// A new balance transaction from the table's stream (a record's new
+    /// image), with its tenant: `None` for any other item, or one the
+    /// balance writer does not apply (one that is applied already).
+    pub fn balance_transaction_of_image(&self, image: serde_dynamo::Item) -> Option<(Tenant, BalanceTransaction)> {
+        let mut image: Item = image.into();
+        let sk = image.get(keys::SK).and_then(|v| v.as_s().ok())?;
+        if sk != keys::BALANCE_TRANSACTION_SK || image.contains_key(APPLIED) {
+            return None;
+        }
+        let pk = image.get(keys::PK)?.as_s().ok()?;
+        let (tenant, _): (Tenant, TxnId) = keys::tenant_object_of_pk(pk)?;
+        let shards = image
+            .remove(LIST_SHARDS)
+            .and_then(|v| v.as_n().ok().and_then(|n| n.parse::<u8>().ok()))
+            .unwrap_or(1);
+        let txn: BalanceTransaction = from_item(image).ok()?;
+        Some((tenant.with_list_shards(shards), txn))
+    }
+
+    /// Adds `txns` (all of `tenant`, in `currency`; at most
+    /// [`MAX_APPLIED_AT_ONCE`]) to shard `shard` of their days' buckets and
+    /// marks each applied, in one transaction: each is counted exactly
+    /// once however often it is applied. A clash with another writer of the
+    /// same shard is [`StoreError::Conflict`] (retry, on another shard).
+    pub async fn apply_to_balance(
+        &self,
+        tenant: &Tenant,
+        currency: Currency,
+        txns: &[BalanceTransaction],
+        shard: u32,
+    ) -> Result<Applied, StoreError> {
+        let mut days: std::collections::BTreeMap<i64, i64> = Default::default();
+        for t in txns {
+            *days.entry(t.day()).or_default() += t.net;
+        }
+        let marks = txns.iter().map(|t| {
+            self.update(
+                &keys::balance_transaction(tenant, &t.id),
+                format!("SET {APPLIED} = :true"),
+                Some(format!("attribute_exists(pk) AND attribute_not_exists({APPLIED})")),
+                [(":true", AttributeValue::Bool(true))],
+            )
+        });
+        let buckets = days.into_iter().map(|(day, net)| {
+            self.update(
+                &keys::balance_bucket(tenant, currency.code(), day, shard),
+                format!("ADD {AMOUNT} :net SET currency = :c, #day = :day"),
+                None,
+                [(":net", n(net)), (":c", s(currency.code())), (":day", n(day))],
+            )
+            .expression_attribute_names("#day", "day")
+        });
+        let items = marks
+            .chain(buckets)
+            .map(|u| {
+                TransactWriteItem::builder()
+                    .update(u.build().expect("key and expressions are set"))
+                    .build()
+            })
+            .collect::<Vec<_>>();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(uuid::Uuid::new_v4().to_string())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Applied::All),
+            Err(e) => match failed_conditions(&e) {
+                Some(failed) if failed.iter().any(|f| *f) => Ok(Applied::AlreadyApplied(
+                    failed
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, f)| **f && *i < txns.len())
+                        .map(|(i, _)| i)
+                        .collect(),
+                )),
+                _ if transaction_conflict(&e) => Err(StoreError::Conflict),
+                _ => Err(StoreError::dynamo("TransactWriteItems(apply to balance)", e)),
+            },
+        }
+    }
+
+    /// An Update of one item, as the builder a transaction item is made of.
+    fn update<'v>(
+        &self,
+        keys: &keys::Keys,
+        expression: String,
+        condition: Option<String>,
+        values: impl IntoIterator<Item = (&'v str, AttributeValue)>,
+    ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+        let mut u = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(keys)))
+            .update_expression(expression)
+            .set_condition_expression(condition);
+        for (k, v) in values {
+            u = u.expression_attribute_values(k, v);
+        }
+        u
+    }
+
+    /// Makes sure the balance index holds an entry for `tenant`'s
+    /// `currency` due at `due` (one PutItem; the same key for every writer
+    /// of that due time).
+    pub async fn ensure_balance_due(&self, tenant: &Tenant, currency: Currency, due: i64) -> Result<(), StoreError> {
+        let entry = DueBalance {
+            account_id: tenant.account_id.clone(),
+            mode: tenant.mode,
+            currency: currency.code().to_owned(),
+            due,
+            list_shards: tenant.list_shards(),
+            nonce: uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let item = to_item(&keys::balance_due(tenant, currency.code(), due), &entry)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem(balance due)", e))?;
+        Ok(())
+    }
+
+    /// Removes a balance's entry from the balance index, unless a writer
+    /// wrote it again since it was read (then it stays, for the next run).
+    pub async fn remove_balance_due(&self, due: &super::DueEntry<DueBalance>) -> Result<(), StoreError> {
+        let tenant = due.entry.tenant();
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::balance_due(
+                &tenant,
+                &due.entry.currency,
+                due.entry.due,
+            ))))
+            .condition_expression("nonce = :nonce")
+            .expression_attribute_values(":nonce", s(&due.entry.nonce))
+            .send()
+            .await;
+        super::error::applied(result, "DeleteItem(balance due)").map(drop)
+    }
+
+    /// The stored parts of `tenant`'s balance (one currency's, or all):
+    /// one Query of its balance partition (strongly consistent for a fold).
+    pub async fn balance_parts(
+        &self,
+        tenant: &Tenant,
+        currency: Option<Currency>,
+        consistent: bool,
+    ) -> Result<(BalanceParts, Vec<Item>), StoreError> {
+        let (pk, prefix) = keys::balance_partition(tenant, currency.map(|c| c.code()));
+        let mut parts = BalanceParts::default();
+        let mut buckets = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(if prefix.is_empty() {
+                    "pk = :pk"
+                } else {
+                    "pk = :pk AND begins_with(sk, :prefix)"
+                })
+                .expression_attribute_values(":pk", s(&pk))
+                .set_expression_attribute_values(if prefix.is_empty() {
+                    Some([(":pk".to_owned(), s(&pk))].into())
+                } else {
+                    Some([(":pk".to_owned(), s(&pk)), (":prefix".to_owned(), s(&prefix))].into())
+                })
+                .consistent_read(consistent)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query(balance)", e))?;
+            for item in out.items.unwrap_or_default() {
+                let num = |name: &str| {
+                    item.get(name)
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|v| v.parse::<i64>().ok())
+                };
+                let Some(currency) = item
+                    .get("currency")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|c| Currency::from_code(c))
+                else {
+                    return Err(StoreError::Corrupt("a balance item without a currency".into()));
+                };
+                let amount = num(AMOUNT).unwrap_or(0);
+                match num("day") {
+                    Some(day) => {
+                        parts.buckets.push((currency, day, amount));
+                        buckets.push(item);
+                    }
+                    None => parts.available.push((currency, amount)),
+                }
+            }
+            match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+                Some(next) => start = Some(next),
+                None => return Ok((parts, buckets)),
+            }
+        }
+    }
+
+    /// Moves `currency`'s buckets whose day has come (at `now`) into its
+    /// stored available amount: one transaction deleting each (conditioned
+    /// on the amount read) and adding their sum, with the event `event`
+    /// makes of the balance after it (`balance.available`; none if the
+    /// buckets net to zero). Returns the amount moved (`None`: nothing was
+    /// due). A writer that added to a bucket
+    /// meanwhile, or a payout, is [`StoreError::Conflict`] (read again).
+    pub async fn fold_balance(
+        &self,
+        tenant: &Tenant,
+        currency: Currency,
+        now: i64,
+        event: impl FnOnce(&crate::domain::Balance) -> Event,
+    ) -> Result<Option<i64>, StoreError> {
+        let (parts, items) = self.balance_parts(tenant, Some(currency), true).await?;
+        let due: Vec<usize> = (0..parts.buckets.len())
+            .filter(|&i| parts.buckets[i].1 * DAY <= now)
+            .take(MAX_APPLIED_AT_ONCE)
+            .collect();
+        if due.is_empty() {
+            return Ok(None);
+        }
+        // The balance after the fold, for its event.
+        let mut after = BalanceParts {
+            available: parts.available.clone(),
+            buckets: Vec::new(),
+        };
+        for (i, b) in parts.buckets.iter().enumerate() {
+            if !due.contains(&i) {
+                after.buckets.push(*b);
+            }
+        }
+        let due: Vec<(&Item, i64)> = due.iter().map(|&i| (&items[i], parts.buckets[i].2)).collect();
+        let moved: i64 = due.iter().map(|(_, a)| a).sum();
+        let mut deletes = Vec::with_capacity(due.len() + 1);
+        for (item, amount) in &due {
+            let key = [keys::PK, keys::SK]
+                .into_iter()
+                .filter_map(|k| item.get(k).map(|v| (k.to_owned(), v.clone())))
+                .collect();
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .condition_expression(format!("{AMOUNT} = :seen"))
+                .expression_attribute_values(":seen", n(amount))
+                .build()
+                .expect("table, key and condition are set");
+            deletes.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        let add = self
+            .update(
+                &keys::balance_available(tenant, currency.code()),
+                format!("ADD {AMOUNT} :moved SET currency = :c"),
+                None,
+                [(":moved", n(moved)), (":c", s(currency.code()))],
+            )
+            .build()
+            .expect("key and expressions are set");
+        deletes.push(TransactWriteItem::builder().update(add).build());
+        after.available.push((currency, moved));
+        let event = (moved != 0).then(|| event(&after.at(tenant.mode, now)));
+        let writes = Writes {
+            event: event.as_ref(),
+            ..Writes::NONE
+        };
+        self.transact("TransactWriteItems(fold balance)", deletes, tenant, writes, |_| {
+            StoreError::Conflict
+        })
+        .await?;
+        Ok(Some(moved))
     }
 
     pub async fn get_balance_transaction(

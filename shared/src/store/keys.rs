@@ -347,6 +347,9 @@ pub enum SweepIndex {
     /// Pending refunds whose network answer is overdue (the backstop of
     /// the stream): `REFUND#{hour}#{0..15}`.
     Refunds,
+    /// Balances with a bucket of funds coming due, by the midnight it is
+    /// due: `AVAIL#{hour}#{0..15}`.
+    Balances,
 }
 
 impl SweepIndex {
@@ -355,6 +358,7 @@ impl SweepIndex {
             Self::Holds => "HOLD",
             Self::Retries => "WHRETRY",
             Self::Refunds => "REFUND",
+            Self::Balances => "AVAIL",
         }
     }
 
@@ -368,7 +372,7 @@ impl SweepIndex {
         match self {
             Self::Holds => 16,
             Self::Retries => 64,
-            Self::Refunds => 16,
+            Self::Refunds | Self::Balances => 16,
         }
     }
 
@@ -402,7 +406,7 @@ impl SweepIndex {
             Self::Holds => crate::domain::payment::HOLD_SECONDS / 86_400 + 1,
             Self::Retries => 4,
             // Born sharded: no day partitions.
-            Self::Refunds => return Vec::new(),
+            Self::Refunds | Self::Balances => return Vec::new(),
         };
         ((today - days)..=today)
             .map(|day| self.legacy_partition(day * 86_400))
@@ -662,8 +666,12 @@ pub(super) fn refund_list_index(
     narrowest_list(t, format!("{}#refund", tenant_prefix(t)), owner, ("status", status))
 }
 
+/// A balance transaction's own item's sort key (the stream's filter
+/// matches it too).
+pub(super) const BALANCE_TRANSACTION_SK: &str = "balance_transaction";
+
 pub(super) fn balance_transaction(t: &Tenant, id: &TxnId) -> Keys {
-    object_keys(t, id, "balance_transaction")
+    object_keys(t, id, BALANCE_TRANSACTION_SK)
 }
 
 /// A balance transaction with its list keys: all (gsi1), one source's
@@ -678,6 +686,53 @@ pub(super) fn balance_transaction_item(t: &Tenant, id: &TxnId, created: i64, sou
         gsi3: Some((sharded(t, format!("{all}#type#{kind}"), id.as_str()), sort)),
         ..balance_transaction(t, id)
     }
+}
+
+/// A tenant's balance partition: its available amount per currency and its
+/// buckets of funds not yet folded into it (one Query reads the balance).
+fn balance_pk(t: &Tenant) -> String {
+    format!("{}#balance", tenant_prefix(t))
+}
+
+/// The stored available amount of one currency (payouts are conditioned
+/// on it).
+pub(super) fn balance_available(t: &Tenant, currency: &str) -> Keys {
+    Keys {
+        pk: balance_pk(t),
+        sk: format!("{currency}#available"),
+        ..Keys::default()
+    }
+}
+
+/// Shard `shard` of the bucket of one currency's funds available on `day`.
+pub(super) fn balance_bucket(t: &Tenant, currency: &str, day: i64, shard: u32) -> Keys {
+    Keys {
+        pk: balance_pk(t),
+        sk: format!("{currency}#{BALANCE_BUCKET}#{day:08}#{shard:03}"),
+        ..Keys::default()
+    }
+}
+
+/// The word between a bucket's currency and day in its sort key.
+pub(super) const BALANCE_BUCKET: &str = "day";
+
+/// The whole balance partition, or one currency's part of it (the sort key
+/// prefix).
+pub(super) fn balance_partition(t: &Tenant, currency: Option<&str>) -> (String, String) {
+    (balance_pk(t), currency.map(|c| format!("{c}#")).unwrap_or_default())
+}
+
+/// A balance's entry in the balance index, due when a bucket of its funds
+/// becomes available: by the hour it is due, sharded by the tenant and
+/// currency (one entry per due time, so the writers of a day's bucket all
+/// write the same one).
+pub(super) fn balance_due(t: &Tenant, currency: &str, due: i64) -> Keys {
+    let (account, mode) = (&t.account_id, t.mode.as_str());
+    SweepIndex::Balances.entry(
+        &format!("{account}#{mode}#{currency}"),
+        due,
+        format!("{due:012}#{account}#{mode}#{currency}"),
+    )
 }
 
 /// All balance transactions (gsi1), one source's (gsi2), one type's (gsi3);
@@ -750,6 +805,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
         table("hold_sweep", SweepIndex::Holds.state()),
         table("retry_sweep", SweepIndex::Retries.state()),
         table("refund_sweep", SweepIndex::Refunds.state()),
+        table("balance_sweep", SweepIndex::Balances.state()),
         PartitionExample {
             name: "hold_legacy",
             index: None,
@@ -778,6 +834,8 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             table("payment_method", payment_method(&t, &pm)),
             table("refund", refund_item(&t, &re, 0, &pay, "pending")),
             table("refund_due", refund_due(&t, &re, 60)),
+            table("balance", balance_available(&t, "usd")),
+            table("balance_due", balance_due(&t, "usd", 86_400)),
             table(
                 "balance_transaction",
                 balance_transaction_item(&t, &txn, 0, pay.as_str(), "payment"),

@@ -23,7 +23,7 @@ mod sweeps;
 mod transact;
 mod webhook_endpoints;
 
-pub use balance::BalanceTransactionFilter;
+pub use balance::{Applied, BalanceTransactionFilter, DueBalance, MAX_APPLIED_AT_ONCE};
 pub use client::{dynamodb_client, sdk_config, Store, WarmUp};
 pub use deliveries::{due_delivery, DueRetry};
 pub use error::StoreError;

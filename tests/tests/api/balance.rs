@@ -29,9 +29,11 @@ async fn a_capture_nets_its_fee_and_refunds_move_the_money_back_and_forth() {
         json!([{"amount": 320, "currency": "usd", "type": "paynectra_fee", "description": "Paynectra processing fees"}])
     );
     assert_eq!(t["status"], "pending");
-    assert_eq!(
-        t["available_on"].as_i64().unwrap() - t["created"].as_i64().unwrap(),
-        2 * 86_400
+    let (on, created) = (t["available_on"].as_i64().unwrap(), t["created"].as_i64().unwrap());
+    assert_eq!(on % 86_400, 0, "a UTC midnight");
+    assert!(
+        (created + 2 * 86_400..created + 3 * 86_400).contains(&on),
+        "the midnight after two days"
     );
     assert_eq!(
         (t["source"].as_str(), t["currency"].as_str(), t["livemode"].as_bool()),
@@ -207,11 +209,142 @@ async fn the_bypass_pending_test_card_makes_a_captures_funds_available_at_once()
         let t = api.get(key, &format!("/v1/balance_transactions/{txn}")).await.body;
         assert_eq!(t["status"], status, "{alias}");
         let wait = t["available_on"].as_i64().unwrap() - t["created"].as_i64().unwrap();
-        assert_eq!(wait, if status == "available" { 0 } else { 2 * 86_400 }, "{alias}");
+        if status == "available" {
+            assert_eq!(wait, 0, "{alias}");
+        } else {
+            assert!(
+                (2 * 86_400..3 * 86_400).contains(&wait),
+                "{alias}: the midnight after two days"
+            );
+        }
         assert_eq!(
             (t["fee"].as_i64(), t["net"].as_i64()),
             (Some(88), Some(1_912)),
             "{alias}: the same fee"
         );
     }
+}
+
+/// `(available, pending)` of `currency` in a balance object.
+fn sides(balance: &serde_json::Value, currency: &str) -> (i64, i64) {
+    let side = |name: &str| {
+        balance[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["currency"] == currency)
+            .map_or(0, |a| a["amount"].as_i64().unwrap())
+    };
+    (side("available"), side("pending"))
+}
+
+/// Reads the balance until it shows `want` (the writer is a stream
+/// consumer: a second or so behind the transactions).
+async fn balance_becomes(api: &TestApi, key: &str, want: (i64, i64)) -> serde_json::Value {
+    let mut body = serde_json::Value::Null;
+    for _ in 0..150 {
+        body = api.get(key, "/v1/balance").await.ok().body;
+        if sides(&body, "usd") == want {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the balance never became {want:?}: {body}");
+}
+
+/// The sum of the nets of every balance transaction, `(available, pending)`
+/// by their status now.
+async fn sum_of_transactions(api: &TestApi, key: &str) -> (i64, i64) {
+    let all = api.get(key, "/v1/balance_transactions?limit=100").await.ok();
+    assert_eq!(all.body["has_more"], false);
+    all.data().iter().fold((0, 0), |(a, p), t| {
+        let net = t["net"].as_i64().unwrap();
+        match t["status"].as_str() {
+            Some("available") => (a + net, p),
+            _ => (a, p + net),
+        }
+    })
+}
+
+#[tokio::test]
+async fn the_balance_adds_up_the_transactions_and_moves_funds_to_available_when_due() {
+    let api = TestApi::spawn_with_webhooks().await;
+    let (m, other) = (api.merchant("Balance").await, api.merchant("Other").await);
+    let key = &m.test_key;
+    let zero = json!([{"amount": 0, "currency": "usd"}]);
+    let empty = api.get(key, "/v1/balance").await.ok().body;
+    assert_eq!(
+        empty,
+        json!({"object": "balance", "available": zero, "pending": zero, "livemode": false})
+    );
+    let bad = api.get(key, "/v1/balance?currency=usd").await;
+    assert_eq!(
+        bad.error(400).1.as_deref(),
+        Some("currency"),
+        "no parameters: {}",
+        bad.text
+    );
+
+    // A capture with 4000 0000 0000 0077 is available at once; one with
+    // another card is pending: 10,000 less the fee of 320 each.
+    let fast = api.paid_with(key, "pm_card_bypassPending", 10_000).await;
+    balance_becomes(&api, key, (9_680, 0)).await;
+    let slow = api.paid_with(key, "pm_card_visa", 10_000).await;
+    balance_becomes(&api, key, (9_680, 9_680)).await;
+
+    // A refund the available balance covers is taken from it; one it does
+    // not cover is taken from pending, with the refunded payment's funds.
+    let covered = api.refund(key, json!({"payment_id": fast, "amount": 2_500})).await.ok();
+    balance_becomes(&api, key, (7_180, 9_680)).await;
+    let txn = covered.body["balance_transaction"].as_str().unwrap().to_owned();
+    let t = api.get(key, &format!("/v1/balance_transactions/{txn}")).await.body;
+    assert_eq!(t["status"], "available", "{t}");
+    let uncovered = api.refund(key, json!({"payment_id": slow, "amount": 8_000})).await.ok();
+    let body = balance_becomes(&api, key, (7_180, 1_680)).await;
+    let txn = uncovered.body["balance_transaction"].as_str().unwrap().to_owned();
+    let t = api.get(key, &format!("/v1/balance_transactions/{txn}")).await.body;
+    let slow_txn = api.get_payment(key, &slow).await.body["balance_transaction"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let s = api.get(key, &format!("/v1/balance_transactions/{slow_txn}")).await.body;
+    assert_eq!(
+        (t["status"].as_str(), &t["available_on"]),
+        (Some("pending"), &s["available_on"])
+    );
+    assert_eq!(sum_of_transactions(&api, key).await, sides(&body, "usd"));
+
+    // The pending funds' midnight comes: they are available at once (the
+    // balance counts a begun day as available), and the balance sweep moves
+    // them into the stored available amount, with `balance.available`.
+    api.advance(s["available_on"].as_i64().unwrap() - api.now() + 1);
+    let body = api.get(key, "/v1/balance").await.ok().body;
+    assert_eq!(sides(&body, "usd"), (8_860, 0), "{body}");
+    assert_eq!(sum_of_transactions(&api, key).await, (8_860, 0));
+    // Each fold has its event; the last one's balance is the one now.
+    let mut event = serde_json::Value::Null;
+    for _ in 0..150 {
+        let events = api.list_events(key, "type=balance.available").await.ok();
+        if let Some(e) = events
+            .data()
+            .iter()
+            .find(|e| sides(&e["data"]["object"], "usd") == (8_860, 0))
+        {
+            event = e.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        event["data"]["object"]["object"], "balance",
+        "no balance.available of the due funds"
+    );
+    assert_eq!(sides(&api.get(key, "/v1/balance").await.ok().body, "usd"), (8_860, 0));
+
+    // Another account's balance, and the live one, have none of it.
+    for k in [&other.test_key, &m.live_key] {
+        let b = api.get(k, "/v1/balance").await.ok().body;
+        assert_eq!((&b["available"], &b["pending"]), (&zero, &zero), "{b}");
+    }
+    assert_eq!(api.get(&m.live_key, "/v1/balance").await.body["livemode"], true);
 }

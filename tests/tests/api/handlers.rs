@@ -14,7 +14,7 @@ use paynectra_functions::{
     webhook_endpoints,
 };
 use paynectra_tests::{fresh_app, repo_root};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::map_array;
 
@@ -28,6 +28,16 @@ fn fixture(name: &str) -> String {
 
 fn request(name: &str) -> Request {
     from_str(&fixture(name)).unwrap_or_else(|e| panic!("events/{name}.json is not an API Gateway event: {e}"))
+}
+
+/// Fixture `name` with the query string `query` instead of its own.
+fn request_with_query(name: &str, query: &[(&str, &str)]) -> Request {
+    let mut raw: Value = serde_json::from_str(&fixture(name)).unwrap();
+    let single: serde_json::Map<String, Value> = query.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+    let multi: serde_json::Map<String, Value> = query.iter().map(|(k, v)| ((*k).into(), json!([v]))).collect();
+    raw["queryStringParameters"] = single.into();
+    raw["multiValueQueryStringParameters"] = multi.into();
+    from_str(&raw.to_string()).unwrap()
 }
 
 fn tenant() -> Tenant {
@@ -130,7 +140,7 @@ async fn get_customer_fixture() {
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
 
-const HTTP_FUNCTIONS: [&str; 28] = [
+const HTTP_FUNCTIONS: [&str; 29] = [
     "create_webhook_endpoint",
     "list_webhook_endpoints",
     "delete_webhook_endpoint",
@@ -157,6 +167,7 @@ const HTTP_FUNCTIONS: [&str; 28] = [
     "update_refund",
     "cancel_refund",
     "expire_refund",
+    "get_balance",
     "get_balance_transaction",
     "list_balance_transactions",
 ];
@@ -177,6 +188,7 @@ async fn run(name: &str, app: &'static paynectra::service::App, req: Request) ->
         "update_refund" => refunds::update(app, req).await,
         "cancel_refund" => refunds::cancel(app, req).await,
         "expire_refund" => refunds::expire(app, req).await,
+        "get_balance" => balance::balance(app, req).await,
         "get_balance_transaction" => balance::get(app, req).await,
         "list_balance_transactions" => balance::list(app, req).await,
         "create_payment_method" => payment_methods::create(app, req).await,
@@ -350,6 +362,56 @@ async fn balance_transaction_fixtures() {
     let res = run("list_balance_transactions", app, request("list_balance_transactions")).await;
     assert_eq!(res.status(), 200, "{:?}", res.body());
     assert_eq!(json_body(&res)["data"][0]["id"], "txn_0fixture000000000000000000000001");
+
+    // The balance writer's stream record of that transaction (in the
+    // `answer_refunds` fixture, beside a refund's): applied once, however
+    // often it is delivered.
+    let zero = json!([{"amount": 0, "currency": "usd"}]);
+    let res = run("get_balance", app, request("get_balance")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let body = json_body(&res);
+    assert_eq!((&body["object"], &body["livemode"]), (&json!("balance"), &json!(false)));
+    assert_eq!(
+        (&body["available"], &body["pending"]),
+        (&zero, &zero),
+        "nothing applied yet"
+    );
+    let batch: aws_lambda_events::dynamodb::Event = serde_json::from_str(&fixture("answer_refunds")).unwrap();
+    for _ in 0..2 {
+        assert!(paynectra_functions::settle(app, batch.clone())
+            .await
+            .batch_item_failures
+            .is_empty());
+    }
+    // Its day is past (the fixtures' dates are): available at once, and the
+    // balance sweep (EventBridge's event is ignored) folds it into the
+    // stored available amount.
+    let body = json_body(&run("get_balance", app, request("get_balance")).await);
+    assert_eq!(
+        body["available"],
+        json!([{"amount": 4824, "currency": "usd"}]),
+        "{body}"
+    );
+    assert_eq!(body["pending"], zero);
+    let _event: Value = serde_json::from_str(&fixture("sweep_balances")).unwrap();
+    let now = paynectra::service::now_unix();
+    let swept = balance::sweep(app, now + 60).await.unwrap();
+    assert_eq!(swept["folded"], 1, "{swept}");
+    let tenant = tenant();
+    let stored = app.store.balance_parts(&tenant, None, true).await.unwrap().0;
+    assert!(stored.buckets.is_empty(), "{stored:?}");
+    assert_eq!(stored.available.iter().map(|(_, a)| *a).collect::<Vec<_>>(), [4824]);
+    assert!(
+        run(
+            "get_balance",
+            app,
+            request_with_query("get_balance", &[("expand", "x")])
+        )
+        .await
+        .status()
+            == 400,
+        "an unknown parameter is refused"
+    );
 }
 
 #[tokio::test]

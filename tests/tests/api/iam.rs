@@ -92,6 +92,7 @@ const EXPECTED: &[(&str, Access)] = &[
     (
         "create_refund",
         &[
+            ("Query", &["balance"]),
             ("GetItem", &["payment", "idempotency"]),
             ("UpdateItem", &["payment", "idempotency"]),
             (
@@ -132,6 +133,7 @@ const EXPECTED: &[(&str, Access)] = &[
             ("UpdateItem", &["idempotency"]),
         ],
     ),
+    ("get_balance", &[("Query", &["balance"])]),
     ("get_balance_transaction", &[("GetItem", &["balance_transaction"])]),
     (
         "list_balance_transactions",
@@ -155,9 +157,22 @@ const EXPECTED: &[(&str, Access)] = &[
         "answer_refunds",
         &[
             ("GetItem", &["refund"]),
-            ("PutItem", &["refund", "event", "delivery", "balance_transaction"]),
-            ("UpdateItem", &["payment"]),
+            (
+                "PutItem",
+                &["refund", "event", "delivery", "balance_transaction", "balance_due"],
+            ),
+            ("UpdateItem", &["payment", "balance_transaction", "balance"]),
             ("DeleteItem", &["refund_due"]),
+        ],
+    ),
+    (
+        "sweep_balances",
+        &[
+            ("Query", &["balance_due", "balance"]),
+            ("DeleteItem", &["balance_due", "balance"]),
+            ("GetItem", &["balance_sweep"]),
+            ("PutItem", &["balance_sweep", "event", "delivery"]),
+            ("UpdateItem", &["balance"]),
         ],
     ),
     (
@@ -600,13 +615,17 @@ fn only_sweep_index_entries_are_ever_deleted() {
     let hold_index: BTreeSet<&str> = HOLD_INDEX.iter().copied().collect();
     let refund_entry = BTreeSet::from(["refund_due"]);
     assert_eq!(reach(&all["sweep_refunds"])["DeleteItem"], refund_entry);
+    // A fold deletes the buckets it moved to available (in its own
+    // transaction), and the balance sweep the entries of folded balances.
+    let folded = BTreeSet::from(["balance", "balance_due"]);
+    assert_eq!(reach(&all["sweep_balances"])["DeleteItem"], folded);
     for (f, statements) in &all {
         if f == "retry_webhooks" {
             continue;
         }
         if let Some(deleted) = reach(statements).get("DeleteItem") {
             assert!(
-                deleted == &hold_index || deleted == &refund_entry,
+                deleted == &hold_index || deleted == &refund_entry || deleted == &folded,
                 "{f} deletes {deleted:?}"
             );
         }

@@ -103,14 +103,18 @@ fn every_function_is_in_the_template_with_a_fixture_and_least_privilege() {
                     // Nothing is deleted but sweep-index entries: handled webhook
                     // retries (the retry sweep), ended holds (in the hold's end's
                     // transaction, or by the hold sweep), answered refunds' entries
-                    // (in the answer's transaction, or by the refund sweep).
+                    // (in the answer's transaction, or by the refund sweep), folded
+                    // balances' entries and the buckets a fold moved to available (in the
+                    // fold's transaction).
                     let leading = &s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
                     let only = |prefix: &str| leading.as_sequence().is_some_and(|k| k.len() == 1 && k[0] == prefix);
                     assert!(
                         a != "dynamodb:DeleteItem"
                             || (binary_of(res) == "retry_webhooks" && only("WHRETRY#*"))
                             || only("HOLD#*")
-                            || only("REFUND#*#*"),
+                            || only("REFUND#*#*")
+                            || only("AVAIL#*#*")
+                            || only("T#*#balance"),
                         "{name}: {a}"
                     );
                 }
@@ -449,7 +453,7 @@ fn keys_live_in_secrets_manager_and_each_function_reads_only_its_own() {
         assert_eq!(readable, expected, "{name}: the secrets its role may read");
         checked += 1;
     }
-    assert_eq!(checked, 36);
+    assert_eq!(checked, 38);
 }
 
 /// `!GetAtt Name.Arn` (or `!Ref Name`) as `Name`.

@@ -5,10 +5,46 @@ use serde::Serialize;
 use super::list::{list_filter, ListRequest};
 use crate::{
     domain::{
-        balance::FeeDetail, BalanceStatus, BalanceTransaction, BalanceTransactionType, Currency, TxnId, ValidationError,
+        balance::FeeDetail, Balance, BalanceAmount, BalanceStatus, BalanceTransaction, BalanceTransactionType,
+        Currency, TxnId, ValidationError,
     },
     http::FromQuery,
 };
+
+/// One currency's amount of the balance.
+#[derive(Debug, Serialize)]
+pub struct BalanceAmountObject {
+    pub amount: i64,
+    pub currency: &'static str,
+}
+
+/// The balance object (`GET /v1/balance`, and `balance.available`'s).
+#[derive(Debug, Serialize)]
+pub struct BalanceObject {
+    pub object: &'static str,
+    pub available: Vec<BalanceAmountObject>,
+    pub pending: Vec<BalanceAmountObject>,
+    pub livemode: bool,
+}
+
+impl From<&Balance> for BalanceObject {
+    fn from(b: &Balance) -> Self {
+        let amounts = |v: &[BalanceAmount]| {
+            v.iter()
+                .map(|a| BalanceAmountObject {
+                    amount: a.amount,
+                    currency: a.currency.code(),
+                })
+                .collect()
+        };
+        Self {
+            object: "balance",
+            available: amounts(&b.available),
+            pending: amounts(&b.pending),
+            livemode: b.mode.livemode(),
+        }
+    }
+}
 
 /// A fee part as shown: its currency by code.
 #[derive(Debug, Serialize)]
@@ -124,5 +160,18 @@ impl ListBalanceTransactionsRequest {
             currency: self.filter.currency,
             created: self.created,
         }
+    }
+}
+
+/// `GET /v1/balance` takes no parameters: any is refused by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BalanceRequest;
+
+impl TryFrom<crate::http::query::QueryParams> for BalanceRequest {
+    type Error = ValidationError;
+
+    fn try_from(q: crate::http::query::QueryParams) -> Result<Self, ValidationError> {
+        q.finish()?;
+        Ok(Self)
     }
 }

@@ -1,0 +1,235 @@
+//! The balance (`docs/settlement.md`): read in one Query; kept by the
+//! balance writer, which applies each new balance transaction from the
+//! table's stream to a shard of the bucket of the day its funds become
+//! available; and folded by the balance sweep, which moves the buckets whose
+//! day has come into the stored available amount (`balance.available`).
+//!
+//! No request's transaction touches a shared item: a capture writes its
+//! balance transaction only, so 2,000 captures a second of one merchant
+//! never contend on its balance. The writer contends only with itself, on a
+//! shard it picks at random per attempt.
+
+use std::{
+    collections::{BTreeMap, HashSet},
+    sync::Mutex,
+    time::Duration,
+};
+
+use futures::StreamExt;
+
+use super::{
+    sweeps::{self, EntryOutcome, SweepBudget, SweepRun},
+    App,
+};
+use crate::{
+    domain::{balance::DAY, Balance, BalanceTransaction, Currency, Event, EventRequest, EventType, Tenant, TxnId},
+    http::wire::BalanceObject,
+    store::{Applied, DueBalance, DueEntry, StoreError, SweepIndex, MAX_APPLIED_AT_ONCE},
+};
+
+/// `GET /v1/balance`: one Query of the tenant's balance partition (not
+/// strongly consistent: half the read units; the writer is seconds behind
+/// the transactions anyway).
+pub async fn balance(app: &App, tenant: &Tenant, now: i64) -> Result<Balance, StoreError> {
+    Ok(app
+        .store
+        .balance_parts(tenant, None, false)
+        .await?
+        .0
+        .at(tenant.mode, now))
+}
+
+/// Shards of each of a tenant's buckets: the writer picks one per attempt,
+/// so its concurrent invocations (one per stream shard) rarely clash. A
+/// tenant with sharded lists (a big merchant) gets as many more.
+pub fn bucket_shards(tenant: &Tenant) -> u32 {
+    8 * u32::from(tenant.list_shards())
+}
+
+/// Attempts of one application before it is left to the stream's retry.
+const MAX_APPLY_ATTEMPTS: u32 = 8;
+
+/// Applies new balance transactions (the stream's) to their balances, each
+/// tenant's and currency's together, [`MAX_APPLIED_AT_ONCE`] per
+/// transaction. Returns the ids it could not apply (their records are
+/// reported failed, and the stream hands them over again; one applied
+/// already is skipped then).
+pub async fn apply(app: &App, txns: Vec<(Tenant, BalanceTransaction)>, now: i64) -> Vec<TxnId> {
+    let mut groups: BTreeMap<(String, &'static str), (Tenant, Vec<BalanceTransaction>)> = BTreeMap::new();
+    for (tenant, txn) in txns {
+        let key = (
+            format!("{}#{}", tenant.account_id, tenant.mode.as_str()),
+            txn.currency.code(),
+        );
+        groups.entry(key).or_insert_with(|| (tenant, Vec::new())).1.push(txn);
+    }
+    let chunks = groups.into_values().flat_map(|(tenant, txns)| {
+        txns.chunks(MAX_APPLIED_AT_ONCE)
+            .map(|c| (tenant.clone(), c.to_vec()))
+            .collect::<Vec<_>>()
+    });
+    futures::stream::iter(chunks)
+        .map(|(tenant, chunk)| async move {
+            match apply_chunk(app, &tenant, &chunk, now).await {
+                Ok(()) => Vec::new(),
+                Err(e) => {
+                    tracing::error!(account_id = %tenant.account_id, error = %e, count = chunk.len(), "balance transactions not applied");
+                    chunk.into_iter().map(|t| t.id).collect()
+                }
+            }
+        })
+        .buffer_unordered(8)
+        .concat()
+        .await
+}
+
+/// One tenant's balance transactions in one currency, applied in one
+/// transaction (on a random shard, again on another after a clash), and
+/// the balance index told when each of their buckets comes due.
+async fn apply_chunk(app: &App, tenant: &Tenant, all: &[BalanceTransaction], now: i64) -> Result<(), StoreError> {
+    let Some(currency) = all.first().map(|t| t.currency) else {
+        return Ok(());
+    };
+    let mut left = all.to_vec();
+    let mut attempt = 0;
+    while !left.is_empty() {
+        let shard = random() % bucket_shards(tenant);
+        match app.store.apply_to_balance(tenant, currency, &left, shard).await {
+            Ok(Applied::All) => break,
+            Ok(Applied::AlreadyApplied(done)) => {
+                tracing::info!(
+                    count = done.len(),
+                    "balance transactions applied already (a redelivery)"
+                );
+                left = left
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| !done.contains(i))
+                    .map(|(_, t)| t)
+                    .collect();
+            }
+            Err(StoreError::Conflict) if attempt < MAX_APPLY_ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 5 + random() as u64 % 20)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    // After the write (and for those applied before too: a writer stopped
+    // between its write and this leaves it to the stream's retry), so a
+    // bucket written after the sweep folded its day is folded again.
+    let dues: std::collections::BTreeSet<i64> = all.iter().map(|t| (t.day() * DAY).max(now)).collect();
+    for due in dues {
+        if due > now && !first_sight(tenant, currency, due) {
+            continue;
+        }
+        app.store.ensure_balance_due(tenant, currency, due).await?;
+    }
+    Ok(())
+}
+
+/// Future due times this process has written an entry for already: a
+/// day's captures all share one (it is deleted only once due, so skipping
+/// it again is safe until then).
+static SEEN: Mutex<Option<HashSet<DueKey>>> = Mutex::new(None);
+
+/// A tenant (`{account}#{mode}`), a currency and a due time.
+type DueKey = (String, &'static str, i64);
+
+/// True the first time this process sees `tenant`'s `currency` due at `due`.
+fn first_sight(tenant: &Tenant, currency: Currency, due: i64) -> bool {
+    let key = (
+        format!("{}#{}", tenant.account_id, tenant.mode.as_str()),
+        currency.code(),
+        due,
+    );
+    let mut seen = SEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let seen = seen.get_or_insert_with(HashSet::new);
+    if seen.len() > 100_000 {
+        seen.clear();
+    }
+    seen.insert(key)
+}
+
+fn random() -> u32 {
+    uuid::Uuid::new_v4().as_u128() as u32
+}
+
+/// What a sweep of the balance index did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct BalanceSweep {
+    /// Balances this run moved funds to available in.
+    pub folded: usize,
+    #[serde(flatten)]
+    pub run: SweepRun,
+}
+
+/// How far back a sweep with no cursor yet looks for entries: a day (as the
+/// refund sweep; entries have no TTL).
+const BALANCE_INDEX_MAX_AGE: i64 = 86_400;
+
+/// Moves every balance's funds that have come due to available: per due
+/// entry, one Query and one transaction per [`MAX_APPLIED_AT_ONCE`] bucket
+/// shards, with its `balance.available` event.
+pub async fn sweep(app: &App, now: i64, budget: SweepBudget) -> Result<BalanceSweep, StoreError> {
+    let entry = move |due: DueEntry<DueBalance>| async move { sweep_entry(app, &due, now).await };
+    let index = (SweepIndex::Balances, "balances");
+    let run = sweeps::sweep_each(app, index, BALANCE_INDEX_MAX_AGE, now, budget, &entry).await?;
+    Ok(BalanceSweep {
+        folded: run.counted,
+        run,
+    })
+}
+
+async fn sweep_entry(app: &App, due: &DueEntry<DueBalance>, now: i64) -> EntryOutcome {
+    let tenant = due.entry.tenant();
+    let Some(currency) = due.entry.currency() else {
+        tracing::error!(currency = %due.entry.currency, "a balance entry in an unknown currency");
+        return EntryOutcome::Failed;
+    };
+    match fold(app, &tenant, currency, now).await {
+        Ok(moved) => match app.store.remove_balance_due(due).await {
+            Ok(()) => EntryOutcome::Done(moved != 0),
+            Err(e) => {
+                tracing::warn!(error = %e, "balance entry not removed");
+                EntryOutcome::Failed
+            }
+        },
+        Err(e) => {
+            tracing::warn!(account_id = %tenant.account_id, error = %e, "balance not folded");
+            EntryOutcome::Failed
+        }
+    }
+}
+
+/// Attempts of a fold that keeps meeting the writer on its buckets.
+const MAX_FOLD_ATTEMPTS: u32 = 10;
+
+/// Folds everything of `currency` that is due at `now` into the stored
+/// available amount (the sweep; a payout first), each transaction with its
+/// `balance.available` event. Returns the amount moved.
+pub async fn fold(app: &App, tenant: &Tenant, currency: Currency, now: i64) -> Result<i64, StoreError> {
+    let event = |balance: &Balance| {
+        let object = serde_json::to_value(BalanceObject::from(balance)).unwrap_or_default();
+        Event::new(
+            EventType::BalanceAvailable,
+            tenant.mode,
+            &object,
+            None,
+            EventRequest::default(),
+            now,
+        )
+    };
+    let (mut moved, mut conflicts) = (0, 0);
+    loop {
+        match app.store.fold_balance(tenant, currency, now, event).await {
+            Ok(None) => return Ok(moved),
+            Ok(Some(m)) => moved += m,
+            Err(StoreError::Conflict) if conflicts < MAX_FOLD_ATTEMPTS => {
+                conflicts += 1;
+                tokio::time::sleep(Duration::from_millis(u64::from(conflicts) * 10)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
