@@ -88,6 +88,9 @@ if [ -z "$account_id" ]; then
   (umask 077 && "$admin" accounts create --name "Local dev" >"$account_file")
   account_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$account_file")
 fi
+# Its test-mode payouts go to Stripe's test bank account (last four 6789).
+"$admin" accounts bank-account --account "$account_id" --routing-number 110000000 \
+  --account-number 000123456789 --mode test >/dev/null
 # moto is in memory: give every account (the dev account included) its
 # usage keys in the default plans again, and the hosted page's anonymous key.
 "$admin" limits sync >/dev/null
@@ -107,6 +110,9 @@ cat >&2 <<MSG
       -H 'Content-Type: application/json' -d '{"email": "jenny@example.com"}'
     curl -s http://127.0.0.1:$PORT/v1/payments -H "Authorization: Bearer $test_key" \\
       -H 'Content-Type: application/json' -d '{"amount": 4999, "currency": "usd"}'
+
+  Settle it (README, "Settlement: a worked example"): confirm with pm_card_bypassPending
+  (4000 0000 0000 0077), GET /v1/balance, POST /v1/payouts, and watch it reach paid.
 
 MSG
 

@@ -148,6 +148,25 @@ enum AccountsCmd {
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=i64::from(paynectra::domain::MAX_LIST_SHARDS)))]
         shards: u8,
     },
+    /// Sets the bank account the account's payouts go to, in one mode or
+    /// (without --mode) both. Stored masked: the last four digits, and (in
+    /// test mode) whether Stripe's failing test number 000111111116 (or
+    /// 000111111113) was given, whose payouts fail. Prints {"account_id",
+    /// "modes", "bank_account": {"last4", "routing_number", "currency"}}.
+    BankAccount {
+        #[arg(long)]
+        account: AccountId,
+        /// 9 digits (the test routing number: 110000000).
+        #[arg(long)]
+        routing_number: String,
+        /// 4 to 17 digits (000123456789 pays out; 000111111116 fails).
+        #[arg(long)]
+        account_number: String,
+        #[arg(long, default_value = "usd")]
+        currency: String,
+        #[arg(long, value_enum)]
+        mode: Option<ModeArg>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -241,6 +260,35 @@ async fn run(cli: Cli) -> Result<serde_json::Value, Box<dyn std::error::Error>> 
                 .into());
             }
             created.to_json()
+        }
+        Command::Accounts(AccountsCmd::BankAccount {
+            account,
+            routing_number,
+            account_number,
+            currency,
+            mode,
+        }) => {
+            // The account must exist (an unknown one is an error).
+            store.list_shards(&account).await?;
+            let currency = paynectra::domain::Currency::parse("currency", &currency).map_err(|e| e.message)?;
+            let bank = paynectra::domain::BankAccount::parse(&routing_number, &account_number, currency)
+                .map_err(|e| e.message)?;
+            let modes: Vec<Mode> = match mode {
+                Some(m) => vec![m.into()],
+                None => vec![Mode::Test, Mode::Live],
+            };
+            for m in &modes {
+                store.set_bank_account(&Tenant::new(account.clone(), *m), &bank).await?;
+            }
+            json!({
+                "account_id": account,
+                "modes": modes.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+                "bank_account": {
+                    "last4": bank.last4,
+                    "routing_number": bank.routing_number,
+                    "currency": currency.code(),
+                },
+            })
         }
         Command::Accounts(AccountsCmd::ShardLists { account, shards }) => {
             match store.set_list_shards(&account, shards).await {

@@ -240,3 +240,63 @@ async fn refunds_from_before_refund_states_join_their_status_list() {
         "once"
     );
 }
+
+#[tokio::test]
+async fn setting_an_accounts_bank_account_stores_it_masked() {
+    let store = fresh_store().await;
+    let created = json(&admin(&store, &["accounts", "create", "--name", "Payee"]));
+    let account = created["id"].as_str().unwrap();
+    let set = |args: &[&str]| {
+        admin(
+            &store,
+            &[
+                &[
+                    "accounts",
+                    "bank-account",
+                    "--account",
+                    account,
+                    "--routing-number",
+                    "110000000",
+                ],
+                args,
+            ]
+            .concat(),
+        )
+    };
+    let out = json(&set(&["--account-number", "000123456789"]));
+    assert_eq!(
+        out,
+        serde_json::json!({"account_id": account, "modes": ["test", "live"],
+            "bank_account": {"last4": "6789", "routing_number": "110000000", "currency": "usd"}})
+    );
+    let tenant = paynectra::domain::Tenant::new(account.parse().unwrap(), paynectra::domain::Mode::Test);
+    let bank = store.bank_account(&tenant).await.unwrap().unwrap();
+    assert_eq!((bank.last4.as_str(), bank.simulated_failure), ("6789", None));
+    let failing = json(&set(&["--account-number", "000111111116", "--mode", "test"]));
+    assert_eq!(failing["modes"], serde_json::json!(["test"]));
+    let bank = store.bank_account(&tenant).await.unwrap().unwrap();
+    assert_eq!(
+        bank.simulated_failure,
+        Some(paynectra::domain::PayoutFailureCode::NoAccount)
+    );
+    for bad in [
+        &["--account-number", "12"][..],
+        &["--account-number", "000123456789", "--currency", "xyz"],
+    ] {
+        assert!(!set(bad).status.success(), "{bad:?}");
+    }
+    let unknown = admin(
+        &store,
+        &[
+            "accounts",
+            "bank-account",
+            "--account",
+            "acct_00000000000000000000000000000000",
+            "--routing-number",
+            "110000000",
+            "--account-number",
+            "000123456789",
+        ],
+    );
+    assert!(!unknown.status.success());
+}

@@ -13,6 +13,7 @@ pub mod events;
 pub mod hosted_page;
 pub mod payment_methods;
 pub mod payments;
+pub mod payouts;
 pub mod refunds;
 pub mod webhook_endpoints;
 

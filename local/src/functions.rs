@@ -52,6 +52,10 @@ pub(crate) fn http_functions() -> HashMap<&'static str, HttpHandler> {
         ("cancel_refund", handler(refunds::cancel)),
         ("expire_refund", handler(refunds::expire)),
         ("get_balance", handler(balance::balance)),
+        ("create_payout", handler(payouts::create)),
+        ("get_payout", handler(payouts::get)),
+        ("list_payouts", handler(payouts::list)),
+        ("cancel_payout", handler(payouts::cancel)),
         ("get_balance_transaction", handler(balance::get)),
         ("list_balance_transactions", handler(balance::list)),
     ])
@@ -62,11 +66,12 @@ pub(crate) const AUTHORIZERS: [&str; 1] = ["authorizer"];
 
 /// The functions no route invokes, by binary name, and what runs their
 /// handler in the local stack.
-pub(crate) const BACKGROUND: [(&str, &str); 7] = [
+pub(crate) const BACKGROUND: [(&str, &str); 8] = [
     ("deliver_webhooks", "stream::follow, on DynamoDB Local's stream"),
     ("answer_refunds", "stream::follow, on DynamoDB Local's stream"),
     ("sweep_refunds", "stream::follow, beside the retry sweep"),
     ("sweep_balances", "stream::follow, beside the retry sweep"),
+    ("sweep_payouts", "stream::follow, beside the retry sweep"),
     ("attempt_webhooks", "queue::map, on the delivery queue in moto"),
     ("retry_webhooks", "stream::follow, every second"),
     (

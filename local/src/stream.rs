@@ -61,6 +61,9 @@ pub async fn follow(
     every_sweep(app, "balance", |app, now| {
         Box::pin(async move { paynectra_functions::balance::sweep(app, now).await.map(drop) })
     });
+    every_sweep(app, "payout", |app, now| {
+        Box::pin(async move { paynectra_functions::payouts::sweep(app, now).await.map(drop) })
+    });
     Ok(tokio::spawn(async move {
         loop {
             if let Err(e) = poll_once(app, &streams, &arn, &mut iterators).await {

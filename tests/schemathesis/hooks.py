@@ -47,6 +47,7 @@ ACCEPTED_400 = {
     "GET /v1/payments": LIST_REASONS,
     "GET /v1/refunds": LIST_REASONS,
     "GET /v1/balance_transactions": LIST_REASONS,
+    "GET /v1/payouts": LIST_REASONS,
     "GET /v1/customers": LIST_REASONS,
     "GET /v1/customers/{id}/payment_methods": LIST_REASONS,
     "GET /v1/events": LIST_REASONS,
@@ -79,6 +80,16 @@ ACCEPTED_400 = {
     # answered already (within seconds of its creation) or cancelled is not.
     "POST /v1/refunds/{id}/cancel": {("refund_unexpected_state", None)},
     "POST /v1/test_helpers/refunds/{id}/expire": {("refund_unexpected_state", None)},
+    # The run's merchant has no bank account in the payout's currency (or
+    # none at all), or not that much available: balances are beyond JSON
+    # Schema.
+    "POST /v1/payouts": {
+        ("no_external_account", None),
+        ("no_external_account", "currency"),
+        ("balance_insufficient", "amount"),
+    },
+    # Only a pending payout can be cancelled.
+    "POST /v1/payouts/{id}/cancel": {("payout_unexpected_state", None)},
     # A payment method that does not exist, or that paid for a payment
     # without a customer (it can be attached only to that payment's customer).
     "POST /v1/customers/{id}/payment_methods": {

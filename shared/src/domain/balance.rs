@@ -1,7 +1,7 @@
 //! Settlement: the balance transactions every movement of money writes, and
 //! the fees a capture pays.
 
-use super::{Currency, Mode, Payment, Refund, TxnId};
+use super::{Currency, Mode, Payment, Payout, Refund, TxnId};
 
 /// Days after a capture before its funds are available (Stripe's default
 /// for a new account).
@@ -42,24 +42,49 @@ pub enum BalanceTransactionType {
     Refund,
     /// A refund that failed or was cancelled gives its amount back (positive).
     RefundFailure,
+    /// A payout takes its amount off the available balance (negative).
+    Payout,
+    /// A payout cancelled before the bank took it gives it back (positive).
+    PayoutCancel,
+    /// A payout the bank refused gives it back (positive).
+    PayoutFailure,
 }
 
 impl BalanceTransactionType {
-    pub const ALL: [Self; 3] = [Self::Payment, Self::Refund, Self::RefundFailure];
+    pub const ALL: [Self; 6] = [
+        Self::Payment,
+        Self::Refund,
+        Self::RefundFailure,
+        Self::Payout,
+        Self::PayoutCancel,
+        Self::PayoutFailure,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Payment => "payment",
             Self::Refund => "refund",
             Self::RefundFailure => "refund_failure",
+            Self::Payout => "payout",
+            Self::PayoutCancel => "payout_cancel",
+            Self::PayoutFailure => "payout_failure",
         }
+    }
+
+    /// Whether the change that writes it moves the stored available amount
+    /// itself (a payout's conditioned debit, and its return): the balance
+    /// writer leaves those alone.
+    pub fn settles_itself(self) -> bool {
+        matches!(self, Self::Payout | Self::PayoutCancel | Self::PayoutFailure)
     }
 
     pub fn parse(param: &str, value: &str) -> Result<Self, super::ValidationError> {
         Self::ALL.into_iter().find(|t| t.as_str() == value).ok_or_else(|| {
             super::ValidationError::invalid(
                 param,
-                format!("Invalid {param}: '{value}'. It must be one of: payment, refund, refund_failure."),
+                format!(
+                    "Invalid {param}: '{value}'. It must be one of: payment, refund, refund_failure, payout, payout_cancel, payout_failure."
+                ),
             )
         })
     }
@@ -276,6 +301,41 @@ impl BalanceTransaction {
                 -refund.amount.get(),
                 refund.currency,
                 refund.id.to_string(),
+                now,
+            )
+        }
+    }
+
+    /// A payout taking its amount off the available balance at once.
+    pub fn for_payout(payout: &Payout, now: i64) -> Self {
+        Self {
+            description: payout.description.clone().or_else(|| Some("PAYOUT".into())),
+            ..Self::new(
+                BalanceTransactionType::Payout,
+                payout.mode,
+                -payout.amount.get(),
+                payout.currency,
+                payout.id.to_string(),
+                now,
+            )
+        }
+    }
+
+    /// A payout that failed (`PayoutFailure`) or was cancelled
+    /// (`PayoutCancel`), giving its amount back to available at once.
+    pub fn for_payout_return(payout: &Payout, kind: BalanceTransactionType, now: i64) -> Self {
+        Self {
+            description: Some(if kind == BalanceTransactionType::PayoutCancel {
+                "PAYOUT CANCELLED".into()
+            } else {
+                "PAYOUT FAILURE".into()
+            }),
+            ..Self::new(
+                kind,
+                payout.mode,
+                payout.amount.get(),
+                payout.currency,
+                payout.id.to_string(),
                 now,
             )
         }

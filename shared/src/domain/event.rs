@@ -40,6 +40,11 @@ event_types! {
     CustomerUpdated => "customer.updated",
     CustomerDeleted => "customer.deleted",
     BalanceAvailable => "balance.available",
+    PayoutCreated => "payout.created",
+    PayoutUpdated => "payout.updated",
+    PayoutPaid => "payout.paid",
+    PayoutFailed => "payout.failed",
+    PayoutCancelled => "payout.cancelled",
 }
 
 impl EventType {

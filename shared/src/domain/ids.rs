@@ -129,6 +129,10 @@ prefixed_id!(
     /// A balance transaction (a movement of money on the balance).
     TxnId, "txn_", "balance transaction"
 );
+prefixed_id!(
+    /// A payout (the available balance sent to the bank).
+    PayoutId, "po_", "payout"
+);
 
 #[cfg(test)]
 mod tests {

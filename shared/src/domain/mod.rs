@@ -16,6 +16,7 @@ pub mod list;
 pub mod metadata;
 pub mod money;
 pub mod payment;
+pub mod payout;
 pub mod refund;
 pub mod webhook_endpoint;
 
@@ -29,7 +30,7 @@ pub use delivery::{Attempt, Delivery, DeliveryStatus};
 pub use error::ValidationError;
 pub use event::{Event, EventHead, EventRequest, EventType, EventTypeFilter};
 pub use ids::{
-    AccountId, ApiKeyId, CustomerId, EventId, PaymentId, PaymentMethodId, PrefixedId, RefundId, TxnId,
+    AccountId, ApiKeyId, CustomerId, EventId, PaymentId, PaymentMethodId, PayoutId, PrefixedId, RefundId, TxnId,
     WebhookEndpointId,
 };
 pub use limits::{usage_key, ModeLimits, RateClass, RateLimits, UsageKey};
@@ -39,6 +40,9 @@ pub use money::{Amount, Currency, MinorUnits};
 pub use payment::{
     CancelPayment, CancellationReason, CaptureMethod, CapturePayment, ConfirmPayment, NewPayment, Payment,
     PaymentError, PaymentFilter, PaymentStatus, ReturnUrl, TransitionRefused,
+};
+pub use payout::{
+    BankAccount, NewPayout, Payout, PayoutAction, PayoutFailureCode, PayoutStatus, PayoutTransitionRefused,
 };
 pub use refund::{
     NewRefund, Refund, RefundFailureReason, RefundReason, RefundRefused, RefundStatus, RefundTransitionRefused,

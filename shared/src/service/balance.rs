@@ -41,9 +41,10 @@ pub async fn balance(app: &App, tenant: &Tenant, now: i64) -> Result<Balance, St
 
 /// Shards of each of a tenant's buckets: the writer picks one per attempt,
 /// so its concurrent invocations (one per stream shard) rarely clash. A
-/// tenant with sharded lists (a big merchant) gets as many more.
+/// tenant with sharded lists (a big merchant) gets as many more, in as many
+/// partitions as its lists.
 pub fn bucket_shards(tenant: &Tenant) -> u32 {
-    8 * u32::from(tenant.list_shards())
+    crate::store::BALANCE_SUBSHARDS * u32::from(tenant.list_shards())
 }
 
 /// Attempts of one application before it is left to the stream's retry.

@@ -12,6 +12,7 @@ pub mod deliveries;
 pub mod limits;
 pub mod payment_methods;
 pub mod payments;
+pub mod payouts;
 pub mod queue;
 pub mod refunds;
 pub mod secrets;

@@ -86,8 +86,12 @@ impl Store {
         let keys = keys::balance_transaction_item(tenant, &txn.id, txn.created, &txn.source, txn.kind.as_str());
         let mut item = to_item(&keys, txn)?;
         // The balance writer reads it from the stream, and rebuilds the
-        // tenant from it.
+        // tenant from it; a payout's moves the available amount in its own
+        // transaction, so the writer has nothing to apply.
         item.insert(LIST_SHARDS.into(), n(tenant.list_shards()));
+        if txn.kind.settles_itself() {
+            item.insert(APPLIED.into(), AttributeValue::Bool(true));
+        }
         Ok(put_item(self.put(item, NOT_EXISTS)))
     }
 
@@ -245,32 +249,14 @@ impl Store {
         currency: Option<Currency>,
         consistent: bool,
     ) -> Result<(BalanceParts, Vec<Item>), StoreError> {
-        let (pk, prefix) = keys::balance_partition(tenant, currency.map(|c| c.code()));
+        let (partitions, prefix) = keys::balance_partitions(tenant, currency.map(|c| c.code()));
+        let reads = partitions
+            .iter()
+            .map(|pk| self.query_partition(pk, &prefix, consistent));
         let mut parts = BalanceParts::default();
         let mut buckets = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(if prefix.is_empty() {
-                    "pk = :pk"
-                } else {
-                    "pk = :pk AND begins_with(sk, :prefix)"
-                })
-                .expression_attribute_values(":pk", s(&pk))
-                .set_expression_attribute_values(if prefix.is_empty() {
-                    Some([(":pk".to_owned(), s(&pk))].into())
-                } else {
-                    Some([(":pk".to_owned(), s(&pk)), (":prefix".to_owned(), s(&prefix))].into())
-                })
-                .consistent_read(consistent)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query(balance)", e))?;
-            for item in out.items.unwrap_or_default() {
+        for items in futures::future::try_join_all(reads).await? {
+            for item in items {
                 let num = |name: &str| {
                     item.get(name)
                         .and_then(|v| v.as_n().ok())
@@ -292,9 +278,33 @@ impl Store {
                     None => parts.available.push((currency, amount)),
                 }
             }
+        }
+        Ok((parts, buckets))
+    }
+
+    /// Every item of one balance partition under `prefix` (all: empty).
+    async fn query_partition(&self, pk: &str, prefix: &str, consistent: bool) -> Result<Vec<Item>, StoreError> {
+        let mut all = Vec::new();
+        let mut start = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_values(":pk", s(pk))
+                .consistent_read(consistent)
+                .set_exclusive_start_key(start);
+            q = if prefix.is_empty() {
+                q.key_condition_expression("pk = :pk")
+            } else {
+                q.key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", s(prefix))
+            };
+            let out = q.send().await.map_err(|e| StoreError::dynamo("Query(balance)", e))?;
+            all.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key.filter(|k| !k.is_empty()) {
                 Some(next) => start = Some(next),
-                None => return Ok((parts, buckets)),
+                None => return Ok(all),
             }
         }
     }

@@ -39,6 +39,9 @@ pub enum StoreError {
     /// The item to change does not exist (or no longer).
     #[error("no such item")]
     Missing,
+    /// A payout for more than the stored available balance holds.
+    #[error("the available balance does not cover the payout")]
+    BalanceInsufficient,
     /// The tenant has as many webhook endpoints as it may.
     #[error("the webhook endpoint limit is reached")]
     WebhookEndpointLimit,

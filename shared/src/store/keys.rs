@@ -7,7 +7,7 @@
 
 use crate::domain::{
     AccountId, ApiKeyId, CustomerId, EventId, EventType, EventTypeFilter, KeyHash, PaymentFilter, PaymentId,
-    PaymentMethodId, PaymentStatus, RefundId, RefundStatus, Tenant, TxnId, WebhookEndpointId,
+    PaymentMethodId, PaymentStatus, PayoutId, PayoutStatus, RefundId, RefundStatus, Tenant, TxnId, WebhookEndpointId,
 };
 
 pub(super) const PK: &str = "pk";
@@ -81,6 +81,7 @@ object_key! {
     EventId => event,
     WebhookEndpointId => webhook_endpoint,
     TxnId => balance_transaction,
+    PayoutId => payout,
 }
 
 /// Sort key for "newest first" lists: zero-padded created time, then the id
@@ -350,6 +351,9 @@ pub enum SweepIndex {
     /// Balances with a bucket of funds coming due, by the midnight it is
     /// due: `AVAIL#{hour}#{0..15}`.
     Balances,
+    /// Payouts whose next move by the (simulated) bank is due:
+    /// `PAYOUT#{hour}#{0..15}`.
+    Payouts,
 }
 
 impl SweepIndex {
@@ -359,6 +363,7 @@ impl SweepIndex {
             Self::Retries => "WHRETRY",
             Self::Refunds => "REFUND",
             Self::Balances => "AVAIL",
+            Self::Payouts => "PAYOUT",
         }
     }
 
@@ -372,7 +377,7 @@ impl SweepIndex {
         match self {
             Self::Holds => 16,
             Self::Retries => 64,
-            Self::Refunds | Self::Balances => 16,
+            Self::Refunds | Self::Balances | Self::Payouts => 16,
         }
     }
 
@@ -406,7 +411,7 @@ impl SweepIndex {
             Self::Holds => crate::domain::payment::HOLD_SECONDS / 86_400 + 1,
             Self::Retries => 4,
             // Born sharded: no day partitions.
-            Self::Refunds | Self::Balances => return Vec::new(),
+            Self::Refunds | Self::Balances | Self::Payouts => return Vec::new(),
         };
         ((today - days)..=today)
             .map(|day| self.legacy_partition(day * 86_400))
@@ -704,10 +709,19 @@ pub(super) fn balance_available(t: &Tenant, currency: &str) -> Keys {
     }
 }
 
-/// Shard `shard` of the bucket of one currency's funds available on `day`.
+/// Bucket shards per balance partition: the writer's transactions spread
+/// over them (each shard is an item; two transactions on one item clash).
+pub const BALANCE_SUBSHARDS: u32 = 8;
+
+/// Shard `shard` (of `BALANCE_SUBSHARDS` x the tenant's list shards) of the
+/// bucket of one currency's funds available on `day`: in balance partition
+/// `shard / BALANCE_SUBSHARDS` (the balance partition itself for a tenant
+/// with unsharded lists; `{balance}#s{k}` beside it for a big merchant, so
+/// its writes spread over as many partitions as its lists').
 pub(super) fn balance_bucket(t: &Tenant, currency: &str, day: i64, shard: u32) -> Keys {
+    let partition = (shard / BALANCE_SUBSHARDS) % u32::from(t.list_shards());
     Keys {
-        pk: balance_pk(t),
+        pk: shard_pk(balance_pk(t), partition),
         sk: format!("{currency}#{BALANCE_BUCKET}#{day:08}#{shard:03}"),
         ..Keys::default()
     }
@@ -716,10 +730,72 @@ pub(super) fn balance_bucket(t: &Tenant, currency: &str, day: i64, shard: u32) -
 /// The word between a bucket's currency and day in its sort key.
 pub(super) const BALANCE_BUCKET: &str = "day";
 
-/// The whole balance partition, or one currency's part of it (the sort key
-/// prefix).
-pub(super) fn balance_partition(t: &Tenant, currency: Option<&str>) -> (String, String) {
-    (balance_pk(t), currency.map(|c| format!("{c}#")).unwrap_or_default())
+/// Every partition of the tenant's balance (the first holds the available
+/// amounts), and the sort key prefix of one currency's part of each (or
+/// all: empty).
+pub(super) fn balance_partitions(t: &Tenant, currency: Option<&str>) -> (Vec<String>, String) {
+    (
+        shards(t, balance_pk(t)),
+        currency.map(|c| format!("{c}#")).unwrap_or_default(),
+    )
+}
+
+/// A tenant's payout settings: its bank account.
+pub(super) fn bank_account(t: &Tenant) -> Keys {
+    Keys {
+        pk: format!("{}#settings", tenant_prefix(t)),
+        sk: "bank_account".into(),
+        ..Keys::default()
+    }
+}
+
+/// A payout's own item's sort key.
+pub(super) const PAYOUT_SK: &str = "payout";
+
+pub(super) fn payout(t: &Tenant, id: &PayoutId) -> Keys {
+    object_keys(t, id, PAYOUT_SK)
+}
+
+fn payouts_pk(t: &Tenant, status: Option<&str>) -> String {
+    match status {
+        None => format!("{}#payout", tenant_prefix(t)),
+        Some(s) => format!("{}#payout#status#{s}", tenant_prefix(t)),
+    }
+}
+
+/// A payout with its list keys: all payouts (gsi1), those in one status
+/// (gsi3). Not sharded: an account pays out a few times a day at most.
+pub(super) fn payout_item(t: &Tenant, id: &PayoutId, created: i64, status: &str) -> Keys {
+    let sort = created_sort_key(created, id.as_str());
+    Keys {
+        gsi1: Some((payouts_pk(t, None), sort.clone())),
+        gsi3: Some((payouts_pk(t, Some(status)), sort)),
+        ..payout(t, id)
+    }
+}
+
+/// All payouts (gsi1) or those in one status (gsi3).
+pub(super) fn payout_list_index(t: &Tenant, status: Option<PayoutStatus>) -> ListIndex {
+    let (index, pk_attr, sk_attr) = match status {
+        None => ("gsi1", GSI1PK, GSI1SK),
+        Some(_) => ("gsi3", GSI3PK, GSI3SK),
+    };
+    ListIndex {
+        index,
+        pk_attr,
+        sk_attr,
+        pks: vec![payouts_pk(t, status.map(PayoutStatus::as_str))],
+    }
+}
+
+/// A payout's entry in the payout index, due at its next move: by the hour
+/// it is due, sharded by the payout.
+pub(super) fn payout_due(t: &Tenant, id: &PayoutId, due: i64) -> Keys {
+    SweepIndex::Payouts.entry(
+        id.as_str(),
+        due,
+        format!("{due:012}#{}#{}#{id}", t.account_id, t.mode.as_str()),
+    )
 }
 
 /// A balance's entry in the balance index, due when a bucket of its funds
@@ -773,6 +849,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
     let pm: PaymentMethodId = "pm_0example".parse().expect("a valid id");
     let re: RefundId = "re_0example".parse().expect("a valid id");
     let txn: TxnId = "txn_0example".parse().expect("a valid id");
+    let po: PayoutId = "po_0example".parse().expect("a valid id");
     let evt: EventId = "evt_0example".parse().expect("a valid id");
     let we: WebhookEndpointId = "we_0example".parse().expect("a valid id");
     let key: ApiKeyId = "key_0example".parse().expect("a valid id");
@@ -806,6 +883,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
         table("retry_sweep", SweepIndex::Retries.state()),
         table("refund_sweep", SweepIndex::Refunds.state()),
         table("balance_sweep", SweepIndex::Balances.state()),
+        table("payout_sweep", SweepIndex::Payouts.state()),
         PartitionExample {
             name: "hold_legacy",
             index: None,
@@ -836,6 +914,14 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             table("refund_due", refund_due(&t, &re, 60)),
             table("balance", balance_available(&t, "usd")),
             table("balance_due", balance_due(&t, "usd", 86_400)),
+            table("bank_account", bank_account(&t)),
+            table("payout", payout_item(&t, &po, 0, "pending")),
+            table("payout_due", payout_due(&t, &po, 60)),
+            index("index:payouts", payout_list_index(&t, None)),
+            index(
+                "index:payouts_by_status",
+                payout_list_index(&t, Some(PayoutStatus::Pending)),
+            ),
             table(
                 "balance_transaction",
                 balance_transaction_item(&t, &txn, 0, pay.as_str(), "payment"),
@@ -890,6 +976,12 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             index("index:webhook_endpoints", webhook_endpoint_list_index(&t)),
         ]);
         let t = t.with_list_shards(crate::domain::MAX_LIST_SHARDS);
+        for k in [7, 42] {
+            out.push(table(
+                "balance_shards",
+                balance_bucket(&t, "usd", 0, k * BALANCE_SUBSHARDS),
+            ));
+        }
         for (name, l) in [
             (
                 "index:payments_shards",

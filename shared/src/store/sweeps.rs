@@ -176,12 +176,17 @@ impl Store {
         super::error::applied(req.send().await, "PutItem(sweep state)")
     }
 
-    /// Starts the sweeps' cursors (holds, retries, balances) at `now` on a new table (nothing can be
+    /// Starts the sweeps' cursors (holds, retries, balances, payouts) at `now` on a new table (nothing can be
     /// due before it existed), so their first runs read from now rather
     /// than from the oldest bucket an entry could be in. A cursor that
     /// exists is left alone.
     pub async fn start_sweeps(&self, now: i64) -> Result<(), StoreError> {
-        for index in [SweepIndex::Holds, SweepIndex::Retries, SweepIndex::Balances] {
+        for index in [
+            SweepIndex::Holds,
+            SweepIndex::Retries,
+            SweepIndex::Balances,
+            SweepIndex::Payouts,
+        ] {
             self.advance_sweep_cursor(index, None, index.bucket(now) - 1).await?;
         }
         Ok(())

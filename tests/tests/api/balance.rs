@@ -98,7 +98,7 @@ async fn a_capture_nets_its_fee_and_refunds_move_the_money_back_and_forth() {
     );
     for (query, param) in [
         ("source=cus_1", "source"),
-        ("type=payout", "type"),
+        ("type=transfer", "type"),
         ("starting_after=txn_0000000000000000000000000000", "starting_after"),
         ("currency=xyz", "currency"),
         ("payout=po_1", "payout"),

@@ -140,7 +140,7 @@ async fn get_customer_fixture() {
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
 
-const HTTP_FUNCTIONS: [&str; 29] = [
+const HTTP_FUNCTIONS: [&str; 33] = [
     "create_webhook_endpoint",
     "list_webhook_endpoints",
     "delete_webhook_endpoint",
@@ -170,6 +170,10 @@ const HTTP_FUNCTIONS: [&str; 29] = [
     "get_balance",
     "get_balance_transaction",
     "list_balance_transactions",
+    "create_payout",
+    "get_payout",
+    "list_payouts",
+    "cancel_payout",
 ];
 
 async fn run(name: &str, app: &'static paynectra::service::App, req: Request) -> lambda_http::Response<Body> {
@@ -189,6 +193,10 @@ async fn run(name: &str, app: &'static paynectra::service::App, req: Request) ->
         "cancel_refund" => refunds::cancel(app, req).await,
         "expire_refund" => refunds::expire(app, req).await,
         "get_balance" => balance::balance(app, req).await,
+        "create_payout" => paynectra_functions::payouts::create(app, req).await,
+        "get_payout" => paynectra_functions::payouts::get(app, req).await,
+        "list_payouts" => paynectra_functions::payouts::list(app, req).await,
+        "cancel_payout" => paynectra_functions::payouts::cancel(app, req).await,
         "get_balance_transaction" => balance::get(app, req).await,
         "list_balance_transactions" => balance::list(app, req).await,
         "create_payment_method" => payment_methods::create(app, req).await,
@@ -871,4 +879,116 @@ async fn list_payments_fixture() {
     assert_eq!(body["has_more"], true, "limit=2 of 3");
     let created = map_array(&body["data"], |p| p["created"].as_i64().unwrap());
     assert_eq!(created, [300, 200]);
+}
+
+#[tokio::test]
+async fn payout_fixtures() {
+    use paynectra::domain::{BalanceTransaction, BankAccount, Currency, Metadata, MinorUnits, NewPayout, Payout};
+    let app = fresh_app().await;
+    let tenant = tenant();
+    let usd = Currency::from_code("usd").unwrap();
+    assert_eq!(run("get_payout", app, request("get_payout")).await.status(), 404);
+    let res = run("create_payout", app, request("create_payout")).await;
+    assert_eq!(
+        json_body(&res)["error"]["code"],
+        "no_external_account",
+        "{:?}",
+        res.body()
+    );
+    let bank = BankAccount::parse("110000000", "000123456789", usd).unwrap();
+    app.store.set_bank_account(&tenant, &bank).await.unwrap();
+    let res = run("create_payout", app, request("create_payout")).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(json_body(&res)["error"]["code"], "balance_insufficient");
+
+    // Funds available at once (the test card that bypasses pending), as
+    // the balance writer applies them: 4,999 less 175.
+    let pending = Payment {
+        bypass_pending: true,
+        ..fixture_pending_payment()
+    };
+    store_payment(app, &pending).await;
+    let captured = pending.clone().captured();
+    let now = paynectra::service::now_unix();
+    let txn = BalanceTransaction::for_capture(&captured, &paynectra::domain::Pricing::default(), 2, now);
+    app.store
+        .transition_payment(
+            &tenant,
+            &pending,
+            &captured,
+            paynectra::store::Writes::NONE.moving(Some(&txn)),
+        )
+        .await
+        .unwrap();
+    assert!(
+        paynectra::service::balance::apply(app, vec![(tenant.clone(), txn)], now)
+            .await
+            .is_empty()
+    );
+
+    let res = run("create_payout", app, request("create_payout")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let created = json_body(&res);
+    assert_eq!(
+        (
+            &created["object"],
+            &created["status"],
+            &created["amount"],
+            &created["destination"]["last4"]
+        ),
+        (&json!("payout"), &json!("pending"), &json!(4000), &json!("6789"))
+    );
+    let body = json_body(&run("get_balance", app, request("get_balance")).await);
+    assert_eq!(body["available"], json!([{"amount": 824, "currency": "usd"}]), "{body}");
+
+    // The fixtures' payout, under their id.
+    let new = NewPayout {
+        amount: MinorUnits::new(500).unwrap(),
+        currency: usd,
+        description: None,
+        metadata: Metadata::default(),
+    };
+    let mut fixed = Payout {
+        id: "po_0fixture000000000000000000000001".parse().unwrap(),
+        ..Payout::create(&new, &bank, Mode::Test, now)
+    };
+    let txn = BalanceTransaction::for_payout(&fixed, now);
+    fixed.balance_transaction = Some(txn.id.clone());
+    app.store
+        .insert_payout(&tenant, &fixed, paynectra::store::Writes::NONE.moving(Some(&txn)))
+        .await
+        .unwrap();
+    let res = run("get_payout", app, request("get_payout")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(json_body(&res)["id"], "po_0fixture000000000000000000000001");
+    let listed = json_body(&run("list_payouts", app, request("list_payouts")).await);
+    assert_eq!(
+        map_array(&listed["data"], |p| p["status"].clone()),
+        [json!("pending"), json!("pending")]
+    );
+    let res = run("cancel_payout", app, request("cancel_payout")).await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    assert_eq!(json_body(&res)["status"], "cancelled");
+    assert!(json_body(&res)["failure_balance_transaction"].is_string());
+    let again = run("cancel_payout", app, request("cancel_payout")).await;
+    assert_eq!(json_body(&again)["error"]["code"], "payout_unexpected_state");
+    let body = json_body(&run("get_balance", app, request("get_balance")).await);
+    assert_eq!(
+        body["available"],
+        json!([{"amount": 824, "currency": "usd"}]),
+        "the cancelled one's back"
+    );
+
+    // The simulated bank (EventBridge's event is ignored): in transit a
+    // minute after creation, paid at the arrival date.
+    let _event: Value = serde_json::from_str(&fixture("sweep_payouts")).unwrap();
+    let swept = paynectra_functions::payouts::sweep(app, now + 30).await.unwrap();
+    assert_eq!(swept["moved"], 0, "{swept}");
+    let swept = paynectra_functions::payouts::sweep(app, now + 60).await.unwrap();
+    assert_eq!(swept["moved"], 1, "{swept}");
+    let swept = paynectra_functions::payouts::sweep(app, now + 120).await.unwrap();
+    assert_eq!(swept["moved"], 1, "{swept}");
+    let id: paynectra::domain::PayoutId = created["id"].as_str().unwrap().parse().unwrap();
+    let paid = app.store.get_payout(&tenant, &id).await.unwrap().unwrap();
+    assert_eq!(paid.status, paynectra::domain::PayoutStatus::Paid);
 }

@@ -92,7 +92,7 @@ const EXPECTED: &[(&str, Access)] = &[
     (
         "create_refund",
         &[
-            ("Query", &["balance"]),
+            ("Query", &["balance", "balance_shards"]),
             ("GetItem", &["payment", "idempotency"]),
             ("UpdateItem", &["payment", "idempotency"]),
             (
@@ -133,7 +133,74 @@ const EXPECTED: &[(&str, Access)] = &[
             ("UpdateItem", &["idempotency"]),
         ],
     ),
-    ("get_balance", &[("Query", &["balance"])]),
+    ("get_balance", &[("Query", &["balance", "balance_shards"])]),
+    (
+        "create_payout",
+        &[
+            ("GetItem", &["bank_account", "idempotency"]),
+            ("Query", &["balance", "balance_shards"]),
+            ("DeleteItem", &["balance", "balance_shards"]),
+            ("UpdateItem", &["balance", "balance_shards", "idempotency"]),
+            (
+                "PutItem",
+                &[
+                    "payout",
+                    "balance_transaction",
+                    "event",
+                    "delivery",
+                    "payout_due",
+                    "idempotency",
+                ],
+            ),
+        ],
+    ),
+    ("get_payout", &[("GetItem", &["payout"])]),
+    (
+        "list_payouts",
+        &[
+            ("GetItem", &["payout"]),
+            ("Query", &["index:payouts", "index:payouts_by_status"]),
+        ],
+    ),
+    (
+        "cancel_payout",
+        &[
+            ("GetItem", &["payout", "idempotency"]),
+            (
+                "PutItem",
+                &[
+                    "payout",
+                    "event",
+                    "delivery",
+                    "balance_transaction",
+                    "payout_due",
+                    "idempotency",
+                ],
+            ),
+            ("UpdateItem", &["balance", "balance_shards", "idempotency"]),
+            ("DeleteItem", &["payout_due"]),
+        ],
+    ),
+    (
+        "sweep_payouts",
+        &[
+            ("Query", &["payout_due"]),
+            ("GetItem", &["payout", "payout_sweep"]),
+            (
+                "PutItem",
+                &[
+                    "payout",
+                    "event",
+                    "delivery",
+                    "balance_transaction",
+                    "payout_due",
+                    "payout_sweep",
+                ],
+            ),
+            ("UpdateItem", &["balance", "balance_shards"]),
+            ("DeleteItem", &["payout_due"]),
+        ],
+    ),
     ("get_balance_transaction", &[("GetItem", &["balance_transaction"])]),
     (
         "list_balance_transactions",
@@ -161,18 +228,21 @@ const EXPECTED: &[(&str, Access)] = &[
                 "PutItem",
                 &["refund", "event", "delivery", "balance_transaction", "balance_due"],
             ),
-            ("UpdateItem", &["payment", "balance_transaction", "balance"]),
+            (
+                "UpdateItem",
+                &["payment", "balance_transaction", "balance", "balance_shards"],
+            ),
             ("DeleteItem", &["refund_due"]),
         ],
     ),
     (
         "sweep_balances",
         &[
-            ("Query", &["balance_due", "balance"]),
-            ("DeleteItem", &["balance_due", "balance"]),
+            ("Query", &["balance_due", "balance", "balance_shards"]),
+            ("DeleteItem", &["balance_due", "balance", "balance_shards"]),
             ("GetItem", &["balance_sweep"]),
             ("PutItem", &["balance_sweep", "event", "delivery"]),
-            ("UpdateItem", &["balance"]),
+            ("UpdateItem", &["balance", "balance_shards"]),
         ],
     ),
     (
@@ -617,15 +687,19 @@ fn only_sweep_index_entries_are_ever_deleted() {
     assert_eq!(reach(&all["sweep_refunds"])["DeleteItem"], refund_entry);
     // A fold deletes the buckets it moved to available (in its own
     // transaction), and the balance sweep the entries of folded balances.
-    let folded = BTreeSet::from(["balance", "balance_due"]);
+    let folded = BTreeSet::from(["balance", "balance_shards", "balance_due"]);
     assert_eq!(reach(&all["sweep_balances"])["DeleteItem"], folded);
+    // A payout's fold of its balance first; a payout's change moves its
+    // entry in the payout index.
+    let fold = BTreeSet::from(["balance", "balance_shards"]);
+    let payout_entry = BTreeSet::from(["payout_due"]);
     for (f, statements) in &all {
         if f == "retry_webhooks" {
             continue;
         }
         if let Some(deleted) = reach(statements).get("DeleteItem") {
             assert!(
-                deleted == &hold_index || deleted == &refund_entry || deleted == &folded,
+                [&hold_index, &refund_entry, &folded, &fold, &payout_entry].contains(&deleted),
                 "{f} deletes {deleted:?}"
             );
         }

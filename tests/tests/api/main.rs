@@ -18,6 +18,7 @@ mod lifecycle;
 mod list_payments;
 mod payment_methods;
 mod payments;
+mod payouts;
 mod refund_states;
 mod refunds;
 mod sweeps;

@@ -8,6 +8,15 @@ use paynectra_local::Template;
 use paynectra_tests::repo_root;
 use serde_yaml_ng::Value;
 
+/// Leading keys that name only balance partitions (`T#*#balance`, and its
+/// shards `#s?`, `#s??`).
+fn balance_only(leading: &Value) -> bool {
+    leading.as_sequence().is_some_and(|k| {
+        k.iter()
+            .all(|p| p.as_str().is_some_and(|p| p.starts_with("T#*#balance")))
+    })
+}
+
 fn template() -> Value {
     serde_yaml_ng::from_str(&std::fs::read_to_string(repo_root().join("template.yaml")).unwrap()).unwrap()
 }
@@ -105,7 +114,7 @@ fn every_function_is_in_the_template_with_a_fixture_and_least_privilege() {
                     // transaction, or by the hold sweep), answered refunds' entries
                     // (in the answer's transaction, or by the refund sweep), folded
                     // balances' entries and the buckets a fold moved to available (in the
-                    // fold's transaction).
+                    // fold's transaction), moved payouts' entries (in the change's).
                     let leading = &s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
                     let only = |prefix: &str| leading.as_sequence().is_some_and(|k| k.len() == 1 && k[0] == prefix);
                     assert!(
@@ -114,7 +123,8 @@ fn every_function_is_in_the_template_with_a_fixture_and_least_privilege() {
                             || only("HOLD#*")
                             || only("REFUND#*#*")
                             || only("AVAIL#*#*")
-                            || only("T#*#balance"),
+                            || only("PAYOUT#*#*")
+                            || balance_only(leading),
                         "{name}: {a}"
                     );
                 }
@@ -453,7 +463,7 @@ fn keys_live_in_secrets_manager_and_each_function_reads_only_its_own() {
         assert_eq!(readable, expected, "{name}: the secrets its role may read");
         checked += 1;
     }
-    assert_eq!(checked, 38);
+    assert_eq!(checked, 43);
 }
 
 /// `!GetAtt Name.Arn` (or `!Ref Name`) as `Name`.

@@ -22,9 +22,9 @@ async fn warm_up_reads_a_missing_key_and_writes_nothing() {
             .count()
     };
     // A fresh table holds only its sweeps' cursors (holds, retries,
-    // balances).
+    // balances, payouts).
     let before = count().await;
-    assert_eq!(before, 3);
+    assert_eq!(before, 4);
     assert_eq!(
         store.warm_up(Duration::from_secs(5)).await,
         WarmUp::Warmed { found: false },

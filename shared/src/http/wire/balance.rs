@@ -108,13 +108,13 @@ impl<'a> From<&'a BalanceTransaction> for BalanceTransactionObject<'a> {
     }
 }
 
-/// What moved the money: a payment's or a refund's id.
+/// What moved the money: a payment's, a refund's or a payout's id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceId(String);
 
 impl FromQuery for SourceId {
     fn from_query(param: &str, value: String) -> Result<Self, ValidationError> {
-        let ok = ["pay_", "re_"].iter().any(|p| {
+        let ok = ["pay_", "re_", "po_"].iter().any(|p| {
             value.strip_prefix(p).is_some_and(|rest| {
                 !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
             })
@@ -124,7 +124,7 @@ impl FromQuery for SourceId {
         } else {
             Err(ValidationError::invalid(
                 param,
-                format!("Invalid {param}: '{value}'. It must be a payment's (pay_...) or a refund's (re_...) id."),
+                format!("Invalid {param}: '{value}'. It must be a payment's (pay_...), a refund's (re_...) or a payout's (po_...) id."),
             ))
         }
     }

@@ -8,6 +8,7 @@ pub mod events;
 pub mod list;
 pub mod payment_methods;
 pub mod payments;
+pub mod payouts;
 pub mod refunds;
 #[cfg(test)]
 mod tests;
@@ -19,6 +20,7 @@ pub use events::*;
 pub use list::*;
 pub use payment_methods::*;
 pub use payments::*;
+pub use payouts::*;
 pub use refunds::*;
 pub use webhook_endpoints::*;
 
@@ -38,6 +40,8 @@ bodies! {
     crate::domain::CapturePayment => CapturePaymentRequest,
     crate::domain::CancelPayment => CancelPaymentRequest,
     crate::domain::NewRefund => CreateRefundRequest,
+    crate::domain::NewPayout => CreatePayoutRequest,
+    crate::domain::PayoutAction => PayoutActionRequest,
     crate::domain::refund::RefundUpdate => UpdateRefundRequest,
     crate::domain::refund::RefundAction => RefundActionRequest,
     crate::domain::NewCustomer => CreateCustomerRequest,
@@ -67,4 +71,5 @@ listed_objects! {
     crate::domain::Event, crate::domain::EventId => EventObject,
     crate::domain::WebhookEndpoint, crate::domain::WebhookEndpointId => WebhookEndpointObject,
     crate::domain::BalanceTransaction, crate::domain::TxnId => BalanceTransactionObject,
+    crate::domain::Payout, crate::domain::PayoutId => PayoutObject,
 }

@@ -1,0 +1,246 @@
+//! Payouts: the available balance sent to the account's bank account
+//! (`docs/settlement.md`). A payout takes its amount off the stored
+//! available balance in one conditioned transaction; the simulated bank
+//! (test mode; no bank is connected in live mode, where there are no funds
+//! either) moves it on from the payout index: `in_transit` a minute after
+//! it was created, then `paid` (or `failed`, the funds given back) at its
+//! `arrival_date`.
+
+use std::time::Duration;
+
+use super::{
+    balance,
+    sweeps::{self, EntryOutcome, SweepBudget, SweepRun},
+    App,
+};
+use crate::{
+    domain::{
+        BalanceTransaction, BalanceTransactionType, Event, EventRequest, EventType, Mode, NewPayout, Payout, PayoutId,
+        PayoutStatus, PayoutTransitionRefused, Tenant,
+    },
+    http::{wire::PayoutObject, ApiError, Outcome, Reply, RequestCtx, Run},
+    store::{DueEntry, DuePayout, StoreError, SweepIndex, Writes},
+};
+
+/// Rounds of a payout's creation when others (or a fold) hold the balance:
+/// payouts are few, and each round is short.
+const MAX_CREATE_ATTEMPTS: u32 = 30;
+
+/// `POST /v1/payouts`.
+pub async fn create(app: &App, ctx: &RequestCtx, new: &NewPayout, run: &Run) -> Result<Outcome, ApiError> {
+    let tenant = &ctx.tenant;
+    let bank = app.store.bank_account(tenant).await?.ok_or_else(|| {
+        ApiError::invalid(
+            "no_external_account",
+            "This account has no bank account to pay out to in this mode (an operator sets one with `paynectra-admin accounts bank-account`).",
+            None,
+        )
+    })?;
+    if bank.currency != new.currency {
+        return Err(ApiError::invalid(
+            "no_external_account",
+            format!(
+                "This account's bank account takes {}, not {}.",
+                bank.currency.code(),
+                new.currency.code()
+            ),
+            Some("currency"),
+        ));
+    }
+    // What the balance shows as available can be paid out: funds whose day
+    // has begun are folded into the stored amount first.
+    balance::fold(app, tenant, new.currency, ctx.now).await?;
+    for attempt in 0..MAX_CREATE_ATTEMPTS {
+        let mut payout = Payout::create(new, &bank, tenant.mode, ctx.now);
+        let txn = BalanceTransaction::for_payout(&payout, ctx.now);
+        payout.balance_transaction = Some(txn.id.clone());
+        let reply = Reply::ok(&PayoutObject::from(&payout))?;
+        let completion = run.completion(&reply);
+        let event = ctx.event(EventType::PayoutCreated, &PayoutObject::from(&payout), None);
+        let writes = Writes::new(&event, completion.as_ref()).moving(Some(&txn));
+        match app.store.insert_payout(tenant, &payout, writes).await {
+            Ok(()) => {
+                tracing::info!(payout_id = %payout.id, amount = payout.amount.get(), attempt, "payout created");
+                return Ok(Outcome::written(reply, &completion));
+            }
+            Err(StoreError::BalanceInsufficient) => {
+                let balance = balance::balance(app, tenant, ctx.now).await?;
+                let available = balance
+                    .available
+                    .iter()
+                    .find(|a| a.currency == new.currency)
+                    .map_or(0, |a| a.amount);
+                return Err(ApiError::invalid(
+                    "balance_insufficient",
+                    format!(
+                        "You have insufficient funds in your Paynectra balance for this payout: {available} {} is available, the payout is {}.",
+                        new.currency.code(),
+                        new.amount.get()
+                    ),
+                    Some("amount"),
+                ));
+            }
+            Err(StoreError::Conflict) => {
+                let jitter = uuid::Uuid::new_v4().as_u128() as u64 % 20;
+                tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(10)) * 5 + jitter)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "lock_timeout",
+        "The balance is being paid out concurrently by other requests; retry this request.",
+    ))
+}
+
+/// Rounds of read-decide-write when changes of one payout race.
+const MAX_CHANGE_ATTEMPTS: u32 = 5;
+
+/// The event of a payout's change.
+fn change_event(after: &Payout) -> EventType {
+    match after.status {
+        PayoutStatus::Paid => EventType::PayoutPaid,
+        PayoutStatus::Failed => EventType::PayoutFailed,
+        PayoutStatus::Cancelled => EventType::PayoutCancelled,
+        PayoutStatus::Pending | PayoutStatus::InTransit => EventType::PayoutUpdated,
+    }
+}
+
+/// One change of payout `id`: read it, let `decide` make what it becomes
+/// (`None`: nothing to do), write that conditioned on the revision read
+/// with its event, its balance transaction if it gives the amount back, and
+/// `run`'s completion. A missing payout is a 404.
+async fn change(
+    app: &App,
+    tenant: &Tenant,
+    id: &PayoutId,
+    (request, now): (&EventRequest, i64),
+    run: Option<&Run>,
+    decide: impl Fn(&Payout) -> Result<Option<Payout>, ApiError>,
+) -> Result<Option<(Payout, Reply, Option<crate::store::Completion>)>, ApiError> {
+    for _ in 0..MAX_CHANGE_ATTEMPTS {
+        let before = app
+            .store
+            .get_payout(tenant, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("payout", id.as_str()))?;
+        let Some(mut after) = decide(&before)? else {
+            return Ok(None);
+        };
+        let kind = if after.status == PayoutStatus::Cancelled {
+            BalanceTransactionType::PayoutCancel
+        } else {
+            BalanceTransactionType::PayoutFailure
+        };
+        let given_back = before
+            .gives_back(&after)
+            .then(|| BalanceTransaction::for_payout_return(&after, kind, now));
+        if let Some(txn) = &given_back {
+            after.failure_balance_transaction = Some(txn.id.clone());
+        }
+        let reply = Reply::ok(&PayoutObject::from(&after))?;
+        let completion = run.and_then(|r| r.completion(&reply));
+        let object = serde_json::to_value(PayoutObject::from(&after)).unwrap_or_default();
+        let event = Event::new(change_event(&after), tenant.mode, &object, None, request.clone(), now);
+        let writes = Writes::new(&event, completion.as_ref()).moving(given_back.as_ref());
+        match app.store.replace_payout(tenant, &before, &after, writes).await {
+            Ok(()) => {
+                tracing::info!(payout_id = %id, from = before.status.as_str(), to = after.status.as_str(), "payout changed");
+                return Ok(Some((after, reply, completion)));
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "lock_timeout",
+        "This payout is being changed concurrently by other requests; retry this request.",
+    ))
+}
+
+/// `POST /v1/payouts/{id}/cancel`: a pending payout becomes `cancelled` and
+/// its amount goes back to the available balance; one the bank took is a
+/// 400.
+pub async fn cancel(app: &App, ctx: &RequestCtx, id: &PayoutId, run: &Run) -> Result<Outcome, ApiError> {
+    let decide = |p: &Payout| {
+        p.cancelled()
+            .map(Some)
+            .map_err(|PayoutTransitionRefused::Status(status)| {
+                ApiError::invalid(
+                    "payout_unexpected_state",
+                    format!(
+                        "Payout {id} cannot be cancelled: its status is '{}'. Only pending payouts can be cancelled.",
+                        status.as_str()
+                    ),
+                    None,
+                )
+            })
+    };
+    let (_, reply, completion) = change(app, &ctx.tenant, id, (&ctx.event_request(), ctx.now), Some(run), decide)
+        .await?
+        .expect("a cancel always decides a change");
+    Ok(Outcome::written(reply, &completion))
+}
+
+/// The simulated bank moves payout `id` on if its next move is due at
+/// `now`: `Some` with the payout as moved, `None` if nothing was due (or it
+/// is gone, or live: no bank is connected in live mode).
+pub async fn advance(app: &App, tenant: &Tenant, id: &PayoutId, now: i64) -> Result<Option<Payout>, ApiError> {
+    if tenant.mode == Mode::Live {
+        tracing::warn!(payout_id = %id, "a live payout: no bank is connected to take it");
+        return Ok(None);
+    }
+    match change(app, tenant, id, (&EventRequest::default(), now), None, |p| {
+        Ok(p.advanced(now))
+    })
+    .await
+    {
+        Ok(moved) => Ok(moved.map(|(p, _, _)| p)),
+        Err(e) if e.status == http::StatusCode::NOT_FOUND => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// What a sweep of the payout index did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PayoutSweep {
+    /// Payouts this run moved on.
+    pub moved: usize,
+    #[serde(flatten)]
+    pub run: SweepRun,
+}
+
+/// How far back a sweep with no cursor yet looks for entries.
+const PAYOUT_INDEX_MAX_AGE: i64 = 86_400;
+
+/// The simulated bank: every payout whose next move is due is moved on
+/// (one GetItem and one transaction each, which moves its index entry).
+pub async fn sweep(app: &App, now: i64, budget: SweepBudget) -> Result<PayoutSweep, StoreError> {
+    let entry = move |due: DueEntry<DuePayout>| async move { sweep_entry(app, &due, now).await };
+    let index = (SweepIndex::Payouts, "payouts");
+    let run = sweeps::sweep_each(app, index, PAYOUT_INDEX_MAX_AGE, now, budget, &entry).await?;
+    Ok(PayoutSweep {
+        moved: run.counted,
+        run,
+    })
+}
+
+async fn sweep_entry(app: &App, due: &DueEntry<DuePayout>, now: i64) -> EntryOutcome {
+    let entry = &due.entry;
+    match advance(app, &entry.tenant(), &entry.payout_id, now).await {
+        // Its change moved (or removed) the entry.
+        Ok(Some(_)) => EntryOutcome::Done(true),
+        // Moved already, or gone: the entry is stale.
+        Ok(None) => match app.store.delete_due(due).await {
+            Ok(()) => EntryOutcome::Done(false),
+            Err(e) => {
+                tracing::warn!(payout_id = %entry.payout_id, error = %e, "payout entry not removed");
+                EntryOutcome::Failed
+            }
+        },
+        Err(e) => {
+            tracing::warn!(payout_id = %entry.payout_id, error = %e.message, "payout not moved");
+            EntryOutcome::Failed
+        }
+    }
+}

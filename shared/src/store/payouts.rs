@@ -1,0 +1,197 @@
+//! Payouts: created in one transaction with the conditioned debit of the
+//! stored available balance (so no number of concurrent payouts can take
+//! more than it holds), changed conditioned on their revision, indexed for
+//! the simulated bank's sweep while they move; and the bank account they go
+//! to.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+
+use super::{
+    error::StoreError,
+    item::{key_of, n, s, to_item, unchanged, Item, NOT_EXISTS},
+    keys,
+    transact::{put_item, Writes},
+    ReadStats, Store,
+};
+use crate::domain::{
+    BankAccount, CreatedRange, Currency, ListWindow, Mode, Page, Payout, PayoutId, PayoutStatus, Tenant,
+};
+
+const LIST_SHARDS: &str = "list_shards";
+
+/// A payout in the payout index: due at its next move by the bank.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DuePayout {
+    pub account_id: crate::domain::AccountId,
+    pub mode: Mode,
+    pub payout_id: PayoutId,
+    pub due: i64,
+    #[serde(default = "crate::domain::account::one_list_shard")]
+    pub list_shards: u8,
+}
+
+impl DuePayout {
+    pub fn tenant(&self) -> Tenant {
+        Tenant::new(self.account_id.clone(), self.mode).with_list_shards(self.list_shards)
+    }
+}
+
+/// Which payouts a list returns.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PayoutFilter {
+    pub status: Option<PayoutStatus>,
+    pub created: CreatedRange,
+}
+
+impl Store {
+    /// Sets the tenant's bank account (`paynectra-admin`): one PutItem of
+    /// its masked form.
+    pub async fn set_bank_account(&self, tenant: &Tenant, bank: &BankAccount) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&keys::bank_account(tenant), bank)?))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem(bank account)", e))?;
+        Ok(())
+    }
+
+    /// The tenant's bank account, if one is set.
+    pub async fn bank_account(&self, tenant: &Tenant) -> Result<Option<BankAccount>, StoreError> {
+        self.get_as(&keys::bank_account(tenant), "GetItem(bank account)").await
+    }
+
+    /// The transaction item that moves `delta` on the stored available
+    /// amount of `currency`; a debit is conditioned on the amount covering
+    /// it.
+    fn available_change(&self, tenant: &Tenant, currency: Currency, delta: i64) -> TransactWriteItem {
+        let mut u = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::balance_available(tenant, currency.code()))))
+            .update_expression("ADD amount :delta SET currency = :c")
+            .expression_attribute_values(":delta", n(delta))
+            .expression_attribute_values(":c", s(currency.code()));
+        if delta < 0 {
+            u = u
+                .condition_expression("amount >= :needed")
+                .expression_attribute_values(":needed", n(-delta));
+        }
+        TransactWriteItem::builder()
+            .update(u.build().expect("table, key and expressions are set"))
+            .build()
+    }
+
+    fn payout_as_item(&self, tenant: &Tenant, payout: &Payout) -> Result<Item, StoreError> {
+        let keys = keys::payout_item(tenant, &payout.id, payout.created, payout.status.as_str());
+        let mut item = to_item(&keys, payout)?;
+        item.insert(LIST_SHARDS.into(), n(tenant.list_shards()));
+        Ok(item)
+    }
+
+    /// The payout index entry of `payout`'s next move, if it has one.
+    fn payout_due_put(&self, tenant: &Tenant, payout: &Payout) -> Result<Option<TransactWriteItem>, StoreError> {
+        let Some(due) = payout.next_due() else {
+            return Ok(None);
+        };
+        let entry = DuePayout {
+            account_id: tenant.account_id.clone(),
+            mode: tenant.mode,
+            payout_id: payout.id.clone(),
+            due,
+            list_shards: tenant.list_shards(),
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&keys::payout_due(tenant, &payout.id, due), &entry)?))
+            .build()
+            .expect("table and item are set");
+        Ok(Some(put_item(put)))
+    }
+
+    /// Records a new (pending) payout and takes its amount off the stored
+    /// available balance, in one transaction conditioned on that covering
+    /// it: [`StoreError::BalanceInsufficient`] if it does not,
+    /// [`StoreError::Conflict`] if another payout (or a fold) held the
+    /// balance at that moment (retry).
+    pub async fn insert_payout(&self, tenant: &Tenant, payout: &Payout, writes: Writes<'_>) -> Result<(), StoreError> {
+        let mut items = vec![
+            put_item(self.put(self.payout_as_item(tenant, payout)?, NOT_EXISTS)),
+            self.available_change(tenant, payout.currency, -payout.amount.get()),
+        ];
+        items.extend(self.payout_due_put(tenant, payout)?);
+        self.transact("TransactWriteItems(payout)", items, tenant, writes, |i| match i {
+            0 => StoreError::AlreadyExists,
+            1 => StoreError::BalanceInsufficient,
+            _ => StoreError::AlreadyExists,
+        })
+        .await
+    }
+
+    /// Writes a payout's change from `before` to `after`, conditioned on its
+    /// revision: of two racing changes (a cancel and the bank), exactly one
+    /// lands, the other gets [`StoreError::Conflict`]. A failed or cancelled
+    /// payout gives its amount back to the available balance in the same
+    /// transaction; its index entry moves to its next move (or goes).
+    pub async fn replace_payout(
+        &self,
+        tenant: &Tenant,
+        before: &Payout,
+        after: &Payout,
+        writes: Writes<'_>,
+    ) -> Result<(), StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(self.payout_as_item(tenant, after)?))
+            .condition_expression(format!(
+                "attribute_exists(pk) AND {}",
+                unchanged("revision", ":revision", before.revision == 0)
+            ))
+            .expression_attribute_values(":revision", AttributeValue::N(before.revision.to_string()))
+            .build()
+            .expect("table, item and condition are set");
+        let mut items = vec![put_item(put)];
+        if before.gives_back(after) {
+            items.push(self.available_change(tenant, after.currency, after.amount.get()));
+        }
+        if before.next_due() != after.next_due() {
+            if let Some(due) = before.next_due() {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_of(&keys::payout_due(tenant, &before.id, due))))
+                    .build()
+                    .expect("table and key are set");
+                items.push(TransactWriteItem::builder().delete(delete).build());
+            }
+            items.extend(self.payout_due_put(tenant, after)?);
+        }
+        self.transact(
+            "TransactWriteItems(payout change)",
+            items,
+            tenant,
+            writes,
+            |i| match i {
+                0 => StoreError::Conflict,
+                _ => StoreError::AlreadyExists,
+            },
+        )
+        .await
+    }
+
+    pub async fn get_payout(&self, tenant: &Tenant, id: &PayoutId) -> Result<Option<Payout>, StoreError> {
+        self.get_as(&keys::payout(tenant, id), "GetItem(payout)").await
+    }
+
+    /// One page of the tenant's payouts, newest first: one Query (all, or
+    /// one status's), plus one GetItem for a cursor.
+    pub async fn list_payouts(
+        &self,
+        tenant: &Tenant,
+        filter: &PayoutFilter,
+        window: &ListWindow<PayoutId>,
+    ) -> Result<(Page<Payout>, ReadStats), StoreError> {
+        let index = keys::payout_list_index(tenant, filter.status);
+        self.list(tenant, index, std::iter::empty(), &filter.created, window)
+            .await
+    }
+}
