@@ -66,7 +66,7 @@ pub async fn follow(
     });
     Ok(tokio::spawn(async move {
         loop {
-            if let Err(e) = poll_once(app, &streams, &arn, &mut iterators).await {
+            if let Err(e) = poll_once(app, &streams, &arn, &mut iterators, Handlers::All).await {
                 tracing::warn!(error = %e, "stream poll failed");
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -143,12 +143,48 @@ async fn open_shards(
     Ok(())
 }
 
+/// Which handlers a poll hands its records to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Handlers {
+    /// Both mappings', as on AWS.
+    All,
+    /// The balance writer's only.
+    BalanceWriter,
+}
+
+/// The balance writer alone over the table's whole stream, from its start
+/// until a poll finds nothing new (the fault test's: it checks the balance
+/// without letting the simulated network answer refunds). Idempotent: a
+/// transaction applied already is skipped.
+pub async fn apply_balances(app: &'static App, streams: &aws_sdk_dynamodbstreams::Client) -> Result<(), String> {
+    let table = app
+        .store
+        .client()
+        .describe_table()
+        .table_name(app.store.table())
+        .send()
+        .await
+        .map_err(|e| format!("DescribeTable: {e}"))?;
+    let arn = table
+        .table()
+        .and_then(|t| t.latest_stream_arn())
+        .ok_or("the table has no stream")?
+        .to_owned();
+    let mut iterators = HashMap::new();
+    open_shards(streams, &arn, &mut iterators, ShardIteratorType::TrimHorizon).await?;
+    while poll_once(app, streams, &arn, &mut iterators, Handlers::BalanceWriter).await? > 0 {}
+    Ok(())
+}
+
+/// One GetRecords per shard, handed to `handlers`; the records read.
 async fn poll_once(
     app: &'static App,
     streams: &aws_sdk_dynamodbstreams::Client,
     arn: &str,
     iterators: &mut HashMap<String, Option<String>>,
-) -> Result<(), String> {
+    handlers: Handlers,
+) -> Result<usize, String> {
+    let mut read = 0;
     // Shards that appear later are read from their start.
     open_shards(streams, arn, iterators, ShardIteratorType::TrimHorizon).await?;
     let mut expired = Vec::new();
@@ -190,6 +226,14 @@ async fn poll_once(
         if batch.records.is_empty() {
             continue;
         }
+        read += batch.records.len();
+        if handlers == Handlers::BalanceWriter {
+            let applied = paynectra_functions::balance::apply(app, &batch).await;
+            if !applied.batch_item_failures.is_empty() {
+                return Err(format!("{} balance records failed", applied.batch_item_failures.len()));
+            }
+            continue;
+        }
         // Each mapping filters the stream to its own records (event items,
         // refund items); locally both handlers see the whole batch and skip
         // what is not theirs.
@@ -212,7 +256,7 @@ async fn poll_once(
     for shard in expired {
         iterators.remove(&shard);
     }
-    Ok(())
+    Ok(read)
 }
 
 #[cfg(test)]

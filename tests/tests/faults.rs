@@ -25,6 +25,11 @@
 //! - every capture, refund and refund failure has exactly one balance
 //!   transaction, and they add up to the captures' nets less what the
 //!   refunds still hold;
+//! - payouts in the burst (eight of a fifth and one of the available balance, each
+//!   racing the others and the fault) pay out exactly four, the rest
+//!   `balance_insufficient`; and once the balance writer has read the whole
+//!   stream, the balance's available and pending are, per currency, the
+//!   sums of the transactions' nets by status;
 //! - a key either replays its recorded answer or runs anew, and never makes
 //!   a second refund: the final answer of every key replays byte for byte.
 //!
@@ -46,6 +51,10 @@ use paynectra::{
     http::error::INTERNAL_ERROR_MESSAGE,
 };
 use paynectra_tests::{repo_root, Merchant, Reply, TestApi};
+
+fn usd() -> paynectra::domain::Currency {
+    paynectra::domain::Currency::from_code("usd").unwrap()
+}
 use serde_json::{json, Value};
 
 /// The functions' timeout in template.yaml: no answer may take longer.
@@ -361,6 +370,9 @@ const REFUND: i64 = 1_500;
 const REFUNDS_PER_PAYMENT: usize = 8;
 const CHAINED: i64 = 5_000;
 const CHAIN_REFUND: i64 = 1_000;
+/// Funds available at once (4000 0000 0000 0077) for the burst's payouts.
+const FUNDED: i64 = 50_000;
+const PAYOUTS: usize = 8;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
@@ -438,9 +450,36 @@ async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
         }
         chains.push((pay, manual, ops));
     }
+    // Funds for payouts: a capture available at once, applied by the
+    // balance writer (nothing else follows the stream here), and a bank
+    // account. Eight payouts of a fifth of it race in the burst.
+    api.app
+        .store
+        .set_bank_account(
+            &tenant,
+            &paynectra::domain::BankAccount::parse("110000000", "000123456789", usd()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let funding = api.paid_with(&m.test_key, "pm_card_bypassPending", FUNDED).await;
+    let streams = paynectra_local::stream::streams_client(&ddb.endpoint()).await;
+    paynectra_local::stream::apply_balances(api.app, &streams)
+        .await
+        .unwrap();
+    let funded = FUNDED - paynectra::domain::Pricing::default().fee(FUNDED, usd());
+    // A fifth and one: four fit, the fifth would overdraw by 5.
+    let payout = funded / 5 + 1;
+    let payout_ops: Vec<Op> = (0..PAYOUTS)
+        .map(|i| Op {
+            key: format!("payout-{i}"),
+            path: "/v1/payouts".into(),
+            body: json!({"amount": payout, "currency": "usd"}),
+        })
+        .collect();
+    refund_ops.extend(payout_ops.iter().cloned());
     let log = Arc::new(Log::default());
 
-    // The burst: refunds spread over 0.7 s, chains one request after the
+    // The burst: refunds (and payouts) spread over 0.7 s, chains one request after the
     // other; DynamoDB is killed 0.3 s in.
     let burst_start = Instant::now();
     let mut tasks = Vec::new();
@@ -720,9 +759,11 @@ async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
     let mut refund_changes: HashMap<String, Vec<String>> = HashMap::new();
     let mut payment_events: HashMap<String, Vec<String>> = HashMap::new();
     let mut event_keys: HashMap<(String, String), usize> = HashMap::new();
+    let mut payouts_created = 0;
     for e in &events {
         let kind = e["type"].as_str().unwrap();
-        let object = e["data"]["object"]["id"].as_str().unwrap().to_owned();
+        // A balance has no id.
+        let object = e["data"]["object"]["id"].as_str().unwrap_or_default().to_owned();
         if let Some(key) = e["request"]["idempotency_key"].as_str() {
             *event_keys.entry((key.to_owned(), kind.to_owned())).or_default() += 1;
         }
@@ -730,6 +771,9 @@ async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
             "refund.created" => *refund_events.entry(object).or_default() += 1,
             "refund.updated" | "refund.failed" => refund_changes.entry(object).or_default().push(kind.to_owned()),
             k if k.starts_with("payment.") => payment_events.entry(object).or_default().push(k.to_owned()),
+            "payout.created" => payouts_created += 1,
+            // A payout's fold of the funding capture's begun day.
+            "balance.available" => {}
             other => panic!("unexpected event {other}"),
         }
     }
@@ -771,10 +815,15 @@ async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
             assert!(events >= 1, "{}: its event", op.key);
         }
     }
+    let mut funding_events = payment_events.remove(&funding).unwrap_or_default();
+    funding_events.sort();
+    assert_eq!(funding_events, ["payment.created", "payment.succeeded"]);
     assert!(
         payment_events.is_empty(),
         "no other payment changed: {payment_events:?}"
     );
+    let paid = payout_ops.iter().filter(|op| finals[&op.key].0 == 200).count();
+    assert_eq!(payouts_created, paid, "one payout.created per payout");
 
     // Every movement of money has exactly one balance transaction, written
     // with it: each chain's capture (its fee taken), each refund (minus its
@@ -826,12 +875,62 @@ async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
             expected_net -= amount;
         }
     }
+    // The funding capture, and exactly four payouts (of a fifth and one),
+    // each with its transaction.
+    let of_funding = by_source.remove(&funding).unwrap_or_default();
+    assert_eq!(of_funding.len(), 1);
+    expected_net += funded;
+    let paid_out: Vec<&str> = payout_ops
+        .iter()
+        .filter(|op| finals[&op.key].0 == 200)
+        .map(|op| finals[&op.key].1["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(paid_out.len(), 4, "four payouts of a fifth fit: {paid_out:?}");
+    for op in &payout_ops {
+        let (status, body) = &finals[&op.key];
+        if *status != 200 {
+            assert_eq!(
+                (*status, &body["error"]["code"]),
+                (400, &json!("balance_insufficient")),
+                "{}",
+                op.key
+            );
+        }
+    }
+    for po in &paid_out {
+        let of_payout = by_source.remove(*po).unwrap_or_default();
+        assert_eq!(of_payout.len(), 1, "{po}: one payout transaction");
+        assert_eq!(of_payout[0]["net"].as_i64(), Some(-payout));
+        expected_net -= payout;
+    }
     assert!(by_source.is_empty(), "balance transactions of nothing: {by_source:?}");
     let net: i64 = txns.iter().map(|t| t["net"].as_i64().unwrap()).sum();
     assert_eq!(
         net, expected_net,
         "the transactions add up to the captures' nets less what is refunded"
     );
+
+    // The balance, once the writer has read the whole stream: per
+    // currency, the sums of the transactions' nets by status.
+    paynectra_local::stream::apply_balances(api.app, &streams)
+        .await
+        .unwrap();
+    let balance = api.get(&m.test_key, "/v1/balance").await;
+    assert_eq!(balance.status, 200, "{}", balance.text);
+    let by_status = |status: &str| -> i64 {
+        txns.iter()
+            .filter(|t| t["status"] == status)
+            .map(|t| t["net"].as_i64().unwrap())
+            .sum()
+    };
+    let side = |name: &str| balance.body[name][0]["amount"].as_i64().unwrap();
+    assert_eq!(
+        (side("available"), side("pending")),
+        (by_status("available"), by_status("pending")),
+        "the balance is the transactions' sum: {}",
+        balance.text
+    );
+    assert_eq!(side("available") + side("pending"), net);
 
     // No idempotency record is left in flight.
     let in_flight = api
