@@ -20,11 +20,15 @@ use crate::domain::{
 };
 
 const LIST_SHARDS: &str = "list_shards";
-/// Set on a balance transaction once the balance writer has added it to
-/// its bucket: the writer's condition, so a redelivered record is not
-/// counted twice.
+/// Set on a balance transaction whose own change moves the available
+/// amount (a payout's): the balance writer skips it. (Others are marked
+/// applied by an item of their own, [`keys::balance_applied`].)
 const APPLIED: &str = "applied";
 const AMOUNT: &str = "amount";
+
+/// How long the balance writer's mark of an applied transaction is kept:
+/// a week, well past the stream's 24 hours.
+const MARK_SECONDS: i64 = 7 * 86_400;
 
 /// The most balance transactions one application writes (each is an item
 /// of its transaction, besides at most one bucket per day they fall on).
@@ -116,7 +120,8 @@ impl Store {
 
     /// Adds `txns` (all of `tenant`, in `currency`; at most
     /// [`MAX_APPLIED_AT_ONCE`]) to shard `shard` of their days' buckets and
-    /// marks each applied, in one transaction: each is counted exactly
+    /// marks each applied (a new item, refused if it exists), in one
+    /// transaction: each is counted exactly
     /// once however often it is applied. A clash with another writer of the
     /// same shard is [`StoreError::Conflict`] (retry, on another shard).
     pub async fn apply_to_balance(
@@ -130,31 +135,29 @@ impl Store {
         for t in txns {
             *days.entry(t.day()).or_default() += t.net;
         }
-        let marks = txns.iter().map(|t| {
-            self.update(
-                &keys::balance_transaction(tenant, &t.id),
-                format!("SET {APPLIED} = :true"),
-                Some(format!("attribute_exists(pk) AND attribute_not_exists({APPLIED})")),
-                [(":true", AttributeValue::Bool(true))],
-            )
-        });
-        let buckets = days.into_iter().map(|(day, net)| {
-            self.update(
-                &keys::balance_bucket(tenant, currency.code(), day, shard),
-                format!("ADD {AMOUNT} :net SET currency = :c, #day = :day"),
-                None,
-                [(":net", n(net)), (":c", s(currency.code())), (":day", n(day))],
-            )
-            .expression_attribute_names("#day", "day")
-        });
-        let items = marks
-            .chain(buckets)
-            .map(|u| {
-                TransactWriteItem::builder()
-                    .update(u.build().expect("key and expressions are set"))
-                    .build()
-            })
-            .collect::<Vec<_>>();
+        // Its mark: a new small item beside it, refused if it exists. It
+        // lives as long as the stream could deliver the record again (24
+        // hours), and more.
+        let expires = txns.iter().map(|t| t.created).max().unwrap_or(0) + MARK_SECONDS;
+        let mut items = Vec::with_capacity(txns.len() + days.len());
+        for t in txns {
+            let mut mark = key_of(&keys::balance_applied(tenant, &t.id));
+            mark.insert(crate::store::schema::TTL_ATTRIBUTE.into(), n(expires));
+            items.push(put_item(self.put(mark, NOT_EXISTS)));
+        }
+        for (day, net) in days {
+            let update = self
+                .update(
+                    &keys::balance_bucket(tenant, currency.code(), day, shard),
+                    format!("ADD {AMOUNT} :net SET currency = :c, #day = :day"),
+                    None,
+                    [(":net", n(net)), (":c", s(currency.code())), (":day", n(day))],
+                )
+                .expression_attribute_names("#day", "day")
+                .build()
+                .expect("key and expressions are set");
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
         let result = self
             .client
             .transact_write_items()

@@ -679,6 +679,14 @@ pub(super) fn balance_transaction(t: &Tenant, id: &TxnId) -> Keys {
     object_keys(t, id, BALANCE_TRANSACTION_SK)
 }
 
+/// The balance writer's mark that it applied a balance transaction: under
+/// the transaction's partition, with no index keys (a mark on the
+/// transaction's own item would be written to each of its three indexes
+/// too).
+pub(super) fn balance_applied(t: &Tenant, id: &TxnId) -> Keys {
+    object_keys(t, id, "applied")
+}
+
 /// A balance transaction with its list keys: all (gsi1), one source's
 /// (gsi2: a payment's or a refund's), one type's (gsi3).
 pub(super) fn balance_transaction_item(t: &Tenant, id: &TxnId, created: i64, source: &str, kind: &str) -> Keys {

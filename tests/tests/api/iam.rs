@@ -228,10 +228,7 @@ const EXPECTED: &[(&str, Access)] = &[
                 "PutItem",
                 &["refund", "event", "delivery", "balance_transaction", "balance_due"],
             ),
-            (
-                "UpdateItem",
-                &["payment", "balance_transaction", "balance", "balance_shards"],
-            ),
+            ("UpdateItem", &["payment", "balance", "balance_shards"]),
             ("DeleteItem", &["refund_due"]),
         ],
     ),
