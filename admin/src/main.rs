@@ -148,6 +148,29 @@ enum AccountsCmd {
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=i64::from(paynectra::domain::MAX_LIST_SHARDS)))]
         shards: u8,
     },
+    /// Sets the account's settlement terms, in one mode or (without --mode)
+    /// both: the fee on each capture (a percentage in basis points, plus a
+    /// fixed part in the currency's minor unit, by default the currency's
+    /// table in the README) and the days a capture's funds are pending.
+    /// Takes effect within a minute (each function caches them that long).
+    /// Prints {"account_id", "modes", "percent_basis_points", "fixed_fee",
+    /// "delay_days"}.
+    Settlement {
+        #[arg(long)]
+        account: AccountId,
+        /// 290 = 2.9% (the default).
+        #[arg(long, default_value_t = 290)]
+        percent_basis_points: i64,
+        /// The fixed part for every currency; without it, each currency's
+        /// default (30 for usd).
+        #[arg(long)]
+        fixed_fee: Option<i64>,
+        /// 0 to 30 (the default: 2).
+        #[arg(long, default_value_t = paynectra::domain::balance::DEFAULT_DELAY_DAYS)]
+        delay_days: i64,
+        #[arg(long, value_enum)]
+        mode: Option<ModeArg>,
+    },
     /// Sets the bank account the account's payouts go to, in one mode or
     /// (without --mode) both. Stored masked: the last four digits, and (in
     /// test mode) whether Stripe's failing test number 000111111116 (or
@@ -260,6 +283,31 @@ async fn run(cli: Cli) -> Result<serde_json::Value, Box<dyn std::error::Error>> 
                 .into());
             }
             created.to_json()
+        }
+        Command::Accounts(AccountsCmd::Settlement {
+            account,
+            percent_basis_points,
+            fixed_fee,
+            delay_days,
+            mode,
+        }) => {
+            store.list_shards(&account).await?;
+            let terms = paynectra::domain::Settlement::new(percent_basis_points, fixed_fee, delay_days)
+                .map_err(|e| e.message)?;
+            let modes: Vec<Mode> = match mode {
+                Some(m) => vec![m.into()],
+                None => vec![Mode::Test, Mode::Live],
+            };
+            for m in &modes {
+                store.set_settlement(&Tenant::new(account.clone(), *m), &terms).await?;
+            }
+            json!({
+                "account_id": account,
+                "modes": modes.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+                "percent_basis_points": percent_basis_points,
+                "fixed_fee": fixed_fee,
+                "delay_days": delay_days,
+            })
         }
         Command::Accounts(AccountsCmd::BankAccount {
             account,

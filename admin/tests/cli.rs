@@ -300,3 +300,43 @@ async fn setting_an_accounts_bank_account_stores_it_masked() {
     );
     assert!(!unknown.status.success());
 }
+
+#[tokio::test]
+async fn setting_an_accounts_settlement_terms() {
+    let store = fresh_store().await;
+    let created = json(&admin(&store, &["accounts", "create", "--name", "Priced"]));
+    let account = created["id"].as_str().unwrap();
+    let set = |args: &[&str]| {
+        admin(
+            &store,
+            &[&["accounts", "settlement", "--account", account], args].concat(),
+        )
+    };
+    let out = json(&set(&[
+        "--percent-basis-points",
+        "150",
+        "--fixed-fee",
+        "10",
+        "--delay-days",
+        "7",
+        "--mode",
+        "test",
+    ]));
+    assert_eq!(
+        out,
+        serde_json::json!({"account_id": account, "modes": ["test"], "percent_basis_points": 150,
+            "fixed_fee": 10, "delay_days": 7})
+    );
+    let tenant = paynectra::domain::Tenant::new(account.parse().unwrap(), paynectra::domain::Mode::Test);
+    let terms = store.settlement(&tenant).await.unwrap().unwrap();
+    assert_eq!(terms, paynectra::domain::Settlement::new(150, Some(10), 7).unwrap());
+    let live = paynectra::domain::Tenant::new(account.parse().unwrap(), paynectra::domain::Mode::Live);
+    assert!(store.settlement(&live).await.unwrap().is_none(), "only the mode asked");
+    for bad in [
+        &["--percent-basis-points", "10001"][..],
+        &["--delay-days", "31"],
+        &["--fixed-fee", "-1"],
+    ] {
+        assert!(!set(bad).status.success(), "{bad:?}");
+    }
+}

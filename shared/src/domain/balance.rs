@@ -130,6 +130,57 @@ impl Default for Pricing {
     }
 }
 
+/// An account's settlement terms in one mode: its pricing and how long a
+/// capture's funds are pending. Set by `paynectra-admin accounts
+/// settlement`; these defaults otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Settlement {
+    pub pricing: Pricing,
+    pub delay_days: i64,
+}
+
+impl Default for Settlement {
+    fn default() -> Self {
+        Self {
+            pricing: Pricing::default(),
+            delay_days: DEFAULT_DELAY_DAYS,
+        }
+    }
+}
+
+impl Settlement {
+    /// Terms from an operator's input: a percentage of 0 to 100% (in basis
+    /// points), a fixed fee of 0 or more (`None`: the currency's default),
+    /// 0 to 30 days.
+    pub fn new(percent_basis_points: i64, fixed: Option<i64>, delay_days: i64) -> Result<Self, super::ValidationError> {
+        if !(0..=10_000).contains(&percent_basis_points) {
+            return Err(super::ValidationError::invalid(
+                "percent_basis_points",
+                "Invalid percent_basis_points: it must be 0 to 10000 (100%).",
+            ));
+        }
+        if fixed.is_some_and(|f| !(0..=100_000).contains(&f)) {
+            return Err(super::ValidationError::invalid(
+                "fixed_fee",
+                "Invalid fixed_fee: it must be 0 to 100000 in the currency's minor unit.",
+            ));
+        }
+        if !(0..=30).contains(&delay_days) {
+            return Err(super::ValidationError::invalid(
+                "delay_days",
+                "Invalid delay_days: it must be 0 to 30.",
+            ));
+        }
+        Ok(Self {
+            pricing: Pricing {
+                percent_basis_points,
+                fixed,
+            },
+            delay_days,
+        })
+    }
+}
+
 /// The default fixed fee per capture, in the currency's minor unit: 30 for
 /// the currencies whose minor unit is a cent of a dollar, pound or euro sized
 /// unit, and about US$0.30 for the others.

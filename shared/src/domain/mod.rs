@@ -23,6 +23,7 @@ pub mod webhook_endpoint;
 pub use account::{Account, ApiKey, KeyHash, KeyKind, KeyStatus, Mode, SecretKey, Tenant, MAX_LIST_SHARDS};
 pub use balance::{
     Balance, BalanceAmount, BalanceParts, BalanceStatus, BalanceTransaction, BalanceTransactionType, Pricing,
+    Settlement,
 };
 pub use card::{Brand, Card, CardInput, NetworkOutcome, PaymentMethod, PaymentMethodRef, TestCard, ValidCard};
 pub use customer::{Address, Country, Customer, CustomerUpdate, Email, NewCustomer, Patch, Phone};

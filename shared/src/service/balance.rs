@@ -10,7 +10,7 @@
 //! shard it picks at random per attempt.
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::Mutex,
     time::Duration,
 };
@@ -154,6 +154,40 @@ fn first_sight(tenant: &Tenant, currency: Currency, due: i64) -> bool {
 
 fn random() -> u32 {
     uuid::Uuid::new_v4().as_u128() as u32
+}
+
+/// Seconds a process keeps an account's settlement terms before reading
+/// them again: a change by `paynectra-admin` takes effect within this (as a
+/// key's list shards do within the authorizer cache's 60 s), and a merchant
+/// capturing 2,000 payments a second does not read its terms 2,000 times.
+pub const SETTLEMENT_CACHE_SECONDS: i64 = 60;
+
+/// Terms read, by tenant, with when they were read.
+type TermsCache = HashMap<String, (crate::domain::Settlement, i64)>;
+
+static TERMS: Mutex<Option<TermsCache>> = Mutex::new(None);
+
+/// The tenant's settlement terms at `now` (its pricing and delay, or the
+/// defaults): one GetItem at most per [`SETTLEMENT_CACHE_SECONDS`] per
+/// process.
+pub async fn settlement(app: &App, tenant: &Tenant, now: i64) -> Result<crate::domain::Settlement, StoreError> {
+    let key = format!("{}#{}", tenant.account_id, tenant.mode.as_str());
+    {
+        let cache = TERMS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((terms, read)) = cache.as_ref().and_then(|c| c.get(&key)) {
+            if now.saturating_sub(*read) < SETTLEMENT_CACHE_SECONDS {
+                return Ok(*terms);
+            }
+        }
+    }
+    let terms = app.store.settlement(tenant).await?.unwrap_or_default();
+    let mut cache = TERMS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let cache = cache.get_or_insert_with(HashMap::new);
+    if cache.len() > 100_000 {
+        cache.clear();
+    }
+    cache.insert(key, (terms, now));
+    Ok(terms)
 }
 
 /// What a sweep of the balance index did.

@@ -8,9 +8,8 @@ use subtle::ConstantTimeEq;
 use super::{payment_methods::resolve_payment_method, App};
 use crate::{
     domain::{
-        balance::DEFAULT_DELAY_DAYS, BalanceTransaction, CancelPayment, CapturePayment, ConfirmPayment, Event,
-        EventRequest, EventType, KeyKind, NewPayment, Payment, PaymentId, PaymentStatus, Pricing, Tenant,
-        TransitionRefused,
+        BalanceTransaction, CancelPayment, CapturePayment, ConfirmPayment, Event, EventRequest, EventType, KeyKind,
+        NewPayment, Payment, PaymentId, PaymentStatus, Tenant, TransitionRefused,
     },
     http::{
         wire::{PaymentObject, PublicPaymentObject},
@@ -184,8 +183,17 @@ where
         };
         // A capture moves money: its balance transaction (the fee taken),
         // written with it.
-        let captured = (after.status == PaymentStatus::Succeeded && before.status != PaymentStatus::Succeeded)
-            .then(|| BalanceTransaction::for_capture(&after, &Pricing::default(), DEFAULT_DELAY_DAYS, request.now));
+        let captured = if after.status == PaymentStatus::Succeeded && before.status != PaymentStatus::Succeeded {
+            let terms = super::balance::settlement(app, tenant, request.now).await?;
+            Some(BalanceTransaction::for_capture(
+                &after,
+                &terms.pricing,
+                terms.delay_days,
+                request.now,
+            ))
+        } else {
+            None
+        };
         if let Some(txn) = &captured {
             after.balance_transaction = Some(txn.id.clone());
             after.funds_available_on = Some(txn.available_on);

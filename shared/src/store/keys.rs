@@ -748,12 +748,20 @@ pub(super) fn balance_partitions(t: &Tenant, currency: Option<&str>) -> (Vec<Str
     )
 }
 
-/// A tenant's payout settings: its bank account.
+/// A tenant's settings partition: its bank account.
 pub(super) fn bank_account(t: &Tenant) -> Keys {
     Keys {
         pk: format!("{}#settings", tenant_prefix(t)),
         sk: "bank_account".into(),
         ..Keys::default()
+    }
+}
+
+/// A tenant's settings partition: its settlement terms (pricing, delay).
+pub(super) fn settlement(t: &Tenant) -> Keys {
+    Keys {
+        sk: "settlement".into(),
+        ..bank_account(t)
     }
 }
 
@@ -922,7 +930,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             table("refund_due", refund_due(&t, &re, 60)),
             table("balance", balance_available(&t, "usd")),
             table("balance_due", balance_due(&t, "usd", 86_400)),
-            table("bank_account", bank_account(&t)),
+            table("settings", bank_account(&t)),
             table("payout", payout_item(&t, &po, 0, "pending")),
             table("payout_due", payout_due(&t, &po, 60)),
             index("index:payouts", payout_list_index(&t, None)),

@@ -57,6 +57,27 @@ impl Store {
         Ok(())
     }
 
+    /// Sets the tenant's settlement terms (`paynectra-admin`).
+    pub async fn set_settlement(&self, tenant: &Tenant, terms: &crate::domain::Settlement) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&keys::settlement(tenant), terms)?))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem(settlement)", e))?;
+        Ok(())
+    }
+
+    /// The tenant's settlement terms, if set (one GetItem, not strongly
+    /// consistent: they change rarely, and the functions cache them).
+    pub async fn settlement(&self, tenant: &Tenant) -> Result<Option<crate::domain::Settlement>, StoreError> {
+        self.get_read(&keys::settlement(tenant), "GetItem(settlement)", false)
+            .await?
+            .map(super::item::from_item)
+            .transpose()
+    }
+
     /// The tenant's bank account, if one is set.
     pub async fn bank_account(&self, tenant: &Tenant) -> Result<Option<BankAccount>, StoreError> {
         self.get_as(&keys::bank_account(tenant), "GetItem(bank account)").await

@@ -348,3 +348,27 @@ async fn the_balance_adds_up_the_transactions_and_moves_funds_to_available_when_
     }
     assert_eq!(api.get(&m.live_key, "/v1/balance").await.body["livemode"], true);
 }
+
+#[tokio::test]
+async fn an_accounts_settlement_terms_set_its_fees_and_its_delay() {
+    let (api, [m, other]) = TestApi::with_merchants(["Priced", "Default"]).await;
+    // As `paynectra-admin accounts settlement` sets them: 1% + 5, 5 days.
+    let tenant = paynectra::domain::Tenant::new(m.account_id.parse().unwrap(), paynectra::domain::Mode::Test);
+    let terms = paynectra::domain::Settlement::new(100, Some(5), 5).unwrap();
+    api.app.store.set_settlement(&tenant, &terms).await.unwrap();
+    for (key, fee, days) in [(&m.test_key, 105, 5), (&other.test_key, 320, 2)] {
+        let pay = api.paid_with(key, "pm_card_visa", 10_000).await;
+        let txn = api.get_payment(key, &pay).await.body["balance_transaction"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let t = api.get(key, &format!("/v1/balance_transactions/{txn}")).await.body;
+        assert_eq!(
+            (t["fee"].as_i64(), t["net"].as_i64()),
+            (Some(fee), Some(10_000 - fee)),
+            "{t}"
+        );
+        let wait = t["available_on"].as_i64().unwrap() - t["created"].as_i64().unwrap();
+        assert!((days * 86_400..(days + 1) * 86_400).contains(&wait), "{days} days: {t}");
+    }
+}

@@ -137,7 +137,7 @@ const EXPECTED: &[(&str, Access)] = &[
     (
         "create_payout",
         &[
-            ("GetItem", &["bank_account", "idempotency"]),
+            ("GetItem", &["settings", "idempotency"]),
             ("Query", &["balance", "balance_shards"]),
             ("DeleteItem", &["balance", "balance_shards"]),
             ("UpdateItem", &["balance", "balance_shards", "idempotency"]),
@@ -283,7 +283,7 @@ const EXPECTED: &[(&str, Access)] = &[
     (
         "confirm_payment",
         &[
-            ("GetItem", &["payment", "payment_method", "idempotency"]),
+            ("GetItem", &["payment", "payment_method", "idempotency", "settings"]),
             (
                 "PutItem",
                 &[
@@ -305,7 +305,7 @@ const EXPECTED: &[(&str, Access)] = &[
     (
         "capture_payment",
         &[
-            ("GetItem", &["payment", "idempotency"]),
+            ("GetItem", &["payment", "idempotency", "settings"]),
             (
                 "PutItem",
                 &["payment", "event", "delivery", "idempotency", "balance_transaction"],
