@@ -30,19 +30,7 @@ pub async fn follow(
     app: &'static App,
     streams: aws_sdk_dynamodbstreams::Client,
 ) -> Result<tokio::task::JoinHandle<()>, String> {
-    let table = app
-        .store
-        .client()
-        .describe_table()
-        .table_name(app.store.table())
-        .send()
-        .await
-        .map_err(|e| format!("DescribeTable: {e}"))?;
-    let arn = table
-        .table()
-        .and_then(|t| t.latest_stream_arn())
-        .ok_or("the table has no stream (create it with `paynectra-admin table create`)")?
-        .to_owned();
+    let arn = stream_arn(app).await?;
     let mut iterators: HashMap<String, Option<String>> = HashMap::new();
     // From the start of the stream (DynamoDB Local keeps 24 hours): events
     // written while nothing followed are delivered too, and the ones that
@@ -143,6 +131,23 @@ async fn open_shards(
     Ok(())
 }
 
+/// The table's stream.
+async fn stream_arn(app: &App) -> Result<String, String> {
+    let table = app
+        .store
+        .client()
+        .describe_table()
+        .table_name(app.store.table())
+        .send()
+        .await
+        .map_err(|e| format!("DescribeTable: {e}"))?;
+    Ok(table
+        .table()
+        .and_then(|t| t.latest_stream_arn())
+        .ok_or("the table has no stream (create it with `paynectra-admin table create`)")?
+        .to_owned())
+}
+
 /// Which handlers a poll hands its records to.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Handlers {
@@ -157,19 +162,7 @@ enum Handlers {
 /// without letting the simulated network answer refunds). Idempotent: a
 /// transaction applied already is skipped.
 pub async fn apply_balances(app: &'static App, streams: &aws_sdk_dynamodbstreams::Client) -> Result<(), String> {
-    let table = app
-        .store
-        .client()
-        .describe_table()
-        .table_name(app.store.table())
-        .send()
-        .await
-        .map_err(|e| format!("DescribeTable: {e}"))?;
-    let arn = table
-        .table()
-        .and_then(|t| t.latest_stream_arn())
-        .ok_or("the table has no stream")?
-        .to_owned();
+    let arn = stream_arn(app).await?;
     let mut iterators = HashMap::new();
     open_shards(streams, &arn, &mut iterators, ShardIteratorType::TrimHorizon).await?;
     while poll_once(app, streams, &arn, &mut iterators, Handlers::BalanceWriter).await? > 0 {}

@@ -225,22 +225,10 @@ pub async fn sweep(app: &App, now: i64, budget: SweepBudget) -> Result<PayoutSwe
     })
 }
 
+/// One due payout: moved on (its change moves or removes the entry), or
+/// the stale entry removed (moved already, or gone).
 async fn sweep_entry(app: &App, due: &DueEntry<DuePayout>, now: i64) -> EntryOutcome {
     let entry = &due.entry;
-    match advance(app, &entry.tenant(), &entry.payout_id, now).await {
-        // Its change moved (or removed) the entry.
-        Ok(Some(_)) => EntryOutcome::Done(true),
-        // Moved already, or gone: the entry is stale.
-        Ok(None) => match app.store.delete_due(due).await {
-            Ok(()) => EntryOutcome::Done(false),
-            Err(e) => {
-                tracing::warn!(payout_id = %entry.payout_id, error = %e, "payout entry not removed");
-                EntryOutcome::Failed
-            }
-        },
-        Err(e) => {
-            tracing::warn!(payout_id = %entry.payout_id, error = %e.message, "payout not moved");
-            EntryOutcome::Failed
-        }
-    }
+    let moved = advance(app, &entry.tenant(), &entry.payout_id, now).await;
+    sweeps::changed_or_removed(app, due, moved.map(|p| p.is_some()), entry.payout_id.as_str()).await
 }

@@ -307,18 +307,6 @@ pub async fn sweep(app: &App, now: i64, budget: SweepBudget) -> Result<RefundSwe
 /// entry), the entry deleted otherwise.
 async fn sweep_entry(app: &App, due: &DueEntry<DueRefund>, now: i64) -> EntryOutcome {
     let entry = &due.entry;
-    match answer(app, &entry.tenant(), &entry.refund_id, now).await {
-        Ok(Some(_)) => EntryOutcome::Done(true),
-        Ok(None) => match app.store.delete_due(due).await {
-            Ok(()) => EntryOutcome::Done(false),
-            Err(e) => {
-                tracing::warn!(refund_id = %entry.refund_id, error = %e, "refund entry not removed");
-                EntryOutcome::Failed
-            }
-        },
-        Err(e) => {
-            tracing::warn!(refund_id = %entry.refund_id, error = %e.message, "refund not answered");
-            EntryOutcome::Failed
-        }
-    }
+    let answered = answer(app, &entry.tenant(), &entry.refund_id, now).await;
+    sweeps::changed_or_removed(app, due, answered.map(|r| r.is_some()), entry.refund_id.as_str()).await
 }

@@ -264,3 +264,30 @@ where
         .collect()
         .await
 }
+
+/// The outcome of an entry whose object's change removes (or moves) the
+/// entry itself: `changed` says what the change did, `Some(true)` if it
+/// changed the object (its transaction took the entry), `Some(false)` if
+/// nothing was due (the entry is stale: deleted here), `Err` if it failed
+/// (left for the next run). `what` names the object in the logs.
+pub async fn changed_or_removed<T>(
+    app: &App,
+    due: &DueEntry<T>,
+    changed: Result<bool, crate::http::ApiError>,
+    what: &str,
+) -> EntryOutcome {
+    match changed {
+        Ok(true) => EntryOutcome::Done(true),
+        Ok(false) => match app.store.delete_due(due).await {
+            Ok(()) => EntryOutcome::Done(false),
+            Err(e) => {
+                tracing::warn!(object = what, error = %e, "sweep entry not removed");
+                EntryOutcome::Failed
+            }
+        },
+        Err(e) => {
+            tracing::warn!(object = what, error = %e.message, "sweep entry not handled");
+            EntryOutcome::Failed
+        }
+    }
+}
