@@ -168,6 +168,11 @@ enum AccountsCmd {
         /// 0 to 30 (the default: 2).
         #[arg(long, default_value_t = paynectra::domain::balance::DEFAULT_DELAY_DAYS)]
         delay_days: i64,
+        /// `daily`: all of the available balance is paid out once a day
+        /// (automatic payouts); `manual` (the default): only by POST
+        /// /v1/payouts.
+        #[arg(long, value_enum, default_value_t = ScheduleArg::Manual)]
+        payout_schedule: ScheduleArg,
         #[arg(long, value_enum)]
         mode: Option<ModeArg>,
     },
@@ -190,6 +195,21 @@ enum AccountsCmd {
         #[arg(long, value_enum)]
         mode: Option<ModeArg>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScheduleArg {
+    Manual,
+    Daily,
+}
+
+impl From<ScheduleArg> for paynectra::domain::balance::PayoutSchedule {
+    fn from(s: ScheduleArg) -> Self {
+        match s {
+            ScheduleArg::Manual => Self::Manual,
+            ScheduleArg::Daily => Self::Daily,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -289,17 +309,23 @@ async fn run(cli: Cli) -> Result<serde_json::Value, Box<dyn std::error::Error>> 
             percent_basis_points,
             fixed_fee,
             delay_days,
+            payout_schedule,
             mode,
         }) => {
-            store.list_shards(&account).await?;
+            let shards = store.list_shards(&account).await?;
+            let schedule: paynectra::domain::balance::PayoutSchedule = payout_schedule.into();
             let terms = paynectra::domain::Settlement::new(percent_basis_points, fixed_fee, delay_days)
-                .map_err(|e| e.message)?;
+                .map_err(|e| e.message)?
+                .paid_out(schedule);
             let modes: Vec<Mode> = match mode {
                 Some(m) => vec![m.into()],
                 None => vec![Mode::Test, Mode::Live],
             };
             for m in &modes {
-                store.set_settlement(&Tenant::new(account.clone(), *m), &terms).await?;
+                let tenant = Tenant::new(account.clone(), *m).with_list_shards(shards);
+                store.set_settlement(&tenant, &terms).await?;
+                let daily = schedule == paynectra::domain::balance::PayoutSchedule::Daily;
+                store.set_automatic_payouts(&tenant, daily).await?;
             }
             json!({
                 "account_id": account,
@@ -307,6 +333,7 @@ async fn run(cli: Cli) -> Result<serde_json::Value, Box<dyn std::error::Error>> 
                 "percent_basis_points": percent_basis_points,
                 "fixed_fee": fixed_fee,
                 "delay_days": delay_days,
+                "payout_schedule": schedule.as_str(),
             })
         }
         Command::Accounts(AccountsCmd::BankAccount {

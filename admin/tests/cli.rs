@@ -325,13 +325,31 @@ async fn setting_an_accounts_settlement_terms() {
     assert_eq!(
         out,
         serde_json::json!({"account_id": account, "modes": ["test"], "percent_basis_points": 150,
-            "fixed_fee": 10, "delay_days": 7})
+            "fixed_fee": 10, "delay_days": 7, "payout_schedule": "manual"})
     );
     let tenant = paynectra::domain::Tenant::new(account.parse().unwrap(), paynectra::domain::Mode::Test);
     let terms = store.settlement(&tenant).await.unwrap().unwrap();
     assert_eq!(terms, paynectra::domain::Settlement::new(150, Some(10), 7).unwrap());
     let live = paynectra::domain::Tenant::new(account.parse().unwrap(), paynectra::domain::Mode::Live);
     assert!(store.settlement(&live).await.unwrap().is_none(), "only the mode asked");
+    // A daily schedule puts the account in the automatic payout index; manual takes it out.
+    let in_index = || async {
+        let mut n = 0;
+        for shard in 0..paynectra::store::AUTOPAY_SHARDS {
+            n += store.automatic_payouts(shard).await.unwrap().len();
+        }
+        n
+    };
+    assert_eq!(in_index().await, 0);
+    let daily = json(&set(&["--payout-schedule", "daily", "--mode", "test"]));
+    assert_eq!(daily["payout_schedule"], "daily");
+    assert_eq!(in_index().await, 1);
+    assert_eq!(
+        store.settlement(&tenant).await.unwrap().unwrap().payout_schedule,
+        paynectra::domain::balance::PayoutSchedule::Daily
+    );
+    json(&set(&["--mode", "test"]));
+    assert_eq!(in_index().await, 0, "manual again: out of the index");
     for bad in [
         &["--percent-basis-points", "10001"][..],
         &["--delay-days", "31"],

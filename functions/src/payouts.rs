@@ -53,3 +53,12 @@ pub async fn sweep(app: &App, now: i64) -> Result<serde_json::Value, lambda_runt
 
 /// The payout sweep's time budget: under its 60 s timeout.
 pub const PAYOUT_SWEEP_BUDGET: std::time::Duration = std::time::Duration::from_secs(45);
+
+/// Scheduled (EventBridge, hourly): pays out each account with a daily
+/// payout schedule once per UTC day
+/// (`paynectra::service::payouts::pay_out_automatically`). Returns the
+/// run's counts.
+pub async fn pay_out_daily(app: &App, now: i64) -> Result<serde_json::Value, lambda_runtime::Error> {
+    let run = payouts::pay_out_automatically(app, now).await?;
+    Ok(serde_json::to_value(run)?)
+}

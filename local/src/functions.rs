@@ -66,12 +66,13 @@ pub(crate) const AUTHORIZERS: [&str; 1] = ["authorizer"];
 
 /// The functions no route invokes, by binary name, and what runs their
 /// handler in the local stack.
-pub(crate) const BACKGROUND: [(&str, &str); 8] = [
+pub(crate) const BACKGROUND: [(&str, &str); 9] = [
     ("deliver_webhooks", "stream::follow, on DynamoDB Local's stream"),
     ("answer_refunds", "stream::follow, on DynamoDB Local's stream"),
     ("sweep_refunds", "stream::follow, beside the retry sweep"),
     ("sweep_balances", "stream::follow, beside the retry sweep"),
     ("sweep_payouts", "stream::follow, beside the retry sweep"),
+    ("pay_out_daily", "stream::follow, beside the retry sweep"),
     ("attempt_webhooks", "queue::map, on the delivery queue in moto"),
     ("retry_webhooks", "stream::follow, every second"),
     (

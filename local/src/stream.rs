@@ -52,6 +52,9 @@ pub async fn follow(
     every_sweep(app, "payout", |app, now| {
         Box::pin(async move { paynectra_functions::payouts::sweep(app, now).await.map(drop) })
     });
+    every_sweep(app, "automatic payouts", |app, now| {
+        Box::pin(async move { paynectra_functions::payouts::pay_out_daily(app, now).await.map(drop) })
+    });
     Ok(tokio::spawn(async move {
         loop {
             if let Err(e) = poll_once(app, &streams, &arn, &mut iterators, Handlers::All).await {

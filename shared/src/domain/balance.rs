@@ -137,6 +137,28 @@ impl Default for Pricing {
 pub struct Settlement {
     pub pricing: Pricing,
     pub delay_days: i64,
+    #[serde(default)]
+    pub payout_schedule: PayoutSchedule,
+}
+
+/// When an account's available balance is paid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutSchedule {
+    /// Only by `POST /v1/payouts`.
+    #[default]
+    Manual,
+    /// Once a day, all of it (an automatic payout).
+    Daily,
+}
+
+impl PayoutSchedule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Daily => "daily",
+        }
+    }
 }
 
 impl Default for Settlement {
@@ -144,6 +166,7 @@ impl Default for Settlement {
         Self {
             pricing: Pricing::default(),
             delay_days: DEFAULT_DELAY_DAYS,
+            payout_schedule: PayoutSchedule::Manual,
         }
     }
 }
@@ -177,7 +200,16 @@ impl Settlement {
                 fixed,
             },
             delay_days,
+            payout_schedule: PayoutSchedule::Manual,
         })
+    }
+
+    /// These terms, paid out on `schedule`.
+    pub fn paid_out(self, schedule: PayoutSchedule) -> Self {
+        Self {
+            payout_schedule: schedule,
+            ..self
+        }
     }
 }
 

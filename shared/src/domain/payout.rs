@@ -165,6 +165,9 @@ pub struct Payout {
     pub balance_transaction: Option<TxnId>,
     /// The one that gave it back, once it failed or was cancelled.
     pub failure_balance_transaction: Option<TxnId>,
+    /// Made by the account's daily payout schedule, not a request.
+    #[serde(default)]
+    pub automatic: bool,
     /// Moved by every change: each write is conditioned on the one read.
     #[serde(default)]
     pub revision: u32,
@@ -190,6 +193,7 @@ impl Payout {
             failure_code: None,
             balance_transaction: None,
             failure_balance_transaction: None,
+            automatic: false,
             revision: 0,
             metadata: new.metadata.clone(),
             created: now,

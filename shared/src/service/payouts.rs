@@ -58,7 +58,7 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: &NewPayout, run: &Run) -> 
         let completion = run.completion(&reply);
         let event = ctx.event(EventType::PayoutCreated, &PayoutObject::from(&payout), None);
         let writes = Writes::new(&event, completion.as_ref()).moving(Some(&txn));
-        match app.store.insert_payout(tenant, &payout, writes).await {
+        match app.store.insert_payout(tenant, &payout, writes, None).await {
             Ok(()) => {
                 tracing::info!(payout_id = %payout.id, amount = payout.amount.get(), attempt, "payout created");
                 return Ok(Outcome::written(reply, &completion));
@@ -91,6 +91,107 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: &NewPayout, run: &Run) -> 
         "lock_timeout",
         "The balance is being paid out concurrently by other requests; retry this request.",
     ))
+}
+
+/// What a run of the automatic payouts did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AutomaticPayouts {
+    /// Accounts with a daily schedule read.
+    pub accounts: usize,
+    /// Payouts made.
+    pub paid: usize,
+    /// Accounts that failed (left for the next run).
+    pub failed: usize,
+}
+
+/// Scheduled (hourly): every account with a daily payout schedule is paid
+/// out all of its available balance once per UTC day, at the first run of
+/// the day that finds funds (16 Queries of the automatic payout index, then
+/// per account a fold and one payout transaction, which moves the
+/// account's entry to today: two runs make one payout a day).
+pub async fn pay_out_automatically(app: &App, now: i64) -> Result<AutomaticPayouts, StoreError> {
+    let mut run = AutomaticPayouts::default();
+    for shard in 0..crate::store::AUTOPAY_SHARDS {
+        for entry in app.store.automatic_payouts(shard).await? {
+            run.accounts += 1;
+            let today = now.div_euclid(crate::domain::balance::DAY);
+            if entry.paid_day.is_some_and(|d| d >= today) {
+                continue;
+            }
+            match automatic(app, &entry.tenant(), now, today).await {
+                Ok(Some(payout)) => {
+                    tracing::info!(payout_id = %payout.id, amount = payout.amount.get(), "automatic payout made");
+                    run.paid += 1;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(account_id = %entry.account_id, error = %e, "automatic payout failed");
+                    run.failed += 1;
+                }
+            }
+        }
+    }
+    tracing::info!(
+        accounts = run.accounts,
+        paid = run.paid,
+        failed = run.failed,
+        "automatic payouts done"
+    );
+    Ok(run)
+}
+
+/// One account's automatic payout of today, if it has a bank account and
+/// funds (`None` otherwise, or if today's was made already).
+async fn automatic(app: &App, tenant: &Tenant, now: i64, today: i64) -> Result<Option<Payout>, StoreError> {
+    if tenant.mode == Mode::Live {
+        // No funds in live mode (no card network is connected).
+        return Ok(None);
+    }
+    let Some(bank) = app.store.bank_account(tenant).await? else {
+        tracing::warn!(account_id = %tenant.account_id, "a daily payout schedule without a bank account");
+        return Ok(None);
+    };
+    balance::fold(app, tenant, bank.currency, now).await?;
+    for attempt in 0..MAX_CREATE_ATTEMPTS {
+        let (parts, _) = app.store.balance_parts(tenant, Some(bank.currency), true).await?;
+        let available: i64 = parts.available.iter().map(|(_, a)| a).sum();
+        let Some(amount) = crate::domain::MinorUnits::new(available).filter(|a| !a.is_zero()) else {
+            return Ok(None);
+        };
+        let new = NewPayout {
+            amount,
+            currency: bank.currency,
+            description: Some("AUTOMATIC PAYOUT".into()),
+            metadata: crate::domain::Metadata::default(),
+        };
+        let mut payout = Payout {
+            automatic: true,
+            ..Payout::create(&new, &bank, tenant.mode, now)
+        };
+        let txn = BalanceTransaction::for_payout(&payout, now);
+        payout.balance_transaction = Some(txn.id.clone());
+        let object = serde_json::to_value(PayoutObject::from(&payout)).unwrap_or_default();
+        let event = Event::new(
+            EventType::PayoutCreated,
+            tenant.mode,
+            &object,
+            None,
+            EventRequest::default(),
+            now,
+        );
+        let writes = Writes::new(&event, None).moving(Some(&txn));
+        match app.store.insert_payout(tenant, &payout, writes, Some(today)).await {
+            Ok(()) => return Ok(Some(payout)),
+            // Made today already (another run), or unscheduled meanwhile.
+            Err(StoreError::Missing) => return Ok(None),
+            // The balance moved (a refund, a payout) since it was read.
+            Err(StoreError::BalanceInsufficient | StoreError::Conflict) => {
+                tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(10)) * 5)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
 }
 
 /// Rounds of read-decide-write when changes of one payout race.

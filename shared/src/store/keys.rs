@@ -814,6 +814,26 @@ pub(super) fn payout_due(t: &Tenant, id: &PayoutId, due: i64) -> Keys {
     )
 }
 
+/// Shards of the automatic payout index.
+pub const AUTOPAY_SHARDS: u32 = 16;
+
+/// An account (in one mode) with a daily payout schedule, in the automatic
+/// payout index: `AUTOPAY#{shard}` (a stable hash of the tenant), so the
+/// daily run reads every such account in 16 Queries, never a Scan.
+pub(super) fn autopay(t: &Tenant) -> Keys {
+    let id = format!("{}#{}", t.account_id, t.mode.as_str());
+    Keys {
+        pk: autopay_partition(stable_hash(&id) % AUTOPAY_SHARDS),
+        sk: id,
+        ..Keys::default()
+    }
+}
+
+/// Shard `shard` of the automatic payout index.
+pub(super) fn autopay_partition(shard: u32) -> String {
+    format!("AUTOPAY#{shard}")
+}
+
 /// A balance's entry in the balance index, due when a bucket of its funds
 /// becomes available: by the hour it is due, sharded by the tenant and
 /// currency (one entry per due time, so the writers of a day's bucket all
@@ -931,6 +951,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             table("balance", balance_available(&t, "usd")),
             table("balance_due", balance_due(&t, "usd", 86_400)),
             table("settings", bank_account(&t)),
+            table("autopay", autopay(&t)),
             table("payout", payout_item(&t, &po, 0, "pending")),
             table("payout_due", payout_due(&t, &po, 60)),
             index("index:payouts", payout_list_index(&t, None)),

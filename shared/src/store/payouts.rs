@@ -36,6 +36,25 @@ impl DuePayout {
     }
 }
 
+/// An account with a daily payout schedule, in the automatic payout index.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AutoPayout {
+    pub account_id: crate::domain::AccountId,
+    pub mode: Mode,
+    #[serde(default = "crate::domain::account::one_list_shard")]
+    pub list_shards: u8,
+    /// The last UTC day an automatic payout was made (set in its
+    /// transaction, conditioned on being earlier: one a day).
+    pub paid_day: Option<i64>,
+}
+
+impl AutoPayout {
+    pub fn tenant(&self) -> Tenant {
+        Tenant::new(self.account_id.clone(), self.mode).with_list_shards(self.list_shards)
+    }
+}
+
 /// Which payouts a list returns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PayoutFilter {
@@ -76,6 +95,59 @@ impl Store {
             .await?
             .map(super::item::from_item)
             .transpose()
+    }
+
+    /// Puts the tenant in the automatic payout index (`daily`), or takes it
+    /// out (`false`): `paynectra-admin accounts settlement`.
+    pub async fn set_automatic_payouts(&self, tenant: &Tenant, daily: bool) -> Result<(), StoreError> {
+        let keys = keys::autopay(tenant);
+        if daily {
+            let entry = AutoPayout {
+                account_id: tenant.account_id.clone(),
+                mode: tenant.mode,
+                list_shards: tenant.list_shards(),
+                paid_day: None,
+            };
+            // Kept if there: its paid day stays.
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(to_item(&keys, &entry)?))
+                .condition_expression(NOT_EXISTS)
+                .send()
+                .await;
+            super::error::applied(result, "PutItem(automatic payouts)")?;
+        } else {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key_of(&keys)))
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("DeleteItem(automatic payouts)", e))?;
+        }
+        Ok(())
+    }
+
+    /// Every account of shard `shard` of the automatic payout index (one
+    /// Query per page).
+    pub async fn automatic_payouts(&self, shard: u32) -> Result<Vec<AutoPayout>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(keys::autopay_partition(shard)))
+            .into_paginator()
+            .items()
+            .send();
+        let mut all = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| StoreError::dynamo("Query(automatic payouts)", e))?;
+            all.push(super::item::from_item(item)?);
+        }
+        Ok(all)
     }
 
     /// The tenant's bank account, if one is set.
@@ -135,15 +207,40 @@ impl Store {
     /// it: [`StoreError::BalanceInsufficient`] if it does not,
     /// [`StoreError::Conflict`] if another payout (or a fold) held the
     /// balance at that moment (retry).
-    pub async fn insert_payout(&self, tenant: &Tenant, payout: &Payout, writes: Writes<'_>) -> Result<(), StoreError> {
+    ///
+    /// An automatic payout (`paid_day`: today's UTC day) also moves the
+    /// tenant's automatic payout entry to today, conditioned on it being
+    /// earlier: [`StoreError::Missing`] if a payout was made today already
+    /// (or the schedule was taken away).
+    pub async fn insert_payout(
+        &self,
+        tenant: &Tenant,
+        payout: &Payout,
+        writes: Writes<'_>,
+        paid_day: Option<i64>,
+    ) -> Result<(), StoreError> {
         let mut items = vec![
             put_item(self.put(self.payout_as_item(tenant, payout)?, NOT_EXISTS)),
             self.available_change(tenant, payout.currency, -payout.amount.get()),
         ];
         items.extend(self.payout_due_put(tenant, payout)?);
+        let marker = paid_day.map(|day| {
+            let update = aws_sdk_dynamodb::types::Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_of(&keys::autopay(tenant))))
+                .update_expression("SET paid_day = :day")
+                .condition_expression("attribute_exists(pk) AND (attribute_not_exists(paid_day) OR paid_day < :day)")
+                .expression_attribute_values(":day", n(day))
+                .build()
+                .expect("table, key and expressions are set");
+            TransactWriteItem::builder().update(update).build()
+        });
+        let marker_at = marker.as_ref().map(|_| items.len());
+        items.extend(marker);
         self.transact("TransactWriteItems(payout)", items, tenant, writes, |i| match i {
             0 => StoreError::AlreadyExists,
             1 => StoreError::BalanceInsufficient,
+            i if Some(i) == marker_at => StoreError::Missing,
             _ => StoreError::AlreadyExists,
         })
         .await

@@ -955,7 +955,7 @@ async fn payout_fixtures() {
     let txn = BalanceTransaction::for_payout(&fixed, now);
     fixed.balance_transaction = Some(txn.id.clone());
     app.store
-        .insert_payout(&tenant, &fixed, paynectra::store::Writes::NONE.moving(Some(&txn)))
+        .insert_payout(&tenant, &fixed, paynectra::store::Writes::NONE.moving(Some(&txn)), None)
         .await
         .unwrap();
     let res = run("get_payout", app, request("get_payout")).await;
@@ -991,4 +991,33 @@ async fn payout_fixtures() {
     let id: paynectra::domain::PayoutId = created["id"].as_str().unwrap().parse().unwrap();
     let paid = app.store.get_payout(&tenant, &id).await.unwrap().unwrap();
     assert_eq!(paid.status, paynectra::domain::PayoutStatus::Paid);
+
+    // A daily payout schedule (EventBridge's hourly event is ignored): the
+    // rest of the available balance, once a day.
+    let _event: Value = serde_json::from_str(&fixture("pay_out_daily")).unwrap();
+    let ran = paynectra_functions::payouts::pay_out_daily(app, now).await.unwrap();
+    assert_eq!(ran["accounts"], 0, "no account is on a schedule: {ran}");
+    app.store.set_automatic_payouts(&tenant, true).await.unwrap();
+    let ran = paynectra_functions::payouts::pay_out_daily(app, now).await.unwrap();
+    assert_eq!((&ran["accounts"], &ran["paid"]), (&json!(1), &json!(1)), "{ran}");
+    let ran = paynectra_functions::payouts::pay_out_daily(app, now + 60)
+        .await
+        .unwrap();
+    assert_eq!(ran["paid"], 0, "once a day: {ran}");
+    let listed = json_body(
+        &run(
+            "list_payouts",
+            app,
+            request_with_query("list_payouts", &[("limit", "10")]),
+        )
+        .await,
+    );
+    let auto: Vec<&Value> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["automatic"] == true)
+        .collect();
+    assert_eq!(auto.len(), 1, "{listed}");
+    assert_eq!(auto[0]["amount"], 824);
 }

@@ -156,6 +156,19 @@ const EXPECTED: &[(&str, Access)] = &[
     ),
     ("get_payout", &[("GetItem", &["payout"])]),
     (
+        "pay_out_daily",
+        &[
+            ("Query", &["autopay", "balance", "balance_shards"]),
+            ("UpdateItem", &["autopay", "balance", "balance_shards"]),
+            ("GetItem", &["settings"]),
+            ("DeleteItem", &["balance", "balance_shards"]),
+            (
+                "PutItem",
+                &["payout", "balance_transaction", "event", "delivery", "payout_due"],
+            ),
+        ],
+    ),
+    (
         "list_payouts",
         &[
             ("GetItem", &["payout"]),

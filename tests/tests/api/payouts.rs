@@ -245,3 +245,46 @@ async fn concurrent_payouts_never_overdraw_and_the_bank_pays_or_fails_them() {
         live.text
     );
 }
+
+#[tokio::test]
+async fn a_daily_schedule_pays_out_the_available_balance_once_a_day() {
+    let api = TestApi::spawn_with_webhooks().await;
+    let m = api.merchant("Daily").await;
+    let key = &m.test_key;
+    bank_account(&api, &m.account_id, Mode::Test, "000123456789").await;
+    // As `paynectra-admin accounts settlement --payout-schedule daily` sets it.
+    let tenant = Tenant::new(m.account_id.parse::<AccountId>().unwrap(), Mode::Test);
+    let daily = paynectra::domain::Settlement::default().paid_out(paynectra::domain::balance::PayoutSchedule::Daily);
+    api.app.store.set_settlement(&tenant, &daily).await.unwrap();
+    api.app.store.set_automatic_payouts(&tenant, true).await.unwrap();
+
+    // Funds available at once are paid out by the next hourly run (locally
+    // every ten seconds of the app's clock).
+    api.paid_with(key, "pm_card_bypassPending", 10_000).await;
+    let listed = until(&api, key, "/v1/payouts", |l| !l["data"].as_array().unwrap().is_empty()).await;
+    let auto = &listed["data"][0];
+    assert_eq!(
+        (&auto["automatic"], &auto["amount"], &auto["status"]),
+        (&json!(true), &json!(9_680), &json!("pending")),
+        "{auto}"
+    );
+    until(&api, key, "/v1/balance", |b| available(b) == 0).await;
+
+    // More funds the same day wait for tomorrow's run.
+    api.paid_with(key, "pm_card_bypassPending", 5_000).await;
+    until(&api, key, "/v1/balance", |b| available(b) == 4_825).await;
+    api.advance(30);
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(api.get(key, "/v1/payouts").await.ok().data().len(), 1, "one a day");
+    api.advance(86_400);
+    let listed = until(&api, key, "/v1/payouts", |l| l["data"].as_array().unwrap().len() == 2).await;
+    assert_eq!(
+        (&listed["data"][0]["automatic"], &listed["data"][0]["amount"]),
+        (&json!(true), &json!(4_825))
+    );
+    // A manual payout still works beside it (nothing left to pay now).
+    let none = api
+        .post(key, "/v1/payouts", json!({"amount": 1, "currency": "usd"}))
+        .await;
+    assert_eq!(none.error(400).0.as_deref(), Some("balance_insufficient"));
+}

@@ -101,7 +101,7 @@ impl<'a> From<&'a Payout> for PayoutObject<'a> {
             amount: p.amount,
             currency: p.currency.code(),
             arrival_date: p.arrival_date,
-            automatic: false,
+            automatic: p.automatic,
             balance_transaction: p.balance_transaction.as_ref().map(|t| t.as_str()),
             description: p.description.as_deref(),
             destination: BankAccountObject {
