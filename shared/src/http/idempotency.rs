@@ -291,12 +291,7 @@ impl Run {
                     || e.status == StatusCode::CONFLICT
                     || e.status == StatusCode::TOO_MANY_REQUESTS =>
             {
-                if let Err(release) = store
-                    .release_idempotency_key(&claim.ctx.tenant, &claim.key_hash, &claim.token)
-                    .await
-                {
-                    tracing::warn!(error = %release, "could not release the idempotency key");
-                }
+                release(store, &claim.ctx, &claim.key_hash, &claim.token).await;
                 return Err(e);
             }
             Err(e) => (e.status, e.body(), Err(e)),
@@ -307,12 +302,33 @@ impl Run {
             status_code: status.as_u16(),
             body,
         };
-        if let Err(e) = store.complete_idempotency_key(&claim.ctx.tenant, &completion).await {
-            // The response still goes out; the claim expires after
-            // LOCK_SECONDS and the key can then be used again.
-            tracing::warn!(error = %e, "could not record the idempotent response");
+        match store.complete_idempotency_key(&claim.ctx.tenant, &completion).await {
+            Ok(()) => result,
+            // A success whose own write already happened (an attach, which
+            // gives the same answer when run again) still goes out.
+            Err(e) if result.is_ok() => {
+                tracing::warn!(error = %e, "could not record the idempotent response");
+                result
+            }
+            // A refusal that could not be recorded is not final: a retry
+            // with the key must be free to run and may be answered
+            // otherwise (a balance that has since grown), so answering the
+            // refusal now would break "the first final answer is the
+            // answer for good". The refusal wrote nothing: say "retry".
+            Err(e) => {
+                tracing::error!(error = %e, "could not record the idempotent refusal; answering 500");
+                release(store, &claim.ctx, &completion.key_hash, &completion.token).await;
+                Err(ApiError::internal())
+            }
         }
-        result
+    }
+}
+
+/// Gives a claimed key up so its retry runs (or, if DynamoDB cannot be
+/// reached, leaves the claim to expire after [`LOCK_SECONDS`]).
+async fn release(store: &Store, ctx: &RequestCtx, key_hash: &str, token: &str) {
+    if let Err(e) = store.release_idempotency_key(&ctx.tenant, key_hash, token).await {
+        tracing::warn!(error = %e, "could not release the idempotency key");
     }
 }
 
