@@ -40,12 +40,7 @@ pub async fn get(app: &App, req: Request) -> Handled {
 /// GET /v1/balance_transactions
 pub async fn list(app: &App, req: Request) -> Handled {
     let load = async |ctx: &RequestCtx, list: ListBalanceTransactionsRequest| {
-        let (mut page, stats) = app
-            .store
-            .list_balance_transactions(&ctx.tenant, &list.balance_filter(), &list.window)
-            .await?;
-        page.data = page.data.into_iter().map(|t| t.as_of(ctx.now)).collect();
-        Ok((page, stats))
+        balance::transactions(app, &ctx.tenant, &list, ctx.now).await
     };
     endpoint::list(app, req, "/v1/balance_transactions", load).await
 }

@@ -7,6 +7,9 @@ use super::{Currency, Mode, Payment, Payout, Refund, TxnId};
 /// for a new account).
 pub const DEFAULT_DELAY_DAYS: i64 = 2;
 
+/// The longest an account's funds may wait after a capture.
+pub const MAX_DELAY_DAYS: i64 = 30;
+
 /// Seconds per day: funds become available at a UTC midnight.
 pub const DAY: i64 = 86_400;
 
@@ -18,6 +21,13 @@ pub const DAY: i64 = 86_400;
 pub fn funds_available_on(now: i64, delay_days: i64) -> i64 {
     let at = now + delay_days * DAY;
     (at + DAY - 1).div_euclid(DAY) * DAY
+}
+
+/// The settlement day of funds available at `available_on`: the day whose
+/// end (the next UTC midnight, or this one if it is one) they are available
+/// by.
+pub fn settlement_day(available_on: i64) -> i64 {
+    (available_on + DAY - 1).div_euclid(DAY)
 }
 
 /// When a refund's debit is counted as available: at once (`now`) when the
@@ -188,7 +198,7 @@ impl Settlement {
                 "Invalid fixed_fee: it must be 0 to 100000 in the currency's minor unit.",
             ));
         }
-        if !(0..=30).contains(&delay_days) {
+        if !(0..=MAX_DELAY_DAYS).contains(&delay_days) {
             return Err(super::ValidationError::invalid(
                 "delay_days",
                 "Invalid delay_days: it must be 0 to 30.",
@@ -304,6 +314,16 @@ impl BalanceTransaction {
         self.available_on.div_euclid(DAY)
     }
 
+    /// The settlement day its funds count for: the one at whose end
+    /// (midnight, UTC) they are available, so a capture available at a
+    /// midnight counts for the day that midnight ends. The automatic payout
+    /// of day `d` settles the settlement days up to `d` ([`Payout::settles`]).
+    ///
+    /// [`Payout::settles`]: super::Payout::settles
+    pub fn settlement_day(&self) -> i64 {
+        settlement_day(self.available_on)
+    }
+
     fn new(
         kind: BalanceTransactionType,
         mode: Mode,
@@ -401,6 +421,16 @@ impl BalanceTransaction {
                 payout.id.to_string(),
                 now,
             )
+        }
+    }
+
+    /// An automatic payout's, dated the end of the period it settles
+    /// (`available_on` = `through`, before its `created`): the period's
+    /// transactions, its own included, net to zero.
+    pub fn for_automatic_payout(payout: &Payout, through: i64, now: i64) -> Self {
+        Self {
+            available_on: through,
+            ..Self::for_payout(payout, now)
         }
     }
 
@@ -549,6 +579,26 @@ mod tests {
         assert_eq!(p.fee(10_000, c("eur")), 315);
         assert_eq!(p.fee(1_000, c("jpy")), 69);
         assert_eq!(p.fee(10, c("usd")), 10, "never more than the amount");
+    }
+
+    #[test]
+    fn funds_count_for_the_day_whose_end_makes_them_available() {
+        // A capture available at midnight counts for the day that midnight
+        // ends; funds available during a day count for that day.
+        assert_eq!(settlement_day(10 * DAY), 10);
+        assert_eq!(settlement_day(10 * DAY + 1), 11);
+        assert_eq!(settlement_day(11 * DAY - 1), 11);
+        // A capture of day 8 (delay 2) and one available at once on day 10
+        // are both settled by the automatic payout of day 11.
+        assert_eq!(settlement_day(funds_available_on(8 * DAY + 50_000, 2)), 11);
+        let period = super::super::payout::SettledPeriod {
+            after: 10 * DAY,
+            through: 11 * DAY,
+        };
+        assert!(!period.contains(10 * DAY));
+        assert!(period.contains(10 * DAY + 1));
+        assert!(period.contains(11 * DAY));
+        assert!(!period.contains(11 * DAY + 1));
     }
 
     #[test]

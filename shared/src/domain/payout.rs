@@ -143,6 +143,21 @@ pub enum PayoutTransitionRefused {
     Status(PayoutStatus),
 }
 
+/// The funds an automatic payout settled: those of every balance
+/// transaction with `after < available_on <= through` (UTC midnights; the
+/// payout's own transaction is dated `through`, so the period nets to zero).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SettledPeriod {
+    pub after: i64,
+    pub through: i64,
+}
+
+impl SettledPeriod {
+    pub fn contains(&self, available_on: i64) -> bool {
+        self.after < available_on && available_on <= self.through
+    }
+}
+
 #[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Payout {
@@ -168,6 +183,9 @@ pub struct Payout {
     /// Made by the account's daily payout schedule, not a request.
     #[serde(default)]
     pub automatic: bool,
+    /// What an automatic payout settled: every balance transaction whose
+    /// funds became available in this period (`?payout=` lists them).
+    pub settles: Option<SettledPeriod>,
     /// Moved by every change: each write is conditioned on the one read.
     #[serde(default)]
     pub revision: u32,
@@ -194,6 +212,7 @@ impl Payout {
             balance_transaction: None,
             failure_balance_transaction: None,
             automatic: false,
+            settles: None,
             revision: 0,
             metadata: new.metadata.clone(),
             created: now,

@@ -75,15 +75,16 @@ where
 
 /// `GET /v1/{resources}`: the query as `Q` (filters and the page window),
 /// the page `load` reads, each item as its wire object under `url`.
-pub async fn list<Q, T>(
+pub async fn list<Q, T, E>(
     app: &App,
     req: Request,
     url: &str,
-    load: impl AsyncFnOnce(&RequestCtx, Q) -> Result<(Page<T>, ReadStats), StoreError>,
+    load: impl AsyncFnOnce(&RequestCtx, Q) -> Result<(Page<T>, ReadStats), E>,
 ) -> Handled
 where
     Q: TryFrom<QueryParams, Error = ValidationError>,
     T: Listed,
+    E: super::list::ListError,
 {
     serve(app, req, |ctx, req| async move {
         let list: Q = query(&req)?;

@@ -21,8 +21,11 @@ pub trait Listed: Sized {
 /// The page a list endpoint's store call gave, its cost logged; a cursor
 /// that names nothing of the tenant is a 400 naming the cursor parameter
 /// (see [`ApiError::from_list_error`]).
-pub fn listed<T>(result: Result<(Page<T>, ReadStats), StoreError>, kind: &'static str) -> Result<Page<T>, ApiError> {
-    let (page, stats) = result.map_err(|e| ApiError::from_list_error(e, kind))?;
+pub fn listed<T, E: ListError>(
+    result: Result<(Page<T>, ReadStats), E>,
+    kind: &'static str,
+) -> Result<Page<T>, ApiError> {
+    let (page, stats) = result.map_err(|e| e.into_api_error(kind))?;
     tracing::info!(
         returned = page.data.len(),
         has_more = page.has_more,
@@ -43,4 +46,23 @@ pub fn list_reply<'p, T, O: Serialize>(
 ) -> Result<Reply, ApiError> {
     let data = page.data.iter().map(object).collect();
     Reply::ok(&ListObject::new(url, page.has_more, data))
+}
+
+/// What a list's read can fail with: the store's errors (a cursor that
+/// names no object of the list is the caller's 400), or an answer the
+/// service decided already.
+pub trait ListError {
+    fn into_api_error(self, kind: &'static str) -> ApiError;
+}
+
+impl ListError for StoreError {
+    fn into_api_error(self, kind: &'static str) -> ApiError {
+        ApiError::from_list_error(self, kind)
+    }
+}
+
+impl ListError for ApiError {
+    fn into_api_error(self, _kind: &'static str) -> ApiError {
+        self
+    }
 }

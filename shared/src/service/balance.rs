@@ -22,9 +22,15 @@ use super::{
     App,
 };
 use crate::{
-    domain::{balance::DAY, Balance, BalanceTransaction, Currency, Event, EventRequest, EventType, Tenant, TxnId},
-    http::wire::BalanceObject,
-    store::{Applied, DueBalance, DueEntry, StoreError, SweepIndex, MAX_APPLIED_AT_ONCE},
+    domain::{
+        balance::{DAY, MAX_DELAY_DAYS},
+        Balance, BalanceTransaction, CreatedRange, Currency, Event, EventRequest, EventType, Page, Tenant, TxnId,
+    },
+    http::{
+        wire::{BalanceObject, ListBalanceTransactionsRequest},
+        ApiError,
+    },
+    store::{Applied, DueBalance, DueEntry, ReadStats, StoreError, SweepIndex, MAX_APPLIED_AT_ONCE},
 };
 
 /// `GET /v1/balance`: one Query of the tenant's balance partition (not
@@ -37,6 +43,62 @@ pub async fn balance(app: &App, tenant: &Tenant, now: i64) -> Result<Balance, St
         .await?
         .0
         .at(tenant.mode, now))
+}
+
+/// `GET /v1/balance_transactions`, newest first, each as it stands at
+/// `now`. With `payout`: what that automatic payout settled (reconciliation),
+/// its own transaction included: those whose funds became available in
+/// the period it settles, which net to zero with it. Their `created` lies
+/// at most 31 days before that period (funds are available at most 30 days
+/// after a capture, at the next midnight), so the list reads that window
+/// of the tenant's list only.
+pub async fn transactions(
+    app: &App,
+    tenant: &Tenant,
+    list: &ListBalanceTransactionsRequest,
+    now: i64,
+) -> Result<(Page<BalanceTransaction>, ReadStats), ApiError> {
+    let mut filter = list.balance_filter();
+    if let Some(id) = &list.filter.payout {
+        let payout = app
+            .store
+            .get_payout(tenant, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("payout", id.as_str()).with_param("payout"))?;
+        let Some(period) = payout.settles else {
+            return Err(ApiError::invalid(
+                "parameter_invalid",
+                format!(
+                    "Invalid payout: {id} is a manual payout, which settles no period; only an automatic payout's \
+                     transactions can be listed by payout (list source={id} for this payout's own)."
+                ),
+                Some("payout"),
+            ));
+        };
+        if filter.currency.is_some_and(|c| c != payout.currency) {
+            return Ok((
+                Page {
+                    data: vec![],
+                    has_more: false,
+                },
+                ReadStats::default(),
+            ));
+        }
+        filter.currency = Some(payout.currency);
+        filter.available_within = Some(period);
+        let earliest = (period.after - (MAX_DELAY_DAYS + 1) * DAY).max(0);
+        filter.created = CreatedRange {
+            gte: Some(filter.created.gte.map_or(earliest, |g| g.max(earliest))),
+            lte: Some(filter.created.lte.map_or(payout.created, |l| l.min(payout.created))),
+        };
+    }
+    let (mut page, stats) = app
+        .store
+        .list_balance_transactions(tenant, &filter, &list.window)
+        .await
+        .map_err(|e| ApiError::from_list_error(e, "balance_transaction"))?;
+    page.data = page.data.into_iter().map(|t| t.as_of(now)).collect();
+    Ok((page, stats))
 }
 
 /// Shards of each of a tenant's buckets: the writer picks one per attempt,
@@ -119,7 +181,11 @@ async fn apply_chunk(app: &App, tenant: &Tenant, all: &[BalanceTransaction], now
     // After the write (and for those applied before too: a writer stopped
     // between its write and this leaves it to the stream's retry), so a
     // bucket written after the sweep folded its day is folded again.
-    let dues: std::collections::BTreeSet<i64> = all.iter().map(|t| (t.day() * DAY).max(now)).collect();
+    let dues: std::collections::BTreeSet<i64> = all
+        .iter()
+        .filter(|t| !t.kind.settles_itself())
+        .map(|t| (t.day() * DAY).max(now))
+        .collect();
     for due in dues {
         if due > now && !first_sight(tenant, currency, due) {
             continue;

@@ -15,8 +15,10 @@ use super::{
 };
 use crate::{
     domain::{
-        BalanceTransaction, BalanceTransactionType, Event, EventRequest, EventType, Mode, NewPayout, Payout, PayoutId,
-        PayoutStatus, PayoutTransitionRefused, Tenant,
+        balance::{PayoutSchedule, DAY},
+        payout::SettledPeriod,
+        BalanceTransaction, BalanceTransactionType, Event, EventRequest, EventType, MinorUnits, Mode, NewPayout,
+        Payout, PayoutId, PayoutStatus, PayoutTransitionRefused, Tenant,
     },
     http::{wire::PayoutObject, ApiError, Outcome, Reply, RequestCtx, Run},
     store::{DueEntry, DuePayout, StoreError, SweepIndex, Writes},
@@ -45,6 +47,16 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: &NewPayout, run: &Run) -> 
                 new.currency.code()
             ),
             Some("currency"),
+        ));
+    }
+    let schedule = app.store.settlement(tenant).await?.unwrap_or_default().payout_schedule;
+    if schedule == PayoutSchedule::Daily {
+        return Err(ApiError::invalid(
+            "payouts_not_allowed",
+            "This account is paid out automatically (a daily payout schedule): its available balance is paid \
+             out once a day, so manual payouts are not allowed (an operator sets the schedule with \
+             `paynectra-admin accounts settlement --payout-schedule manual`).",
+            None,
         ));
     }
     // What the balance shows as available can be paid out: funds whose day
@@ -104,21 +116,36 @@ pub struct AutomaticPayouts {
     pub failed: usize,
 }
 
+/// How long after a UTC midnight the day before it is settled: the balance
+/// writer applies a transaction within seconds (a failed batch is retried
+/// by the stream), and no transaction made after the midnight counts for
+/// the day before (funds are never available before they are moved), so by
+/// then the ledger of every day through that midnight is complete.
+pub const SETTLEMENT_DELAY_SECONDS: i64 = 3_600;
+
+/// The last settlement day whose ledger is complete at `now`: the day
+/// ended by the latest midnight at least [`SETTLEMENT_DELAY_SECONDS`] ago.
+pub fn settled_through(now: i64) -> i64 {
+    (now - SETTLEMENT_DELAY_SECONDS).div_euclid(DAY)
+}
+
 /// Scheduled (hourly): every account with a daily payout schedule is paid
-/// out all of its available balance once per UTC day, at the first run of
-/// the day that finds funds (16 Queries of the automatic payout index, then
-/// per account a fold and one payout transaction, which moves the
-/// account's entry to today: two runs make one payout a day).
+/// out once per UTC day, from the first run an hour after midnight on
+/// ([`SETTLEMENT_DELAY_SECONDS`]): the net of every settlement day since its
+/// last automatic payout through the day that midnight ended, summed from
+/// its ledger (16 Queries of the automatic payout index, then per account a
+/// Query per ledger partition, a fold and one payout transaction, which
+/// moves the account's entry to that day: two runs make one payout a day).
 pub async fn pay_out_automatically(app: &App, now: i64) -> Result<AutomaticPayouts, StoreError> {
     let mut run = AutomaticPayouts::default();
+    let through = settled_through(now);
     for shard in 0..crate::store::AUTOPAY_SHARDS {
         for entry in app.store.automatic_payouts(shard).await? {
             run.accounts += 1;
-            let today = now.div_euclid(crate::domain::balance::DAY);
-            if entry.paid_day.is_some_and(|d| d >= today) {
+            if entry.paid_day.is_some_and(|d| d >= through) {
                 continue;
             }
-            match automatic(app, &entry.tenant(), now, today).await {
+            match automatic(app, &entry.tenant(), entry.paid_day, through, now).await {
                 Ok(Some(payout)) => {
                     tracing::info!(payout_id = %payout.id, amount = payout.amount.get(), "automatic payout made");
                     run.paid += 1;
@@ -140,9 +167,18 @@ pub async fn pay_out_automatically(app: &App, now: i64) -> Result<AutomaticPayou
     Ok(run)
 }
 
-/// One account's automatic payout of today, if it has a bank account and
-/// funds (`None` otherwise, or if today's was made already).
-async fn automatic(app: &App, tenant: &Tenant, now: i64, today: i64) -> Result<Option<Payout>, StoreError> {
+/// One account's automatic payout settling the days after `paid_day`
+/// (its last one's; `None`: every day) through `through`, if it has a bank
+/// account and those days net a positive amount (`None` otherwise, or if it
+/// was made already). Its balance transaction is dated the end of the
+/// period, so what `?payout=` lists nets to zero.
+async fn automatic(
+    app: &App,
+    tenant: &Tenant,
+    paid_day: Option<i64>,
+    through: i64,
+    now: i64,
+) -> Result<Option<Payout>, StoreError> {
     if tenant.mode == Mode::Live {
         // No funds in live mode (no card network is connected).
         return Ok(None);
@@ -151,13 +187,18 @@ async fn automatic(app: &App, tenant: &Tenant, now: i64, today: i64) -> Result<O
         tracing::warn!(account_id = %tenant.account_id, "a daily payout schedule without a bank account");
         return Ok(None);
     };
+    let net = app.store.ledger_total(tenant, bank.currency, paid_day, through).await?;
+    let Some(amount) = MinorUnits::new(net).filter(|a| !a.is_zero()) else {
+        // Nothing (or less than nothing: refunds) to pay out: the days stay
+        // for the next payout to settle.
+        return Ok(None);
+    };
+    let settles = SettledPeriod {
+        after: paid_day.map_or(0, |d| d * DAY),
+        through: through * DAY,
+    };
     balance::fold(app, tenant, bank.currency, now).await?;
     for attempt in 0..MAX_CREATE_ATTEMPTS {
-        let (parts, _) = app.store.balance_parts(tenant, Some(bank.currency), true).await?;
-        let available: i64 = parts.available.iter().map(|(_, a)| a).sum();
-        let Some(amount) = crate::domain::MinorUnits::new(available).filter(|a| !a.is_zero()) else {
-            return Ok(None);
-        };
         let new = NewPayout {
             amount,
             currency: bank.currency,
@@ -166,9 +207,10 @@ async fn automatic(app: &App, tenant: &Tenant, now: i64, today: i64) -> Result<O
         };
         let mut payout = Payout {
             automatic: true,
+            settles: Some(settles),
             ..Payout::create(&new, &bank, tenant.mode, now)
         };
-        let txn = BalanceTransaction::for_payout(&payout, now);
+        let txn = BalanceTransaction::for_automatic_payout(&payout, settles.through, now);
         payout.balance_transaction = Some(txn.id.clone());
         let object = serde_json::to_value(PayoutObject::from(&payout)).unwrap_or_default();
         let event = Event::new(
@@ -180,12 +222,22 @@ async fn automatic(app: &App, tenant: &Tenant, now: i64, today: i64) -> Result<O
             now,
         );
         let writes = Writes::new(&event, None).moving(Some(&txn));
-        match app.store.insert_payout(tenant, &payout, writes, Some(today)).await {
+        match app.store.insert_payout(tenant, &payout, writes, Some(through)).await {
             Ok(()) => return Ok(Some(payout)),
-            // Made today already (another run), or unscheduled meanwhile.
+            // Made already (another run), or unscheduled meanwhile.
             Err(StoreError::Missing) => return Ok(None),
-            // The balance moved (a refund, a payout) since it was read.
-            Err(StoreError::BalanceInsufficient | StoreError::Conflict) => {
+            // Refunds since the period's end took the available balance
+            // below what it settles: the next run tries again.
+            Err(StoreError::BalanceInsufficient) => {
+                tracing::warn!(
+                    account_id = %tenant.account_id,
+                    amount = amount.get(),
+                    "the available balance does not cover the automatic payout; left for the next run"
+                );
+                return Ok(None);
+            }
+            // Another change held the balance at that moment.
+            Err(StoreError::Conflict) => {
                 tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(10)) * 5)).await;
             }
             Err(e) => return Err(e),

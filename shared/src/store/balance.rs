@@ -21,8 +21,10 @@ use crate::domain::{
 
 const LIST_SHARDS: &str = "list_shards";
 /// Set on a balance transaction whose own change moves the available
-/// amount (a payout's): the balance writer skips it. (Others are marked
-/// applied by an item of their own, [`keys::balance_applied`].)
+/// amount (a payout's, [`BalanceTransactionType::settles_itself`]): the
+/// balance writer puts it in no bucket, only in the ledger. (The writer
+/// marks each transaction applied by an item of its own,
+/// [`keys::balance_applied`].)
 const APPLIED: &str = "applied";
 const AMOUNT: &str = "amount";
 
@@ -77,6 +79,9 @@ pub struct BalanceTransactionFilter {
     pub source: Option<String>,
     pub kind: Option<BalanceTransactionType>,
     pub currency: Option<Currency>,
+    /// Only those whose funds became available in this period (what an
+    /// automatic payout settled).
+    pub available_within: Option<crate::domain::payout::SettledPeriod>,
     pub created: CreatedRange,
 }
 
@@ -91,7 +96,7 @@ impl Store {
         let mut item = to_item(&keys, txn)?;
         // The balance writer reads it from the stream, and rebuilds the
         // tenant from it; a payout's moves the available amount in its own
-        // transaction, so the writer has nothing to apply.
+        // transaction, so the writer only adds it to the ledger.
         item.insert(LIST_SHARDS.into(), n(tenant.list_shards()));
         if txn.kind.settles_itself() {
             item.insert(APPLIED.into(), AttributeValue::Bool(true));
@@ -105,9 +110,12 @@ impl Store {
     pub fn balance_transaction_of_image(&self, image: serde_dynamo::Item) -> Option<(Tenant, BalanceTransaction)> {
         let mut image: Item = image.into();
         let sk = image.get(keys::SK).and_then(|v| v.as_s().ok())?;
-        if sk != keys::BALANCE_TRANSACTION_SK || image.contains_key(APPLIED) {
+        if sk != keys::BALANCE_TRANSACTION_SK {
             return None;
         }
+        // One that moved the available amount itself (a payout's) still
+        // counts in the settlement ledger.
+        image.remove(APPLIED);
         let pk = image.get(keys::PK)?.as_s().ok()?;
         let (tenant, _): (Tenant, TxnId) = keys::tenant_object_of_pk(pk)?;
         let shards = image
@@ -131,15 +139,22 @@ impl Store {
         txns: &[BalanceTransaction],
         shard: u32,
     ) -> Result<Applied, StoreError> {
+        // Buckets by the day the funds become available (not for those
+        // that moved the available amount themselves); the ledger by their
+        // settlement day, for all.
         let mut days: std::collections::BTreeMap<i64, i64> = Default::default();
+        let mut ledger: std::collections::BTreeMap<i64, i64> = Default::default();
         for t in txns {
-            *days.entry(t.day()).or_default() += t.net;
+            if !t.kind.settles_itself() {
+                *days.entry(t.day()).or_default() += t.net;
+            }
+            *ledger.entry(t.settlement_day()).or_default() += t.net;
         }
         // Its mark: a new small item beside it, refused if it exists. It
         // lives as long as the stream could deliver the record again (24
         // hours), and more.
         let expires = txns.iter().map(|t| t.created).max().unwrap_or(0) + MARK_SECONDS;
-        let mut items = Vec::with_capacity(txns.len() + days.len());
+        let mut items = Vec::with_capacity(txns.len() + days.len() + ledger.len());
         for t in txns {
             let mut mark = key_of(&keys::balance_applied(tenant, &t.id));
             mark.insert(crate::store::schema::TTL_ATTRIBUTE.into(), n(expires));
@@ -154,6 +169,18 @@ impl Store {
                     [(":net", n(net)), (":c", s(currency.code())), (":day", n(day))],
                 )
                 .expression_attribute_names("#day", "day")
+                .build()
+                .expect("key and expressions are set");
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        for (day, net) in ledger {
+            let update = self
+                .update(
+                    &keys::ledger_entry(tenant, currency.code(), day, shard),
+                    format!("ADD {AMOUNT} :net"),
+                    None,
+                    [(":net", n(net))],
+                )
                 .build()
                 .expect("key and expressions are set");
             items.push(TransactWriteItem::builder().update(update).build());
@@ -384,6 +411,47 @@ impl Store {
         Ok(Some(moved))
     }
 
+    /// The net of `tenant`'s `currency` funds of settlement days `after`
+    /// (exclusive; `None`: from the first) through `through`, from its
+    /// ledger: one Query per ledger partition (strongly consistent), of as
+    /// many entries as days times shards.
+    pub async fn ledger_total(
+        &self,
+        tenant: &Tenant,
+        currency: Currency,
+        after: Option<i64>,
+        through: i64,
+    ) -> Result<i64, StoreError> {
+        let c = currency.code();
+        let lower = keys::ledger_sort_key(c, after.map_or(0, |d| d + 1), "");
+        let upper = keys::ledger_sort_key(c, through, "~");
+        let mut total = 0i64;
+        for pk in keys::ledger_partitions(tenant) {
+            let mut pages = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :lower AND :upper")
+                .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":lower", s(&lower))
+                .expression_attribute_values(":upper", s(&upper))
+                .consistent_read(true)
+                .into_paginator()
+                .items()
+                .send();
+            while let Some(item) = pages.next().await {
+                let item = item.map_err(|e| StoreError::dynamo("Query(ledger)", e))?;
+                let amount = item
+                    .get(AMOUNT)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .ok_or_else(|| StoreError::Corrupt(format!("a ledger entry in {pk} has no amount")))?;
+                total += amount;
+            }
+        }
+        Ok(total)
+    }
+
     pub async fn get_balance_transaction(
         &self,
         tenant: &Tenant,
@@ -409,6 +477,8 @@ impl Store {
             .map(|k| ("type", k.as_str().to_owned()))
             .into_iter()
             .chain(filter.currency.map(|c| ("currency", c.code().to_owned())));
-        self.list(tenant, index, residual, &filter.created, window).await
+        let within = filter.available_within.map(|p| ("available_on", p.after, p.through));
+        self.list_within(tenant, index, residual, within, &filter.created, window)
+            .await
     }
 }

@@ -735,6 +735,37 @@ pub(super) fn balance_bucket(t: &Tenant, currency: &str, day: i64, shard: u32) -
     }
 }
 
+/// A tenant's settlement ledger: per currency and settlement day, the net
+/// of every balance transaction whose funds count for that day, in shards
+/// beside the balance's (the balance writer adds to them as it fills the
+/// buckets; nothing ever folds or deletes them). An automatic payout sums
+/// the days it settles here.
+fn ledger_pk(t: &Tenant) -> String {
+    format!("{}#ledger", tenant_prefix(t))
+}
+
+/// Shard `shard` of one currency's ledger entry for settlement day `day`
+/// (in the partition of the bucket shard of the same number).
+pub(super) fn ledger_entry(t: &Tenant, currency: &str, day: i64, shard: u32) -> Keys {
+    let partition = (shard / BALANCE_SUBSHARDS) % u32::from(t.list_shards());
+    Keys {
+        pk: shard_pk(ledger_pk(t), partition),
+        sk: ledger_sort_key(currency, day, &format!("{shard:03}")),
+        ..Keys::default()
+    }
+}
+
+/// A ledger entry's sort key: the currency, the day, then the shard (`~`
+/// sorts after every shard: the upper bound of a day).
+pub(super) fn ledger_sort_key(currency: &str, day: i64, shard: &str) -> String {
+    format!("{currency}#{day:08}#{shard}")
+}
+
+/// Every partition of the tenant's ledger.
+pub(super) fn ledger_partitions(t: &Tenant) -> Vec<String> {
+    shards(t, ledger_pk(t))
+}
+
 /// The word between a bucket's currency and day in its sort key.
 pub(super) const BALANCE_BUCKET: &str = "day";
 
@@ -950,6 +981,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             table("refund_due", refund_due(&t, &re, 60)),
             table("balance", balance_available(&t, "usd")),
             table("balance_due", balance_due(&t, "usd", 86_400)),
+            table("ledger", ledger_entry(&t, "usd", 1, 3)),
             table("settings", bank_account(&t)),
             table("autopay", autopay(&t)),
             table("payout", payout_item(&t, &po, 0, "pending")),
@@ -1017,6 +1049,10 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             out.push(table(
                 "balance_shards",
                 balance_bucket(&t, "usd", 0, k * BALANCE_SUBSHARDS),
+            ));
+            out.push(table(
+                "ledger_shards",
+                ledger_entry(&t, "usd", 0, k * BALANCE_SUBSHARDS),
             ));
         }
         for (name, l) in [

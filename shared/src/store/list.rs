@@ -1,7 +1,7 @@
 //! The list engine every list endpoint shares: one Query on a list index,
 //! newest first, with cursors resolved to sort keys.
 
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use serde::de::DeserializeOwned;
 
 use super::{
@@ -100,6 +100,20 @@ impl Store {
         created: &CreatedRange,
         window: &ListWindow<Id>,
     ) -> Result<(Page<T>, ReadStats), StoreError> {
+        self.list_within(tenant, index, residual, None, created, window).await
+    }
+
+    /// [`Self::list`], of the items whose number attribute `within.0` is
+    /// greater than `within.1` and at most `within.2` (a filter too).
+    pub(super) async fn list_within<T: DeserializeOwned, Id: keys::ObjectKey>(
+        &self,
+        tenant: &Tenant,
+        index: keys::ListIndex,
+        residual: impl IntoIterator<Item = (&'static str, String)>,
+        within: Option<(&'static str, i64, i64)>,
+        created: &CreatedRange,
+        window: &ListWindow<Id>,
+    ) -> Result<(Page<T>, ReadStats), StoreError> {
         let mut stats = ReadStats::default();
         let cursor_sort = match &window.cursor {
             Some(c) => {
@@ -130,6 +144,7 @@ impl Store {
             lower,
             upper,
             residual: residual.into_iter().collect(),
+            within,
             ascending,
             skip: cursor_sort,
             want: window.limit + 1,
@@ -202,14 +217,21 @@ impl Store {
             if let Some(u) = &read.upper {
                 q = q.expression_attribute_values(":upper", s(u));
             }
-            if !read.residual.is_empty() {
-                let filter: Vec<String> = (0..read.residual.len()).map(|i| format!("#r{i} = :r{i}")).collect();
+            let mut filter: Vec<String> = (0..read.residual.len()).map(|i| format!("#r{i} = :r{i}")).collect();
+            for (i, (attr, value)) in read.residual.iter().enumerate() {
+                q = q
+                    .expression_attribute_names(format!("#r{i}"), *attr)
+                    .expression_attribute_values(format!(":r{i}"), s(value));
+            }
+            if let Some((attr, above, through)) = read.within {
+                filter.push("#w > :above AND #w <= :through".into());
+                q = q
+                    .expression_attribute_names("#w", attr)
+                    .expression_attribute_values(":above", AttributeValue::N(above.to_string()))
+                    .expression_attribute_values(":through", AttributeValue::N(through.to_string()));
+            }
+            if !filter.is_empty() {
                 q = q.filter_expression(filter.join(" AND "));
-                for (i, (attr, value)) in read.residual.iter().enumerate() {
-                    q = q
-                        .expression_attribute_names(format!("#r{i}"), *attr)
-                        .expression_attribute_values(format!(":r{i}"), s(value));
-                }
             }
             let out = q.send().await.map_err(|e| StoreError::dynamo("Query(list)", e))?;
             stats.queries += 1;
@@ -242,6 +264,7 @@ struct PartitionRead<'a> {
     lower: Option<String>,
     upper: Option<String>,
     residual: Vec<(&'static str, String)>,
+    within: Option<(&'static str, i64, i64)>,
     ascending: bool,
     skip: Option<String>,
     want: usize,

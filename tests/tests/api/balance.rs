@@ -101,11 +101,16 @@ async fn a_capture_nets_its_fee_and_refunds_move_the_money_back_and_forth() {
         ("type=transfer", "type"),
         ("starting_after=txn_0000000000000000000000000000", "starting_after"),
         ("currency=xyz", "currency"),
-        ("payout=po_1", "payout"),
+        ("payout=pay_1", "payout"),
     ] {
         let bad = api.get(key, &format!("/v1/balance_transactions?{query}")).await;
         assert_eq!(bad.error(400).1.as_deref(), Some(param), "{query}: {}", bad.text);
     }
+    let unknown = api.get(key, "/v1/balance_transactions?payout=po_1").await;
+    assert_eq!(
+        unknown.error(404),
+        (Some("resource_missing".into()), Some("payout".into()))
+    );
 
     // Another account's, or the other mode's: not there.
     for k in [&other.test_key, &m.live_key] {

@@ -992,15 +992,45 @@ async fn payout_fixtures() {
     let paid = app.store.get_payout(&tenant, &id).await.unwrap().unwrap();
     assert_eq!(paid.status, paynectra::domain::PayoutStatus::Paid);
 
-    // A daily payout schedule (EventBridge's hourly event is ignored): the
-    // rest of the available balance, once a day.
+    // The payouts' own transactions reach the settlement ledger through the
+    // balance writer too (they moved the available amount themselves).
+    let (all, _) = app
+        .store
+        .list_balance_transactions(
+            &tenant,
+            &paynectra::store::BalanceTransactionFilter::default(),
+            &paynectra::domain::ListWindow {
+                limit: 100,
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
+    let own: Vec<_> = all
+        .data
+        .into_iter()
+        .filter(|t| t.kind.settles_itself())
+        .map(|t| (tenant.clone(), t))
+        .collect();
+    assert_eq!(own.len(), 3, "two payouts and a cancellation");
+    assert!(paynectra::service::balance::apply(app, own, now).await.is_empty());
+
+    // A daily payout schedule (EventBridge's hourly event is ignored): an
+    // hour after midnight, the net of the day just ended, once.
     let _event: Value = serde_json::from_str(&fixture("pay_out_daily")).unwrap();
     let ran = paynectra_functions::payouts::pay_out_daily(app, now).await.unwrap();
     assert_eq!(ran["accounts"], 0, "no account is on a schedule: {ran}");
     app.store.set_automatic_payouts(&tenant, true).await.unwrap();
     let ran = paynectra_functions::payouts::pay_out_daily(app, now).await.unwrap();
+    assert_eq!(
+        (&ran["accounts"], &ran["paid"]),
+        (&json!(1), &json!(0)),
+        "today is not settled: {ran}"
+    );
+    let settled = (now.div_euclid(86_400) + 1) * 86_400 + 3_601;
+    let ran = paynectra_functions::payouts::pay_out_daily(app, settled).await.unwrap();
     assert_eq!((&ran["accounts"], &ran["paid"]), (&json!(1), &json!(1)), "{ran}");
-    let ran = paynectra_functions::payouts::pay_out_daily(app, now + 60)
+    let ran = paynectra_functions::payouts::pay_out_daily(app, settled + 3_600)
         .await
         .unwrap();
     assert_eq!(ran["paid"], 0, "once a day: {ran}");
@@ -1020,4 +1050,20 @@ async fn payout_fixtures() {
         .collect();
     assert_eq!(auto.len(), 1, "{listed}");
     assert_eq!(auto[0]["amount"], 824);
+    // Reconciliation: everything of the settled day, the automatic payout's
+    // own transaction included, nets to zero.
+    let reconciled = json_body(
+        &run(
+            "list_balance_transactions",
+            app,
+            request_with_query(
+                "list_balance_transactions",
+                &[("payout", auto[0]["id"].as_str().unwrap()), ("limit", "10")],
+            ),
+        )
+        .await,
+    );
+    let nets = map_array(&reconciled["data"], |t| t["net"].clone());
+    assert_eq!(nets.len(), 5, "{reconciled}");
+    assert_eq!(nets.iter().map(|n| n.as_i64().unwrap()).sum::<i64>(), 0, "{reconciled}");
 }

@@ -158,7 +158,10 @@ const EXPECTED: &[(&str, Access)] = &[
     (
         "pay_out_daily",
         &[
-            ("Query", &["autopay", "balance", "balance_shards"]),
+            (
+                "Query",
+                &["autopay", "balance", "balance_shards", "ledger", "ledger_shards"],
+            ),
             ("UpdateItem", &["autopay", "balance", "balance_shards"]),
             ("GetItem", &["settings"]),
             ("DeleteItem", &["balance", "balance_shards"]),
@@ -218,7 +221,7 @@ const EXPECTED: &[(&str, Access)] = &[
     (
         "list_balance_transactions",
         &[
-            ("GetItem", &["balance_transaction"]),
+            ("GetItem", &["balance_transaction", "payout"]),
             (
                 "Query",
                 &[
@@ -241,7 +244,10 @@ const EXPECTED: &[(&str, Access)] = &[
                 "PutItem",
                 &["refund", "event", "delivery", "balance_transaction", "balance_due"],
             ),
-            ("UpdateItem", &["payment", "balance", "balance_shards"]),
+            (
+                "UpdateItem",
+                &["payment", "balance", "balance_shards", "ledger", "ledger_shards"],
+            ),
             ("DeleteItem", &["refund_due"]),
         ],
     ),

@@ -246,8 +246,32 @@ async fn concurrent_payouts_never_overdraw_and_the_bank_pays_or_fails_them() {
     );
 }
 
+/// `GET /v1/balance_transactions?payout=...`: (type, source, net) of each.
+async fn reconciled(api: &TestApi, key: &str, payout: &str) -> Vec<(String, String, i64)> {
+    let r = api
+        .get(key, &format!("/v1/balance_transactions?payout={payout}&limit=100"))
+        .await
+        .ok();
+    assert_eq!(r.body["has_more"], false);
+    let mut rows: Vec<(String, String, i64)> = r
+        .data()
+        .iter()
+        .map(|t| {
+            (
+                t["type"].as_str().unwrap().to_owned(),
+                t["source"].as_str().unwrap().to_owned(),
+                t["net"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+const DAY: i64 = 86_400;
+
 #[tokio::test]
-async fn a_daily_schedule_pays_out_the_available_balance_once_a_day() {
+async fn a_daily_schedule_pays_out_each_settled_day_once_and_reconciles_it() {
     let api = TestApi::spawn_with_webhooks().await;
     let m = api.merchant("Daily").await;
     let key = &m.test_key;
@@ -257,34 +281,144 @@ async fn a_daily_schedule_pays_out_the_available_balance_once_a_day() {
     let daily = paynectra::domain::Settlement::default().paid_out(paynectra::domain::balance::PayoutSchedule::Daily);
     api.app.store.set_settlement(&tenant, &daily).await.unwrap();
     api.app.store.set_automatic_payouts(&tenant, true).await.unwrap();
+    let day0 = api.now().div_euclid(DAY);
 
-    // Funds available at once are paid out by the next hourly run (locally
-    // every ten seconds of the app's clock).
-    api.paid_with(key, "pm_card_bypassPending", 10_000).await;
+    // Day 0: a capture available at once (net 9,680), one available in two
+    // days (net 4,825), a refund of 1,000 off the available balance.
+    let now_pay = api.paid_with(key, "pm_card_bypassPending", 10_000).await;
+    let later_pay = api.paid_with(key, "pm_card_visa", 5_000).await;
+    until(&api, key, "/v1/balance", |b| available(b) == 9_680).await;
+    let refund = api.refund(key, json!({"payment_id": now_pay, "amount": 1_000})).await;
+    assert_eq!(refund.status, 200, "{}", refund.text);
+    let refund_id = refund.body["id"].as_str().unwrap().to_owned();
+    until(&api, key, "/v1/balance", |b| available(b) == 8_680).await;
+
+    // A daily schedule makes manual payouts refusals.
+    let manual = api
+        .post(key, "/v1/payouts", json!({"amount": 100, "currency": "usd"}))
+        .await;
+    assert_eq!(manual.error(400).0.as_deref(), Some("payouts_not_allowed"));
+    // Nothing is paid out the day the funds become available (the hourly
+    // run, locally every ten seconds of the app's clock, finds no day
+    // settled yet).
+    api.advance(30);
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert!(api.get(key, "/v1/payouts").await.ok().data().is_empty());
+
+    // An hour after midnight, day 0 is settled: its net is paid out.
+    api.advance((day0 + 1) * DAY + 3_601 - api.now());
     let listed = until(&api, key, "/v1/payouts", |l| !l["data"].as_array().unwrap().is_empty()).await;
-    let auto = &listed["data"][0];
+    let first = listed["data"][0].clone();
     assert_eq!(
-        (&auto["automatic"], &auto["amount"], &auto["status"]),
-        (&json!(true), &json!(9_680), &json!("pending")),
-        "{auto}"
+        (
+            &first["automatic"],
+            &first["amount"],
+            &first["status"],
+            &first["description"]
+        ),
+        (
+            &json!(true),
+            &json!(8_680),
+            &json!("pending"),
+            &json!("AUTOMATIC PAYOUT")
+        ),
+        "{first}"
+    );
+    let first_id = first["id"].as_str().unwrap().to_owned();
+    // Reconciliation: what it settled, and its own transaction; they net to zero.
+    assert_eq!(
+        reconciled(&api, key, &first_id).await,
+        vec![
+            ("payment".into(), now_pay.clone(), 9_680),
+            ("payout".into(), first_id.clone(), -8_680),
+            ("refund".into(), refund_id, -1_000),
+        ],
+        "sorted by type"
     );
     until(&api, key, "/v1/balance", |b| available(b) == 0).await;
 
-    // More funds the same day wait for tomorrow's run.
-    api.paid_with(key, "pm_card_bypassPending", 5_000).await;
-    until(&api, key, "/v1/balance", |b| available(b) == 4_825).await;
-    api.advance(30);
+    // Day 1: another capture available at once. Later runs that day pay
+    // nothing more.
+    let day1_pay = api.paid_with(key, "pm_card_bypassPending", 2_000).await;
+    until(&api, key, "/v1/balance", |b| available(b) == 1_912).await;
+    api.advance(3_600);
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(api.get(key, "/v1/payouts").await.ok().data().len(), 1, "one a day");
-    api.advance(86_400);
+
+    // Day 3, an hour in: days 1 to 3 are settled, the capture of day 0 that
+    // became available at day 3's start among them.
+    api.advance((day0 + 3) * DAY + 3_601 - api.now());
     let listed = until(&api, key, "/v1/payouts", |l| l["data"].as_array().unwrap().len() == 2).await;
-    assert_eq!(
-        (&listed["data"][0]["automatic"], &listed["data"][0]["amount"]),
-        (&json!(true), &json!(4_825))
-    );
-    // A manual payout still works beside it (nothing left to pay now).
-    let none = api
-        .post(key, "/v1/payouts", json!({"amount": 1, "currency": "usd"}))
+    let second = listed["data"][0].clone();
+    assert_eq!((&second["automatic"], &second["amount"]), (&json!(true), &json!(6_737)));
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    assert_eq!(reconciled(&api, key, &second_id).await, {
+        let mut want: Vec<(String, String, i64)> = vec![
+            ("payment".into(), day1_pay, 1_912),
+            ("payment".into(), later_pay, 4_825),
+            ("payout".into(), second_id.clone(), -6_737),
+        ];
+        want.sort();
+        want
+    });
+    // The first payout's list is unchanged; filters narrow it.
+    assert_eq!(reconciled(&api, key, &first_id).await.len(), 3);
+    let of_type = api
+        .get(key, &format!("/v1/balance_transactions?payout={first_id}&type=payment"))
+        .await
+        .ok();
+    assert_eq!(of_type.data().len(), 1);
+    let other_currency = api
+        .get(key, &format!("/v1/balance_transactions?payout={first_id}&currency=eur"))
+        .await
+        .ok();
+    assert!(other_currency.data().is_empty());
+    // Pages: one at a time, each once.
+    let page1 = api
+        .get(key, &format!("/v1/balance_transactions?payout={first_id}&limit=2"))
+        .await
+        .ok();
+    assert_eq!((page1.data().len(), &page1.body["has_more"]), (2, &json!(true)));
+    let last = page1.data()[1]["id"].as_str().unwrap().to_owned();
+    let page2 = api
+        .get(
+            key,
+            &format!("/v1/balance_transactions?payout={first_id}&limit=2&starting_after={last}"),
+        )
+        .await
+        .ok();
+    assert_eq!((page2.data().len(), &page2.body["has_more"]), (1, &json!(false)));
+    // Another account's payout is no payout of this one: 404, as for an unknown id.
+    let other = api.merchant("Other").await;
+    let theirs = api
+        .get(&other.test_key, &format!("/v1/balance_transactions?payout={first_id}"))
         .await;
-    assert_eq!(none.error(400).0.as_deref(), Some("balance_insufficient"));
+    assert_eq!(theirs.error(404).0.as_deref(), Some("resource_missing"));
+    assert_eq!(theirs.body["error"]["param"], "payout");
+}
+
+#[tokio::test]
+async fn only_an_automatic_payout_reconciles_by_payout() {
+    let api = TestApi::spawn_with_webhooks().await;
+    let m = api.merchant("Manual").await;
+    let key = &m.test_key;
+    bank_account(&api, &m.account_id, Mode::Test, "000123456789").await;
+    api.paid_with(key, "pm_card_bypassPending", 10_000).await;
+    until(&api, key, "/v1/balance", |b| available(b) == 9_680).await;
+    let payout = api
+        .post(key, "/v1/payouts", json!({"amount": 500, "currency": "usd"}))
+        .await;
+    assert_eq!(payout.status, 200, "{}", payout.text);
+    let id = payout.body["id"].as_str().unwrap();
+    assert_eq!(payout.body["automatic"], false);
+    let r = api.get(key, &format!("/v1/balance_transactions?payout={id}")).await;
+    assert_eq!(r.error(400).0.as_deref(), Some("parameter_invalid"));
+    assert_eq!(r.body["error"]["param"], "payout");
+    // Its own transaction is listed by source.
+    let own = api
+        .get(key, &format!("/v1/balance_transactions?source={id}"))
+        .await
+        .ok();
+    assert_eq!(own.data().len(), 1);
+    assert_eq!(own.data()[0]["net"], -500);
 }

@@ -149,15 +149,18 @@ list_filter!(BalanceTransactionsFilter {
     source: SourceId = "source",
     kind: BalanceTransactionType = "type",
     currency: Currency = "currency",
+    payout: crate::domain::PayoutId = "payout",
 });
 
 impl ListBalanceTransactionsRequest {
-    /// The list's filter, as the store takes it.
+    /// The list's filter, as the store takes it (`payout` is the
+    /// service's to resolve: [`crate::service::balance::transactions`]).
     pub fn balance_filter(&self) -> crate::store::BalanceTransactionFilter {
         crate::store::BalanceTransactionFilter {
             source: self.filter.source.as_ref().map(|s| s.0.clone()),
             kind: self.filter.kind,
             currency: self.filter.currency,
+            available_within: None,
             created: self.created,
         }
     }
