@@ -168,9 +168,9 @@ enum AccountsCmd {
         /// 0 to 30 (the default: 2).
         #[arg(long, default_value_t = paynectra::domain::balance::DEFAULT_DELAY_DAYS)]
         delay_days: i64,
-        /// `daily`: all of the available balance is paid out once a day
-        /// (automatic payouts); `manual` (the default): only by POST
-        /// /v1/payouts.
+        /// `daily`: each UTC day's net is paid out an hour after the day
+        /// ends (automatic payouts; POST /v1/payouts is refused); `manual`
+        /// (the default): only by POST /v1/payouts.
         #[arg(long, value_enum, default_value_t = ScheduleArg::Manual)]
         payout_schedule: ScheduleArg,
         #[arg(long, value_enum)]

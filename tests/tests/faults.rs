@@ -29,7 +29,8 @@
 //!   racing the others and the fault) pay out exactly four, the rest
 //!   `balance_insufficient`; and once the balance writer has read the whole
 //!   stream, the balance's available and pending are, per currency, the
-//!   sums of the transactions' nets by status;
+//!   sums of the transactions' nets by status, and the settlement ledger
+//!   holds their total;
 //! - a key either replays its recorded answer or runs anew, and never makes
 //!   a second refund: the final answer of every key replays byte for byte.
 //!
@@ -931,6 +932,16 @@ async fn dynamodb_dies_mid_burst_and_nothing_is_half_applied() {
         balance.text
     );
     assert_eq!(side("available") + side("pending"), net);
+    // The settlement ledger, from the same stream: every transaction, the
+    // payouts' own included, counted once for its settlement day.
+    let tenant = paynectra::domain::Tenant::new(m.account_id.parse().unwrap(), Mode::Test);
+    let ledger = api
+        .app
+        .store
+        .ledger_total(&tenant, usd(), None, 99_999_999)
+        .await
+        .unwrap();
+    assert_eq!(ledger, net, "the ledger is the transactions' sum");
 
     // No idempotency record is left in flight.
     let in_flight = api
