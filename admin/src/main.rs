@@ -242,6 +242,15 @@ enum KeysCmd {
         #[arg(long, value_enum)]
         mode: ModeArg,
     },
+    /// Issues a restricted key (rk_...) for a mode: it reads everything of
+    /// the account in that mode and writes nothing (403
+    /// secret_key_required). The account's other keys stay. Prints it once.
+    Restricted {
+        #[arg(long)]
+        account: AccountId,
+        #[arg(long, value_enum)]
+        mode: ModeArg,
+    },
     /// Revokes one key.
     Revoke {
         #[arg(long)]
@@ -426,6 +435,10 @@ async fn run(cli: Cli) -> Result<serde_json::Value, Box<dyn std::error::Error>> 
         Command::Keys(KeysCmd::Roll { account, mode }) => {
             let (secret, key, revoked) = accounts::roll_key(&store, &account, mode.into(), now_unix()).await?;
             json!({ "key": key_json(&key), "secret_key": secret.expose(), "revoked": revoked })
+        }
+        Command::Keys(KeysCmd::Restricted { account, mode }) => {
+            let (secret, key) = accounts::issue_restricted_key(&store, &account, mode.into(), now_unix()).await?;
+            json!({ "key": key_json(&key), "restricted_key": secret.expose() })
         }
         Command::Keys(KeysCmd::Revoke { account, key }) => {
             key_json(&accounts::revoke_key(&store, &account, &key).await?)

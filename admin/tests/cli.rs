@@ -73,6 +73,30 @@ async fn accounts_and_keys_lifecycle() {
     assert!(!works(&store, test_key).await);
     assert!(works(&store, live_key).await);
 
+    // A restricted key for test mode: printed once, works, never listed in
+    // clear; the other keys stay.
+    let restricted = json(&admin(
+        &store,
+        &["keys", "restricted", "--account", account, "--mode", "test"],
+    ));
+    let rk = restricted["restricted_key"].as_str().unwrap();
+    assert!(rk.starts_with("rk_test_"), "{restricted}");
+    assert_eq!(restricted["key"]["kind"], "restricted");
+    let found = authenticate(&store, Some(&format!("Bearer {rk}")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.kind, paynectra::domain::KeyKind::Restricted);
+    assert!(works(&store, new_key).await, "the secret key stays");
+    let text = String::from_utf8_lossy(&admin(&store, &["keys", "list", "--account", account]).stdout).into_owned();
+    assert!(!text.contains(&rk[8..]));
+    let rk_id = restricted["key"]["id"].as_str().unwrap();
+    json(&admin(
+        &store,
+        &["keys", "revoke", "--account", account, "--key", rk_id],
+    ));
+    assert!(!works(&store, rk).await, "revoked");
+
     // Revoking the live key.
     let keys = json(&admin(&store, &["keys", "list", "--account", account]))["keys"].clone();
     let live_id = keys

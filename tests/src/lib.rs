@@ -326,6 +326,16 @@ impl TestApi {
         created.into()
     }
 
+    /// A new restricted (read-only) key of `m` in `mode`, as `paynectra-admin
+    /// keys restricted` issues it.
+    pub async fn restricted_key(&self, m: &Merchant, mode: paynectra::domain::Mode) -> String {
+        let account = m.account_id.parse().expect("an account id");
+        let (secret, _) = accounts::issue_restricted_key(&self.app.store, &account, mode, self.app.clock.now())
+            .await
+            .expect("issue a restricted key");
+        secret.expose().to_owned()
+    }
+
     /// A payment of `amount` cents stored as captured (succeeded), so it can
     /// be refunded before the payment lifecycle exists. Returns its id.
     pub async fn captured_payment(&self, m: &Merchant, mode: Mode, amount: i64) -> String {

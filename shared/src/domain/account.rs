@@ -104,12 +104,15 @@ pub struct Account {
 
 /// Secret keys (`sk_`) can do everything; publishable keys (`pk_`) are
 /// safe to put in a web page and can only tokenise cards and confirm a
-/// payment whose client secret they present.
+/// payment whose client secret they present; restricted keys (`rk_`) can
+/// read everything of their account and mode and write nothing (a
+/// dashboard for people who look but do not touch, a reporting job).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyKind {
     Secret,
     Publishable,
+    Restricted,
 }
 
 impl KeyKind {
@@ -117,6 +120,7 @@ impl KeyKind {
         match self {
             KeyKind::Secret => "secret",
             KeyKind::Publishable => "publishable",
+            KeyKind::Restricted => "restricted",
         }
     }
 
@@ -124,6 +128,7 @@ impl KeyKind {
         match self {
             KeyKind::Secret => "sk",
             KeyKind::Publishable => "pk",
+            KeyKind::Restricted => "rk",
         }
     }
 
@@ -131,6 +136,7 @@ impl KeyKind {
         match s {
             "secret" => Some(KeyKind::Secret),
             "publishable" => Some(KeyKind::Publishable),
+            "restricted" => Some(KeyKind::Restricted),
             _ => None,
         }
     }
@@ -162,6 +168,11 @@ impl SecretKey {
         Self::generate_kind(mode, KeyKind::Publishable)
     }
 
+    /// A new random restricted (read-only) key for `mode`.
+    pub fn generate_restricted(mode: Mode) -> Self {
+        Self::generate_kind(mode, KeyKind::Restricted)
+    }
+
     fn generate_kind(mode: Mode, kind: KeyKind) -> Self {
         let mut value = format!("{}_{}_", kind.prefix(), mode.as_str());
         let mut buf = [0u8; 64];
@@ -184,6 +195,7 @@ impl SecretKey {
         let (kind, rest) = match presented.get(..3) {
             Some("sk_") => (KeyKind::Secret, &presented[3..]),
             Some("pk_") => (KeyKind::Publishable, &presented[3..]),
+            Some("rk_") => (KeyKind::Restricted, &presented[3..]),
             _ => return None,
         };
         let (mode, body) = if let Some(body) = rest.strip_prefix("test_") {
@@ -341,11 +353,16 @@ mod tests {
             !ApiKey::new(AccountId::generate(), &p, 0).authenticates(&k),
             "kinds do not mix"
         );
+        let r = SecretKey::generate_restricted(Mode::Test);
+        assert!(r.expose().starts_with("rk_test_"));
+        assert_eq!(SecretKey::parse(r.expose()).unwrap().kind(), KeyKind::Restricted);
+        assert!(r.redacted().starts_with("rk_test_..."));
         for bad in [
             "",
             "sk_test_",
             "sk_test_short",
-            "rk_test_0123456789012345678901234",
+            "rk_test_0123456789012345678901",
+            "xk_test_0123456789012345678901234",
             "sk_prod_012345678901234567890123456",
             "sk_test_01234567890123456789012345678901$",
         ] {

@@ -222,6 +222,15 @@ where
                 "This API call cannot be made with a publishable API key. Use a secret key (sk_...) from your server.",
                 None,
             )),
+            Some((_, KeyKind::Restricted)) if !matches!(*req.method(), http::Method::GET | http::Method::HEAD) => {
+                Err(ApiError::new(
+                    http::StatusCode::FORBIDDEN,
+                    super::ErrorType::InvalidRequestError,
+                    Some("secret_key_required"),
+                    "This API call cannot be made with a restricted API key: it can read, not write. Use a secret key (sk_...) to make changes.",
+                    None,
+                ))
+            }
             Some((tenant, key_kind)) => {
                 tracing::Span::current().record("account_id", tracing::field::display(&tenant.account_id));
                 let ctx = RequestCtx {

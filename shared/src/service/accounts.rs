@@ -90,6 +90,31 @@ pub async fn roll_key(
     Ok((secret, new_key, old.into_iter().map(|k| k.id).collect()))
 }
 
+/// Issues a new restricted (read-only) key for `mode`; the account's other
+/// keys stay as they are. Returns it (shown once).
+pub async fn issue_restricted_key(
+    store: &Store,
+    account: &AccountId,
+    mode: Mode,
+    now: i64,
+) -> Result<(SecretKey, ApiKey), StoreError> {
+    let secret = SecretKey::generate_restricted(mode);
+    let mut key = ApiKey::new(account.clone(), &secret, now);
+    // As for a rolled key: the account's list shard count, read again if
+    // it grows between the read and the write.
+    for attempt in 1.. {
+        key.list_shards = store.list_shards(account).await?;
+        match store.rotate_api_keys(Some(&key), &[]).await {
+            Err(StoreError::AccountNotFound(_)) if attempt < 3 => continue,
+            done => {
+                done?;
+                break;
+            }
+        }
+    }
+    Ok((secret, key))
+}
+
 /// Revokes one key of the account.
 pub async fn revoke_key(store: &Store, account: &AccountId, key: &ApiKeyId) -> Result<ApiKey, StoreError> {
     let found = store

@@ -41,7 +41,7 @@ impl TransitionRequest {
             now: ctx.now,
             event: ctx.event_request(),
             view: match ctx.key_kind {
-                KeyKind::Secret => View::Merchant,
+                KeyKind::Secret | KeyKind::Restricted => View::Merchant,
                 KeyKind::Publishable => View::Browser,
             },
         }

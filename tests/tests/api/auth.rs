@@ -166,3 +166,136 @@ async fn list_shard_growth_racing_key_rolls_leaves_every_key_with_the_count() {
         }
     }
 }
+
+/// Every operation of `openapi.yaml`: (method, path template).
+fn operations() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(paynectra_tests::repo_root().join("openapi.yaml")).unwrap();
+    let spec: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let mut out = Vec::new();
+    for (path, item) in spec["paths"].as_mapping().unwrap() {
+        for (method, _) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap();
+            if ["get", "post", "delete", "put", "patch"].contains(&method) {
+                out.push((method.to_uppercase(), path.as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn restricted_keys_read_everything_of_their_mode_and_write_nothing() {
+    let (api, [a, b]) = TestApi::with_merchants(["A", "B"]).await;
+    let sk = &a.test_key;
+    let cus = api.new_customer(sk, json!({"email": "jenny@example.com"})).await;
+    let pay = api.paid_with(sk, "pm_card_visa", 2_000).await;
+    let refund = api.refund(sk, json!({"payment_id": pay, "amount": 500})).await.ok();
+    let re = refund.id();
+    let endpoint = api
+        .post(
+            sk,
+            "/v1/webhook_endpoints",
+            json!({"url": "https://example.com/hook", "enabled_events": ["*"]}),
+        )
+        .await
+        .ok()
+        .id();
+    let evt = api.get(sk, "/v1/events?limit=1").await.ok().ids()[0].clone();
+    let rk = api.restricted_key(&a, paynectra::domain::Mode::Test).await;
+    assert!(rk.starts_with("rk_test_"));
+
+    let fill = |path: &str| {
+        let id = if path.starts_with("/v1/payments") {
+            &pay
+        } else if path.starts_with("/v1/customers") {
+            &cus
+        } else if path.starts_with("/v1/refunds") || path.starts_with("/v1/test_helpers/refunds") {
+            &re
+        } else if path.starts_with("/v1/webhook_endpoints") {
+            &endpoint
+        } else if path.starts_with("/v1/events") {
+            &evt
+        } else {
+            "x_1"
+        };
+        path.replace("{id}", id).replace("{payment_method}", "pm_1")
+    };
+
+    // Every read answers as it does to the secret key: the same objects.
+    let mut read = 0;
+    for (method, path) in operations().into_iter().filter(|(m, _)| m == "GET") {
+        let path = fill(&path);
+        if path.contains("x_1") {
+            continue;
+        }
+        let with_rk = api.get(&rk, &path).await;
+        let with_sk = api.get(sk, &path).await;
+        assert_eq!(
+            (with_rk.status, &with_rk.body),
+            (with_sk.status, &with_sk.body),
+            "{method} {path}"
+        );
+        if with_rk.status == 200 {
+            read += 1;
+        }
+    }
+    assert!(read >= 10, "only {read} reads answered 200");
+
+    // Every write is a 403 secret_key_required, and writes nothing.
+    let before = api.get(sk, "/v1/events?limit=100").await.ok().ids();
+    let mut writes = 0;
+    for (method, path) in operations().into_iter().filter(|(m, _)| m != "GET") {
+        let path = fill(&path);
+        let req = api
+            .request(method.parse().unwrap(), &rk, &path)
+            .header("Idempotency-Key", format!("rk-{method}-{path}"))
+            .json(&json!({"amount": 100, "currency": "usd", "payment_id": pay, "url": "https://example.com/x"}));
+        let r = api.send(req).await;
+        assert_eq!(
+            r.error(403).0.as_deref(),
+            Some("secret_key_required"),
+            "{method} {path}"
+        );
+        assert!(r.body["error"]["message"].as_str().unwrap().contains("restricted"));
+        writes += 1;
+    }
+    assert!(writes >= 15, "{writes} writes tried");
+    assert_eq!(
+        api.get(sk, "/v1/events?limit=100").await.ok().ids(),
+        before,
+        "no event: nothing changed"
+    );
+    assert_eq!(
+        api.get(sk, &format!("/v1/refunds?payment_id={pay}"))
+            .await
+            .ok()
+            .data()
+            .len(),
+        1
+    );
+
+    // Tenancy as for secret keys: the other mode's and account's objects are
+    // 404s; a revoked restricted key is a 401 like any other.
+    let live_pay = api
+        .new_payment(&a.live_key, json!({"amount": 1000, "currency": "usd"}))
+        .await;
+    let other = api
+        .new_payment(&b.test_key, json!({"amount": 1000, "currency": "usd"}))
+        .await;
+    for id in [&live_pay, &other] {
+        let r = api.get(&rk, &format!("/v1/payments/{id}")).await;
+        assert_eq!(r.error(404).0.as_deref(), Some("resource_missing"));
+    }
+    assert!(!api.list_payments(&rk, "").await.ok().ids().contains(&live_pay));
+    let account: paynectra::domain::AccountId = a.account_id.parse().unwrap();
+    let keys = api.app.store.list_api_keys(&account).await.unwrap();
+    let restricted = keys
+        .iter()
+        .find(|k| k.kind == paynectra::domain::KeyKind::Restricted)
+        .unwrap();
+    paynectra::service::accounts::revoke_key(&api.app.store, &account, &restricted.id)
+        .await
+        .unwrap();
+    let r = api.get(&rk, "/v1/payments").await;
+    assert_eq!(r.error(401).0.as_deref(), Some("api_key_invalid"));
+}
