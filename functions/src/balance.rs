@@ -9,7 +9,9 @@ use paynectra::{
         endpoint,
         query::query,
         serve,
-        wire::{BalanceObject, BalanceRequest, BalanceTransactionObject, ListBalanceTransactionsRequest},
+        wire::{
+            BalanceObject, BalanceRequest, BalanceTransactionObject, ListBalanceTransactionsRequest, VolumeRequest,
+        },
         Handled, Reply, Request, RequestCtx,
     },
     service::{balance, sweeps::SweepBudget, App},
@@ -21,6 +23,15 @@ pub async fn balance(app: &App, req: Request) -> Handled {
         let BalanceRequest = query(&req)?;
         let balance = balance::balance(app, &ctx.tenant, ctx.now).await?;
         Reply::ok(&BalanceObject::from(&balance))
+    })
+    .await
+}
+
+/// GET /v1/reporting/volume
+pub async fn volume(app: &App, req: Request) -> Handled {
+    serve(app, req, |ctx, req| async move {
+        let request: VolumeRequest = query(&req)?;
+        Reply::ok(&balance::volume(app, &ctx.tenant, &request, ctx.now).await?)
     })
     .await
 }

@@ -52,6 +52,7 @@ pub(crate) fn http_functions() -> HashMap<&'static str, HttpHandler> {
         ("cancel_refund", handler(refunds::cancel)),
         ("expire_refund", handler(refunds::expire)),
         ("get_balance", handler(balance::balance)),
+        ("get_volume", handler(balance::volume)),
         ("create_payout", handler(payouts::create)),
         ("get_payout", handler(payouts::get)),
         ("list_payouts", handler(payouts::list)),

@@ -300,6 +300,17 @@ impl BalanceTransaction {
         }
     }
 
+    /// What it adds to the gross volume of the day it moved: (captured,
+    /// refunded). A refund that failed or was cancelled takes its amount
+    /// off the refunded; payouts move no volume.
+    pub fn volume(&self) -> (i64, i64) {
+        match self.kind {
+            BalanceTransactionType::Payment => (self.amount, 0),
+            BalanceTransactionType::Refund | BalanceTransactionType::RefundFailure => (0, -self.amount),
+            _ => (0, 0),
+        }
+    }
+
     /// This transaction as it stands at `now` ([`Self::status_at`]).
     pub fn as_of(self, now: i64) -> Self {
         Self {

@@ -27,7 +27,7 @@ use crate::{
         Balance, BalanceTransaction, CreatedRange, Currency, Event, EventRequest, EventType, Page, Tenant, TxnId,
     },
     http::{
-        wire::{BalanceObject, ListBalanceTransactionsRequest},
+        wire::{BalanceObject, ListBalanceTransactionsRequest, VolumeObject, VolumeRequest},
         ApiError,
     },
     store::{Applied, DueBalance, DueEntry, ReadStats, StoreError, SweepIndex, MAX_APPLIED_AT_ONCE},
@@ -99,6 +99,22 @@ pub async fn transactions(
         .map_err(|e| ApiError::from_list_error(e, "balance_transaction"))?;
     page.data = page.data.into_iter().map(|t| t.as_of(now)).collect();
     Ok((page, stats))
+}
+
+/// `GET /v1/reporting/volume`: the gross volume of the last `days` UTC days
+/// (today included) in one currency, from the volume entries the balance
+/// writer keeps (days x 8 entries read, however many payments).
+pub async fn volume(app: &App, tenant: &Tenant, request: &VolumeRequest, now: i64) -> Result<VolumeObject, StoreError> {
+    let last = now.div_euclid(DAY);
+    let first = last - (request.days - 1);
+    let stored = app.store.volume(tenant, request.currency, first, last).await?;
+    Ok(VolumeObject::new(
+        request.currency,
+        first,
+        last,
+        &stored,
+        tenant.mode.livemode(),
+    ))
 }
 
 /// Shards of each of a tenant's buckets: the writer picks one per attempt,

@@ -27,6 +27,8 @@ const LIST_SHARDS: &str = "list_shards";
 /// [`keys::balance_applied`].)
 const APPLIED: &str = "applied";
 const AMOUNT: &str = "amount";
+const CAPTURED: &str = "captured";
+const REFUNDED: &str = "refunded";
 
 /// How long the balance writer's mark of an applied transaction is kept:
 /// a week, well past the stream's 24 hours.
@@ -144,17 +146,25 @@ impl Store {
         // settlement day, for all.
         let mut days: std::collections::BTreeMap<i64, i64> = Default::default();
         let mut ledger: std::collections::BTreeMap<i64, i64> = Default::default();
+        // The gross volume by the day the money moved: captured, refunded.
+        let mut volume: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
         for t in txns {
             if !t.kind.settles_itself() {
                 *days.entry(t.day()).or_default() += t.net;
             }
             *ledger.entry(t.settlement_day()).or_default() += t.net;
+            let (captured, refunded) = t.volume();
+            if (captured, refunded) != (0, 0) {
+                let day = volume.entry(t.created.div_euclid(DAY)).or_default();
+                day.0 += captured;
+                day.1 += refunded;
+            }
         }
         // Its mark: a new small item beside it, refused if it exists. It
         // lives as long as the stream could deliver the record again (24
         // hours), and more.
         let expires = txns.iter().map(|t| t.created).max().unwrap_or(0) + MARK_SECONDS;
-        let mut items = Vec::with_capacity(txns.len() + days.len() + ledger.len());
+        let mut items = Vec::with_capacity(txns.len() + days.len() + ledger.len() + volume.len());
         for t in txns {
             let mut mark = key_of(&keys::balance_applied(tenant, &t.id));
             mark.insert(crate::store::schema::TTL_ATTRIBUTE.into(), n(expires));
@@ -180,6 +190,18 @@ impl Store {
                     format!("ADD {AMOUNT} :net"),
                     None,
                     [(":net", n(net))],
+                )
+                .build()
+                .expect("key and expressions are set");
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        for (day, (captured, refunded)) in volume {
+            let update = self
+                .update(
+                    &keys::volume_entry(tenant, currency.code(), day, shard),
+                    format!("ADD {CAPTURED} :captured, {REFUNDED} :refunded"),
+                    None,
+                    [(":captured", n(captured)), (":refunded", n(refunded))],
                 )
                 .build()
                 .expect("key and expressions are set");
@@ -450,6 +472,55 @@ impl Store {
             }
         }
         Ok(total)
+    }
+
+    /// `tenant`'s gross volume in `currency` for each UTC day `from`
+    /// through `through` that has any: (day, captured, refunded), oldest
+    /// first, from its volume entries (one Query per partition, days x 8
+    /// entries; not strongly consistent: a chart).
+    pub async fn volume(
+        &self,
+        tenant: &Tenant,
+        currency: Currency,
+        from: i64,
+        through: i64,
+    ) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+        let c = currency.code();
+        let lower = keys::ledger_sort_key(c, from, "");
+        let upper = keys::ledger_sort_key(c, through, "~");
+        let mut days: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+        let number = |item: &Item, name: &str| -> i64 {
+            item.get(name)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        for pk in keys::volume_partitions(tenant) {
+            let mut pages = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :lower AND :upper")
+                .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":lower", s(&lower))
+                .expression_attribute_values(":upper", s(&upper))
+                .into_paginator()
+                .items()
+                .send();
+            while let Some(item) = pages.next().await {
+                let item = item.map_err(|e| StoreError::dynamo("Query(volume)", e))?;
+                let day = item
+                    .get(keys::SK)
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|sk| sk.split('#').nth(1))
+                    .and_then(|d| d.parse::<i64>().ok())
+                    .ok_or_else(|| StoreError::Corrupt(format!("a volume entry in {pk} has no day")))?;
+                let entry = days.entry(day).or_default();
+                entry.0 += number(&item, CAPTURED);
+                entry.1 += number(&item, REFUNDED);
+            }
+        }
+        Ok(days.into_iter().map(|(d, (c, r))| (d, c, r)).collect())
     }
 
     pub async fn get_balance_transaction(

@@ -766,6 +766,29 @@ pub(super) fn ledger_partitions(t: &Tenant) -> Vec<String> {
     shards(t, ledger_pk(t))
 }
 
+/// A tenant's gross volume: per currency and UTC day of the money's
+/// movement, what was captured and what was refunded, in shards beside the
+/// balance's (the balance writer adds to them as it fills the buckets).
+/// The dashboard's chart reads days x 8 entries, never the payments.
+fn volume_pk(t: &Tenant) -> String {
+    format!("{}#volume", tenant_prefix(t))
+}
+
+/// Shard `shard` of one currency's volume entry for `day`.
+pub(super) fn volume_entry(t: &Tenant, currency: &str, day: i64, shard: u32) -> Keys {
+    let partition = (shard / BALANCE_SUBSHARDS) % u32::from(t.list_shards());
+    Keys {
+        pk: shard_pk(volume_pk(t), partition),
+        sk: ledger_sort_key(currency, day, &format!("{shard:03}")),
+        ..Keys::default()
+    }
+}
+
+/// Every partition of the tenant's volume.
+pub(super) fn volume_partitions(t: &Tenant) -> Vec<String> {
+    shards(t, volume_pk(t))
+}
+
 /// The word between a bucket's currency and day in its sort key.
 pub(super) const BALANCE_BUCKET: &str = "day";
 
@@ -982,6 +1005,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             table("balance", balance_available(&t, "usd")),
             table("balance_due", balance_due(&t, "usd", 86_400)),
             table("ledger", ledger_entry(&t, "usd", 1, 3)),
+            table("volume", volume_entry(&t, "usd", 1, 3)),
             table("settings", bank_account(&t)),
             table("autopay", autopay(&t)),
             table("payout", payout_item(&t, &po, 0, "pending")),
@@ -1053,6 +1077,10 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             out.push(table(
                 "ledger_shards",
                 ledger_entry(&t, "usd", 0, k * BALANCE_SUBSHARDS),
+            ));
+            out.push(table(
+                "volume_shards",
+                volume_entry(&t, "usd", 0, k * BALANCE_SUBSHARDS),
             ));
         }
         for (name, l) in [

@@ -377,3 +377,88 @@ async fn an_accounts_settlement_terms_set_its_fees_and_its_delay() {
         assert!((days * 86_400..(days + 1) * 86_400).contains(&wait), "{days} days: {t}");
     }
 }
+
+/// `GET /v1/reporting/volume` until its last `days` entries are `want`
+/// ((captured, refunded) per day, oldest first): the balance writer is a
+/// second or so behind.
+async fn volume_becomes(api: &TestApi, key: &str, days: usize, want: &[(i64, i64)]) -> serde_json::Value {
+    let mut body = serde_json::Value::Null;
+    for _ in 0..100 {
+        body = api
+            .get(key, "/v1/reporting/volume?currency=usd&days=30")
+            .await
+            .ok()
+            .body;
+        let data = body["data"].as_array().unwrap();
+        let tail: Vec<(i64, i64)> = data[data.len() - days..]
+            .iter()
+            .map(|d| (d["captured"].as_i64().unwrap(), d["refunded"].as_i64().unwrap()))
+            .collect();
+        if tail == want {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the volume never became {want:?}: {body}");
+}
+
+#[tokio::test]
+async fn the_gross_volume_charts_captured_and_refunded_per_day() {
+    // With the stream follower: the balance writer keeps the volume.
+    let api = TestApi::spawn_with_webhooks().await;
+    let (m, other) = (api.merchant("Volume").await, api.merchant("Other").await);
+    let key = &m.test_key;
+    // Day 1: two captures (gross, before fees) and a refund of one of them.
+    let first = api.paid_with(key, "pm_card_visa", 10_000).await;
+    api.paid_with(key, "pm_card_visa", 2_500).await;
+    let refund = api.refund(key, json!({"payment_id": first, "amount": 1_000})).await;
+    assert_eq!(refund.status, 200, "{}", refund.text);
+    volume_becomes(&api, key, 1, &[(12_500, 1_000)]).await;
+    // A held payment is not volume until captured; a refund that fails
+    // later takes its amount off the refunded (of the day it failed).
+    let held = api
+        .new_payment(
+            key,
+            json!({"amount": 700, "currency": "usd", "capture_method": "manual"}),
+        )
+        .await;
+    assert_eq!(api.confirm(key, &held, "pm_card_visa").await.status, 200);
+    volume_becomes(&api, key, 1, &[(12_500, 1_000)]).await;
+
+    // Day 2: the held payment captured, and a refund that fails (the card
+    // is gone: 4000 0000 0000 5126's refunds fail), whose failure nets out.
+    api.advance(86_400);
+    assert_eq!(api.capture(key, &held, json!({})).await.status, 200);
+    let failing = api.paid_with(key, "pm_card_refundFail", 3_000).await;
+    let r = api.refund(key, json!({"payment_id": failing})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let body = volume_becomes(&api, key, 2, &[(12_500, 1_000), (3_700, 0)]).await;
+    let data = body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 30);
+    let day = |i: usize| data[i]["date"].as_i64().unwrap();
+    assert_eq!(day(29) - day(28), 86_400);
+    assert_eq!(day(29), api.now().div_euclid(86_400) * 86_400, "today is the last day");
+    assert!(data[..28].iter().all(|d| d["captured"] == 0 && d["refunded"] == 0));
+    assert_eq!((&body["object"], &body["livemode"]), (&json!("volume"), &json!(false)));
+
+    // Another account's and the live mode's charts are their own: zeros.
+    for k in [&other.test_key, &m.live_key] {
+        let theirs = api.get(k, "/v1/reporting/volume?currency=usd").await.ok();
+        assert!(theirs.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["captured"] == 0 && d["refunded"] == 0));
+    }
+    // Bad input, by name.
+    for (query, param) in [
+        ("", "currency"),
+        ("currency=xyz", "currency"),
+        ("currency=usd&days=91", "days"),
+        ("currency=usd&days=0", "days"),
+        ("currency=usd&limit=3", "limit"),
+    ] {
+        let bad = api.get(key, &format!("/v1/reporting/volume?{query}")).await;
+        assert_eq!(bad.error(400).1.as_deref(), Some(param), "{query}");
+    }
+}

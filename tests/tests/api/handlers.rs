@@ -140,7 +140,7 @@ async fn get_customer_fixture() {
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
 
-const HTTP_FUNCTIONS: [&str; 33] = [
+const HTTP_FUNCTIONS: [&str; 34] = [
     "create_webhook_endpoint",
     "list_webhook_endpoints",
     "delete_webhook_endpoint",
@@ -168,6 +168,7 @@ const HTTP_FUNCTIONS: [&str; 33] = [
     "cancel_refund",
     "expire_refund",
     "get_balance",
+    "get_volume",
     "get_balance_transaction",
     "list_balance_transactions",
     "create_payout",
@@ -193,6 +194,7 @@ async fn run(name: &str, app: &'static paynectra::service::App, req: Request) ->
         "cancel_refund" => refunds::cancel(app, req).await,
         "expire_refund" => refunds::expire(app, req).await,
         "get_balance" => balance::balance(app, req).await,
+        "get_volume" => balance::volume(app, req).await,
         "create_payout" => paynectra_functions::payouts::create(app, req).await,
         "get_payout" => paynectra_functions::payouts::get(app, req).await,
         "list_payouts" => paynectra_functions::payouts::list(app, req).await,
@@ -420,6 +422,42 @@ async fn balance_transaction_fixtures() {
             == 400,
         "an unknown parameter is refused"
     );
+
+    // The gross volume: the writer above added the capture to its day's
+    // entry (the fixtures' day, 2026-11-24); the chart covers the last
+    // `days` days, today included, each day once.
+    let usd = paynectra::domain::Currency::from_code("usd").unwrap();
+    let fixture_day = 1_795_521_600 / 86_400;
+    assert_eq!(
+        app.store
+            .volume(&tenant, usd, fixture_day - 1, fixture_day + 1)
+            .await
+            .unwrap(),
+        [(fixture_day, 4999, 0)]
+    );
+    let res = run(
+        "get_volume",
+        app,
+        request_with_query("get_volume", &[("currency", "usd"), ("days", "90")]),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let body = json_body(&res);
+    assert_eq!(
+        (&body["object"], &body["currency"], &body["livemode"]),
+        (&json!("volume"), &json!("usd"), &json!(false))
+    );
+    let days = map_array(&body["data"], |d| d["date"].as_i64().unwrap());
+    assert_eq!(days.len(), 90);
+    assert!(
+        days.windows(2).all(|w| w[1] - w[0] == 86_400),
+        "every day, oldest first"
+    );
+    assert_eq!(days[89], now.div_euclid(86_400) * 86_400, "today last");
+    let res = run("get_volume", app, request("get_volume")).await;
+    assert_eq!(json_body(&res)["data"].as_array().unwrap().len(), 30);
+    let res = run("get_volume", app, request_with_query("get_volume", &[("days", "30")])).await;
+    assert_eq!(json_body(&res)["error"]["param"], "currency");
 }
 
 #[tokio::test]

@@ -134,6 +134,7 @@ const EXPECTED: &[(&str, Access)] = &[
         ],
     ),
     ("get_balance", &[("Query", &["balance", "balance_shards"])]),
+    ("get_volume", &[("Query", &["volume", "volume_shards"])]),
     (
         "create_payout",
         &[
@@ -246,7 +247,15 @@ const EXPECTED: &[(&str, Access)] = &[
             ),
             (
                 "UpdateItem",
-                &["payment", "balance", "balance_shards", "ledger", "ledger_shards"],
+                &[
+                    "payment",
+                    "balance",
+                    "balance_shards",
+                    "ledger",
+                    "ledger_shards",
+                    "volume",
+                    "volume_shards",
+                ],
             ),
             ("DeleteItem", &["refund_due"]),
         ],

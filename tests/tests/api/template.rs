@@ -463,7 +463,7 @@ fn keys_live_in_secrets_manager_and_each_function_reads_only_its_own() {
         assert_eq!(readable, expected, "{name}: the secrets its role may read");
         checked += 1;
     }
-    assert_eq!(checked, 44);
+    assert_eq!(checked, 45);
 }
 
 /// `!GetAtt Name.Arn` (or `!Ref Name`) as `Name`.

@@ -178,3 +178,118 @@ impl TryFrom<crate::http::query::QueryParams> for BalanceRequest {
         Ok(Self)
     }
 }
+
+/// The most days `GET /v1/reporting/volume` charts.
+pub const MAX_VOLUME_DAYS: i64 = 90;
+
+/// `GET /v1/reporting/volume?currency=usd&days=30`: one currency (required:
+/// each is its own chart), the last `days` UTC days (1 to 90; default 30),
+/// today included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VolumeRequest {
+    pub currency: Currency,
+    pub days: i64,
+}
+
+impl TryFrom<crate::http::query::QueryParams> for VolumeRequest {
+    type Error = ValidationError;
+
+    fn try_from(mut q: crate::http::query::QueryParams) -> Result<Self, ValidationError> {
+        let currency = q
+            .take_value::<Currency>("currency")?
+            .ok_or_else(|| ValidationError::missing("currency"))?;
+        let days = q.take_int("days")?.unwrap_or(30);
+        if !(1..=MAX_VOLUME_DAYS).contains(&days) {
+            return Err(ValidationError::invalid(
+                "days",
+                format!("Invalid days: {days}. It must be 1 to {MAX_VOLUME_DAYS}."),
+            ));
+        }
+        q.finish()?;
+        Ok(Self { currency, days })
+    }
+}
+
+/// One day of gross volume.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct VolumeDayObject {
+    /// The day's start (UTC midnight, Unix seconds).
+    pub date: i64,
+    /// Captured that day (the amount, before fees).
+    pub captured: i64,
+    /// Refunded that day (less refunds that failed or were cancelled that day).
+    pub refunded: i64,
+}
+
+/// The gross volume chart: every day of the window, oldest first, days
+/// without money included (zeros).
+#[derive(Debug, Serialize)]
+pub struct VolumeObject {
+    pub object: &'static str,
+    pub currency: &'static str,
+    pub data: Vec<VolumeDayObject>,
+    pub livemode: bool,
+}
+
+impl VolumeObject {
+    /// Days `first..=last` (Unix days), filled from `stored` (day, captured,
+    /// refunded).
+    pub fn new(currency: Currency, first: i64, last: i64, stored: &[(i64, i64, i64)], livemode: bool) -> Self {
+        let data = (first..=last)
+            .map(|day| {
+                let (captured, refunded) = stored
+                    .iter()
+                    .find(|(d, _, _)| *d == day)
+                    .map_or((0, 0), |(_, c, r)| (*c, *r));
+                VolumeDayObject {
+                    date: day * crate::domain::balance::DAY,
+                    captured,
+                    refunded,
+                }
+            })
+            .collect();
+        Self {
+            object: "volume",
+            currency: currency.code(),
+            data,
+            livemode,
+        }
+    }
+}
+
+#[cfg(test)]
+mod volume_tests {
+    use super::*;
+    use crate::http::query::QueryParams;
+
+    #[test]
+    fn a_volume_request_needs_a_currency_and_at_most_90_days() {
+        let parse = |pairs: &[(&str, &str)]| VolumeRequest::try_from(QueryParams::from_pairs(pairs.iter().copied()));
+        let usd = Currency::from_code("usd").unwrap();
+        assert_eq!(
+            parse(&[("currency", "usd")]).unwrap(),
+            VolumeRequest {
+                currency: usd,
+                days: 30
+            }
+        );
+        assert_eq!(parse(&[("currency", "usd"), ("days", "90")]).unwrap().days, 90);
+        assert_eq!(parse(&[]).unwrap_err().param, "currency");
+        for bad in ["0", "91", "-1", "x"] {
+            assert_eq!(
+                parse(&[("currency", "usd"), ("days", bad)]).unwrap_err().param,
+                "days",
+                "{bad}"
+            );
+        }
+        assert_eq!(parse(&[("currency", "usd"), ("day", "3")]).unwrap_err().param, "day");
+    }
+
+    #[test]
+    fn every_day_of_the_window_is_charted_oldest_first() {
+        let usd = Currency::from_code("usd").unwrap();
+        let v = VolumeObject::new(usd, 10, 12, &[(11, 500, 100)], false);
+        let days: Vec<(i64, i64, i64)> = v.data.iter().map(|d| (d.date, d.captured, d.refunded)).collect();
+        assert_eq!(days, [(864_000, 0, 0), (950_400, 500, 100), (1_036_800, 0, 0)]);
+    }
+}
