@@ -95,6 +95,16 @@ fi
 # usage keys in the default plans again, and the hosted page's anonymous key.
 "$admin" limits sync >/dev/null
 test_key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["test_secret_key"])' "$account_file")
+# A restricted (read-only) test key of the dev account, issued once per dev account.
+restricted_file=$STATE/dev-restricted-key.json
+restricted_account=""
+if [ -s "$restricted_file" ]; then
+  restricted_account=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["key"]["account_id"])' "$restricted_file")
+fi
+if [ "$restricted_account" != "$account_id" ]; then
+  (umask 077 && "$admin" keys restricted --account "$account_id" --mode test >"$restricted_file")
+fi
+restricted_key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["restricted_key"])' "$restricted_file")
 publishable_key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("test_publishable_key", "(create a new dev account: make clean-local)"))' "$account_file")
 
 cat >&2 <<MSG
@@ -102,6 +112,7 @@ cat >&2 <<MSG
   Dev account:  $account_id   (keys in $account_file)
   Test key:     $test_key
   Publishable:  $publishable_key
+  Restricted:   $restricted_key   (reads everything, writes nothing)
   Rate limits:  25 reads and 25 writes a second in test mode (bursts of 50), per account;
                 $admin limits show --account $account_id
 
