@@ -27,6 +27,14 @@ const LIST_SHARDS: &str = "list_shards";
 /// [`keys::balance_applied`].)
 const APPLIED: &str = "applied";
 const AMOUNT: &str = "amount";
+
+/// A number attribute of an entry the writer adds to (0 if never added).
+fn number(item: &Item, name: &str) -> i64 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
 const CAPTURED: &str = "captured";
 const REFUNDED: &str = "refunded";
 
@@ -444,34 +452,18 @@ impl Store {
         after: Option<i64>,
         through: i64,
     ) -> Result<i64, StoreError> {
-        let c = currency.code();
-        let lower = keys::ledger_sort_key(c, after.map_or(0, |d| d + 1), "");
-        let upper = keys::ledger_sort_key(c, through, "~");
-        let mut total = 0i64;
-        for pk in keys::ledger_partitions(tenant) {
-            let mut pages = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :lower AND :upper")
-                .expression_attribute_values(":pk", s(&pk))
-                .expression_attribute_values(":lower", s(&lower))
-                .expression_attribute_values(":upper", s(&upper))
-                .consistent_read(true)
-                .into_paginator()
-                .items()
-                .send();
-            while let Some(item) = pages.next().await {
-                let item = item.map_err(|e| StoreError::dynamo("Query(ledger)", e))?;
-                let amount = item
-                    .get(AMOUNT)
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .ok_or_else(|| StoreError::Corrupt(format!("a ledger entry in {pk} has no amount")))?;
-                total += amount;
-            }
-        }
-        Ok(total)
+        let first = after.map_or(0, |d| d + 1);
+        let entries = self
+            .day_entries(
+                keys::ledger_partitions(tenant),
+                currency,
+                first,
+                through,
+                true,
+                "Query(ledger)",
+            )
+            .await?;
+        Ok(entries.iter().map(|(_, item)| number(item, AMOUNT)).sum())
     }
 
     /// `tenant`'s gross volume in `currency` for each UTC day `from`
@@ -485,17 +477,42 @@ impl Store {
         from: i64,
         through: i64,
     ) -> Result<Vec<(i64, i64, i64)>, StoreError> {
-        let c = currency.code();
-        let lower = keys::ledger_sort_key(c, from, "");
-        let upper = keys::ledger_sort_key(c, through, "~");
+        let entries = self
+            .day_entries(
+                keys::volume_partitions(tenant),
+                currency,
+                from,
+                through,
+                false,
+                "Query(volume)",
+            )
+            .await?;
         let mut days: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
-        let number = |item: &Item, name: &str| -> i64 {
-            item.get(name)
-                .and_then(|v| v.as_n().ok())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        for pk in keys::volume_partitions(tenant) {
+        for (day, item) in entries {
+            let entry = days.entry(day).or_default();
+            entry.0 += number(&item, CAPTURED);
+            entry.1 += number(&item, REFUNDED);
+        }
+        Ok(days.into_iter().map(|(d, (c, r))| (d, c, r)).collect())
+    }
+
+    /// Every per-day entry of `currency` (the ledger's, the volume's: sort
+    /// key `{currency}#{day}#{shard}`) of days `first` through `through`, in
+    /// each partition of `pks`, with its day: one Query per partition.
+    async fn day_entries(
+        &self,
+        pks: Vec<String>,
+        currency: Currency,
+        first: i64,
+        through: i64,
+        consistent: bool,
+        op: &'static str,
+    ) -> Result<Vec<(i64, Item)>, StoreError> {
+        let c = currency.code();
+        let lower = keys::ledger_sort_key(c, first, "");
+        let upper = keys::ledger_sort_key(c, through, "~");
+        let mut out = Vec::new();
+        for pk in pks {
             let mut pages = self
                 .client
                 .query()
@@ -504,23 +521,22 @@ impl Store {
                 .expression_attribute_values(":pk", s(&pk))
                 .expression_attribute_values(":lower", s(&lower))
                 .expression_attribute_values(":upper", s(&upper))
+                .consistent_read(consistent)
                 .into_paginator()
                 .items()
                 .send();
             while let Some(item) = pages.next().await {
-                let item = item.map_err(|e| StoreError::dynamo("Query(volume)", e))?;
+                let item = item.map_err(|e| StoreError::dynamo(op, e))?;
                 let day = item
                     .get(keys::SK)
                     .and_then(|v| v.as_s().ok())
                     .and_then(|sk| sk.split('#').nth(1))
                     .and_then(|d| d.parse::<i64>().ok())
-                    .ok_or_else(|| StoreError::Corrupt(format!("a volume entry in {pk} has no day")))?;
-                let entry = days.entry(day).or_default();
-                entry.0 += number(&item, CAPTURED);
-                entry.1 += number(&item, REFUNDED);
+                    .ok_or_else(|| StoreError::Corrupt(format!("a day entry in {pk} has no day")))?;
+                out.push((day, item));
             }
         }
-        Ok(days.into_iter().map(|(d, (c, r))| (d, c, r)).collect())
+        Ok(out)
     }
 
     pub async fn get_balance_transaction(

@@ -747,9 +747,15 @@ fn ledger_pk(t: &Tenant) -> String {
 /// Shard `shard` of one currency's ledger entry for settlement day `day`
 /// (in the partition of the bucket shard of the same number).
 pub(super) fn ledger_entry(t: &Tenant, currency: &str, day: i64, shard: u32) -> Keys {
+    day_entry(t, ledger_pk(t), currency, day, shard)
+}
+
+/// Shard `shard` of a per-day entry (the ledger's, the volume's) under
+/// `base`: in the partition of the bucket shard of the same number.
+fn day_entry(t: &Tenant, base: String, currency: &str, day: i64, shard: u32) -> Keys {
     let partition = (shard / BALANCE_SUBSHARDS) % u32::from(t.list_shards());
     Keys {
-        pk: shard_pk(ledger_pk(t), partition),
+        pk: shard_pk(base, partition),
         sk: ledger_sort_key(currency, day, &format!("{shard:03}")),
         ..Keys::default()
     }
@@ -776,12 +782,7 @@ fn volume_pk(t: &Tenant) -> String {
 
 /// Shard `shard` of one currency's volume entry for `day`.
 pub(super) fn volume_entry(t: &Tenant, currency: &str, day: i64, shard: u32) -> Keys {
-    let partition = (shard / BALANCE_SUBSHARDS) % u32::from(t.list_shards());
-    Keys {
-        pk: shard_pk(volume_pk(t), partition),
-        sk: ledger_sort_key(currency, day, &format!("{shard:03}")),
-        ..Keys::default()
-    }
+    day_entry(t, volume_pk(t), currency, day, shard)
 }
 
 /// Every partition of the tenant's volume.
