@@ -372,6 +372,24 @@ async fn setting_an_accounts_settlement_terms() {
         store.settlement(&tenant).await.unwrap().unwrap().payout_schedule,
         paynectra::domain::balance::PayoutSchedule::Daily
     );
+    // Growing the account's lists moves its entry's shard count too (the
+    // run reads the ledger and the balance with it); setting the schedule
+    // again keeps it.
+    let entry_shards = || async {
+        let mut all = Vec::new();
+        for shard in 0..paynectra::store::AUTOPAY_SHARDS {
+            all.extend(store.automatic_payouts(shard).await.unwrap());
+        }
+        all.iter().map(|e| e.list_shards).collect::<Vec<_>>()
+    };
+    assert_eq!(entry_shards().await, [1]);
+    json(&admin(
+        &store,
+        &["accounts", "shard-lists", "--account", account, "--shards", "4"],
+    ));
+    assert_eq!(entry_shards().await, [4]);
+    json(&set(&["--payout-schedule", "daily", "--mode", "test"]));
+    assert_eq!(entry_shards().await, [4]);
     json(&set(&["--mode", "test"]));
     assert_eq!(in_index().await, 0, "manual again: out of the index");
     for bad in [

@@ -30,7 +30,10 @@ use crate::{
         wire::{BalanceObject, ListBalanceTransactionsRequest, VolumeObject, VolumeRequest},
         ApiError,
     },
-    store::{Applied, DueBalance, DueEntry, ReadStats, StoreError, SweepIndex, MAX_APPLIED_AT_ONCE},
+    store::{
+        balance_items, Applied, DueBalance, DueEntry, ReadStats, StoreError, SweepIndex, MAX_APPLIED_AT_ONCE,
+        MAX_TRANSACTION_ITEMS,
+    },
 };
 
 /// `GET /v1/balance`: one Query of the tenant's balance partition (not
@@ -143,8 +146,9 @@ pub async fn apply(app: &App, txns: Vec<(Tenant, BalanceTransaction)>, now: i64)
         groups.entry(key).or_insert_with(|| (tenant, Vec::new())).1.push(txn);
     }
     let chunks = groups.into_values().flat_map(|(tenant, txns)| {
-        txns.chunks(MAX_APPLIED_AT_ONCE)
-            .map(|c| (tenant.clone(), c.to_vec()))
+        writer_chunks(txns)
+            .into_iter()
+            .map(move |c| (tenant.clone(), c))
             .collect::<Vec<_>>()
     });
     futures::stream::iter(chunks)
@@ -160,6 +164,26 @@ pub async fn apply(app: &App, txns: Vec<(Tenant, BalanceTransaction)>, now: i64)
         .buffer_unordered(8)
         .concat()
         .await
+}
+
+/// `txns` in order, cut into the writer's transactions: at most
+/// [`MAX_APPLIED_AT_ONCE`] each, and never more items than DynamoDB takes
+/// (a mark each, an update per day of buckets, ledger and volume).
+fn writer_chunks(txns: Vec<BalanceTransaction>) -> Vec<Vec<BalanceTransaction>> {
+    let mut chunks: Vec<Vec<BalanceTransaction>> = Vec::new();
+    let mut current: Vec<BalanceTransaction> = Vec::new();
+    for t in txns {
+        current.push(t);
+        if current.len() > MAX_APPLIED_AT_ONCE || balance_items(&current) > MAX_TRANSACTION_ITEMS {
+            let last = current.pop().expect("just pushed");
+            chunks.push(std::mem::take(&mut current));
+            current.push(last);
+        }
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks
 }
 
 /// One tenant's balance transactions in one currency, applied in one
@@ -348,5 +372,48 @@ pub async fn fold(app: &App, tenant: &Tenant, currency: Currency, now: i64) -> R
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{BalanceStatus, BalanceTransactionType, Mode};
+
+    fn txn(day: i64) -> BalanceTransaction {
+        BalanceTransaction {
+            id: TxnId::generate(),
+            mode: Mode::Test,
+            kind: BalanceTransactionType::Payment,
+            amount: 100,
+            currency: Currency::from_code("usd").unwrap(),
+            fee: 0,
+            fee_details: Vec::new(),
+            net: 100,
+            status: BalanceStatus::Pending,
+            available_on: day * DAY + 1,
+            source: "pay_1".into(),
+            description: None,
+            created: day * DAY,
+        }
+    }
+
+    #[test]
+    fn the_writers_transactions_stay_within_dynamodbs_limit() {
+        // One day: only the marks count, 80 at a time.
+        let one_day: Vec<_> = (0..200).map(|_| txn(5)).collect();
+        let sizes: Vec<usize> = writer_chunks(one_day).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [80, 80, 40]);
+        // A day each: a mark and three day updates each, so 25 at a time.
+        let days: Vec<_> = (0..80).map(txn).collect();
+        let chunks = writer_chunks(days.clone());
+        assert!(chunks.iter().all(|c| balance_items(c) <= MAX_TRANSACTION_ITEMS));
+        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [25, 25, 25, 5]);
+        let back: Vec<TxnId> = chunks.into_iter().flatten().map(|t| t.id).collect();
+        assert_eq!(
+            back,
+            days.into_iter().map(|t| t.id).collect::<Vec<_>>(),
+            "all, in order"
+        );
     }
 }

@@ -226,17 +226,9 @@ async fn automatic(
             Ok(()) => return Ok(Some(payout)),
             // Made already (another run), or unscheduled meanwhile.
             Err(StoreError::Missing) => return Ok(None),
-            // Refunds since the period's end took the available balance
-            // below what it settles: the next run tries again.
-            Err(StoreError::BalanceInsufficient) => {
-                tracing::warn!(
-                    account_id = %tenant.account_id,
-                    amount = amount.get(),
-                    "the available balance does not cover the automatic payout; left for the next run"
-                );
-                return Ok(None);
-            }
-            // Another change held the balance at that moment.
+            // Another change held the balance at that moment. (The debit is
+            // not conditioned on the available amount: refunds taken off it
+            // since the period's end may leave it below zero, as Stripe's.)
             Err(StoreError::Conflict) => {
                 tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(10)) * 5)).await;
             }

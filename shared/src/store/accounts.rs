@@ -356,6 +356,13 @@ impl Store {
             })
             .collect();
         self.transact_refused("TransactWriteItems(list shards)", items, StoreError::Conflict)
-            .await
+            .await?;
+        // An account paid out automatically: the run reads its ledger and
+        // balance with the new count too.
+        for mode in [crate::domain::Mode::Test, crate::domain::Mode::Live] {
+            let tenant = crate::domain::Tenant::new(account.clone(), mode).with_list_shards(shards);
+            self.grow_automatic_payout(&tenant).await?;
+        }
+        Ok(())
     }
 }

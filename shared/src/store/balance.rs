@@ -46,6 +46,28 @@ const MARK_SECONDS: i64 = 7 * 86_400;
 /// of its transaction, besides at most one bucket per day they fall on).
 pub const MAX_APPLIED_AT_ONCE: usize = 80;
 
+/// The items of [`Store::apply_to_balance`]'s transaction for `txns`: a
+/// mark each, and an update per day of buckets, of the ledger and of the
+/// volume they touch. DynamoDB takes at most [`MAX_TRANSACTION_ITEMS`].
+pub fn balance_items(txns: &[BalanceTransaction]) -> usize {
+    use std::collections::BTreeSet;
+    let buckets: BTreeSet<i64> = txns
+        .iter()
+        .filter(|t| !t.kind.settles_itself())
+        .map(|t| t.day())
+        .collect();
+    let ledger: BTreeSet<i64> = txns.iter().map(|t| t.settlement_day()).collect();
+    let volume: BTreeSet<i64> = txns
+        .iter()
+        .filter(|t| t.volume() != (0, 0))
+        .map(|t| t.created.div_euclid(DAY))
+        .collect();
+    txns.len() + buckets.len() + ledger.len() + volume.len()
+}
+
+/// The most items one DynamoDB transaction takes.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
 /// What an application of balance transactions came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {

@@ -24,7 +24,9 @@ mod sweeps;
 mod transact;
 mod webhook_endpoints;
 
-pub use balance::{Applied, BalanceTransactionFilter, DueBalance, MAX_APPLIED_AT_ONCE};
+pub use balance::{
+    balance_items, Applied, BalanceTransactionFilter, DueBalance, MAX_APPLIED_AT_ONCE, MAX_TRANSACTION_ITEMS,
+};
 pub use client::{dynamodb_client, sdk_config, Store, WarmUp};
 pub use deliveries::{due_delivery, DueRetry};
 pub use error::StoreError;

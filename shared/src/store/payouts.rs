@@ -108,7 +108,9 @@ impl Store {
                 list_shards: tenant.list_shards(),
                 paid_day: None,
             };
-            // Kept if there: its paid day stays.
+            // Kept if there (its paid day stays), with the account's list
+            // shard count of now: the run reads the ledger and the balance
+            // with it.
             let result = self
                 .client
                 .put_item()
@@ -117,7 +119,9 @@ impl Store {
                 .condition_expression(NOT_EXISTS)
                 .send()
                 .await;
-            super::error::applied(result, "PutItem(automatic payouts)")?;
+            if !super::error::applied(result, "PutItem(automatic payouts)")? {
+                self.grow_automatic_payout(tenant).await?;
+            }
         } else {
             self.client
                 .delete_item()
@@ -128,6 +132,25 @@ impl Store {
                 .map_err(|e| StoreError::dynamo("DeleteItem(automatic payouts)", e))?;
         }
         Ok(())
+    }
+
+    /// Moves the automatic payout entry of `tenant` (if it has one) to its
+    /// list shard count, if that is more: an account's lists (and so its
+    /// ledger and balance partitions) only ever grow.
+    pub async fn grow_automatic_payout(&self, tenant: &Tenant) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::autopay(tenant))))
+            .update_expression("SET list_shards = :shards")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(list_shards) OR list_shards < :shards)",
+            )
+            .expression_attribute_values(":shards", n(tenant.list_shards()))
+            .send()
+            .await;
+        super::error::applied(result, "UpdateItem(automatic payouts)").map(drop)
     }
 
     /// Every account of shard `shard` of the automatic payout index (one
@@ -157,15 +180,17 @@ impl Store {
 
     /// The transaction item that moves `delta` on the stored available
     /// amount of `currency`; a debit is conditioned on the amount covering
-    /// it.
-    fn available_change(&self, tenant: &Tenant, currency: Currency, delta: i64) -> TransactWriteItem {
+    /// it unless `settled` (an automatic payout's: the ledger proved the
+    /// period's net was there at its end, and refunds since may have taken
+    /// the available amount below it, as Stripe lets them).
+    fn available_change(&self, tenant: &Tenant, currency: Currency, delta: i64, settled: bool) -> TransactWriteItem {
         let mut u = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.table)
             .set_key(Some(key_of(&keys::balance_available(tenant, currency.code()))))
             .update_expression("ADD amount :delta SET currency = :c")
             .expression_attribute_values(":delta", n(delta))
             .expression_attribute_values(":c", s(currency.code()));
-        if delta < 0 {
+        if delta < 0 && !settled {
             u = u
                 .condition_expression("amount >= :needed")
                 .expression_attribute_values(":needed", n(-delta));
@@ -208,10 +233,12 @@ impl Store {
     /// [`StoreError::Conflict`] if another payout (or a fold) held the
     /// balance at that moment (retry).
     ///
-    /// An automatic payout (`paid_day`: today's UTC day) also moves the
-    /// tenant's automatic payout entry to today, conditioned on it being
-    /// earlier: [`StoreError::Missing`] if a payout was made today already
-    /// (or the schedule was taken away).
+    /// An automatic payout (`paid_day`: the last settlement day it settles)
+    /// also moves the tenant's automatic payout entry to that day,
+    /// conditioned on it being earlier: [`StoreError::Missing`] if that
+    /// payout was made already (or the schedule was taken away). Its debit
+    /// is not conditioned on the available amount covering it (the ledger
+    /// proved the period's net; refunds since may have taken it below).
     pub async fn insert_payout(
         &self,
         tenant: &Tenant,
@@ -221,7 +248,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut items = vec![
             put_item(self.put(self.payout_as_item(tenant, payout)?, NOT_EXISTS)),
-            self.available_change(tenant, payout.currency, -payout.amount.get()),
+            self.available_change(tenant, payout.currency, -payout.amount.get(), paid_day.is_some()),
         ];
         items.extend(self.payout_due_put(tenant, payout)?);
         let marker = paid_day.map(|day| {
@@ -270,7 +297,7 @@ impl Store {
             .expect("table, item and condition are set");
         let mut items = vec![put_item(put)];
         if before.gives_back(after) {
-            items.push(self.available_change(tenant, after.currency, after.amount.get()));
+            items.push(self.available_change(tenant, after.currency, after.amount.get(), false));
         }
         if before.next_due() != after.next_due() {
             if let Some(due) = before.next_due() {

@@ -305,6 +305,21 @@ async fn a_daily_schedule_pays_out_each_settled_day_once_and_reconciles_it() {
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert!(api.get(key, "/v1/payouts").await.ok().data().is_empty());
 
+    // Twenty minutes after midnight a refund is taken off the available
+    // balance at once: it counts for day 1, so day 0's payout still pays
+    // day 0's net, and the available balance goes below zero for it, as
+    // Stripe's may.
+    api.advance((day0 + 1) * DAY + 1_200 - api.now());
+    let late = api.refund(key, json!({"payment_id": now_pay, "amount": 500})).await;
+    assert_eq!(late.status, 200, "{}", late.text);
+    let late_id = late.body["id"].as_str().unwrap().to_owned();
+    until(&api, key, "/v1/balance", |b| available(b) == 8_180).await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert!(
+        api.get(key, "/v1/payouts").await.ok().data().is_empty(),
+        "not an hour yet"
+    );
+
     // An hour after midnight, day 0 is settled: its net is paid out.
     api.advance((day0 + 1) * DAY + 3_601 - api.now());
     let listed = until(&api, key, "/v1/payouts", |l| !l["data"].as_array().unwrap().is_empty()).await;
@@ -335,32 +350,35 @@ async fn a_daily_schedule_pays_out_each_settled_day_once_and_reconciles_it() {
         ],
         "sorted by type"
     );
-    until(&api, key, "/v1/balance", |b| available(b) == 0).await;
+    until(&api, key, "/v1/balance", |b| available(b) == -500).await;
 
     // Day 1: another capture available at once. Later runs that day pay
     // nothing more.
     let day1_pay = api.paid_with(key, "pm_card_bypassPending", 2_000).await;
-    until(&api, key, "/v1/balance", |b| available(b) == 1_912).await;
+    until(&api, key, "/v1/balance", |b| available(b) == 1_412).await;
     api.advance(3_600);
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(api.get(key, "/v1/payouts").await.ok().data().len(), 1, "one a day");
 
     // Day 3, an hour in: days 1 to 3 are settled, the capture of day 0 that
-    // became available at day 3's start among them.
+    // became available at day 3's start and the refund of day 1 among them;
+    // the balance is back to zero.
     api.advance((day0 + 3) * DAY + 3_601 - api.now());
     let listed = until(&api, key, "/v1/payouts", |l| l["data"].as_array().unwrap().len() == 2).await;
     let second = listed["data"][0].clone();
-    assert_eq!((&second["automatic"], &second["amount"]), (&json!(true), &json!(6_737)));
+    assert_eq!((&second["automatic"], &second["amount"]), (&json!(true), &json!(6_237)));
     let second_id = second["id"].as_str().unwrap().to_owned();
     assert_eq!(reconciled(&api, key, &second_id).await, {
         let mut want: Vec<(String, String, i64)> = vec![
             ("payment".into(), day1_pay, 1_912),
             ("payment".into(), later_pay, 4_825),
-            ("payout".into(), second_id.clone(), -6_737),
+            ("payout".into(), second_id.clone(), -6_237),
+            ("refund".into(), late_id, -500),
         ];
         want.sort();
         want
     });
+    until(&api, key, "/v1/balance", |b| available(b) == 0).await;
     // The first payout's list is unchanged; filters narrow it.
     assert_eq!(reconciled(&api, key, &first_id).await.len(), 3);
     let of_type = api
