@@ -1,7 +1,7 @@
 //! Events: one per state change, written in the same transaction as the
 //! change itself.
 
-use super::{EventId, Mode, PaymentStatus, ValidationError};
+use super::{EventId, Mode, PaymentId, PaymentStatus, ValidationError};
 
 /// How long events are kept (DynamoDB TTL deletes them after).
 pub const RETENTION_SECONDS: i64 = 30 * 24 * 60 * 60;
@@ -139,6 +139,11 @@ pub struct Event {
     /// their own, and the store's reads of an event fill this in from it.
     #[serde(skip)]
     pub pending_webhooks: i64,
+    /// The payment the event is about (a payment's own, or its refund's), if
+    /// any: the store lists it in that payment's timeline too. Known when
+    /// the event is made, not stored on its head.
+    #[serde(skip)]
+    pub payment: Option<PaymentId>,
 }
 
 impl Event {
@@ -150,18 +155,32 @@ impl Event {
         request: EventRequest,
         created: i64,
     ) -> Self {
+        let value = serde_json::to_value(object).expect("API objects serialise");
+        let payment = payment_of(&value);
         Self {
             id: EventId::generate(),
             mode,
             kind,
             created,
-            object_json: serde_json::to_string(object).expect("API objects serialise"),
+            object_json: value.to_string(),
             previous_attributes_json: previous.map(|p| p.to_string()),
             request,
             expires_at: created + RETENTION_SECONDS,
             pending_webhooks: 0,
+            payment,
         }
     }
+}
+
+/// The payment an event's object belongs to: a payment itself, or a
+/// refund's `payment_id`.
+fn payment_of(object: &serde_json::Value) -> Option<PaymentId> {
+    let id = match object.get("object")?.as_str()? {
+        "payment" => object.get("id")?,
+        "refund" => object.get("payment_id")?,
+        _ => return None,
+    };
+    id.as_str()?.parse().ok()
 }
 
 /// What the webhook fan-out needs of a new event: who it is, its type (to

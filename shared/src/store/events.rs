@@ -13,7 +13,8 @@ use super::{
     ReadStats, Store,
 };
 use crate::domain::{
-    CreatedRange, Event, EventHead, EventId, EventRequest, EventType, EventTypeFilter, ListWindow, Mode, Page, Tenant,
+    CreatedRange, Event, EventHead, EventId, EventRequest, EventType, EventTypeFilter, ListWindow, Mode, Page,
+    PaymentId, Tenant,
 };
 
 /// The count an event's `pending` item holds (0 without one).
@@ -76,6 +77,7 @@ impl StoredHead {
             request: self.request,
             expires_at: self.expires_at,
             pending_webhooks,
+            payment: None,
         })
     }
 }
@@ -104,9 +106,11 @@ struct Extras {
 }
 
 impl Store {
-    /// An event's two items, both `attribute_not_exists(pk)`: its head, with
-    /// the list keys, and its body, with none (`keys::event_body`).
-    pub(super) fn event_put(&self, tenant: &Tenant, event: &Event) -> Result<[TransactWriteItem; 2], StoreError> {
+    /// An event's items, each `attribute_not_exists(pk)`: its head, with
+    /// the list keys, its body, with none (`keys::event_body`), and for an
+    /// event about a payment a copy of the head in that payment's timeline
+    /// (`keys::event_timeline`).
+    pub(super) fn event_put(&self, tenant: &Tenant, event: &Event) -> Result<Vec<TransactWriteItem>, StoreError> {
         let head = StoredHead {
             id: event.id.clone(),
             mode: event.mode,
@@ -123,10 +127,15 @@ impl Store {
             expires_at: event.expires_at,
         };
         let keys = keys::event_item(tenant, &event.id, event.created, event.kind);
-        Ok([
+        let mut items = vec![
             put_item(self.put(to_item(&keys, &head)?, NOT_EXISTS)),
             put_item(self.put(to_item(&keys::event_body(tenant, &event.id), &body)?, NOT_EXISTS)),
-        ])
+        ];
+        if let Some(payment) = &event.payment {
+            let timeline = keys::event_timeline(tenant, &event.id, event.created, payment);
+            items.push(put_item(self.put(to_item(&timeline, &head)?, NOT_EXISTS)));
+        }
+        Ok(items)
     }
 
     /// An event, however old (for retries of its deliveries), with its
@@ -216,19 +225,23 @@ impl Store {
         Ok(event.filter(|e| e.expires_at > now))
     }
 
-    /// One page of the tenant's events (of one type or group) still
-    /// retained at `now`, newest first. One Query per list shard (plus one
+    /// One page of the tenant's events (of one type or group, or about one
+    /// payment: its timeline) still retained at `now`, newest first. One Query per list shard (plus one
     /// GetItem for a cursor), then one BatchGetItem of the page's bodies and
     /// pending counts.
     pub async fn list_events(
         &self,
         tenant: &Tenant,
         filter: Option<EventTypeFilter>,
+        payment: Option<&PaymentId>,
         created: &CreatedRange,
         window: &ListWindow<EventId>,
         now: i64,
     ) -> Result<(Page<Event>, ReadStats), StoreError> {
-        let index = keys::event_list_index(tenant, filter);
+        let index = match payment {
+            Some(p) => keys::payment_timeline_index(tenant, p),
+            None => keys::event_list_index(tenant, filter),
+        };
         let retained = CreatedRange {
             gte: Some(
                 created

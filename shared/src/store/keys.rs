@@ -512,6 +512,31 @@ pub(super) fn event_item(t: &Tenant, id: &EventId, created: i64, kind: EventType
     }
 }
 
+/// An event's entry in the timeline of the payment it is about: a copy of
+/// its head in the event's partition, listed by gsi1 in one partition per
+/// payment (a payment has a handful of events: never hot).
+pub(super) fn event_timeline(t: &Tenant, id: &EventId, created: i64, payment: &PaymentId) -> Keys {
+    Keys {
+        sk: "timeline".into(),
+        gsi1: Some((payment_timeline_pk(t, payment), created_sort_key(created, id.as_str()))),
+        ..event(t, id)
+    }
+}
+
+fn payment_timeline_pk(t: &Tenant, payment: &PaymentId) -> String {
+    format!("{}#payment#{payment}#event", tenant_prefix(t))
+}
+
+/// The events about one payment (gsi1), newest first.
+pub(super) fn payment_timeline_index(t: &Tenant, payment: &PaymentId) -> ListIndex {
+    ListIndex {
+        index: "gsi1",
+        pk_attr: GSI1PK,
+        sk_attr: GSI1SK,
+        pks: vec![payment_timeline_pk(t, payment)],
+    }
+}
+
 pub(super) fn event_list_index(t: &Tenant, filter: Option<EventTypeFilter>) -> ListIndex {
     let p = tenant_prefix(t);
     match filter {
@@ -1067,6 +1092,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
                 "index:events_by_type",
                 event_list_index(&t, Some(EventTypeFilter::Exact(kind))),
             ),
+            index("index:payment_timeline", payment_timeline_index(&t, &pay)),
             index("index:webhook_endpoints", webhook_endpoint_list_index(&t)),
         ]);
         let t = t.with_list_shards(crate::domain::MAX_LIST_SHARDS);

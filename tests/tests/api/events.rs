@@ -14,7 +14,7 @@ fn types(r: &Reply) -> Vec<String> {
 
 #[tokio::test]
 async fn every_change_records_its_event() {
-    let (api, [m]) = TestApi::with_merchants(["Events"]).await;
+    let (api, [m, stranger]) = TestApi::with_merchants(["Events", "Events stranger"]).await;
     let key = &m.test_key;
     let card = |number| json!({"card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}});
     let cus_id = api
@@ -103,6 +103,33 @@ async fn every_change_records_its_event() {
         types(&api.list_events(key, "type=customer.*").await),
         ["customer.deleted", "customer.updated", "customer.created"]
     );
+    // A payment's timeline: its own events and its refund's, nothing else;
+    // paged like any list; empty for another tenant.
+    let timeline = api.list_events(key, &format!("payment={pay}")).await;
+    assert_eq!(
+        types(&timeline),
+        [
+            "refund.created",
+            "payment.captured",
+            "payment.requires_capture",
+            "payment.created"
+        ]
+    );
+    assert_eq!(timeline.data()[3], events[7], "the same event as listed");
+    let first = api.list_events(key, &format!("payment={pay}&limit=1")).await;
+    assert_eq!(
+        (types(&first), first.body["has_more"].as_bool()),
+        (vec!["refund.created".to_owned()], Some(true))
+    );
+    let rest = api
+        .list_events(key, &format!("payment={pay}&starting_after={}", first.ids()[0]))
+        .await;
+    assert_eq!(types(&rest).len(), 3);
+    assert_eq!(
+        types(&api.list_events(key, &format!("payment={declined}")).await),
+        ["payment.cancelled", "payment.failed", "payment.created"]
+    );
+    assert!(types(&api.list_events(&stranger.test_key, &format!("payment={pay}")).await).is_empty());
     let page = api.list_events(key, "type=payment.*&limit=2").await;
     assert_eq!(types(&page), ["payment.cancelled", "payment.failed"]);
     assert_eq!(page.body["has_more"], true);
@@ -111,6 +138,8 @@ async fn every_change_records_its_event() {
         ("type=payment", "type"),
         ("limit=0", "limit"),
         ("starting_after=pay_1", "starting_after"),
+        ("payment=cus_1", "payment"),
+        ("payment=pay_1&type=payment.created", "type"),
     ] {
         assert_eq!(
             api.list_events(key, query).await.error(400).1.as_deref(),

@@ -366,6 +366,7 @@ const EXPECTED: &[(&str, Access)] = &[
                     "index:events_by_group_shards",
                     "index:events_by_type",
                     "index:events_by_type_shards",
+                    "index:payment_timeline",
                 ],
             ),
         ],

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::list::{list_filter, ListRequest};
 use crate::{
-    domain::{Event, EventId, EventRequest, EventTypeFilter, ValidationError},
+    domain::{Event, EventId, EventRequest, EventTypeFilter, PaymentId, ValidationError},
     http::FromQuery,
 };
 
@@ -15,6 +15,7 @@ pub type ListEventsRequest = ListRequest<EventsFilter, EventId>;
 
 list_filter!(EventsFilter {
     kind: EventTypeFilter = "type",
+    payment: PaymentId = "payment",
 });
 
 impl FromQuery for EventTypeFilter {
