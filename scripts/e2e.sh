@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end test of the hosted payment page in headless Chromium, against
+# End-to-end tests of the hosted payment page and the dashboard in headless Chromium, against
 # the local stack. Run by `make test` (scripts/test.sh), which has DynamoDB
 # Local up and the environment set; it starts its own API server on a free
 # port and stops it on exit. Installs Debian's chromium and the pinned
@@ -19,7 +19,7 @@ if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi
   $SUDO apt-get update -qq >&2 && $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/axe-core ]; then
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
 
@@ -43,10 +43,20 @@ local_secrets "$secrets_file" paynectra-e2e-fingerprint-key-0123456789 paynectra
   paynectra-e2e-webhook-secret-key-0123456789
 "$bin"/paynectra-admin table create >/dev/null
 account=$("$bin"/paynectra-admin accounts create --name "E2E shop")
-"$bin"/paynectra-admin limits sync >/dev/null
 PAYNECTRA_E2E_SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_secret_key"])' "$account")
 PAYNECTRA_E2E_PK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_publishable_key"])' "$account")
-export PAYNECTRA_E2E_SK PAYNECTRA_E2E_PK
+account_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$account")
+PAYNECTRA_E2E_LIVE_SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["live_secret_key"])' "$account")
+PAYNECTRA_E2E_RK=$("$bin"/paynectra-admin keys restricted --account "$account_id" --mode test |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["restricted_key"])')
+# A second merchant: its payments must be not-found to the first one's dashboard.
+other=$("$bin"/paynectra-admin accounts create --name "Other shop")
+PAYNECTRA_E2E_OTHER_SK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["test_secret_key"])' "$other")
+"$bin"/paynectra-admin limits sync >/dev/null
+export PAYNECTRA_E2E_SK PAYNECTRA_E2E_PK PAYNECTRA_E2E_LIVE_SK PAYNECTRA_E2E_RK PAYNECTRA_E2E_OTHER_SK
+# Screenshots of each dashboard page, for a reviewer.
+export PAYNECTRA_E2E_SCREENSHOTS="$PWD/target/e2e-screenshots"
+mkdir -p "$PAYNECTRA_E2E_SCREENSHOTS"
 
 port=$(free_port)
 server_log=$(mktemp -t paynectra-e2e-api.XXXXXX.log)

@@ -113,6 +113,7 @@ cat >&2 <<MSG
   Test key:     $test_key
   Publishable:  $publishable_key
   Restricted:   $restricted_key   (reads everything, writes nothing)
+  Dashboard:    http://127.0.0.1:$PORT/dashboard   (sign in with the test key, or the restricted one)
   Rate limits:  25 reads and 25 writes a second in test mode (bursts of 50), per account;
                 $admin limits show --account $account_id
 

@@ -38,7 +38,7 @@ log=$(mktemp -t paynectra-test.XXXXXX.log)
 status=0
 cargo test --workspace --tests --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 
-echo "==> The hosted payment page in headless Chromium" >&2
+echo "==> The hosted payment page and the dashboard in headless Chromium (axe-core; screenshots in target/e2e-screenshots)" >&2
 scripts/e2e.sh 2>&1 | tee -a "$log" || status=$?
 
 # Schemathesis: the API against openapi.yaml on the same DynamoDB Local

@@ -8,6 +8,7 @@
 pub mod authorizer;
 pub mod balance;
 pub mod customers;
+pub mod dashboard;
 pub mod deliveries;
 pub mod events;
 pub mod hosted_page;

@@ -23,6 +23,12 @@ pub async fn create(app: &App, req: Request) -> Handled {
     .await
 }
 
+/// GET /v1/payment_methods/{id}
+pub async fn get(app: &App, req: Request) -> Handled {
+    let load = async |ctx: &RequestCtx, id: &PaymentMethodId| app.store.get_payment_method(&ctx.tenant, id).await;
+    endpoint::retrieve(app, req, load, |_, pm| Reply::ok(&PaymentMethodObject::from(&pm))).await
+}
+
 /// POST /v1/customers/{id}/payment_methods
 pub async fn attach(app: &App, req: Request) -> Handled {
     // The body names the payment method to attach.

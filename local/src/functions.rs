@@ -28,6 +28,8 @@ pub(crate) fn http_functions() -> HashMap<&'static str, HttpHandler> {
         ("get_payment", handler(payments::get)),
         ("list_payments", handler(payments::list)),
         ("hosted_page", handler(hosted_page::handler)),
+        ("dashboard", handler(dashboard::handler)),
+        ("get_payment_method", handler(payment_methods::get)),
         ("get_event", handler(events::get)),
         ("list_events", handler(events::list)),
         ("create_webhook_endpoint", handler(webhook_endpoints::create)),

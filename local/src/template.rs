@@ -520,11 +520,13 @@ Resources:
         );
         for r in &t.routes {
             // The stage's limits guard only the account-level throttle; the
-            // static script, outside every usage plan, has its own.
-            let (rate, burst) = if r.path == "/pay/paynectra.js" {
-                (1_000.0, 2_000)
-            } else {
-                (10_000.0, 5_000)
+            // static script and the dashboard's assets, outside every usage
+            // plan, have their own.
+            let (rate, burst) = match r.path.as_str() {
+                "/pay/paynectra.js" => (1_000.0, 2_000),
+                "/dashboard" => (100.0, 200),
+                "/dashboard/{asset}" => (200.0, 400),
+                _ => (10_000.0, 5_000),
             };
             assert_eq!(
                 t.throttle(&r.method, &r.path),

@@ -4,12 +4,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { chromium } from "playwright-core";
+import { api as call, base, keys, launch } from "./harness.mjs";
 
-const base = process.env.PAYNECTRA_E2E_BASE;
-const sk = process.env.PAYNECTRA_E2E_SK;
-const pk = process.env.PAYNECTRA_E2E_PK;
-assert.ok(base && sk && pk, "PAYNECTRA_E2E_BASE, _SK and _PK are set by scripts/e2e.sh");
+const pk = keys.pk;
 
 let browser;
 let receiver;
@@ -23,19 +20,7 @@ before(async () => {
   });
   await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   receiverUrl = `http://127.0.0.1:${receiver.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launch();
 });
 
 after(async () => {
@@ -43,14 +28,7 @@ after(async () => {
   await new Promise((resolve) => receiver?.close(resolve));
 });
 
-async function api(method, path, body) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { Authorization: `Bearer ${sk}`, "Content-Type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: await res.json() };
-}
+const api = (method, path, body) => call(keys.sk, method, path, body);
 
 async function newPayment(extra = {}) {
   const r = await api("POST", "/v1/payments", {

@@ -36,6 +36,17 @@ where
     lambda_http::run(service_fn(|req| handler(app, req))).await
 }
 
+/// Runs an HTTP handler that needs no app (static pages and their assets):
+/// logging and the runtime loop, no DynamoDB client, no secrets.
+pub async fn run_static<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, lambda_http::Error>> + Send,
+{
+    telemetry::init();
+    lambda_http::run(service_fn(handler)).await
+}
+
 /// The app of a function, built once during init.
 async fn app() -> Result<&'static App, lambda_runtime::Error> {
     telemetry::init();

@@ -10,7 +10,7 @@ use paynectra::{
     http::wire::CreatePaymentRequest,
 };
 use paynectra_functions::{
-    authorizer, balance, customers, deliveries, events, hosted_page, payment_methods, payments, refunds,
+    authorizer, balance, customers, dashboard, deliveries, events, hosted_page, payment_methods, payments, refunds,
     webhook_endpoints,
 };
 use paynectra_tests::{fresh_app, repo_root};
@@ -140,7 +140,8 @@ async fn get_customer_fixture() {
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
 
-const HTTP_FUNCTIONS: [&str; 34] = [
+const HTTP_FUNCTIONS: [&str; 35] = [
+    "get_payment_method",
     "create_webhook_endpoint",
     "list_webhook_endpoints",
     "delete_webhook_endpoint",
@@ -184,6 +185,7 @@ async fn run(name: &str, app: &'static paynectra::service::App, req: Request) ->
         "list_payments" => payments::list(app, req).await,
         "create_customer" => customers::create(app, req).await,
         "get_customer" => customers::get(app, req).await,
+        "get_payment_method" => payment_methods::get(app, req).await,
         "update_customer" => customers::update(app, req).await,
         "delete_customer" => customers::delete(app, req).await,
         "list_customers" => customers::list(app, req).await,
@@ -577,8 +579,22 @@ async fn payment_method_fixtures() {
     assert_eq!(res.status(), 200, "{:?}", res.body());
     assert_eq!(json_body(&res)["card"]["last4"], "4242");
 
+    assert_eq!(
+        run("get_payment_method", app, request("get_payment_method"))
+            .await
+            .status(),
+        404
+    );
     fixture_customer(app).await;
     fixture_payment_method(app).await;
+    let res = run("get_payment_method", app, request("get_payment_method")).await;
+    assert_eq!(
+        (
+            json_body(&res)["id"].as_str(),
+            json_body(&res)["card"]["brand"].as_str()
+        ),
+        (Some("pm_0fixture000000000000000000000001"), Some("visa"))
+    );
     let res = run("attach_payment_method", app, request("attach_payment_method")).await;
     assert_eq!(res.status(), 200, "{:?}", res.body());
     let res = run("list_payment_methods", app, request("list_payment_methods")).await;
@@ -713,6 +729,38 @@ async fn event_fixtures() {
     assert_eq!(res.status(), 200, "{:?}", res.body());
     let res = run("list_events", app, request("list_events")).await;
     assert_eq!(json_body(&res)["data"][0]["id"], "evt_0fixture000000000000000000000001");
+}
+
+#[tokio::test]
+async fn dashboard_fixture() {
+    let app = fresh_app().await;
+    let res = dashboard::handler(app, request("dashboard")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/javascript; charset=utf-8");
+    let Body::Text(script) = res.body() else { panic!("text") };
+    assert_eq!(script, dashboard::SCRIPT);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    for (asset, status, kind) in [
+        (None, 200, "text/html; charset=utf-8"),
+        (Some("app.css"), 200, "text/css; charset=utf-8"),
+        (Some("secrets.txt"), 404, "text/plain; charset=utf-8"),
+    ] {
+        let mut raw: Value = serde_json::from_str(&fixture("dashboard")).unwrap();
+        raw["pathParameters"] = asset.map_or(Value::Null, |a| json!({ "asset": a }));
+        let res = dashboard::handler(app, from_str(&raw.to_string()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            (res.status().as_u16(), res.headers()["content-type"].to_str().unwrap()),
+            (status, kind),
+            "{asset:?}"
+        );
+        assert_eq!(res.headers()["x-frame-options"], "DENY");
+    }
 }
 
 #[tokio::test]

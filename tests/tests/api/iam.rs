@@ -63,6 +63,8 @@ const EXPECTED: &[(&str, Access)] = &[
         ],
     ),
     ("get_customer", &[("GetItem", &["customer"])]),
+    ("get_payment_method", &[("GetItem", &["payment_method"])]),
+    ("dashboard", &[]),
     (
         "update_customer",
         &[

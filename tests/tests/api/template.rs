@@ -184,14 +184,15 @@ fn gateway_responses_use_the_api_error_shape() {
 /// key, which the authorizer answers (key source AUTHORIZER); the API's
 /// authorizer caches per key and method (a read's usage key is never
 /// reused for a write); the hosted page has its own uncached authorizer;
-/// only the static script has neither, and a method throttle of its own.
+/// only the static assets (paynectra.js, the dashboard's page, script and
+/// style sheet) have neither, and method throttles of their own.
 #[test]
 fn every_authorized_method_counts_against_a_usage_key() {
     let t = Template::load(&repo_root().join("template.yaml")).unwrap();
     assert_eq!(t.api_key_source, "AUTHORIZER");
     for r in &t.routes {
         let what = format!("{} {}", r.method, r.path);
-        if r.path == "/pay/paynectra.js" {
+        if ["/pay/paynectra.js", "/dashboard", "/dashboard/{asset}"].contains(&r.path.as_str()) {
             assert_eq!((r.authorizer.as_deref(), r.api_key_required), (None, false), "{what}");
             continue;
         }
@@ -463,7 +464,7 @@ fn keys_live_in_secrets_manager_and_each_function_reads_only_its_own() {
         assert_eq!(readable, expected, "{name}: the secrets its role may read");
         checked += 1;
     }
-    assert_eq!(checked, 45);
+    assert_eq!(checked, 47);
 }
 
 /// `!GetAtt Name.Arn` (or `!Ref Name`) as `Name`.
