@@ -197,6 +197,16 @@ async function exportCsv(button, path, params, columns, filename) {
   }
 }
 
+// A button that exports a list as CSV: `fields` are the API's field names,
+// their values as the API gives them, times as UTC dates.
+function csvButton(id, path, params, fields, filename) {
+  const times = new Set(["created", "available_on", "arrival_date"]);
+  const columns = fields.map((f) => [f, (o) => (times.has(f) ? when(o[f]) : o[f])]);
+  const button = h("button", { class: "secondary", type: "button", id }, "Export CSV");
+  button.addEventListener("click", () => exportCsv(button, path, params, columns, filename));
+  return button;
+}
+
 // ---- routing ---------------------------------------------------------------
 
 function route() {
@@ -394,20 +404,7 @@ const PAGES = {
     const from = h("input", { id: "from", name: "from", type: "date", value: params.from || "" });
     const to = h("input", { id: "to", name: "to", type: "date", value: params.to || "" });
     const openId = h("input", { id: "open-id", placeholder: "pay_…" });
-    const exportButton = h("button", { class: "secondary", type: "button", id: "export" }, "Export CSV");
-    exportButton.addEventListener("click", () =>
-      exportCsv(exportButton, "/v1/payments", filter, [
-        ["id", (p) => p.id],
-        ["created", (p) => when(p.created)],
-        ["amount", (p) => p.amount],
-        ["currency", (p) => p.currency],
-        ["status", (p) => p.status],
-        ["amount_received", (p) => p.amount_received],
-        ["amount_refunded", (p) => p.amount_refunded],
-        ["customer_id", (p) => p.customer_id],
-        ["description", (p) => p.description],
-      ], "payments.csv"),
-    );
+    const exportButton = csvButton("export", "/v1/payments", filter, ["id", "created", "amount", "currency", "status", "amount_received", "amount_refunded", "customer_id", "description"], "payments.csv");
     return [
       h("h1", {}, "Payments"),
       h(
@@ -540,21 +537,7 @@ const PAGES = {
       api("GET", "/v1/payouts?limit=20"),
     ]);
     const pick = h("select", { id: "chart-currency", onchange: (ev) => go("/balance", { currency: ev.target.value }) }, [...new Set([...currencies, currency])].map((c) => h("option", { value: c, selected: c === currency }, c.toUpperCase())));
-    const exportButton = h("button", { class: "secondary", type: "button", id: "export-balance" }, "Export CSV");
-    exportButton.addEventListener("click", () =>
-      exportCsv(exportButton, "/v1/balance_transactions", {}, [
-        ["id", (t) => t.id],
-        ["created", (t) => when(t.created)],
-        ["type", (t) => t.type],
-        ["source", (t) => t.source],
-        ["amount", (t) => t.amount],
-        ["fee", (t) => t.fee],
-        ["net", (t) => t.net],
-        ["currency", (t) => t.currency],
-        ["status", (t) => t.status],
-        ["available_on", (t) => when(t.available_on)],
-      ], "balance_transactions.csv"),
-    );
+    const exportButton = csvButton("export-balance", "/v1/balance_transactions", {}, ["id", "created", "type", "source", "amount", "fee", "net", "currency", "status", "available_on"], "balance_transactions.csv");
     return [
       h("h1", {}, "Balance"),
       h(
@@ -599,25 +582,33 @@ const PAGES = {
   },
 };
 
+// The button that runs a confirmed action, once at a time; the API's error,
+// if any, goes in `status` and the button can be used again.
+function runButton(text, action, status, attrs) {
+  const button = h("button", {
+    type: "button",
+    ...attrs,
+    onclick: async () => {
+      button.disabled = true;
+      status.replaceChildren();
+      try {
+        await action();
+      } catch (e) {
+        status.replaceChildren(errorNotice(e));
+        button.disabled = false;
+      }
+    },
+  }, text);
+  return button;
+}
+
 // A two-step action: the button asks, a second button does it.
 function confirmButton(label, question, action, cls) {
   const box = h("span", {});
   const start = h("button", { type: "button", class: cls || "", onclick: () => box.replaceChildren(ask) });
   start.textContent = label;
   const status = h("span", { "aria-live": "polite" });
-  const yes = h("button", {
-    type: "button",
-    class: cls || "",
-    onclick: async () => {
-      yes.disabled = true;
-      try {
-        await action();
-      } catch (e) {
-        status.replaceChildren(errorNotice(e));
-        yes.disabled = false;
-      }
-    },
-  }, `Yes, ${label.toLowerCase()}`);
+  const yes = runButton(`Yes, ${label.toLowerCase()}`, action, status, { class: cls || "" });
   const ask = h("span", { role: "group", "aria-label": question }, h("span", {}, `${question} `), yes, " ", h("button", { type: "button", class: "secondary", onclick: () => box.replaceChildren(start) }, "No"), status);
   box.append(start);
   return box;
@@ -825,20 +816,7 @@ function captureForm(p) {
 
 function confirmStep(question, label, action) {
   const status = h("div", { "aria-live": "polite" });
-  const yes = h("button", {
-    type: "button",
-    id: "confirm",
-    onclick: async () => {
-      yes.disabled = true;
-      status.replaceChildren();
-      try {
-        await action();
-      } catch (e) {
-        status.replaceChildren(errorNotice(e));
-        yes.disabled = false;
-      }
-    },
-  }, `Yes, ${label.toLowerCase()}`);
+  const yes = runButton(`Yes, ${label.toLowerCase()}`, action, status, { id: "confirm" });
   const no = h("button", { type: "button", class: "secondary", onclick: () => box.remove() }, "Back");
   const box = h("div", { class: "notice", role: "group", "aria-label": question }, h("p", {}, question), yes, " ", no, status);
   setTimeout(() => yes.focus(), 0);
