@@ -6,7 +6,7 @@ use paynectra::{
     http::{
         endpoint,
         wire::{DeliveryObject, EventObject, EventWithDeliveries, ListEventsRequest},
-        ApiError, Handled, Reply, Request, RequestCtx,
+        Handled, Reply, Request, RequestCtx,
     },
     service::App,
 };
@@ -28,13 +28,6 @@ pub async fn get(app: &App, req: Request) -> Handled {
 pub async fn list(app: &App, req: Request) -> Handled {
     let load = async |ctx: &RequestCtx, list: ListEventsRequest| {
         let kind = list.filter.kind;
-        if kind.is_some() && list.filter.payment.is_some() {
-            return Err(ApiError::invalid(
-                "parameter_invalid",
-                "Invalid type: a payment's timeline (payment) cannot be filtered by type; list it whole (a payment has a handful of events).",
-                Some("type"),
-            ));
-        }
         app.store
             .list_events(
                 &ctx.tenant,
@@ -45,7 +38,6 @@ pub async fn list(app: &App, req: Request) -> Handled {
                 ctx.now,
             )
             .await
-            .map_err(|e| ApiError::from_list_error(e, "event"))
     };
     endpoint::list(app, req, "/v1/events", load).await
 }

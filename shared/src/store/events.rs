@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
 use super::{
     error::StoreError,
@@ -133,7 +133,10 @@ impl Store {
         ];
         if let Some(payment) = &event.payment {
             let timeline = keys::event_timeline(tenant, &event.id, event.created, payment);
-            items.push(put_item(self.put(to_item(&timeline, &head)?, NOT_EXISTS)));
+            let mut item = to_item(&timeline, &head)?;
+            // What a timeline filtered by group (`payment.*`) matches on.
+            item.insert("group".into(), AttributeValue::S(event.kind.group().into()));
+            items.push(put_item(self.put(item, NOT_EXISTS)));
         }
         Ok(items)
     }
@@ -238,9 +241,17 @@ impl Store {
         window: &ListWindow<EventId>,
         now: i64,
     ) -> Result<(Page<Event>, ReadStats), StoreError> {
-        let index = match payment {
-            Some(p) => keys::payment_timeline_index(tenant, p),
-            None => keys::event_list_index(tenant, filter),
+        // A timeline is one small partition: its type filter is a filter
+        // on the entries' `type` (or `group`) attribute, not another index.
+        let (index, residual) = match payment {
+            Some(p) => (
+                keys::payment_timeline_index(tenant, p),
+                filter.map(|f| match f {
+                    EventTypeFilter::Exact(t) => ("type", t.as_str().to_owned()),
+                    EventTypeFilter::Group(g) => ("group", g.to_owned()),
+                }),
+            ),
+            None => (keys::event_list_index(tenant, filter), None),
         };
         let retained = CreatedRange {
             gte: Some(
@@ -252,7 +263,7 @@ impl Store {
             ..*created
         };
         let (heads, mut stats) = self
-            .list::<StoredHead, _>(tenant, index, None, &retained, window)
+            .list::<StoredHead, _>(tenant, index, residual, &retained, window)
             .await?;
         let mut extras = HashMap::new();
         if !heads.data.is_empty() {

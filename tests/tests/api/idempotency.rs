@@ -227,14 +227,14 @@ async fn without_a_key_nothing_is_recorded() {
     assert_eq!(r.status, 200);
     assert_eq!(
         api.item_count().await,
-        before + 3,
-        "the payment and its event (head and body), nothing else"
+        before + 4,
+        "the payment and its event (head, body and the payment's timeline entry), nothing else"
     );
     let r = api.post_idempotent(&m.test_key, "/v1/payments", "with-key", body).await;
     assert_eq!(r.status, 200);
     assert_eq!(
         api.item_count().await,
-        before + 7,
-        "the payment, its event (head and body) and its idempotency record"
+        before + 9,
+        "the payment, its event (head, body, timeline entry) and its idempotency record"
     );
 }

@@ -266,8 +266,8 @@ async fn payment_bad_input_is_400_naming_the_param_and_writes_nothing() {
 
     assert_eq!(
         api.item_count().await,
-        items + 3,
-        "only the one valid payment (and its event's head and body) was written"
+        items + 4,
+        "only the one valid payment (and its event's head, body and timeline entry) was written"
     );
 }
 
