@@ -155,14 +155,17 @@ impl Event {
         request: EventRequest,
         created: i64,
     ) -> Self {
-        let value = serde_json::to_value(object).expect("API objects serialise");
-        let payment = payment_of(&value);
+        // As text straight away: a `serde_json::Value` would sort the
+        // object's fields by name (no `preserve_order`), not as the API
+        // shows them.
+        let object_json = serde_json::to_string(object).expect("API objects serialise");
+        let payment = payment_of(&object_json);
         Self {
             id: EventId::generate(),
             mode,
             kind,
             created,
-            object_json: value.to_string(),
+            object_json,
             previous_attributes_json: previous.map(|p| p.to_string()),
             request,
             expires_at: created + RETENTION_SECONDS,
@@ -172,15 +175,22 @@ impl Event {
     }
 }
 
-/// The payment an event's object belongs to: a payment itself, or a
-/// refund's `payment_id`.
-fn payment_of(object: &serde_json::Value) -> Option<PaymentId> {
-    let id = match object.get("object")?.as_str()? {
-        "payment" => object.get("id")?,
-        "refund" => object.get("payment_id")?,
+/// The payment an event's object (as JSON text) belongs to: a payment
+/// itself, or a refund's `payment_id`. Reads only those fields.
+fn payment_of(object_json: &str) -> Option<PaymentId> {
+    #[derive(serde::Deserialize)]
+    struct Owner {
+        object: Option<String>,
+        id: Option<String>,
+        payment_id: Option<String>,
+    }
+    let owner: Owner = serde_json::from_str(object_json).ok()?;
+    let id = match owner.object.as_deref()? {
+        "payment" => owner.id?,
+        "refund" => owner.payment_id?,
         _ => return None,
     };
-    id.as_str()?.parse().ok()
+    id.parse().ok()
 }
 
 /// What the webhook fan-out needs of a new event: who it is, its type (to
@@ -222,6 +232,45 @@ pub fn previous_attributes(before: &serde_json::Value, after: &serde_json::Value
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_keeps_its_objects_field_order_and_knows_its_payment() {
+        #[derive(serde::Serialize)]
+        struct Refund {
+            id: &'static str,
+            object: &'static str,
+            payment_id: &'static str,
+            amount: i64,
+        }
+        let refund = Refund {
+            id: "re_1",
+            object: "refund",
+            payment_id: "pay_7",
+            amount: 100,
+        };
+        let e = Event::new(
+            EventType::RefundCreated,
+            Mode::Test,
+            &refund,
+            None,
+            EventRequest::default(),
+            0,
+        );
+        assert_eq!(
+            e.object_json, r#"{"id":"re_1","object":"refund","payment_id":"pay_7","amount":100}"#,
+            "the API's order, not sorted"
+        );
+        assert_eq!(e.payment.map(|p| p.to_string()).as_deref(), Some("pay_7"));
+        let other = Event::new(
+            EventType::CustomerCreated,
+            Mode::Test,
+            &serde_json::json!({"id": "cus_1", "object": "customer"}),
+            None,
+            EventRequest::default(),
+            0,
+        );
+        assert_eq!(other.payment, None);
+    }
 
     #[test]
     fn types_filters_and_transitions() {
