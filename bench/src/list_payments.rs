@@ -41,6 +41,7 @@ fn payment(mode: Mode, i: usize, customer: Option<&CustomerId>) -> Payment {
         capture_method: CaptureMethod::Automatic,
         metadata: Metadata::default(),
         return_url: None,
+        receipt_email: None,
     };
     Payment {
         status: PaymentStatus::ALL[i % 4],

@@ -1,5 +1,6 @@
 //! GET /pay/{payment_id}?key=pk_...&client_secret=... : the hosted payment
-//! page, and GET /pay/paynectra.js beside it.
+//! page, and GET /pay/paynectra.js beside it; and GET /receipts/{token}, a
+//! payment's hosted receipt page ([`receipt`]).
 //!
 //! The page needs the payment's client secret (one customer cannot open
 //! another's page) and the merchant's publishable key (the page's script
@@ -17,6 +18,8 @@ use paynectra::{
     service::App,
 };
 
+mod receipt;
+
 pub const SCRIPT: &str = include_str!("hosted_page/paynectra.js");
 
 fn escape(s: &str) -> String {
@@ -32,18 +35,9 @@ fn escape(s: &str) -> String {
         .collect()
 }
 
-/// `49.99 USD`, `¥500`, `€15.00`: the amount in the currency's format.
+/// `$49.99`, `¥500`, `€15.00`: the amount in the currency's format.
 pub fn display_amount(p: &Payment) -> String {
-    let major = p.currency.format_minor(p.amount.get());
-    match p.currency.code() {
-        "usd" | "cad" | "aud" | "nzd" | "sgd" | "hkd" | "mxn" => format!("${major}"),
-        "eur" => format!("€{major}"),
-        "gbp" => format!("£{major}"),
-        "jpy" => format!("¥{major}"),
-        "inr" => format!("₹{major}"),
-        "krw" => format!("₩{major}"),
-        other => format!("{major} {}", other.to_ascii_uppercase()),
-    }
+    p.currency.display(p.amount.get())
 }
 
 fn page(title: &str, body: &str) -> String {
@@ -66,6 +60,10 @@ fn page(title: &str, body: &str) -> String {
   button {{ margin-top: 1.25rem; width: 100%; font-size: 1rem; padding: .75rem; border: 0; border-radius: 6px; background: #3a5bd9; color: #fff; cursor: pointer; }}
   button:disabled {{ background: #8a9bd9; cursor: wait; }}
   .status {{ min-height: 1.5rem; margin-top: 1rem; }} .error {{ color: #b00020; }}
+  h2 {{ font-size: 1rem; margin: 1.25rem 0 .5rem; }}
+  dl.receipt {{ margin: 0; }} dl.receipt div {{ display: flex; justify-content: space-between; gap: 1rem; padding: .4rem 0; border-bottom: 1px solid #e3e6ee; }}
+  dt {{ color: #4f566b; }} dd {{ margin: 0; text-align: right; }}
+  ul.refunds {{ padding-left: 1.2rem; margin: 0; }} .fine {{ font-size: .85rem; color: #4f566b; margin-top: 1.25rem; }}
   .badge {{ display: inline-block; font-size: .8rem; background: #fff4d6; color: #6b4a00; padding: .2rem .5rem; border-radius: 4px; margin: 0 0 1rem; }}
   @media (max-width: 30rem) {{ main {{ margin: 0; border-radius: 0; min-height: 100vh; }} }}
 </style>
@@ -152,6 +150,9 @@ pub async fn handler(app: &App, req: Request) -> Result<Response<Body>, Error> {
         return Ok(res);
     }
     let params = req.path_parameters();
+    if let Some(token) = params.first("token") {
+        return Ok(receipt::receipt_page(app, token, &request_id).await);
+    }
     let query = req.query_string_parameters();
     let (Some(id), Some(key), Some(secret)) = (
         params.first("payment_id").and_then(|id| id.parse::<PaymentId>().ok()),

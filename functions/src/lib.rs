@@ -15,6 +15,7 @@ pub mod hosted_page;
 pub mod payment_methods;
 pub mod payments;
 pub mod payouts;
+pub mod receipts;
 pub mod refunds;
 pub mod webhook_endpoints;
 

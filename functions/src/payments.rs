@@ -2,7 +2,7 @@
 //! (`src/bin/<function>.rs`) is one line over it.
 
 use paynectra::{
-    domain::{CancelPayment, CapturePayment, ConfirmPayment, KeyKind, NewPayment, PaymentId},
+    domain::{CancelPayment, CapturePayment, ConfirmPayment, KeyKind, NewPayment, PaymentId, PaymentUpdate},
     http::{
         body, endpoint, idempotent, path_id, serve, serve_with,
         wire::{ListPaymentsRequest, PaymentObject},
@@ -29,6 +29,14 @@ pub async fn get(app: &App, req: Request) -> Handled {
         Reply::ok(&PaymentObject::with_secret(&payment))
     })
     .await
+}
+
+/// POST /v1/payments/{id}
+pub async fn update(app: &App, req: Request) -> Handled {
+    let update = async |ctx: &RequestCtx, id: &PaymentId, update: PaymentUpdate, run: &Run| {
+        payments::update(app, ctx, id, update, run).await
+    };
+    endpoint::act(app, req, update).await
 }
 
 /// GET /v1/payments

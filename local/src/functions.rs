@@ -27,6 +27,8 @@ pub(crate) fn http_functions() -> HashMap<&'static str, HttpHandler> {
         ("create_payment", handler(payments::create)),
         ("get_payment", handler(payments::get)),
         ("list_payments", handler(payments::list)),
+        ("update_payment", handler(payments::update)),
+        ("list_receipts", handler(receipts::list)),
         ("hosted_page", handler(hosted_page::handler)),
         ("dashboard", handler(dashboard::handler)),
         ("get_payment_method", handler(payment_methods::get)),

@@ -526,6 +526,7 @@ Resources:
                 "/pay/paynectra.js" => (1_000.0, 2_000),
                 "/dashboard" => (100.0, 200),
                 "/dashboard/{asset}" => (200.0, 400),
+                "/receipts/{token}" => (200.0, 400),
                 _ => (10_000.0, 5_000),
             };
             assert_eq!(

@@ -151,6 +151,7 @@ pub fn usd_payment(amount: i64, customer: Option<&CustomerId>) -> NewPayment {
         capture_method: CaptureMethod::Automatic,
         metadata: Metadata::default(),
         return_url: None,
+        receipt_email: None,
     }
 }
 

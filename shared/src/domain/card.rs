@@ -24,6 +24,20 @@ pub enum Brand {
 }
 
 impl Brand {
+    /// The brand as a receipt names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Brand::Visa => "Visa",
+            Brand::Mastercard => "Mastercard",
+            Brand::Amex => "American Express",
+            Brand::Discover => "Discover",
+            Brand::Jcb => "JCB",
+            Brand::Diners => "Diners Club",
+            Brand::Unionpay => "UnionPay",
+            Brand::Unknown => "Card",
+        }
+    }
+
     fn of(number: &str) -> Self {
         let prefix = |n: usize| number.get(..n).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
         match () {

@@ -184,7 +184,7 @@ pub enum Patch<T> {
 }
 
 impl<T> Patch<T> {
-    fn apply(self, current: Option<T>) -> Option<T> {
+    pub(crate) fn apply(self, current: Option<T>) -> Option<T> {
         match self {
             Patch::Keep => current,
             Patch::Set(v) => Some(v),

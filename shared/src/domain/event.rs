@@ -33,6 +33,7 @@ event_types! {
     PaymentRequiresCapture => "payment.requires_capture",
     PaymentCaptured => "payment.captured",
     PaymentCancelled => "payment.cancelled",
+    PaymentUpdated => "payment.updated",
     RefundCreated => "refund.created",
     RefundUpdated => "refund.updated",
     RefundFailed => "refund.failed",

@@ -133,6 +133,18 @@ prefixed_id!(
     /// A payout (the available balance sent to the bank).
     PayoutId, "po_", "payout"
 );
+prefixed_id!(
+    /// A receipt (what a customer was sent, or in test mode would have been).
+    ReceiptId, "rcpt_", "receipt"
+);
+
+impl ReceiptId {
+    /// The receipt an event causes: one per event, whatever retries the
+    /// event's handling takes (its id is the event's, under `rcpt_`).
+    pub fn for_event(event: &EventId) -> Self {
+        Self(format!("{}{}", Self::PREFIX, &event.as_str()[EventId::PREFIX.len()..]))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,7 @@ pub mod metadata;
 pub mod money;
 pub mod payment;
 pub mod payout;
+pub mod receipt;
 pub mod refund;
 pub mod webhook_endpoint;
 
@@ -31,8 +32,8 @@ pub use delivery::{Attempt, Delivery, DeliveryStatus};
 pub use error::ValidationError;
 pub use event::{Event, EventHead, EventRequest, EventType, EventTypeFilter};
 pub use ids::{
-    AccountId, ApiKeyId, CustomerId, EventId, PaymentId, PaymentMethodId, PayoutId, PrefixedId, RefundId, TxnId,
-    WebhookEndpointId,
+    AccountId, ApiKeyId, CustomerId, EventId, PaymentId, PaymentMethodId, PayoutId, PrefixedId, ReceiptId, RefundId,
+    TxnId, WebhookEndpointId,
 };
 pub use limits::{usage_key, ModeLimits, RateClass, RateLimits, UsageKey};
 pub use list::{CreatedRange, Cursor, ListWindow, Page};
@@ -40,11 +41,12 @@ pub use metadata::{Metadata, MetadataPatch};
 pub use money::{Amount, Currency, MinorUnits};
 pub use payment::{
     CancelPayment, CancellationReason, CaptureMethod, CapturePayment, ConfirmPayment, NewPayment, Payment,
-    PaymentError, PaymentFilter, PaymentStatus, ReturnUrl, TransitionRefused,
+    PaymentError, PaymentFilter, PaymentStatus, PaymentUpdate, ReturnUrl, TransitionRefused,
 };
 pub use payout::{
     BankAccount, NewPayout, Payout, PayoutAction, PayoutFailureCode, PayoutStatus, PayoutTransitionRefused,
 };
+pub use receipt::{Receipt, ReceiptKind, ReceiptStatus, ReceiptToken};
 pub use refund::{
     NewRefund, Refund, RefundFailureReason, RefundReason, RefundRefused, RefundStatus, RefundTransitionRefused,
 };

@@ -108,6 +108,21 @@ impl Currency {
         let scale = scale.unsigned_abs();
         format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exp as usize)
     }
+
+    /// The amount as a customer reads it: `$49.99`, `€15.00`, `¥500`, or
+    /// `12.50 CHF` for a currency without a symbol here.
+    pub fn display(self, minor: i64) -> String {
+        let major = self.format_minor(minor);
+        match self.code() {
+            "usd" | "cad" | "aud" | "nzd" | "sgd" | "hkd" | "mxn" => format!("${major}"),
+            "eur" => format!("€{major}"),
+            "gbp" => format!("£{major}"),
+            "jpy" => format!("¥{major}"),
+            "inr" => format!("₹{major}"),
+            "krw" => format!("₩{major}"),
+            other => format!("{major} {}", other.to_ascii_uppercase()),
+        }
+    }
 }
 
 impl fmt::Debug for Currency {

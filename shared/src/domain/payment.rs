@@ -1,8 +1,9 @@
 //! Payments.
 
 use super::{
-    error::bounded_string, Amount, Currency, CustomerId, Metadata, MinorUnits, Mode, NetworkOutcome, PaymentId,
-    PaymentMethod, PaymentMethodId, PaymentMethodRef, RefundFailureReason, ValidationError,
+    error::bounded_string, Amount, Currency, CustomerId, Email, Metadata, MetadataPatch, MinorUnits, Mode,
+    NetworkOutcome, Patch, PaymentId, PaymentMethod, PaymentMethodId, PaymentMethodRef, RefundFailureReason, Tenant,
+    ValidationError,
 };
 
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
@@ -220,6 +221,17 @@ pub struct NewPayment {
     pub capture_method: CaptureMethod,
     pub metadata: Metadata,
     pub return_url: Option<ReturnUrl>,
+    /// Where its receipts go (else its customer's email, when one is sent).
+    pub receipt_email: Option<Email>,
+}
+
+/// `POST /v1/payments/{id}`, validated: what may change on a payment in any
+/// state. An empty string clears a field; metadata merges key by key.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PaymentUpdate {
+    pub description: Patch<String>,
+    pub metadata: MetadataPatch,
+    pub receipt_email: Patch<Email>,
 }
 
 pub fn parse_description(param: &str, raw: String) -> Result<String, ValidationError> {
@@ -284,6 +296,17 @@ pub struct Payment {
     /// `amount_refundable >= :amount` and decrements it in the same write.
     #[serde(default)]
     pub amount_refundable: MinorUnits,
+    /// Where its receipts go (else its customer's email, read when one is
+    /// sent).
+    pub receipt_email: Option<Email>,
+    /// 128 random bits in its receipt URL's token ([`super::ReceiptToken`]):
+    /// the hosted receipt page opens only with it. Empty on payments made
+    /// before receipts (they have no receipt page).
+    #[serde(default)]
+    pub receipt_secret: String,
+    /// The hosted receipt page (its token included), on the host the
+    /// payment was created through; shown once the payment succeeded.
+    pub receipt_url: Option<String>,
     pub created: i64,
 }
 
@@ -314,9 +337,52 @@ impl Payment {
             funds_available_on: None,
             amount_refunded: MinorUnits::ZERO,
             amount_refundable: MinorUnits::ZERO,
+            receipt_email: new.receipt_email,
+            receipt_secret: super::receipt::new_secret(),
+            receipt_url: None,
             created,
         }
         .with_client_secret()
+    }
+
+    /// The payment with its receipt URL: the hosted receipt page under
+    /// `base` (the API's public URL, `https://{host}[/{stage}]`).
+    pub fn with_receipt_url(self, base: &str, tenant: &Tenant) -> Self {
+        let token = super::ReceiptToken {
+            account_id: tenant.account_id.clone(),
+            mode: tenant.mode,
+            payment_id: self.id.clone(),
+            secret: self.receipt_secret.clone(),
+        };
+        Self {
+            receipt_url: Some(format!("{}/receipts/{token}", base.trim_end_matches('/'))),
+            ..self
+        }
+    }
+
+    /// The receipt URL as the API shows it: once there is something to
+    /// show a receipt for (the payment succeeded).
+    pub fn public_receipt_url(&self) -> Option<&str> {
+        (self.status == PaymentStatus::Succeeded)
+            .then_some(self.receipt_url.as_deref())
+            .flatten()
+    }
+
+    /// Whether `presented` is this payment's receipt secret (constant time).
+    pub fn receipt_secret_matches(&self, presented: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        !self.receipt_secret.is_empty() && bool::from(self.receipt_secret.as_bytes().ct_eq(presented.as_bytes()))
+    }
+
+    /// The payment after `update`: fields replaced or cleared, metadata
+    /// merged key by key (checked against the metadata limits).
+    pub fn updated(&self, update: PaymentUpdate) -> Result<Payment, ValidationError> {
+        Ok(Payment {
+            description: update.description.apply(self.description.clone()),
+            metadata: self.metadata.merged("metadata", &update.metadata)?,
+            receipt_email: update.receipt_email.apply(self.receipt_email.clone()),
+            ..self.clone()
+        })
     }
 
     fn with_client_secret(mut self) -> Self {
@@ -550,6 +616,7 @@ mod tests {
                 capture_method: capture,
                 metadata: Metadata::default(),
                 return_url: None,
+                receipt_email: None,
             },
             Mode::Test,
             0,
@@ -650,6 +717,7 @@ mod tests {
             capture_method: CaptureMethod::Automatic,
             metadata: Metadata::default(),
             return_url: None,
+            receipt_email: None,
         };
         let p = Payment::create(new, Mode::Test, 1_700_000_000);
         assert_eq!(p.status, PaymentStatus::Pending);

@@ -272,6 +272,7 @@ mod tests {
                 capture_method: CaptureMethod::Automatic,
                 metadata: Metadata::default(),
                 return_url: None,
+                receipt_email: None,
             },
             Mode::Test,
             0,

@@ -18,4 +18,6 @@ pub use idempotency::{idempotent, Outcome, Run};
 pub use lambda_http::Request;
 pub use list::{list_reply, listed, Listed};
 pub use query::{query, FromQuery, QueryParams};
-pub use serve::{path_id, path_id_named, serve, serve_with, Access, Handled, Reply, RequestCtx, REQUEST_ID_HEADER};
+pub use serve::{
+    path_id, path_id_named, public_url, serve, serve_with, Access, Handled, Reply, RequestCtx, REQUEST_ID_HEADER,
+};

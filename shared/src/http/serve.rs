@@ -36,6 +36,9 @@ pub struct RequestCtx {
     /// The time of the request (Unix seconds), read once from the app's
     /// clock: everything the request decides and writes uses it.
     pub now: i64,
+    /// The API's public URL as this request reached it ([`public_url`]):
+    /// what links the API hands out (a payment's receipt page) start with.
+    pub public_url: String,
 }
 
 impl RequestCtx {
@@ -80,6 +83,37 @@ impl Reply {
             replayed: false,
         })
     }
+}
+
+/// The API's public URL as `req` reached it, without a trailing slash:
+/// `https://{Host}`, and the stage API Gateway's own hostname puts before
+/// every path (`/prod`; a custom domain's mapping has none). The scheme is
+/// API Gateway's `X-Forwarded-Proto` (always https there); without one, http
+/// for a loopback host (the local stack) and https otherwise.
+pub fn public_url(req: &Request) -> String {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    // Only a host name's characters: a Host header is the caller's to send.
+    let host = header("host")
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+        .unwrap_or("localhost")
+        .to_ascii_lowercase();
+    let name = host.rsplit_once(':').map_or(host.as_str(), |(name, _)| name);
+    let loopback = matches!(name, "localhost" | "127.0.0.1" | "[::1]");
+    let scheme = match header("x-forwarded-proto") {
+        Some("http") => "http",
+        Some(_) => "https",
+        None if loopback => "http",
+        None => "https",
+    };
+    let stage = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) if name.ends_with(".amazonaws.com") => ctx
+            .stage
+            .as_deref()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+            .map(|s| format!("/{s}")),
+        _ => None,
+    };
+    format!("{scheme}://{host}{}", stage.unwrap_or_default())
 }
 
 fn request_id(req: &Request) -> String {
@@ -243,6 +277,7 @@ where
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned),
                     now: app.clock.now(),
+                    public_url: public_url(&req),
                 };
                 let work = handler(ctx, req);
                 match budget {

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use super::{deliveries::Deliverer, queue::DeliveryQueue, secrets::SecretIds, Clock};
+use super::{deliveries::Deliverer, mail::Mailer, queue::DeliveryQueue, secrets::SecretIds, Clock};
 use crate::{
     domain::webhook_endpoint::SecretBox,
     http,
@@ -37,6 +37,9 @@ pub struct App {
     /// Webhook delivery's queues (`WEBHOOK_QUEUE_URL`,
     /// `WEBHOOK_DEAD_LETTER_QUEUE_URL`): only the webhook functions have them.
     pub queue: Option<DeliveryQueue>,
+    /// Live-mode receipts' mail service (`RECEIPT_SENDER`): only the
+    /// function that fans events out has it.
+    pub mailer: Option<Mailer>,
     /// The HTTP client webhooks go out with, built on first use (only the
     /// delivery functions need it, and loading the root certificates would
     /// add to every other function's cold start).
@@ -56,6 +59,7 @@ impl std::fmt::Debug for App {
             .field("allow_local_webhook_urls", &self.allow_local_webhook_urls)
             .field("clock", &self.clock)
             .field("queue", &self.queue)
+            .field("mailer", &self.mailer)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +93,7 @@ impl App {
             allow_local_webhook_urls: std::env::var("PAYNECTRA_ALLOW_LOCAL_WEBHOOK_URLS").is_ok_and(|v| v == "1"),
             webhook_secrets: values.webhook_secret_key.as_deref().and_then(SecretBox::new),
             queue: DeliveryQueue::from_env(&config),
+            mailer: Mailer::from_env(&config),
             ..Self::new(store)
         })
     }
@@ -104,6 +109,7 @@ impl App {
             allow_local_webhook_urls: false,
             clock: Clock::system(),
             queue: None,
+            mailer: None,
             deliverer: OnceLock::new(),
         }
     }

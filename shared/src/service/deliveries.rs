@@ -345,7 +345,8 @@ pub async fn deliver_event(app: &App, tenant: &Tenant, event: &EventHead, now: i
 /// handler reads them once per tenant of a batch (the stream mapping hands
 /// it up to 25 records; a busy merchant's fill most of it), not once per
 /// event. `endpoints` are all the tenant's live ones; those that want the
-/// event's type get it.
+/// event's type get it. The receipt the event calls for, if any, is made
+/// after ([`super::receipts::on_event`]; once per event too).
 pub async fn deliver_event_to(
     app: &App,
     tenant: &Tenant,
@@ -370,6 +371,7 @@ pub async fn deliver_event_to(
             Err(e) => tracing::warn!(event_id = %event.id, error = %e, "deliveries not enqueued; the sweep will"),
         }
     }
+    super::receipts::on_event(app, tenant, event).await?;
     Ok(started.len())
 }
 

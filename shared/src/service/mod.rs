@@ -10,10 +10,12 @@ pub mod customers;
 pub mod deliveries;
 #[cfg(feature = "usage-plans")]
 pub mod limits;
+pub mod mail;
 pub mod payment_methods;
 pub mod payments;
 pub mod payouts;
 pub mod queue;
+pub mod receipts;
 pub mod refunds;
 pub mod secrets;
 pub mod sweeps;

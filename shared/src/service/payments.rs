@@ -9,7 +9,7 @@ use super::{payment_methods::resolve_payment_method, App};
 use crate::{
     domain::{
         BalanceTransaction, CancelPayment, CapturePayment, ConfirmPayment, Event, EventRequest, EventType, KeyKind,
-        NewPayment, Payment, PaymentId, PaymentStatus, Tenant, TransitionRefused,
+        NewPayment, Payment, PaymentId, PaymentStatus, PaymentUpdate, Tenant, TransitionRefused,
     },
     http::{
         wire::{PaymentObject, PublicPaymentObject},
@@ -246,7 +246,7 @@ where
 /// `POST /v1/payments`: stores the new payment with its event (and the
 /// customer it names checked in the same transaction).
 pub async fn create(app: &App, ctx: &RequestCtx, new: NewPayment, run: &Run) -> Result<Outcome, ApiError> {
-    let payment = Payment::create(new, ctx.tenant.mode, ctx.now);
+    let payment = Payment::create(new, ctx.tenant.mode, ctx.now).with_receipt_url(&ctx.public_url, &ctx.tenant);
     let reply = Reply::ok(&PaymentObject::with_secret(&payment))?;
     let completion = run.completion(&reply);
     let event = ctx.event(EventType::PaymentCreated, &PaymentObject::from(&payment), None);
@@ -275,6 +275,51 @@ pub async fn create(app: &App, ctx: &RequestCtx, new: NewPayment, run: &Run) -> 
     }
     tracing::info!(payment_id = %payment.id, "payment created");
     Ok(Outcome::written(reply, &completion))
+}
+
+/// `POST /v1/payments/{id}`: description, metadata and receipt email, in
+/// any state, with a `payment.updated` event naming what changed (none if
+/// nothing did).
+pub async fn update(
+    app: &App,
+    ctx: &RequestCtx,
+    id: &PaymentId,
+    update: PaymentUpdate,
+    run: &Run,
+) -> Result<Outcome, ApiError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let before = load_payment(app, &ctx.tenant, id, ctx.now).await?;
+        let after = before.updated(update.clone())?;
+        let reply = Reply::ok(&PaymentObject::with_secret(&after))?;
+        let completion = run.completion(&reply);
+        let old = serde_json::to_value(PaymentObject::from(&before)).unwrap_or_default();
+        let new = serde_json::to_value(PaymentObject::from(&after)).unwrap_or_default();
+        let changed = crate::domain::event::previous_attributes(&old, &new);
+        let event = (changed.as_object().is_some_and(|c| !c.is_empty()))
+            .then(|| ctx.event(EventType::PaymentUpdated, &PaymentObject::from(&after), Some(changed)));
+        if event.is_none() && completion.is_none() {
+            return Ok(Outcome::unrecorded(reply));
+        }
+        let writes = Writes {
+            event: event.as_ref(),
+            also: None,
+            balance: None,
+            completion: completion.as_ref(),
+        };
+        match app
+            .store
+            .update_payment_details(&ctx.tenant, &before, &after, writes)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(payment_id = %id, "payment updated");
+                return Ok(Outcome::written(reply, &completion));
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(busy())
 }
 
 /// `POST /v1/payments/{id}/capture`.

@@ -7,7 +7,8 @@
 
 use crate::domain::{
     AccountId, ApiKeyId, CustomerId, EventId, EventType, EventTypeFilter, KeyHash, PaymentFilter, PaymentId,
-    PaymentMethodId, PaymentStatus, PayoutId, PayoutStatus, RefundId, RefundStatus, Tenant, TxnId, WebhookEndpointId,
+    PaymentMethodId, PaymentStatus, PayoutId, PayoutStatus, ReceiptId, RefundId, RefundStatus, Tenant, TxnId,
+    WebhookEndpointId,
 };
 
 pub(super) const PK: &str = "pk";
@@ -82,6 +83,7 @@ object_key! {
     WebhookEndpointId => webhook_endpoint,
     TxnId => balance_transaction,
     PayoutId => payout,
+    ReceiptId => receipt,
 }
 
 /// Sort key for "newest first" lists: zero-padded created time, then the id
@@ -683,6 +685,35 @@ fn refunds_of_payment_pk(t: &Tenant, payment: &PaymentId) -> String {
     format!("{}#payment#{payment}#refund", tenant_prefix(t))
 }
 
+pub(super) fn receipt(t: &Tenant, id: &ReceiptId) -> Keys {
+    object_keys(t, id, "receipt")
+}
+
+fn receipts_of_payment_pk(t: &Tenant, payment: &PaymentId) -> String {
+    format!("{}#payment#{payment}#receipt", tenant_prefix(t))
+}
+
+/// A receipt with its list keys: the outbox, all of the tenant's receipts
+/// (gsi1, sharded: one per payment and refund at a busy merchant's rate),
+/// and one payment's (gsi2).
+pub(super) fn receipt_item(t: &Tenant, id: &ReceiptId, created: i64, payment: &PaymentId) -> Keys {
+    let sort = created_sort_key(created, id.as_str());
+    Keys {
+        gsi1: Some((
+            sharded(t, format!("{}#receipt", tenant_prefix(t)), id.as_str()),
+            sort.clone(),
+        )),
+        gsi2: Some((receipts_of_payment_pk(t, payment), sort)),
+        ..receipt(t, id)
+    }
+}
+
+/// All receipts (gsi1), or one payment's (gsi2).
+pub(super) fn receipt_list_index(t: &Tenant, payment: Option<&PaymentId>) -> ListIndex {
+    let owner = payment.map(|pay| receipts_of_payment_pk(t, pay));
+    narrowest_list::<()>(t, format!("{}#receipt", tenant_prefix(t)), owner, ("status", None)).0
+}
+
 /// All refunds (gsi1), one payment's (gsi2), or those in one status
 /// (gsi3). One payment's in one status: its list, and the status as a
 /// residual filter (the second value).
@@ -967,6 +998,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
     let txn: TxnId = "txn_0example".parse().expect("a valid id");
     let po: PayoutId = "po_0example".parse().expect("a valid id");
     let evt: EventId = "evt_0example".parse().expect("a valid id");
+    let rcpt: ReceiptId = "rcpt_0example".parse().expect("a valid id");
     let we: WebhookEndpointId = "we_0example".parse().expect("a valid id");
     let key: ApiKeyId = "key_0example".parse().expect("a valid id");
     let account: AccountId = "acct_0example".parse().expect("a valid id");
@@ -1028,6 +1060,9 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             table("payment_method", payment_method(&t, &pm)),
             table("refund", refund_item(&t, &re, 0, &pay, "pending")),
             table("refund_due", refund_due(&t, &re, 60)),
+            table("receipt", receipt_item(&t, &rcpt, 0, &pay)),
+            index("index:receipts", receipt_list_index(&t, None)),
+            index("index:receipts_of_payment", receipt_list_index(&t, Some(&pay))),
             table("balance", balance_available(&t, "usd")),
             table("balance_due", balance_due(&t, "usd", 86_400)),
             table("ledger", ledger_entry(&t, "usd", 1, 3)),
@@ -1118,6 +1153,7 @@ pub fn partition_examples() -> Vec<PartitionExample> {
             ("index:payments_by_status_shards", payment_list_index(&t, &status).0),
             ("index:customers_shards", customer_list_index(&t, None)),
             ("index:refunds_shards", refund_list_index(&t, None, None).0),
+            ("index:receipts_shards", receipt_list_index(&t, None)),
             (
                 "index:refunds_by_status_shards",
                 refund_list_index(&t, None, Some(RefundStatus::Pending)).0,

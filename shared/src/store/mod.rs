@@ -18,6 +18,7 @@ mod list;
 mod payment_methods;
 mod payments;
 mod payouts;
+mod receipts;
 mod refunds;
 pub mod schema;
 mod sweeps;
@@ -35,6 +36,7 @@ pub use keys::{partition_examples, PartitionExample, SweepIndex, AUTOPAY_SHARDS,
 pub use list::ReadStats;
 pub use payments::DueHold;
 pub use payouts::{AutoPayout, DuePayout, PayoutFilter};
+pub use receipts::Recorded;
 pub use refunds::{DueRefund, RefundFilter};
 pub use sweeps::{DueEntry, DuePage, PageStart, SweepPartition};
 pub use transact::Writes;

@@ -2,7 +2,7 @@
 //! conditioned on the status read, lists, and the hold index's entries
 //! (written when a hold starts, deleted when it ends).
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 use super::{
     error::StoreError,
@@ -163,6 +163,83 @@ impl Store {
 }
 
 impl Store {
+    /// Writes what an update may change on a payment (description,
+    /// metadata, receipt email) from `before` to `after`: one UpdateItem of
+    /// those attributes only, conditioned on each still being as read (a
+    /// racing update gets [`StoreError::Conflict`]). Whatever else moves at
+    /// the same time (a refund's amounts, a transition) is not touched.
+    pub async fn update_payment_details(
+        &self,
+        tenant: &Tenant,
+        before: &Payment,
+        after: &Payment,
+        writes: Writes<'_>,
+    ) -> Result<(), StoreError> {
+        // Empty metadata is not stored (as `to_item` leaves it out).
+        let value = |m: &crate::domain::Metadata| -> Result<Option<AttributeValue>, StoreError> {
+            if m.is_empty() {
+                return Ok(None);
+            }
+            serde_dynamo::to_attribute_value(m)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("metadata: {e}")))
+        };
+        let fields: [(&str, Option<AttributeValue>, Option<AttributeValue>); 3] = [
+            (
+                "description",
+                before.description.as_deref().map(s),
+                after.description.as_deref().map(s),
+            ),
+            (
+                "receipt_email",
+                before.receipt_email.as_ref().map(|e| s(e.as_str())),
+                after.receipt_email.as_ref().map(|e| s(e.as_str())),
+            ),
+            ("metadata", value(&before.metadata)?, value(&after.metadata)?),
+        ];
+        let mut builder = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(&keys::payment(tenant, &after.id))));
+        let (mut set, mut remove, mut condition) = (Vec::new(), Vec::new(), vec!["attribute_exists(pk)".to_owned()]);
+        for (i, (name, old, new)) in fields.into_iter().enumerate() {
+            builder = builder.expression_attribute_names(format!("#f{i}"), name);
+            match old {
+                Some(v) => {
+                    condition.push(format!("#f{i} = :old{i}"));
+                    builder = builder.expression_attribute_values(format!(":old{i}"), v);
+                }
+                None => condition.push(format!("attribute_not_exists(#f{i})")),
+            }
+            match new {
+                Some(v) => {
+                    set.push(format!("#f{i} = :new{i}"));
+                    builder = builder.expression_attribute_values(format!(":new{i}"), v);
+                }
+                None => remove.push(format!("#f{i}")),
+            }
+        }
+        let mut update = String::new();
+        if !set.is_empty() {
+            update.push_str(&format!("SET {}", set.join(", ")));
+        }
+        if !remove.is_empty() {
+            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let update = builder
+            .update_expression(update.trim())
+            .condition_expression(condition.join(" AND "))
+            .build()
+            .expect("table, key and expressions are set");
+        self.transact(
+            "TransactWriteItems(payment update)",
+            vec![TransactWriteItem::builder().update(update).build()],
+            tenant,
+            writes,
+            |_| StoreError::Conflict,
+        )
+        .await
+    }
+
     /// True if `due` is under the key a hold's end deletes (the current
     /// format): the transition that cancelled it removed it already.
     pub fn is_current_hold_entry(&self, due: &super::DueEntry<DueHold>) -> bool {

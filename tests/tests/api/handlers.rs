@@ -96,6 +96,57 @@ async fn create_payment_fixture() {
     let id = body["id"].as_str().unwrap().parse().unwrap();
     let stored = app.store.get_payment(&tenant(), &id).await.unwrap().expect("stored");
     assert_eq!(stored.amount.get(), 4999);
+    // The receipt page's link, on the host and stage the request came
+    // through, is shown once the payment succeeds.
+    assert!(body["receipt_url"].is_null(), "pending: no receipt yet");
+    let url = stored.receipt_url.as_deref().unwrap();
+    let token = url
+        .strip_prefix("https://abcdef1234.execute-api.us-east-1.amazonaws.com/prod/receipts/")
+        .unwrap_or_else(|| panic!("{url}"));
+    let token = paynectra::domain::ReceiptToken::parse(token).unwrap();
+    assert_eq!((token.payment_id, token.mode), (id, Mode::Test));
+    assert!(stored.receipt_secret_matches(&token.secret));
+}
+
+#[tokio::test]
+async fn update_payment_fixture() {
+    let app = fresh_app().await;
+    let res = payments::update(app, request("update_payment")).await.unwrap();
+    assert_eq!(res.status(), 404, "not there yet");
+    store_payment(app, &fixture_pending_payment()).await;
+    let res = payments::update(app, request("update_payment")).await.unwrap();
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let body = json_body(&res);
+    assert_eq!(body["description"], "Order 6735 (gift wrapped)");
+    assert_eq!(body["receipt_email"], "jenny.rosen@example.com");
+    assert_eq!(
+        body["metadata"],
+        serde_json::json!({"gift": "yes"}),
+        "merged, order_id removed"
+    );
+    let stored = app
+        .store
+        .get_payment(&tenant(), &FIXTURE_PAYMENT.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.receipt_email.unwrap().as_str(), "jenny.rosen@example.com");
+    assert_eq!(stored.amount.get(), 4999, "nothing else moved");
+}
+
+#[tokio::test]
+async fn list_receipts_fixture() {
+    let app = fresh_app().await;
+    let res = paynectra_functions::receipts::list(app, request("list_receipts"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{:?}", res.body());
+    let body = json_body(&res);
+    assert_eq!(
+        (body["object"].as_str(), body["data"].as_array().map(Vec::len)),
+        (Some("list"), Some(0))
+    );
+    assert_eq!(body["url"], "/v1/receipts");
 }
 
 #[tokio::test]
@@ -140,7 +191,7 @@ async fn get_customer_fixture() {
     assert_eq!(json_body(&res)["id"], "cus_0fixture000000000000000000000001");
 }
 
-const HTTP_FUNCTIONS: [&str; 35] = [
+const HTTP_FUNCTIONS: [&str; 37] = [
     "get_payment_method",
     "create_webhook_endpoint",
     "list_webhook_endpoints",
@@ -157,6 +208,8 @@ const HTTP_FUNCTIONS: [&str; 35] = [
     "create_payment",
     "get_payment",
     "list_payments",
+    "update_payment",
+    "list_receipts",
     "create_customer",
     "get_customer",
     "update_customer",
@@ -183,6 +236,8 @@ async fn run(name: &str, app: &'static paynectra::service::App, req: Request) ->
         "create_payment" => payments::create(app, req).await,
         "get_payment" => payments::get(app, req).await,
         "list_payments" => payments::list(app, req).await,
+        "update_payment" => payments::update(app, req).await,
+        "list_receipts" => paynectra_functions::receipts::list(app, req).await,
         "create_customer" => customers::create(app, req).await,
         "get_customer" => customers::get(app, req).await,
         "get_payment_method" => payment_methods::get(app, req).await,

@@ -19,6 +19,7 @@ mod list_payments;
 mod payment_methods;
 mod payments;
 mod payouts;
+mod receipts;
 mod refund_states;
 mod refunds;
 mod sweeps;

@@ -103,10 +103,17 @@ fn every_function_is_in_the_template_with_a_fixture_and_least_privilege() {
                     // Receiving and deleting: the worker's queue mapping only (on its queue, below).
                     let polls = binary_of(res) == "attempt_webhooks"
                         && matches!(a, "sqs:ReceiveMessage" | "sqs:DeleteMessage" | "sqs:GetQueueAttributes");
+                    // Sending mail: the fan-out's live receipts, from the one
+                    // sender the stack names.
+                    let mails = binary_of(res) == "deliver_webhooks"
+                        && a == "ses:SendEmail"
+                        && matches!(&s["Condition"]["StringEquals"]["ses:FromAddress"],
+                            Value::Tagged(t) if t.tag == "!Ref" && t.value.as_str() == Some("ReceiptSender"));
                     let allowed = a.starts_with("dynamodb:")
                         || a == "sqs:SendMessage"
                         || a == "secretsmanager:GetSecretValue"
-                        || polls;
+                        || polls
+                        || mails;
                     assert!(allowed && !a.contains('*'), "{name}: {a}");
                     assert!(!matches!(a, "dynamodb:Scan" | "dynamodb:DeleteTable"), "{name}: {a}");
                     // Nothing is deleted but sweep-index entries: handled webhook
@@ -192,7 +199,14 @@ fn every_authorized_method_counts_against_a_usage_key() {
     assert_eq!(t.api_key_source, "AUTHORIZER");
     for r in &t.routes {
         let what = format!("{} {}", r.method, r.path);
-        if ["/pay/paynectra.js", "/dashboard", "/dashboard/{asset}"].contains(&r.path.as_str()) {
+        if [
+            "/pay/paynectra.js",
+            "/dashboard",
+            "/dashboard/{asset}",
+            "/receipts/{token}",
+        ]
+        .contains(&r.path.as_str())
+        {
             assert_eq!((r.authorizer.as_deref(), r.api_key_required), (None, false), "{what}");
             continue;
         }
@@ -464,7 +478,7 @@ fn keys_live_in_secrets_manager_and_each_function_reads_only_its_own() {
         assert_eq!(readable, expected, "{name}: the secrets its role may read");
         checked += 1;
     }
-    assert_eq!(checked, 47);
+    assert_eq!(checked, 49);
 }
 
 /// `!GetAtt Name.Arn` (or `!Ref Name`) as `Name`.

@@ -60,7 +60,7 @@ pub struct UpdateCustomerRequest {
     pub metadata: Option<BTreeMap<String, String>>,
 }
 
-fn patch<T>(
+pub(crate) fn patch<T>(
     v: Option<String>,
     parse: impl FnOnce(String) -> Result<T, ValidationError>,
 ) -> Result<Patch<T>, ValidationError> {

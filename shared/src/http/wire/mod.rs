@@ -9,6 +9,7 @@ pub mod list;
 pub mod payment_methods;
 pub mod payments;
 pub mod payouts;
+pub mod receipts;
 pub mod refunds;
 #[cfg(test)]
 mod tests;
@@ -21,6 +22,7 @@ pub use list::*;
 pub use payment_methods::*;
 pub use payments::*;
 pub use payouts::*;
+pub use receipts::*;
 pub use refunds::*;
 pub use webhook_endpoints::*;
 
@@ -46,6 +48,7 @@ bodies! {
     crate::domain::refund::RefundAction => RefundActionRequest,
     crate::domain::NewCustomer => CreateCustomerRequest,
     crate::domain::CustomerUpdate => UpdateCustomerRequest,
+    crate::domain::PaymentUpdate => UpdatePaymentRequest,
     crate::domain::CardInput => CreatePaymentMethodRequest,
     // Attaching names the payment method to attach.
     crate::domain::PaymentMethodId => AttachPaymentMethodRequest,
@@ -72,4 +75,5 @@ listed_objects! {
     crate::domain::WebhookEndpoint, crate::domain::WebhookEndpointId => WebhookEndpointObject,
     crate::domain::BalanceTransaction, crate::domain::TxnId => BalanceTransactionObject,
     crate::domain::Payout, crate::domain::PayoutId => PayoutObject,
+    crate::domain::Receipt, crate::domain::ReceiptId => ReceiptObject,
 }

@@ -12,8 +12,9 @@ use super::{
 use crate::{
     domain::{
         payment::parse_description, Amount, CancelPayment, CancellationReason, CaptureMethod, CapturePayment,
-        ConfirmPayment, Currency, CustomerId, Metadata, MinorUnits, NewPayment, NewRefund, Payment, PaymentError,
-        PaymentFilter, PaymentId, PaymentMethodId, PaymentStatus, ReturnUrl, ValidationError,
+        ConfirmPayment, Currency, CustomerId, Email, Metadata, MetadataPatch, MinorUnits, NewPayment, NewRefund,
+        Payment, PaymentError, PaymentFilter, PaymentId, PaymentMethodId, PaymentStatus, PaymentUpdate, ReturnUrl,
+        ValidationError,
     },
     http::{body::JsonInt, FromQuery},
 };
@@ -27,6 +28,7 @@ pub struct CreatePaymentRequest {
     pub capture_method: Option<String>,
     pub metadata: Option<BTreeMap<String, String>>,
     pub return_url: Option<String>,
+    pub receipt_email: Option<String>,
 }
 
 impl TryFrom<CreatePaymentRequest> for NewPayment {
@@ -59,6 +61,29 @@ impl TryFrom<CreatePaymentRequest> for NewPayment {
                 .unwrap_or_default(),
             metadata: Metadata::parse("metadata", r.metadata.unwrap_or_default())?,
             return_url: r.return_url.map(|u| ReturnUrl::parse("return_url", u)).transpose()?,
+            receipt_email: r.receipt_email.map(|e| Email::parse("receipt_email", e)).transpose()?,
+        })
+    }
+}
+
+/// `POST /v1/payments/{id}`: `""` clears a field, and metadata merges key
+/// by key (`""` removes a key).
+#[derive(Debug, Deserialize)]
+pub struct UpdatePaymentRequest {
+    pub description: Option<String>,
+    pub metadata: Option<BTreeMap<String, String>>,
+    pub receipt_email: Option<String>,
+}
+
+impl TryFrom<UpdatePaymentRequest> for PaymentUpdate {
+    type Error = ValidationError;
+
+    fn try_from(r: UpdatePaymentRequest) -> Result<Self, ValidationError> {
+        use super::customers::patch;
+        Ok(PaymentUpdate {
+            description: patch(r.description, |d| parse_description("description", d))?,
+            metadata: MetadataPatch::parse("metadata", r.metadata.unwrap_or_default())?,
+            receipt_email: patch(r.receipt_email, |e| Email::parse("receipt_email", e))?,
         })
     }
 }
@@ -87,6 +112,11 @@ pub struct PaymentObject<'a> {
     pub last_payment_error: Option<&'a PaymentError>,
     pub metadata: &'a BTreeMap<String, String>,
     pub return_url: Option<&'a str>,
+    /// Where its receipts go (null: to its customer's email, if any).
+    pub receipt_email: Option<&'a str>,
+    /// The hosted receipt page, once the payment succeeded: readable
+    /// without a key, by whoever has the link.
+    pub receipt_url: Option<&'a str>,
     /// Only on create, retrieve and transitions; never in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<&'a str>,
@@ -161,6 +191,8 @@ impl<'a> From<&'a Payment> for PaymentObject<'a> {
             last_payment_error: p.last_payment_error.as_ref(),
             metadata: p.metadata.as_map(),
             return_url: p.return_url.as_ref().map(ReturnUrl::as_str),
+            receipt_email: p.receipt_email.as_ref().map(Email::as_str),
+            receipt_url: p.public_receipt_url(),
             client_secret: None,
             created: p.created,
             livemode: p.mode.livemode(),
