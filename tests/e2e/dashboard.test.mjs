@@ -140,6 +140,37 @@ test("a secret key finds a payment, refunds part of it, and sees every page", as
   assert.match(await page.textContent("pre"), /"object": "refund"/);
   await assertAccessible(page, "event");
 
+  // Receipts: the payment's and its refund's, in the test-mode outbox (the
+  // stream makes them: wait for both), and the customer's receipt page.
+  for (let i = 0; i < 100; i++) {
+    const made = await api(keys.sk, "GET", `/v1/receipts?payment_id=${payment.id}`);
+    if (made.body.data.length >= 2) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(await open(page, "#/receipts"), /^Receipts/);
+  const outbox = page.locator("main table tbody tr", { hasText: "jenny.rosen@example.com" });
+  assert.equal(await outbox.count(), 2, "a receipt for the payment and one for its refund");
+  assert.match(await outbox.first().textContent(), /Refund of 12\.50 USD/);
+  await outbox.first().locator("summary").click();
+  assert.match(await outbox.first().locator("pre").textContent(), /Amount refunded: \$12\.50/);
+  await assertAccessible(page, "receipts");
+  await screenshot(page, "dashboard-receipts");
+  const [receiptPage] = await Promise.all([context.waitForEvent("page"), outbox.first().locator("a.receipt-link").click()]);
+  await receiptPage.waitForLoadState();
+  assert.match(await receiptPage.textContent("h1"), /^Receipt from /);
+  const receiptText = await receiptPage.textContent("main");
+  assert.ok(receiptText.includes("$50.00"), receiptText);
+  assert.ok(receiptText.includes("$12.50 refunded on"), receiptText);
+  assert.ok(receiptText.includes("Visa •••• 4242"), receiptText);
+  assert.ok(receiptText.includes("Order #7 <script>alert(1)</script>"), "escaped, shown as text");
+  assert.ok(!receiptPage.url().includes("sk_"), "no key in the receipt's link");
+  await assertAccessible(receiptPage, "receipt page");
+  await screenshot(receiptPage, "receipt-page");
+  await receiptPage.close();
+  // The payment's page links its receipt too.
+  await open(page, `#/payments/${payment.id}`);
+  assert.equal(await page.locator("main dl a.receipt-link").count(), 1);
+
   // Webhooks: add an endpoint (its secret shown once), then delete it.
   assert.equal(await open(page, "#/webhooks"), "Webhooks");
   await page.fill("#endpoint-url", "http://127.0.0.1:9/hooks");

@@ -46,6 +46,7 @@ LIST_REASONS = {
 ACCEPTED_400 = {
     "GET /v1/payments": LIST_REASONS,
     "GET /v1/refunds": LIST_REASONS,
+    "GET /v1/receipts": LIST_REASONS,
     # A manual payout settles no period: only an automatic one reconciles.
     "GET /v1/balance_transactions": LIST_REASONS | {("parameter_invalid", "payout")},
     "GET /v1/payouts": LIST_REASONS,

@@ -131,6 +131,19 @@ function link(href, text) {
 function objLink(kind, id) {
   return id ? link(`#/${kind}/${encodeURIComponent(id)}`, id) : "—";
 }
+// A receipt page opens in a tab of its own (it is the customer's view, not
+// the dashboard's), and learns nothing of where it was opened from.
+function receiptLink(url, text = "View receipt") {
+  return url ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer", class: "receipt-link" }, text) : "—";
+}
+const RECEIPT_COLUMNS = [
+  { title: "To", cell: (r) => r.to },
+  { title: "For", cell: (r) => `${r.kind === "refund" ? "Refund" : "Payment"} of ${money(r.amount, r.currency)}` },
+  { title: "Status", cell: (r) => badge(r.status) },
+  { title: "Payment", class: "hide-narrow", cell: (r) => objLink("payments", r.payment_id) },
+  { title: "Created", cell: (r) => when(r.created) },
+  { title: "Message", cell: (r) => h("details", {}, h("summary", {}, r.subject), h("pre", { class: "message" }, r.body), r.failure_message ? h("p", { class: "error" }, r.failure_message) : null, h("p", {}, receiptLink(r.receipt_url))) },
+];
 function facts(pairs) {
   return h("dl", { class: "facts" }, pairs.filter(Boolean).map(([k, v]) => [h("dt", {}, k), h("dd", {}, v ?? "—")]));
 }
@@ -221,6 +234,7 @@ const NAV = [
   ["payments", "Payments"],
   ["customers", "Customers"],
   ["events", "Events"],
+  ["receipts", "Receipts"],
   ["webhooks", "Webhooks"],
   ["balance", "Balance"],
 ];
@@ -460,6 +474,18 @@ const PAGES = {
     ];
   },
 
+  async receipts(rest, params) {
+    const list = await api("GET", `/v1/receipts${qs({ payment_id: params.payment, limit: 20, starting_after: params.starting_after, ending_before: params.ending_before })}`);
+    const test = session().mode === "test";
+    return [
+      h("h1", {}, test ? "Receipts (test mode outbox)" : "Receipts"),
+      h("p", { class: "muted" }, test
+        ? "In test mode no email is sent: each receipt a customer would have received is kept here to look at."
+        : "Receipts sent to customers, newest first."),
+      h("section", {}, table("Receipts", RECEIPT_COLUMNS, list.data, "No receipts yet: one is made when a payment with a receipt email (or a customer with an email) succeeds or is refunded."), pager(list, params, "/receipts")),
+    ];
+  },
+
   async webhooks() {
     const [endpoints, recent] = await Promise.all([api("GET", "/v1/webhook_endpoints?limit=100"), api("GET", "/v1/events?limit=50")]);
     const waiting = recent.data.filter((e) => e.pending_webhooks > 0).slice(0, 10);
@@ -677,11 +703,12 @@ async function customerPage(id) {
 
 async function paymentPage(id) {
   const p = await api("GET", `/v1/payments/${encodeURIComponent(id)}`);
-  const [refunds, timeline, method, txns] = await Promise.all([
+  const [refunds, timeline, method, txns, receipts] = await Promise.all([
     api("GET", `/v1/refunds${qs({ payment_id: p.id, limit: 100 })}`),
     api("GET", `/v1/events${qs({ payment: p.id, limit: 100 })}`),
     p.payment_method ? api("GET", `/v1/payment_methods/${encodeURIComponent(p.payment_method)}`).catch(() => null) : null,
     api("GET", `/v1/balance_transactions${qs({ source: p.id, limit: 10 })}`),
+    api("GET", `/v1/receipts${qs({ payment_id: p.id, limit: 20 })}`),
   ]);
   const events = await Promise.all(timeline.data.slice(0, 20).map((e) => api("GET", `/v1/events/${encodeURIComponent(e.id)}`)));
   const settled = txns.data.find((t) => t.type === "payment");
@@ -705,6 +732,8 @@ async function paymentPage(id) {
         settled ? ["Fee", money(settled.fee, settled.currency)] : null,
         settled ? ["Net", money(settled.net, settled.currency)] : null,
         ["Payment method", method ? `${method.card.brand} •••• ${method.card.last4}` : p.payment_method ?? "—"],
+        ["Receipt email", p.receipt_email ?? (p.customer_id ? "the customer's email" : "—")],
+        ["Receipt", receiptLink(p.receipt_url)],
         p.capture_before ? ["Capture before", when(p.capture_before)] : null,
         p.last_payment_error ? ["Last error", `${p.last_payment_error.message ?? ""} (${p.last_payment_error.decline_code ?? p.last_payment_error.code ?? ""})`] : null,
         ["Created", when(p.created)],
@@ -723,6 +752,7 @@ async function paymentPage(id) {
         { title: "Created", cell: (r) => when(r.created) },
       ], refunds.data, "No refunds."),
     ),
+    h("section", {}, h("h2", {}, "Receipts"), table("Receipts", RECEIPT_COLUMNS, receipts.data, "No receipts.")),
     h(
       "section",
       {},
