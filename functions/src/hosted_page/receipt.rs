@@ -49,7 +49,7 @@ pub async fn receipt_page(app: &App, token: &str, request_id: &str) -> Response<
         ..RefundFilter::default()
     };
     let read = tokio::try_join!(
-        app.store.get_account(&tenant.account_id),
+        app.store.merchant_name(&tenant.account_id),
         async {
             match &payment.payment_method {
                 Some(pm) => app.store.get_payment_method(&tenant, pm).await,
@@ -58,14 +58,13 @@ pub async fn receipt_page(app: &App, token: &str, request_id: &str) -> Response<
         },
         app.store.list_refunds(&tenant, &filter, &window),
     );
-    let (account, method, (refunds, _)) = match read {
+    let (merchant, method, (refunds, _)) = match read {
         Ok(read) => read,
         Err(e) => {
             tracing::error!(error = %e, "receipt page: read failed");
             return something_went_wrong(request_id);
         }
     };
-    let merchant = account.map(|a| a.name).unwrap_or_else(|| "Merchant".into());
     let money = |minor: i64| escape(&payment.currency.display(minor));
     let mut rows = vec![
         ("Amount paid", money(payment.amount_received.get())),

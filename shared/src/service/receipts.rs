@@ -69,9 +69,9 @@ pub async fn on_event(app: &App, tenant: &Tenant, head: &EventHead) -> Result<Op
         .map(|r| r.parse())
         .transpose()
         .map_err(|_| unreadable("no refund id"))?;
-    let (payment, account, refund) = tokio::try_join!(
+    let (payment, merchant, refund) = tokio::try_join!(
         app.store.get_payment(tenant, &payment_id),
-        app.store.get_account(&tenant.account_id),
+        app.store.merchant_name(&tenant.account_id),
         async {
             match &refund_id {
                 Some(id) => app.store.get_refund(tenant, id).await,
@@ -107,7 +107,6 @@ pub async fn on_event(app: &App, tenant: &Tenant, head: &EventHead) -> Result<Op
         tracing::debug!(payment_id = %payment.id, "no receipt: the payment has no receipt email");
         return Ok(None);
     };
-    let merchant = account.map(|a| a.name).unwrap_or_else(|| "the merchant".into());
     let facts = ReceiptFacts {
         merchant: &merchant,
         payment: &payment,

@@ -126,6 +126,18 @@ impl Store {
         self.get_as(&keys::account(id), "GetItem(account)").await
     }
 
+    /// The name receipts show for an account: an eventually consistent
+    /// read (half the cost of a strong one), as every receipt and receipt
+    /// page of a busy merchant reads this one item (a rename showing a
+    /// second late is fine). "the merchant" if the account is gone.
+    pub async fn merchant_name(&self, id: &AccountId) -> Result<String, StoreError> {
+        let item = self
+            .get_read(&keys::account(id), "GetItem(account name)", false)
+            .await?;
+        let account: Option<Account> = item.map(from_item).transpose()?;
+        Ok(account.map_or_else(|| "the merchant".to_owned(), |a| a.name))
+    }
+
     /// Every account (a Scan of the whole table: the admin tool's `limits
     /// sync` only, never a request path).
     pub async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {

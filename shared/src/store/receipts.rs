@@ -56,7 +56,7 @@ impl Store {
         message_id: Option<&str>,
         failure: Option<&str>,
     ) -> Result<(), StoreError> {
-        let mut set = vec!["#status = :status"];
+        let mut set = vec!["#status = :status".to_owned()];
         let mut update = self
             .client
             .update_item()
@@ -73,11 +73,7 @@ impl Store {
             match value {
                 Some(v) => {
                     update = update.expression_attribute_values(placeholder, AttributeValue::S(v.to_owned()));
-                    set.push(if name == "message_id" {
-                        "message_id = :message_id"
-                    } else {
-                        "failure_message = :failure"
-                    });
+                    set.push(format!("{name} = {placeholder}"));
                 }
                 None => remove.push(name),
             }
